@@ -1,0 +1,131 @@
+# mpnet: build, test and run.  See README.md.
+#
+#   make            build everything into build/
+#   make run        install missing Debian packages, build, run the default scenario
+#   make test       install what the tests need, build, run the whole suite
+#   make test-quick unit tests + ASan/UBSan unit tests + bats cases not tagged slow
+#   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
+#   make format     clang-format every C file;  make format-check  fail on a diff
+#
+# Convention: every directory of C code is a library, except that a file named
+# main.c is the entry point of one program.  Unit tests (tests/unit/*.c) link all
+# libraries; they register themselves, so adding a test file needs no edit here.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libnl-3.0 libnl-route-3.0 libnl-genl-3.0 libmnl yaml-0.1 jansson libpcap openssl
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wwrite-strings -Wnull-dereference \
+           -Wimplicit-fallthrough -Wno-unused-parameter
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/tools/mpt-perf -Itests/unit
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(INCS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
+
+lib_srcs = $(filter-out %/main.c,$(wildcard $(1)/*.c))
+
+COMMON_SRC := $(call lib_srcs,common)
+STACK_SRC  := $(call lib_srcs,stack/src)
+PERF_SRC   := $(call lib_srcs,stack/tools/mpt-perf)
+EMU_SRC    := $(call lib_srcs,netns/emu)
+NETNS_SRC  := $(call lib_srcs,netns)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
+
+obj = $(patsubst %.c,$(2)/obj/%.o,$(1))
+
+PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf
+ifneq ($(wildcard netns/emu/main.c),)
+PROGS += $(BUILD)/bin/mpnet-linkemu
+endif
+
+.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench
+all: $(PROGS) $(BUILD)/tests/unit-tests
+
+# --- objects -------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD)/asan)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# --- programs ------------------------------------------------------------------
+$(BUILD)/bin/mpnet: $(BUILD)/obj/netns/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/mpt-perf: $(BUILD)/obj/stack/tools/mpt-perf/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/mpnet-linkemu: $(BUILD)/obj/netns/emu/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/unit-tests: $(call obj,$(UNIT_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/asan/tests/unit-tests: $(call obj,$(UNIT_SRC),$(BUILD)/asan) $(BUILD)/asan/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(LDLIBS_ALL)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- set-up, tests, run --------------------------------------------------------
+deps:
+	@ci/deps.sh build
+deps-test:
+	@ci/deps.sh test
+
+# `make run` and `make test` install what they need first (recursive make so the
+# pkg-config flags are read after the packages exist).
+run:
+	@ci/deps.sh run
+	@$(MAKE) --no-print-directory all
+	@ci/need-root.sh "make run creates network namespaces"
+	./$(BUILD)/bin/mpnet run topologies/two-path.yaml
+
+test:
+	@ci/deps.sh test
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests
+	@ci/run-tests.sh all
+
+test-quick:
+	@ci/deps.sh test
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests
+	@ci/run-tests.sh quick
+
+test-unit: $(BUILD)/tests/unit-tests
+	@ci/run-tests.sh unit
+
+test-asan: $(BUILD)/asan/tests/unit-tests
+	@ci/run-tests.sh asan
+
+bench: all
+	@ci/need-root.sh "make bench creates network namespaces"
+	@bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Run the test suites and end with one line: "N passed, N failed[, N skipped]".
+# Usage: ci/run-tests.sh all|quick|unit|asan|bats [bats files...]
+# Every suite speaks TAP; this script only counts, it never hides a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-all}
+shift || true
+BUILD=${BUILD:-build}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+run_suite() { # name, command...
+	local name=$1
+	shift
+	echo "# --- $name"
+	"$@" 2>&1 | tee -a "$log"
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
+		status=1
+		# A suite that crashed before printing its failures still counts as one.
+		if ! grep -q '^not ok' <(sed -n "/^# --- $name\$/,\$p" "$log"); then
+			echo "not ok - $name exited with status $rc" | tee -a "$log"
+		fi
+	fi
+}
+
+run_bats() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok - bats suites need root (network namespaces); run make test as root" | tee -a "$log"
+		status=1
+		return
+	fi
+	local files=("$@")
+	[ ${#files[@]} -gt 0 ] || files=(tests/bats/*.bats)
+	local filter=()
+	[ "$mode" = quick ] && filter=(--filter-tags '!slow')
+	echo "# --- bats"
+	bats --tap "${filter[@]}" "${files[@]}" 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+}
+
+case "$mode" in
+unit) run_suite unit "$BUILD/tests/unit-tests" ;;
+asan) run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests" ;;
+bats) run_bats "$@" ;;
+all | quick)
+	run_suite unit "$BUILD/tests/unit-tests"
+	run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests"
+	run_bats
+	;;
+*) echo "usage: $0 all|quick|unit|asan|bats" >&2; exit 2 ;;
+esac
+
+passed=$(grep -E '^ok ' "$log" | grep -vEc '# (skip|SKIP)')
+skipped=$(grep -E '^ok ' "$log" | grep -Ec '# (skip|SKIP)')
+failed=$(grep -Ec '^not ok' "$log")
+[ "$failed" -eq 0 ] || status=1
+line="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || line="$line, $skipped skipped"
+echo "$line"
+exit $status
