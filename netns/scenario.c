@@ -1,0 +1,715 @@
+#include "scenario.h"
+
+#include "netaddr.h"
+#include "topo_json.h"
+#include "units.h"
+#include "world.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVER_READY_TIMEOUT_MS 5000
+#define SERVER_GRACE_NS         (5ull * 1000000000ull)
+#define PROGRESS_EVERY_NS       (500ull * 1000000ull)
+#define NO_APPS_TAIL_NS         (1ull * 1000000000ull)
+
+struct app_run {
+	pid_t server_pid, client_pid;
+	int server_status, client_status;
+	bool server_done, client_done, client_started, timed_out;
+	uint64_t client_start, client_end; /* ns since t0 */
+	char client_json[4096], server_json[4096];
+	char client_log[4096], server_log[4096];
+};
+
+struct event_run {
+	bool fired;
+	uint64_t fired_ns; /* since t0 */
+	int result;        /* 0, or -1 when applying failed */
+	char error[TOPO_ERR_MAX];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static const char *stack_arg(enum topo_stack s)
+{
+	return s == TOPO_STACK_TCP ? "tcp" : s == TOPO_STACK_MPT ? "mpt" : "kernel";
+}
+
+int scenario_check(const struct topology *t, char err[TOPO_ERR_MAX])
+{
+	for (int a = 0; a < t->napps; a++) {
+		const struct topo_app *ap = &t->apps[a];
+		const struct {
+			int host;
+			struct topo_pos pos;
+		} ends[2] = {{ap->client, ap->client_pos}, {ap->server, ap->server_pos}};
+
+		for (int e = 0; e < 2; e++) {
+			const struct topo_host *h = &t->hosts[ends[e].host];
+			if (h->stack == TOPO_STACK_NONE)
+				return topo_errorf(t, ends[e].pos, err,
+						   "app %s runs on host %s, which has no stack (give "
+						   "the host stack: kernel, tcp or mpt)",
+						   ap->name, h->name);
+			if (h->stack == TOPO_STACK_MPT)
+				return topo_errorf(t, ends[e].pos, err,
+						   "app %s runs on host %s with stack: mpt, but libmpt "
+						   "cannot carry traffic in this build yet (use stack: "
+						   "kernel or tcp)",
+						   ap->name, h->name);
+		}
+	}
+	return 0;
+}
+
+/* fork + enter host's namespace + exec argv, stdout to out, stderr to errlog.
+ * ready_fd >= 0 becomes fd 3 in the child. */
+static pid_t spawn(const struct topology *t, int host, char *const argv[], const char *out,
+		   const char *errlog, int ready_fd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	{
+		sigset_t none;
+		int fd;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);
+		if (world_enter_host(t, host)) {
+			fprintf(stderr, "mpnet: entering host %s failed\n", t->hosts[host].name);
+			_exit(127);
+		}
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			dup2(fd, 1);
+		fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		if (ready_fd >= 0 && ready_fd != 3) {
+			dup2(ready_fd, 3);
+			close(ready_fd);
+		}
+		execv(argv[0], argv);
+		fprintf(stderr, "mpnet: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+}
+
+static int start_server(const struct topology *t, const struct scenario_opts *o, int a,
+			struct app_run *r)
+{
+	const struct topo_app *ap = &t->apps[a];
+	char port[16], *argv[16];
+	int p[2], n = 0;
+	char buf[16];
+	struct pollfd pfd;
+	ssize_t got;
+
+	snprintf(port, sizeof(port), "%u", ap->port);
+	argv[n++] = (char *)o->perf_bin;
+	argv[n++] = (char *)"-s";
+	argv[n++] = (char *)"-p";
+	argv[n++] = port;
+	argv[n++] = (char *)"--stack";
+	argv[n++] = (char *)stack_arg(t->hosts[ap->server].stack);
+	argv[n++] = (char *)"--once";
+	argv[n++] = (char *)"-J";
+	argv[n++] = (char *)"--ready-fd";
+	argv[n++] = (char *)"3";
+	argv[n] = NULL;
+	if (pipe(p))
+		return -1;
+	r->server_pid = spawn(t, ap->server, argv, r->server_json, r->server_log, p[1]);
+	close(p[1]);
+	if (r->server_pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	got = poll(&pfd, 1, SERVER_READY_TIMEOUT_MS) == 1 ? read(p[0], buf, sizeof(buf)) : -1;
+	close(p[0]);
+	if (got <= 0) {
+		fprintf(stderr, "mpnet: app %s: the server on %s did not become ready (see %s)\n",
+			ap->name, t->hosts[ap->server].name, r->server_log);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_client(const struct topology *t, const struct scenario_opts *o, int a,
+			struct app_run *r)
+{
+	const struct topo_app *ap = &t->apps[a];
+	char port[16], amount[32], addr[NETADDR_STRLEN], interval[32], *argv[20];
+	int n = 0;
+
+	snprintf(port, sizeof(port), "%u", ap->port);
+	snprintf(interval, sizeof(interval), "%g", o->interval_s);
+	argv[n++] = (char *)o->perf_bin;
+	argv[n++] = (char *)"-c";
+	argv[n++] = (char *)netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr));
+	argv[n++] = (char *)"-p";
+	argv[n++] = port;
+	argv[n++] = (char *)"--stack";
+	argv[n++] = (char *)stack_arg(t->hosts[ap->client].stack);
+	if (ap->bytes) {
+		snprintf(amount, sizeof(amount), "%llu", (unsigned long long)ap->bytes);
+		argv[n++] = (char *)"-n";
+	} else {
+		snprintf(amount, sizeof(amount), "%.3f", (double)ap->time_ns / 1e9);
+		argv[n++] = (char *)"-t";
+	}
+	argv[n++] = amount;
+	if (ap->direction == TOPO_DOWNLOAD)
+		argv[n++] = (char *)"-R";
+	argv[n++] = (char *)"-J";
+	argv[n++] = (char *)"-i";
+	argv[n++] = interval;
+	argv[n] = NULL;
+	r->client_pid = spawn(t, ap->client, argv, r->client_json, r->client_log, -1);
+	r->client_started = true;
+	return r->client_pid < 0 ? -1 : 0;
+}
+
+static void reap(struct app_run *runs, int napps, uint64_t now)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (int a = 0; a < napps; a++) {
+			if (pid == runs[a].client_pid && !runs[a].client_done) {
+				runs[a].client_done = true;
+				runs[a].client_status = st;
+				runs[a].client_end = now;
+			} else if (pid == runs[a].server_pid && !runs[a].server_done) {
+				runs[a].server_done = true;
+				runs[a].server_status = st;
+			}
+		}
+	}
+}
+
+static void kill_app(struct app_run *r)
+{
+	if (r->client_pid > 0 && !r->client_done)
+		kill(r->client_pid, SIGKILL);
+	if (r->server_pid > 0 && !r->server_done)
+		kill(r->server_pid, SIGKILL);
+}
+
+static int exit_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+/* --- results ------------------------------------------------------------------- */
+
+static const char *link_of_addr(const struct topology *t, const char *addr)
+{
+	struct netaddr a;
+
+	if (!addr || netaddr_parse(addr, &a))
+		return NULL;
+	for (int l = 0; l < t->nlinks; l++)
+		for (int e = 0; e < 2; e++)
+			if (netaddr_eq(&a, &t->links[l].end[e].addr4) ||
+			    netaddr_eq(&a, &t->links[l].end[e].addr6))
+				return t->links[l].name;
+	return NULL;
+}
+
+/* The subflows as the sending side saw them, each with the link it used. */
+static json_t *app_subflows(const struct topology *t, json_t *sender, json_t *receiver)
+{
+	json_t *out = json_array(), *subs, *sf;
+	size_t i;
+	bool from_sender = true;
+
+	subs = json_object_get(sender, "subflows");
+	if (!json_is_array(subs) || !json_array_size(subs)) {
+		subs = json_object_get(receiver, "subflows");
+		from_sender = false;
+	}
+	json_array_foreach(subs, i, sf)
+	{
+		json_t *loc = json_object_get(sf, "local"), *rem = json_object_get(sf, "remote");
+		const char *la = json_string_value(json_is_object(loc) ? json_object_get(loc, "addr")
+								      : loc);
+		const char *ra = json_string_value(json_is_object(rem) ? json_object_get(rem, "addr")
+								      : rem);
+		const char *ln = link_of_addr(t, la);
+		json_t *bytes = json_object_get(sf, from_sender ? "bytes_sent" : "bytes_received");
+
+		if (!ln)
+			ln = link_of_addr(t, ra);
+		json_array_append_new(
+			out, json_pack("{s:s?, s:s?, s:s?, s:o}", "link", ln, "local", la, "remote",
+				       ra, "bytes", bytes ? json_incref(bytes) : json_integer(0)));
+	}
+	return out;
+}
+
+static json_t *load_json(const char *path)
+{
+	json_error_t e;
+
+	return json_load_file(path, 0, &e);
+}
+
+static const char *rel(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+}
+
+/* o[key] (a new reference), or dflt when o or the key is missing. */
+static json_t *get_or(json_t *o, const char *key, json_t *dflt)
+{
+	json_t *v = o ? json_object_get(o, key) : NULL;
+
+	if (!v)
+		return dflt;
+	json_decref(dflt);
+	return json_incref(v);
+}
+
+static json_t *app_result(const struct topology *t, int a, struct app_run *r, const char *dir,
+			  bool *ok)
+{
+	const struct topo_app *ap = &t->apps[a];
+	json_t *cj = load_json(r->client_json), *sj = load_json(r->server_json);
+	json_t *o = json_object(), *sender, *receiver;
+	int cexit = r->client_done ? exit_code(r->client_status) : -1;
+	int sexit = r->server_done ? exit_code(r->server_status) : -1;
+	bool verified = cj && json_is_true(json_object_get(cj, "verified"));
+	char why[256] = "";
+
+	sender = ap->direction == TOPO_UPLOAD ? cj : sj;
+	receiver = ap->direction == TOPO_UPLOAD ? sj : cj;
+	json_object_set_new(o, "name", json_string(ap->name));
+	json_object_set_new(o, "client", json_string(t->hosts[ap->client].name));
+	json_object_set_new(o, "server", json_string(t->hosts[ap->server].name));
+	json_object_set_new(o, "stacks",
+			    json_pack("{s:s, s:s}", "client",
+				      topo_stack_name(t->hosts[ap->client].stack), "server",
+				      topo_stack_name(t->hosts[ap->server].stack)));
+	json_object_set_new(o, "direction",
+			    json_string(ap->direction == TOPO_UPLOAD ? "upload" : "download"));
+	{
+		char b[NETADDR_STRLEN];
+		json_object_set_new(o, "server_address",
+				    json_string(netaddr_fmt(&ap->server_addr, false, b, sizeof(b))));
+	}
+	json_object_set_new(o, "bytes", get_or(cj, "bytes", json_integer(0)));
+	json_object_set_new(o, "seconds", get_or(cj, "seconds", json_real(0)));
+	json_object_set_new(o, "goodput_mbps", get_or(cj, "goodput_mbps", json_real(0)));
+	json_object_set_new(o, "verified", json_boolean(verified));
+	json_object_set_new(o, "started_s", json_real((double)r->client_start / 1e9));
+	if (r->client_done)
+		json_object_set_new(o, "ended_s", json_real((double)r->client_end / 1e9));
+	json_object_set_new(o, "exit", json_pack("{s:i, s:i}", "client", cexit, "server", sexit));
+	json_object_set_new(o, "subflows", app_subflows(t, sender, receiver));
+	json_object_set_new(o, "client_json", json_string(rel(r->client_json, dir)));
+	json_object_set_new(o, "server_json", json_string(rel(r->server_json, dir)));
+
+	if (!r->client_started)
+		snprintf(why, sizeof(why), "not started");
+	else if (r->timed_out)
+		snprintf(why, sizeof(why), "timed out after %.1f s", (double)ap->timeout_ns / 1e9);
+	else if (cexit != 0)
+		snprintf(why, sizeof(why), "client exited with %d (see %s)", cexit,
+			 rel(r->client_log, dir));
+	else if (sexit != 0)
+		snprintf(why, sizeof(why), "server exited with %d (see %s)", sexit,
+			 rel(r->server_log, dir));
+	else if (!verified)
+		snprintf(why, sizeof(why), "bytes not verified");
+	*ok = why[0] == '\0';
+	json_object_set_new(o, "status", json_string(*ok ? "ok" : why));
+	json_decref(cj);
+	json_decref(sj);
+	return o;
+}
+
+static const char *dir_name(int mask)
+{
+	return mask == 3 ? "both" : mask == 1 ? "up" : "down";
+}
+
+static int write_events_csv(const struct topology *t, const struct event_run *ev, const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.csv", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "at_s,fired_s,action,link,host,dir,result\n");
+	for (int i = 0; i < t->nevents; i++) {
+		const struct topo_event *e = &t->events[i];
+		fprintf(f, "%.6f,", (double)e->at_ns / 1e9);
+		if (ev[i].fired)
+			fprintf(f, "%.6f", (double)ev[i].fired_ns / 1e9);
+		fprintf(f, ",%s,%s,%s,%s,%s\n", topo_action_name(e->action),
+			t->links[e->link].name, e->host >= 0 ? t->hosts[e->host].name : "",
+			e->action == TOPO_EV_SET ? dir_name(e->dir_mask) : "",
+			!ev[i].fired ? "not-fired" : ev[i].result ? "failed" : "ok");
+	}
+	return fclose(f);
+}
+
+/* --- the run ------------------------------------------------------------------- */
+
+static void default_out_dir(const struct topology *t, char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[32];
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "results/%s-%s", t->name, ts);
+}
+
+static void progress(const struct topology *t, uint64_t now, const struct app_run *runs,
+		     int fired)
+{
+	int running = 0, done = 0;
+
+	for (int a = 0; a < t->napps; a++) {
+		if (runs[a].client_done)
+			done++;
+		else if (runs[a].client_started)
+			running++;
+	}
+	fprintf(stderr, "\r  t=%6.1fs  apps: %d running, %d done of %d  events: %d of %d fired ",
+		(double)now / 1e9, running, done, t->napps, fired, t->nevents);
+}
+
+int scenario_run(const struct topology *t, const struct scenario_opts *o)
+{
+	struct world w = {0};
+	struct app_run *runs = calloc((size_t)(t->napps ? t->napps : 1), sizeof(*runs));
+	struct event_run *evr = calloc((size_t)(t->nevents ? t->nevents : 1), sizeof(*evr));
+	char dir[2048], path[8192], err[TOPO_ERR_MAX];
+	sigset_t set, old;
+	uint64_t t0, last_progress = 0, end_ns = 0;
+	bool interrupted = false, all_ok = true, tty = isatty(2) && !o->quiet;
+	int next_ev = 0, rc = MPNET_EXIT_OK, err_no;
+	json_t *summary = NULL, *apps, *links, *events;
+
+	if (!runs || !evr) {
+		fprintf(stderr, "mpnet: out of memory\n");
+		return MPNET_EXIT_SYSTEM;
+	}
+	if (scenario_check(t, err)) {
+		fprintf(stderr, "%s\n", err);
+		free(runs);
+		free(evr);
+		return MPNET_EXIT_USAGE;
+	}
+	if (world_check(&w, t)) {
+		fprintf(stderr, "%s\n", w.err);
+		free(runs);
+		free(evr);
+		return MPNET_EXIT_USAGE;
+	}
+	if (o->out_dir)
+		snprintf(dir, sizeof(dir), "%s", o->out_dir);
+	else
+		default_out_dir(t, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/apps", dir);
+	if ((err_no = mkdir_p(path))) {
+		fprintf(stderr, "mpnet: cannot create %s: %s (give --out DIR)\n", path,
+			strerror(-err_no));
+		free(runs);
+		free(evr);
+		return MPNET_EXIT_USAGE;
+	}
+	{
+		json_t *res = topo_json(t);
+		snprintf(path, sizeof(path), "%s/topology.resolved.json", dir);
+		json_dump_file(res, path, JSON_INDENT(2));
+		json_decref(res);
+	}
+	for (int a = 0; a < t->napps; a++) {
+		snprintf(runs[a].client_json, sizeof(runs[a].client_json), "%s/apps/%s-client.json",
+			 dir, t->apps[a].name);
+		snprintf(runs[a].server_json, sizeof(runs[a].server_json), "%s/apps/%s-server.json",
+			 dir, t->apps[a].name);
+		snprintf(runs[a].client_log, sizeof(runs[a].client_log), "%s/apps/%s-client.log",
+			 dir, t->apps[a].name);
+		snprintf(runs[a].server_log, sizeof(runs[a].server_log), "%s/apps/%s-server.log",
+			 dir, t->apps[a].name);
+	}
+
+	/* From here on, SIGINT/SIGTERM/SIGCHLD arrive only through sigtimedwait(), so
+	 * teardown always runs. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	if (!o->quiet)
+		fprintf(stderr, "mpnet: %s: building %d hosts, %d links\n", t->name, t->nhosts,
+			t->nlinks);
+	if (world_up(&w, t)) {
+		fprintf(stderr, "mpnet: %s\n", w.err);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		free(runs);
+		free(evr);
+		return MPNET_EXIT_SYSTEM;
+	}
+	for (int a = 0; a < t->napps; a++) {
+		if (start_server(t, o, a, &runs[a])) {
+			all_ok = false;
+			rc = MPNET_EXIT_APP_FAILED;
+			goto collect;
+		}
+	}
+	for (int a = 0; a < t->napps; a++) {
+		uint64_t e = t->apps[a].start_ns + t->apps[a].timeout_ns;
+		end_ns = e > end_ns ? e : end_ns;
+	}
+	if (!t->napps && t->nevents)
+		end_ns = t->events[t->nevents - 1].at_ns + NO_APPS_TAIL_NS;
+
+	t0 = mono_ns();
+	for (;;) {
+		uint64_t now = mono_ns() - t0, next = UINT64_MAX;
+		bool apps_done = true;
+		struct timespec ts;
+		siginfo_t si;
+		int sig;
+
+		for (int a = 0; a < t->napps; a++) {
+			struct app_run *r = &runs[a];
+			const struct topo_app *ap = &t->apps[a];
+
+			if (!r->client_started && now >= ap->start_ns) {
+				r->client_start = now;
+				if (start_client(t, o, a, r)) {
+					r->client_done = true;
+					r->client_status = 127 << 8;
+				}
+			}
+			if (!r->client_started)
+				next = ap->start_ns < next ? ap->start_ns : next;
+			if (r->client_started && !r->client_done &&
+			    now >= r->client_start + ap->timeout_ns) {
+				r->timed_out = true;
+				kill_app(r);
+			}
+			if (r->client_done && !r->server_done && now >= r->client_end + SERVER_GRACE_NS)
+				kill_app(r);
+			if (!r->client_done || !r->server_done)
+				apps_done = false;
+		}
+		while (next_ev < t->nevents && now >= t->events[next_ev].at_ns) {
+			struct event_run *er = &evr[next_ev];
+
+			er->result = world_apply_event(&w, &t->events[next_ev]);
+			er->fired_ns = mono_ns() - t0;
+			er->fired = true;
+			if (er->result) {
+				snprintf(er->error, sizeof(er->error), "%s", w.err);
+				fprintf(stderr, "%smpnet: event %d (%s at %.3fs) failed: %s\n",
+					tty ? "\n" : "", next_ev + 1,
+					topo_action_name(t->events[next_ev].action),
+					(double)t->events[next_ev].at_ns / 1e9, w.err);
+			}
+			next_ev++;
+			now = mono_ns() - t0;
+		}
+		if (next_ev < t->nevents)
+			next = t->events[next_ev].at_ns < next ? t->events[next_ev].at_ns : next;
+		if (t->napps ? apps_done : now >= end_ns)
+			break;
+		if (tty && now - last_progress >= PROGRESS_EVERY_NS) {
+			progress(t, now, runs, next_ev);
+			last_progress = now;
+		}
+		if (tty)
+			next = last_progress + PROGRESS_EVERY_NS < next ? last_progress + PROGRESS_EVERY_NS
+								       : next;
+		/* Wake for timeouts at least every 100 ms. */
+		if (next > now + 100000000ull)
+			next = now + 100000000ull;
+		ts.tv_sec = (time_t)((next - now) / 1000000000ull);
+		ts.tv_nsec = (long)((next - now) % 1000000000ull);
+		sig = sigtimedwait(&set, &si, &ts);
+		if (sig == SIGCHLD)
+			reap(runs, t->napps, mono_ns() - t0);
+		else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+			fprintf(stderr, "%smpnet: interrupted (signal %d); tearing down\n",
+				tty ? "\n" : "", sig);
+			interrupted = true;
+			break;
+		}
+		reap(runs, t->napps, mono_ns() - t0);
+	}
+	if (tty)
+		fprintf(stderr, "\n");
+
+collect:
+	links = json_array();
+	for (int l = 0; l < t->nlinks; l++) {
+		for (int d = 0; d < 2; d++) {
+			struct world_link_counters c;
+			json_t *j = json_pack("{s:s, s:s, s:s}", "name", t->links[l].name, "dir",
+					      d ? "down" : "up", "backend",
+					      world_backend_name(w.links[l].backend));
+			if (world_link_counters(&w, l, d, &c) == 0) {
+				json_object_set_new(j, "tx_bytes", json_integer((json_int_t)c.tx_bytes));
+				json_object_set_new(j, "tx_packets",
+						    json_integer((json_int_t)c.tx_packets));
+				json_object_set_new(j, "dropped", json_integer((json_int_t)c.dropped));
+			}
+			json_array_append_new(links, j);
+		}
+	}
+	for (int a = 0; a < t->napps; a++)
+		kill_app(&runs[a]);
+	for (int a = 0; a < t->napps; a++) {
+		if (runs[a].client_pid > 0 && !runs[a].client_done &&
+		    waitpid(runs[a].client_pid, &runs[a].client_status, 0) > 0)
+			runs[a].client_done = true;
+		if (runs[a].server_pid > 0 && !runs[a].server_done &&
+		    waitpid(runs[a].server_pid, &runs[a].server_status, 0) > 0)
+			runs[a].server_done = true;
+	}
+	world_release(&w);
+	world_down_topology(t);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	summary = json_object();
+	apps = json_array();
+	events = json_array();
+	json_object_set_new(summary, "topology", json_string(t->name));
+	json_object_set_new(summary, "file", json_string(t->path));
+	json_object_set_new(summary, "seed", json_integer((json_int_t)t->seed));
+	json_object_set_new(summary, "interrupted", json_boolean(interrupted));
+	for (int a = 0; a < t->napps; a++) {
+		bool ok;
+		json_array_append_new(apps, app_result(t, a, &runs[a], dir, &ok));
+		all_ok &= ok;
+	}
+	for (int i = 0; i < t->nevents; i++) {
+		const struct topo_event *e = &t->events[i];
+		json_t *j = json_pack("{s:f, s:s, s:s}", "at_s", (double)e->at_ns / 1e9, "action",
+				      topo_action_name(e->action), "link", t->links[e->link].name);
+		json_object_set_new(j, "fired_s",
+				    evr[i].fired ? json_real((double)evr[i].fired_ns / 1e9)
+						 : json_null());
+		if (e->host >= 0)
+			json_object_set_new(j, "host", json_string(t->hosts[e->host].name));
+		if (e->action == TOPO_EV_SET) {
+			json_object_set_new(j, "dir", json_string(dir_name(e->dir_mask)));
+			json_object_set_new(j, "params", topo_json_dir(&e->params));
+		}
+		if (evr[i].fired && evr[i].result)
+			json_object_set_new(j, "error", json_string(evr[i].error));
+		json_array_append_new(events, j);
+	}
+	json_object_set_new(summary, "apps", apps);
+	json_object_set_new(summary, "links", links);
+	json_object_set_new(summary, "events", events);
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	json_dump_file(summary, path, JSON_INDENT(2));
+	write_events_csv(t, evr, dir);
+
+	if (!o->quiet) {
+		size_t i;
+		json_t *ap;
+
+		printf("%s: %d hosts, %d links, seed %llu%s\n", t->name, t->nhosts, t->nlinks,
+		       (unsigned long long)t->seed, interrupted ? " (interrupted)" : "");
+		json_array_foreach(apps, i, ap)
+		{
+			json_t *sf;
+			size_t k;
+			printf("  app %-12s %s -> %s  %.2f Mbit/s  %lld bytes in %.2f s  %s\n",
+			       json_string_value(json_object_get(ap, "name")),
+			       json_string_value(json_object_get(ap, "client")),
+			       json_string_value(json_object_get(ap, "server")),
+			       json_number_value(json_object_get(ap, "goodput_mbps")),
+			       (long long)json_integer_value(json_object_get(ap, "bytes")),
+			       json_number_value(json_object_get(ap, "seconds")),
+			       json_string_value(json_object_get(ap, "status")));
+			json_array_foreach(json_object_get(ap, "subflows"), k, sf)
+			printf("      subflow %-15s %s -> %s  %lld bytes\n",
+			       json_string_value(json_object_get(sf, "link"))
+				       ? json_string_value(json_object_get(sf, "link"))
+				       : "?",
+			       json_string_value(json_object_get(sf, "local")),
+			       json_string_value(json_object_get(sf, "remote")),
+			       (long long)json_integer_value(json_object_get(sf, "bytes")));
+		}
+		for (int e = 0; e < t->nevents; e++)
+			if (evr[e].fired)
+				printf("  event %-9s %-10s at %.3f s, fired %.3f s\n",
+				       topo_action_name(t->events[e].action),
+				       t->links[t->events[e].link].name,
+				       (double)t->events[e].at_ns / 1e9,
+				       (double)evr[e].fired_ns / 1e9);
+		printf("  results: %s/summary.json\n", dir);
+	}
+	json_decref(summary);
+	free(runs);
+	free(evr);
+	if (rc == MPNET_EXIT_OK && (!all_ok || interrupted))
+		rc = MPNET_EXIT_APP_FAILED;
+	return rc;
+}

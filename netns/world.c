@@ -1,0 +1,713 @@
+#include "world.h"
+
+#include "mptcp_pm.h"
+#include "netnsfs.h"
+#include "routing.h"
+#include "rtnl.h"
+#include "units.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BRIDGE_NAME "br0"
+#define NS_KILL_GRACE_MS 200
+
+static const char *const link_ifname[2] = {"e0", "e1"};
+
+void world_host_ns_name(const struct topology *t, int host, char *buf, size_t len)
+{
+	snprintf(buf, len, WORLD_HOST_PREFIX "%s-%s", t->name, t->hosts[host].name);
+}
+
+void world_link_ns_name(const struct topology *t, int link, char *buf, size_t len)
+{
+	snprintf(buf, len, WORLD_LINK_PREFIX "%s-%s", t->name, t->links[link].name);
+}
+
+const char *world_backend_name(enum world_backend b)
+{
+	switch (b) {
+	case WORLD_BACKEND_HTB:
+		return "htb";
+	case WORLD_BACKEND_USER:
+		return "user";
+	case WORLD_BACKEND_NETEM:
+		return "netem";
+	}
+	return "?";
+}
+
+static int werr(struct world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int werr(struct world *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->err, sizeof(w->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Which emulator-only parameter a direction asks for, for messages. */
+static const char *emu_field_name(uint32_t set)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{TOPO_F_DELAY, "delay"},         {TOPO_F_JITTER, "jitter"},   {TOPO_F_LOSS, "loss"},
+		{TOPO_F_DUPLICATE, "duplicate"}, {TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
+		{TOPO_F_TRACE, "trace"},         {TOPO_F_DIST, "distribution"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (set & names[i].bit)
+			return names[i].name;
+	return "an emulated parameter";
+}
+
+/* The backend a link gets.  Only HTB exists in this build: a link that asks for
+ * anything HTB cannot do fails here, loudly, before anything is created. */
+static int pick_backend(struct world *w, const struct topology *t, int l, enum world_backend *out)
+{
+	const struct topo_link *lk = &t->links[l];
+	enum topo_emulator want = lk->emulator_set ? lk->emulator : t->emulator;
+
+	for (int d = 0; d < 2; d++) {
+		if (!(lk->dir[d].set & TOPO_F_NEEDS_EMULATOR))
+			continue;
+		return topo_errorf(t, lk->dir[d].emu_pos, w->err,
+				   "link %s asks for %s, but this build has no link emulator and this "
+				   "kernel has no sch_netem; only rate and queue can be applied "
+				   "(remove the key, or use a build with the link emulator)",
+				   lk->name, emu_field_name(lk->dir[d].set & TOPO_F_NEEDS_EMULATOR));
+	}
+	if (want == TOPO_EMU_NETEM)
+		return topo_errorf(t, lk->pos, w->err,
+				   "link %s asks for emulator: netem, but this kernel has no sch_netem "
+				   "(use emulator: auto)",
+				   lk->name);
+	*out = WORLD_BACKEND_HTB;
+	return 0;
+}
+
+static int check_queue(struct world *w, const struct topology *t, const struct topo_dir *d,
+		       const char *link)
+{
+	if ((d->set & TOPO_F_QUEUE) && d->queue_unit == TOPO_QUEUE_TIME && !d->rate_bps)
+		return topo_errorf(t, d->pos, w->err,
+				   "link %s: a queue given as a time needs a rate on that direction "
+				   "(give the queue in packets or bytes, or add rate:)",
+				   link);
+	if ((d->set & TOPO_F_QUEUE) && d->queue > UINT32_MAX)
+		return topo_errorf(t, d->pos, w->err, "link %s: queue too large (at most %u)",
+				   link, UINT32_MAX);
+	return 0;
+}
+
+int world_check(struct world *w, const struct topology *t)
+{
+	char name[256];
+
+	if (geteuid() != 0)
+		return werr(w, "mpnet: building a topology creates network namespaces, which needs "
+			       "root (CAP_NET_ADMIN and CAP_SYS_ADMIN); run mpnet as root");
+	for (int l = 0; l < t->nlinks; l++) {
+		enum world_backend b;
+
+		if (pick_backend(w, t, l, &b))
+			return -1;
+		for (int d = 0; d < 2; d++)
+			if (check_queue(w, t, &t->links[l].dir[d], t->links[l].name))
+				return -1;
+	}
+	for (int i = 0; i < t->nevents; i++) {
+		const struct topo_event *ev = &t->events[i];
+
+		if (ev->action == TOPO_EV_SET && (ev->params.set & TOPO_F_NEEDS_EMULATOR))
+			return topo_errorf(t, ev->pos, w->err,
+					   "event sets %s on link %s, but this build has no link "
+					   "emulator and this kernel has no sch_netem; events can set "
+					   "rate and queue only",
+					   emu_field_name(ev->params.set & TOPO_F_NEEDS_EMULATOR),
+					   t->links[ev->link].name);
+	}
+	for (int h = 0; h < t->nhosts; h++) {
+		char p[300];
+
+		world_host_ns_name(t, h, name, sizeof(name));
+		snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
+		if (access(p, F_OK) == 0)
+			return werr(w, "mpnet: topology %s is already up (namespace %s exists); run: "
+				       "mpnet down %s",
+				    t->name, name, t->path);
+	}
+	for (int l = 0; l < t->nlinks; l++) {
+		char p[300];
+
+		world_link_ns_name(t, l, name, sizeof(name));
+		snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
+		if (access(p, F_OK) == 0)
+			return werr(w, "mpnet: topology %s is already up (namespace %s exists); run: "
+				       "mpnet down %s",
+				    t->name, name, t->path);
+	}
+	return 0;
+}
+
+bool world_is_up(const struct topology *t)
+{
+	char name[256], p[300];
+
+	if (t->nhosts == 0)
+		return false;
+	world_host_ns_name(t, 0, name, sizeof(name));
+	snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
+	return access(p, F_OK) == 0;
+}
+
+/* --- building ------------------------------------------------------------------ */
+
+static uint32_t queue_limit(const struct topo_dir *d, enum rtnl_queue_kind *kind)
+{
+	*kind = RTNL_QUEUE_PACKETS;
+	if (!(d->set & TOPO_F_QUEUE) || d->queue == 0)
+		return WORLD_DEFAULT_QUEUE_PACKETS;
+	switch (d->queue_unit) {
+	case TOPO_QUEUE_PACKETS:
+		return (uint32_t)d->queue;
+	case TOPO_QUEUE_BYTES:
+		*kind = RTNL_QUEUE_BYTES;
+		return (uint32_t)d->queue;
+	case TOPO_QUEUE_TIME: {
+		uint64_t bytes = d->rate_bps / 8 * d->queue / 1000000000ull;
+		*kind = RTNL_QUEUE_BYTES;
+		return bytes < 1514 ? 1514 : bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	}
+	}
+	return WORLD_DEFAULT_QUEUE_PACKETS;
+}
+
+/* Shape direction d of link l on the interface it leaves by (up: e1, down: e0). */
+static int shape_dir(struct world *w, int l, int d)
+{
+	const struct topo_dir *p = &w->links[l].dir[d];
+	enum rtnl_queue_kind kind;
+	uint32_t limit = queue_limit(p, &kind);
+	struct rtnl *r = w->link_rt[l];
+	int err = rtnl_shape(r, link_ifname[d == 0 ? 1 : 0], p->rate_bps, kind, limit);
+
+	if (err)
+		return werr(w, "link %s: shaping %s: %s", w->t->links[l].name, d ? "down" : "up",
+			    rtnl_last_error(r));
+	return 0;
+}
+
+static int open_ns(struct world *w, const char *name, int *fd, struct rtnl **rt)
+{
+	int err = netnsfs_create(name);
+
+	if (err)
+		return werr(w, "creating namespace %s: %s", name, strerror(-err));
+	*fd = netnsfs_open(name);
+	if (*fd < 0)
+		return werr(w, "opening namespace %s: %s", name, strerror(-*fd));
+	*rt = rtnl_open(*fd);
+	if (!*rt)
+		return werr(w, "netlink socket in %s: %s", name, strerror(errno));
+	return 0;
+}
+
+static int build_link(struct world *w, struct rtnl *root, int l)
+{
+	const struct topology *t = w->t;
+	const struct topo_link *lk = &t->links[l];
+	struct rtnl *r;
+	char name[256];
+	int err;
+
+	world_link_ns_name(t, l, name, sizeof(name));
+	if (open_ns(w, name, &w->link_ns[l], &w->link_rt[l]))
+		return -1;
+	r = w->link_rt[l];
+	/* No IPv6 inside the link: its interfaces would send their own router
+	 * solicitations and MLD reports into the path. */
+	netnsfs_sysctl(w->link_ns[l], "net/ipv6/conf/all/disable_ipv6", "1");
+	netnsfs_sysctl(w->link_ns[l], "net/ipv6/conf/default/disable_ipv6", "1");
+	for (int e = 0; e < 2; e++) {
+		err = rtnl_veth_create(root, lk->name, w->host_ns[lk->end[e].host], link_ifname[e],
+				       w->link_ns[l]);
+		if (err)
+			return werr(w, "link %s: veth: %s", lk->name, rtnl_last_error(root));
+	}
+	w->links[l].dir[0] = lk->dir[0];
+	w->links[l].dir[1] = lk->dir[1];
+	w->links[l].backend = WORLD_BACKEND_HTB;
+	if ((err = rtnl_bridge_create(r, BRIDGE_NAME)) ||
+	    (err = rtnl_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
+	    (err = rtnl_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
+		return werr(w, "link %s: bridge: %s", lk->name, rtnl_last_error(r));
+	for (int d = 0; d < 2; d++)
+		if (shape_dir(w, l, d))
+			return -1;
+	if ((err = rtnl_link_set_up(r, BRIDGE_NAME, true)) ||
+	    (err = rtnl_link_set_up(r, link_ifname[0], true)) ||
+	    (err = rtnl_link_set_up(r, link_ifname[1], true)))
+		return werr(w, "link %s: up: %s", lk->name, rtnl_last_error(r));
+	return 0;
+}
+
+static const struct topo_iface *host_iface(const struct topology *t, int h, int l)
+{
+	const struct topo_link *lk = &t->links[l];
+
+	if (lk->end[0].host == h)
+		return &lk->end[0];
+	if (lk->end[1].host == h)
+		return &lk->end[1];
+	return NULL;
+}
+
+static int add_routes(struct world *w, int h, int only_link)
+{
+	const struct topology *t = w->t;
+	struct rtnl *r = w->host_rt[h];
+	struct host_routing hr;
+	int err = routing_compute(t, h, &hr);
+
+	if (err)
+		return werr(w, "routes of %s: %s", t->hosts[h].name, strerror(-err));
+	for (int i = 0; i < hr.nrules && !err; i++) {
+		const struct rule_entry *ru = &hr.rules[i];
+		if (only_link >= 0 && ru->link != only_link)
+			continue;
+		err = rtnl_rule_add(r, &ru->src, ru->table, ru->prio);
+		if (err == -EEXIST)
+			err = 0;
+	}
+	for (int i = 0; i < hr.nroutes && !err; i++) {
+		const struct route_entry *e = &hr.routes[i];
+		if (only_link >= 0 && e->link != only_link)
+			continue;
+		err = rtnl_route_add(r, e->table, &e->dst, e->gw.family ? &e->gw : NULL,
+				     t->links[e->link].name, e->src.family ? &e->src : NULL);
+		if (err == -EEXIST)
+			err = 0;
+	}
+	routing_free(&hr);
+	if (err)
+		return werr(w, "host %s: routes: %s", t->hosts[h].name, rtnl_last_error(r));
+	return 0;
+}
+
+static int add_endpoint(struct world *w, int h, int l)
+{
+	const struct topo_iface *i = host_iface(w->t, h, l);
+	struct mptcp_pm_endpoint ep = {0};
+	int err;
+
+	if (!w->host_pm[h] || !i || !i->endpoint_set)
+		return 0;
+	ep.addr = i->addr4;
+	ep.addr.prefixlen = 32;
+	ep.id = (uint8_t)i->endpoint_id;
+	ep.flags = i->endpoint_flags;
+	ep.ifindex = rtnl_ifindex(w->host_rt[h], i->ifname);
+	if (ep.ifindex < 0)
+		ep.ifindex = 0;
+	err = mptcp_pm_add_endpoint(w->host_pm[h], &ep);
+	if (err)
+		return werr(w, "host %s: MPTCP endpoint on %s: %s", w->t->hosts[h].name, i->ifname,
+			    mptcp_pm_last_error(w->host_pm[h]));
+	return 0;
+}
+
+static int build_host(struct world *w, int h)
+{
+	const struct topology *t = w->t;
+	const struct topo_host *ho = &t->hosts[h];
+	char name[256];
+
+	world_host_ns_name(t, h, name, sizeof(name));
+	if (open_ns(w, name, &w->host_ns[h], &w->host_rt[h]))
+		return -1;
+	if (ho->forward) {
+		netnsfs_sysctl(w->host_ns[h], "net/ipv4/ip_forward", "1");
+		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/all/forwarding", "1");
+	}
+	/* Source routing sends replies out of the link their address belongs to;
+	 * strict reverse-path filtering would drop the asymmetric cases. */
+	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/all/rp_filter", "0");
+	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/default/rp_filter", "0");
+	if (rtnl_link_set_up(w->host_rt[h], "lo", true))
+		return werr(w, "host %s: lo: %s", ho->name, rtnl_last_error(w->host_rt[h]));
+	return 0;
+}
+
+static int configure_host(struct world *w, int h)
+{
+	const struct topology *t = w->t;
+	const struct topo_host *ho = &t->hosts[h];
+	struct rtnl *r = w->host_rt[h];
+
+	for (int l = 0; l < t->nlinks; l++) {
+		const struct topo_iface *i = host_iface(t, h, l);
+		int err;
+
+		if (!i)
+			continue;
+		if ((err = rtnl_addr_add(r, i->ifname, &i->addr4)) ||
+		    (i->addr6.family && (err = rtnl_addr_add(r, i->ifname, &i->addr6))) ||
+		    (err = rtnl_link_set_up(r, i->ifname, true)))
+			return werr(w, "host %s: %s: %s", ho->name, i->ifname, rtnl_last_error(r));
+	}
+	if (add_routes(w, h, -1))
+		return -1;
+	if (ho->stack == TOPO_STACK_KERNEL) {
+		struct mptcp_pm *pm = mptcp_pm_open(w->host_ns[h]);
+		int err;
+
+		if (!pm)
+			return werr(w, "host %s: the kernel's MPTCP path manager is not reachable "
+				       "(%s); stack: kernel needs a kernel with MPTCP",
+				    ho->name, strerror(errno));
+		w->host_pm[h] = pm;
+		err = mptcp_pm_set_limits(pm, (uint32_t)ho->mptcp.subflows,
+					  (uint32_t)ho->mptcp.add_addr_accepted);
+		if (err)
+			return werr(w, "host %s: MPTCP limits: %s", ho->name,
+				    mptcp_pm_last_error(pm));
+		for (int l = 0; l < t->nlinks; l++)
+			if (add_endpoint(w, h, l))
+				return -1;
+	}
+	return 0;
+}
+
+static int alloc_world(struct world *w, const struct topology *t)
+{
+	memset(w->err, 0, sizeof(w->err));
+	w->t = t;
+	w->host_ns = malloc(sizeof(int) * (size_t)t->nhosts);
+	w->link_ns = malloc(sizeof(int) * (size_t)(t->nlinks ? t->nlinks : 1));
+	w->host_rt = calloc((size_t)t->nhosts, sizeof(*w->host_rt));
+	w->link_rt = calloc((size_t)(t->nlinks ? t->nlinks : 1), sizeof(*w->link_rt));
+	w->host_pm = calloc((size_t)t->nhosts, sizeof(*w->host_pm));
+	w->links = calloc((size_t)(t->nlinks ? t->nlinks : 1), sizeof(*w->links));
+	if (!w->host_ns || !w->link_ns || !w->host_rt || !w->link_rt || !w->host_pm || !w->links)
+		return werr(w, "out of memory");
+	for (int i = 0; i < t->nhosts; i++)
+		w->host_ns[i] = -1;
+	for (int i = 0; i < t->nlinks; i++)
+		w->link_ns[i] = -1;
+	return 0;
+}
+
+int world_up(struct world *w, const struct topology *t)
+{
+	struct rtnl *root = NULL;
+	char saved[TOPO_ERR_MAX];
+
+	if (alloc_world(w, t))
+		goto fail;
+	snprintf(w->state_dir, sizeof(w->state_dir), WORLD_STATE_DIR "/%s", t->name);
+	mkdir(WORLD_STATE_DIR, 0755);
+	if (mkdir(w->state_dir, 0755) && errno != EEXIST) {
+		werr(w, "creating %s: %s", w->state_dir, strerror(errno));
+		goto fail;
+	}
+	root = rtnl_open(-1);
+	if (!root) {
+		werr(w, "netlink socket: %s", strerror(errno));
+		goto fail;
+	}
+	for (int h = 0; h < t->nhosts; h++)
+		if (build_host(w, h))
+			goto fail;
+	for (int l = 0; l < t->nlinks; l++)
+		if (build_link(w, root, l))
+			goto fail;
+	for (int h = 0; h < t->nhosts; h++)
+		if (configure_host(w, h))
+			goto fail;
+	rtnl_close(root);
+	return 0;
+fail:
+	rtnl_close(root);
+	memcpy(saved, w->err, sizeof(saved));
+	world_release(w);
+	world_down_topology(t);
+	memcpy(w->err, saved, sizeof(saved));
+	return -1;
+}
+
+void world_release(struct world *w)
+{
+	const struct topology *t = w->t;
+
+	if (!t)
+		return;
+	for (int h = 0; w->host_ns && h < t->nhosts; h++) {
+		if (w->host_pm && w->host_pm[h])
+			mptcp_pm_close(w->host_pm[h]);
+		if (w->host_rt && w->host_rt[h])
+			rtnl_close(w->host_rt[h]);
+		if (w->host_ns[h] >= 0)
+			close(w->host_ns[h]);
+	}
+	for (int l = 0; w->link_ns && l < t->nlinks; l++) {
+		if (w->link_rt && w->link_rt[l])
+			rtnl_close(w->link_rt[l]);
+		if (w->link_ns[l] >= 0)
+			close(w->link_ns[l]);
+	}
+	free(w->host_ns);
+	free(w->link_ns);
+	free(w->host_rt);
+	free(w->link_rt);
+	free(w->host_pm);
+	free(w->links);
+	w->host_ns = w->link_ns = NULL;
+	w->host_rt = w->link_rt = NULL;
+	w->host_pm = NULL;
+	w->links = NULL;
+	w->t = NULL;
+}
+
+/* --- tearing down -------------------------------------------------------------- */
+
+static int rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char p[4096];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
+}
+
+int world_down_topology(const struct topology *t)
+{
+	char name[256], dir[300];
+	int n = 0;
+
+	/* Links first: their emulators go with them, and each host's veths. */
+	for (int l = 0; l < t->nlinks; l++) {
+		world_link_ns_name(t, l, name, sizeof(name));
+		snprintf(dir, sizeof(dir), NETNS_RUN_DIR "/%s", name);
+		if (access(dir, F_OK) == 0 && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
+			n++;
+	}
+	for (int h = 0; h < t->nhosts; h++) {
+		world_host_ns_name(t, h, name, sizeof(name));
+		snprintf(dir, sizeof(dir), NETNS_RUN_DIR "/%s", name);
+		if (access(dir, F_OK) == 0 && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
+			n++;
+	}
+	snprintf(dir, sizeof(dir), WORLD_STATE_DIR "/%s", t->name);
+	rm_tree(dir);
+	return n;
+}
+
+static int delete_one(const char *name, void *arg)
+{
+	int *n = arg;
+
+	if (netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
+		(*n)++;
+	return 0;
+}
+
+int world_down_all(void)
+{
+	int n = 0;
+
+	netnsfs_list(WORLD_LINK_PREFIX, delete_one, &n);
+	netnsfs_list(WORLD_HOST_PREFIX, delete_one, &n);
+	rm_tree(WORLD_STATE_DIR);
+	return n;
+}
+
+/* --- events -------------------------------------------------------------------- */
+
+static void merge_dir(struct topo_dir *cur, const struct topo_dir *p)
+{
+	if (p->set & TOPO_F_RATE)
+		cur->rate_bps = p->rate_bps;
+	if (p->set & TOPO_F_QUEUE) {
+		cur->queue = p->queue;
+		cur->queue_unit = p->queue_unit;
+	}
+	if (p->set & TOPO_F_DELAY)
+		cur->delay_ns = p->delay_ns;
+	if (p->set & TOPO_F_JITTER) {
+		cur->jitter_ns = p->jitter_ns;
+		cur->delay_corr = p->delay_corr;
+	}
+	if (p->set & TOPO_F_DIST)
+		cur->dist = p->dist;
+	if (p->set & TOPO_F_LOSS) {
+		cur->loss_model = p->loss_model;
+		memcpy(cur->loss, p->loss, sizeof(cur->loss));
+	}
+	if (p->set & TOPO_F_DUPLICATE) {
+		cur->duplicate = p->duplicate;
+		cur->duplicate_corr = p->duplicate_corr;
+	}
+	if (p->set & TOPO_F_CORRUPT) {
+		cur->corrupt = p->corrupt;
+		cur->corrupt_corr = p->corrupt_corr;
+	}
+	if (p->set & TOPO_F_REORDER) {
+		cur->reorder = p->reorder;
+		cur->reorder_corr = p->reorder_corr;
+		cur->reorder_gap = p->reorder_gap;
+	}
+	if (p->set & TOPO_F_TRACE)
+		memcpy(cur->trace, p->trace, sizeof(cur->trace));
+	cur->set |= p->set;
+}
+
+static int set_carrier(struct world *w, int l, bool up)
+{
+	struct rtnl *r = w->link_rt[l];
+	int err;
+
+	if ((err = rtnl_link_set_up(r, link_ifname[0], up)) ||
+	    (err = rtnl_link_set_up(r, link_ifname[1], up)))
+		return werr(w, "link %s: carrier %s: %s", w->t->links[l].name, up ? "up" : "down",
+			    rtnl_last_error(r));
+	w->links[l].down = !up;
+	return 0;
+}
+
+static int set_blackhole(struct world *w, int l, bool on)
+{
+	struct rtnl *r = w->link_rt[l];
+	int err;
+
+	/* Out of the bridge, frames arriving on e0/e1 go nowhere; carrier stays. */
+	if ((err = rtnl_link_set_master(r, link_ifname[0], on ? NULL : BRIDGE_NAME)) ||
+	    (err = rtnl_link_set_master(r, link_ifname[1], on ? NULL : BRIDGE_NAME)))
+		return werr(w, "link %s: blackhole: %s", w->t->links[l].name, rtnl_last_error(r));
+	w->links[l].blackhole = on;
+	return 0;
+}
+
+static int addr_change(struct world *w, int h, int l, bool add)
+{
+	const struct topology *t = w->t;
+	const struct topo_iface *i = host_iface(t, h, l);
+	struct rtnl *r = w->host_rt[h];
+	int err = 0;
+
+	if (!add && w->host_pm[h] && i->endpoint_set) {
+		/* As a connection manager would: the endpoint goes first, so the kernel
+		 * announces REMOVE_ADDR and closes the subflows on it. */
+		err = mptcp_pm_del_endpoint(w->host_pm[h], (uint8_t)i->endpoint_id);
+		if (err && err != -ENOENT && err != -EINVAL)
+			return werr(w, "host %s: removing endpoint %d: %s", t->hosts[h].name,
+				    i->endpoint_id, mptcp_pm_last_error(w->host_pm[h]));
+	}
+	if (add) {
+		err = rtnl_addr_add(r, i->ifname, &i->addr4);
+		if (!err && i->addr6.family)
+			err = rtnl_addr_add(r, i->ifname, &i->addr6);
+	} else {
+		err = rtnl_addr_del(r, i->ifname, &i->addr4);
+		if (!err && i->addr6.family)
+			err = rtnl_addr_del(r, i->ifname, &i->addr6);
+	}
+	if (err && err != -EEXIST && err != -EADDRNOTAVAIL && err != -ENOENT)
+		return werr(w, "host %s: %s address on %s: %s", t->hosts[h].name,
+			    add ? "adding" : "removing", i->ifname, rtnl_last_error(r));
+	if (add) {
+		if (add_routes(w, h, l))
+			return -1;
+		if (add_endpoint(w, h, l))
+			return -1;
+	}
+	return 0;
+}
+
+int world_apply_event(struct world *w, const struct topo_event *ev)
+{
+	int l = ev->link;
+
+	switch (ev->action) {
+	case TOPO_EV_DOWN:
+		return set_carrier(w, l, false);
+	case TOPO_EV_UP:
+		return set_carrier(w, l, true);
+	case TOPO_EV_BLACKHOLE:
+		return set_blackhole(w, l, true);
+	case TOPO_EV_RESTORE:
+		return set_blackhole(w, l, false);
+	case TOPO_EV_ADDR_DEL:
+		return addr_change(w, ev->host, l, false);
+	case TOPO_EV_ADDR_ADD:
+		return addr_change(w, ev->host, l, true);
+	case TOPO_EV_SET:
+		for (int d = 0; d < 2; d++) {
+			if (!(ev->dir_mask & (1 << d)))
+				continue;
+			merge_dir(&w->links[l].dir[d], &ev->params);
+			if (shape_dir(w, l, d))
+				return -1;
+		}
+		return 0;
+	}
+	return werr(w, "unknown event");
+}
+
+int world_link_counters(struct world *w, int l, int d, struct world_link_counters *out)
+{
+	struct rtnl_link_counters c;
+	int err = rtnl_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return werr(w, "link %s: counters: %s", w->t->links[l].name,
+			    rtnl_last_error(w->link_rt[l]));
+	out->tx_bytes = c.tx_bytes;
+	out->tx_packets = c.tx_packets;
+	out->dropped = c.tx_dropped + c.qdisc_drops;
+	out->backlog_bytes = c.qdisc_backlog;
+	return 0;
+}
+
+int world_enter_host(const struct topology *t, int host)
+{
+	char name[256];
+	int fd, err, saved;
+
+	world_host_ns_name(t, host, name, sizeof(name));
+	fd = netnsfs_open(name);
+	if (fd < 0)
+		return fd;
+	err = netnsfs_enter(fd, &saved);
+	close(fd);
+	if (!err)
+		close(saved);
+	return err;
+}

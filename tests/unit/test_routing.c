@@ -1,0 +1,185 @@
+/* Routing on hand-built topologies: a chain through routers, and a multi-homed
+ * host with per-address source routing. */
+#include "test.h"
+#include "routing.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+
+struct fixture {
+	struct topology t;
+	struct topo_host hosts[8];
+	struct topo_link links[8];
+};
+
+static void add_host(struct fixture *f, const char *name, bool fwd)
+{
+	struct topo_host *h = &f->hosts[f->t.nhosts++];
+
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->forward = fwd;
+}
+
+static void add_link(struct fixture *f, int a, int b)
+{
+	int i = f->t.nlinks++;
+	struct topo_link *l = &f->links[i];
+	char s[64];
+
+	snprintf(l->name, sizeof(l->name), "l%d", i);
+	l->index = i;
+	l->end[0].host = a;
+	l->end[1].host = b;
+	snprintf(s, sizeof(s), "198.18.%d.1/24", i);
+	netaddr_parse(s, &l->end[0].addr4);
+	snprintf(s, sizeof(s), "198.18.%d.2/24", i);
+	netaddr_parse(s, &l->end[1].addr4);
+	f->hosts[a].nifaces++;
+	f->hosts[b].nifaces++;
+}
+
+static void init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->t.hosts = f->hosts;
+	f->t.links = f->links;
+}
+
+static const struct route_entry *find(const struct host_routing *r, uint32_t table, const char *dst)
+{
+	struct netaddr d;
+
+	netaddr_parse(dst, &d);
+	for (int i = 0; i < r->nroutes; i++)
+		if (r->routes[i].table == table && netaddr_eq(&r->routes[i].dst, &d) &&
+		    r->routes[i].dst.prefixlen == d.prefixlen)
+			return &r->routes[i];
+	return NULL;
+}
+
+static bool gw_is(const struct route_entry *e, const char *gw)
+{
+	struct netaddr g;
+
+	netaddr_parse(gw, &g);
+	return e && netaddr_eq(&e->gw, &g);
+}
+
+TEST(routing_chain_through_routers)
+{
+	struct fixture f;
+	struct host_routing r;
+	const struct route_entry *e;
+
+	init(&f);
+	add_host(&f, "client", false); /* 0 */
+	add_host(&f, "r1", true);      /* 1 */
+	add_host(&f, "r2", true);      /* 2 */
+	add_host(&f, "server", false); /* 3 */
+	add_link(&f, 0, 1);            /* l0: 198.18.0.0/24 */
+	add_link(&f, 1, 2);            /* l1 */
+	add_link(&f, 2, 3);            /* l2 */
+
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	/* client: l1 and l2 through r1 (198.18.0.2); l2's nearest end r2 forwards,
+	 * so the whole subnet is routed. */
+	e = find(&r, ROUTING_TABLE_MAIN, "198.18.1.0/24");
+	CHECK(e != NULL);
+	CHECK(gw_is(e, "198.18.0.2"));
+	CHECK_EQ(e->link, 0);
+	e = find(&r, ROUTING_TABLE_MAIN, "198.18.2.0/24");
+	CHECK(gw_is(e, "198.18.0.2"));
+	CHECK_EQ(r.nrules, 0); /* single-homed: no source routing */
+	routing_free(&r);
+
+	CHECK_EQ(routing_compute(&f.t, 1, &r), 0);
+	/* r1 reaches l2 through r2 (198.18.1.2), out of l1. */
+	e = find(&r, ROUTING_TABLE_MAIN, "198.18.2.0/24");
+	CHECK(gw_is(e, "198.18.1.2"));
+	CHECK_EQ(e->link, 1);
+	CHECK(find(&r, ROUTING_TABLE_MAIN, "198.18.0.0/24") == NULL); /* connected */
+	routing_free(&r);
+
+	CHECK_EQ(routing_compute(&f.t, 3, &r), 0);
+	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.0.0/24"), "198.18.2.1"));
+	routing_free(&r);
+}
+
+TEST(routing_no_transit_through_plain_hosts)
+{
+	struct fixture f;
+	struct host_routing r;
+
+	init(&f);
+	add_host(&f, "a", false);
+	add_host(&f, "b", false); /* does not forward */
+	add_host(&f, "c", false);
+	add_link(&f, 0, 1);
+	add_link(&f, 1, 2);
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	/* a reaches b's address on l1 (b owns it), but not c and not the subnet. */
+	CHECK(find(&r, ROUTING_TABLE_MAIN, "198.18.1.0/24") == NULL);
+	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.1.1/32"), "198.18.0.2"));
+	CHECK(find(&r, ROUTING_TABLE_MAIN, "198.18.1.2/32") == NULL);
+	routing_free(&r);
+}
+
+TEST(routing_multihomed_source_tables)
+{
+	struct fixture f;
+	struct host_routing r;
+	const struct route_entry *e;
+
+	init(&f);
+	add_host(&f, "client", false);
+	add_host(&f, "server", false);
+	add_link(&f, 0, 1); /* wifi, 198.18.0.0/24 */
+	add_link(&f, 0, 1); /* lte,  198.18.1.0/24 */
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	CHECK_EQ(r.nrules, 2);
+	CHECK_EQ(r.rules[0].table, ROUTING_TABLE_BASE + 0);
+	CHECK_EQ(r.rules[0].src.prefixlen, 32);
+	CHECK_EQ(r.rules[1].table, ROUTING_TABLE_BASE + 1);
+	CHECK(r.rules[0].prio != r.rules[1].prio);
+	/* Table of wifi: its subnet, and the server's lte address through wifi. */
+	e = find(&r, ROUTING_TABLE_BASE + 0, "198.18.0.0/24");
+	CHECK(e != NULL);
+	CHECK_EQ(e->link, 0);
+	CHECK_EQ(e->gw.family, 0);
+	e = find(&r, ROUTING_TABLE_BASE + 0, "198.18.1.2/32");
+	CHECK(gw_is(e, "198.18.0.2"));
+	CHECK_EQ(e->link, 0);
+	/* Table of lte mirrors it. */
+	e = find(&r, ROUTING_TABLE_BASE + 1, "198.18.0.2/32");
+	CHECK(gw_is(e, "198.18.1.2"));
+	CHECK_EQ(e->link, 1);
+	routing_free(&r);
+}
+
+TEST(routing_multihomed_through_routers)
+{
+	struct fixture f;
+	struct host_routing r;
+
+	init(&f);
+	add_host(&f, "client", false); /* 0 */
+	add_host(&f, "ra", true);      /* 1 */
+	add_host(&f, "rb", true);      /* 2 */
+	add_host(&f, "server", false); /* 3 */
+	add_link(&f, 0, 1);            /* l0 client-ra */
+	add_link(&f, 0, 2);            /* l1 client-rb */
+	add_link(&f, 1, 3);            /* l2 ra-server */
+	add_link(&f, 2, 3);            /* l3 rb-server */
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	/* From the l0 address: l2 through ra; of l3 only the server's own address
+	 * (the server does not forward, rb is not reachable that way). */
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 0, "198.18.2.0/24"), "198.18.0.2"));
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 0, "198.18.3.2/32"), "198.18.0.2"));
+	CHECK(find(&r, ROUTING_TABLE_BASE + 0, "198.18.3.0/24") == NULL);
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 1, "198.18.3.0/24"), "198.18.1.2"));
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 1, "198.18.2.2/32"), "198.18.1.2"));
+	/* Main table: the nearest forwarding end. */
+	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.2.0/24"), "198.18.0.2"));
+	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.3.0/24"), "198.18.1.2"));
+	routing_free(&r);
+}
