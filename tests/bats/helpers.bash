@@ -1,0 +1,31 @@
+# Shared by the Bats suites.  Tests run from the repository root, as root.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+MPNET=$ROOT/build/bin/mpnet
+PERF=$ROOT/build/bin/mpt-perf
+FIX=$ROOT/tests/bats/fixtures
+
+# Namespaces of one topology (by name), for assertions.
+ns_of() { ip netns list | awk '{print $1}' | grep -E "^mpnl?-$1-" || true; }
+
+# Every mpnet namespace, whatever topology.
+all_mpnet_ns() { ip netns list | awk '{print $1}' | grep -E '^mpnl?-' || true; }
+
+# Run a command inside a host of an up topology.
+in_host() { # topology-name host cmd...
+	local t=$1 h=$2
+	shift 2
+	ip netns exec "mpn-$t-$h" "$@"
+}
+
+# Bytes a host's interface sent.
+tx_bytes() { # topology host ifname
+	ip -n "mpn-$1-$2" -s -j link show dev "$3" | jq '.[0].stats64.tx.bytes'
+}
+
+# Take down anything a test left, whatever happened in it.
+cleanup_all() {
+	"$MPNET" down --all >/dev/null 2>&1 || true
+}
