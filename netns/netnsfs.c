@@ -84,11 +84,8 @@ int netnsfs_create(const char *name)
 	}
 	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
 		err = -errno;
-	if (setns(saved, CLONE_NEWNET) < 0) {
-		/* Cannot happen short of a kernel bug; never return in the wrong netns. */
-		perror("netnsfs_create: setns back");
-		abort();
-	}
+	if (setns(saved, CLONE_NEWNET) < 0)
+		abort(); /* never return in the wrong namespace */
 	if (err)
 		goto out_close;
 	close(saved);
@@ -284,12 +281,17 @@ int netnsfs_sysctl(int nsfd, const char *key, const char *value)
 	char path[PATH_MAX];
 	size_t len = strlen(value);
 	int saved = -1, fd, err = 0, n;
+	ssize_t w;
 
-	if (strstr(key, ".."))
+	if (!*key || strstr(key, ".."))
 		return -EINVAL;
 	n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
+	if (!strchr(key, '/')) /* "net.ipv4.ip_forward", as sysctl(8) writes it */
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
 	if (nsfd >= 0) {
 		err = netnsfs_enter(nsfd, &saved);
 		if (err)
@@ -299,16 +301,15 @@ int netnsfs_sysctl(int nsfd, const char *key, const char *value)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		err = -errno;
-	if (saved >= 0) {
-		int e = netnsfs_leave(saved);
-
-		if (e && !err)
-			err = e;
-	}
+	if (saved >= 0 && netnsfs_leave(saved) < 0)
+		abort(); /* never continue in the wrong namespace */
 	if (fd < 0)
 		return err;
-	if (write(fd, value, len) != (ssize_t)len && !err)
-		err = errno ? -errno : -EIO;
+	w = write(fd, value, len);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != len)
+		err = -EIO;
 	close(fd);
 	return err;
 }

@@ -315,6 +315,10 @@ TEST(netns_sys_create_list_delete)
 	CHECK_STR_EQ(read_sysctl_in(-1, "/proc/sys/net/ipv4/ip_forward", buf, sizeof(buf)),
 		     root_fwd);
 	CHECK(netnsfs_sysctl(fd, "net/ipv4/no_such_key", "1") < 0);
+	CHECK_EQ(netnsfs_sysctl(fd, "net.ipv6.conf.all.keep_addr_on_down", "1"), 0);
+	CHECK_STR_EQ(read_sysctl_in(fd, "/proc/sys/net/ipv6/conf/all/keep_addr_on_down", buf,
+				    sizeof(buf)),
+		     "1\n");
 
 	/* A process in the namespace is found and killed by delete. */
 	CHECK_EQ(netnsfs_count_procs(ns("a")), 0);
