@@ -12,7 +12,8 @@
 struct mptcp_pm;
 
 /* Open a genl socket in namespace nsfd (-1: the caller's) and resolve the family.
- * NULL on failure (with errno set; -ENOENT in errno means no MPTCP in the kernel). */
+ * NULL on failure with errno set (ENOENT: no MPTCP in the kernel).  The calling
+ * thread's namespace is unchanged on return; the socket stays bound to nsfd. */
 struct mptcp_pm *mptcp_pm_open(int nsfd);
 void mptcp_pm_close(struct mptcp_pm *pm);
 const char *mptcp_pm_last_error(const struct mptcp_pm *pm);
@@ -28,10 +29,16 @@ struct mptcp_pm_endpoint {
 	uint16_t port;    /* 0: none */
 };
 
+/* Add an endpoint.  The kernel answers -EBUSY for an id or address already there
+ * (or over its limit of endpoints), -EINVAL for a port without the signal flag, and
+ * -EADDRNOTAVAIL for a port on an address that is not local (it listens there). */
 int mptcp_pm_add_endpoint(struct mptcp_pm *pm, const struct mptcp_pm_endpoint *ep);
+/* Delete endpoint id (1..255; id 0 is refused with -EINVAL: the kernel needs the
+ * address for it).  An unknown id: -EINVAL, "address not found". */
 int mptcp_pm_del_endpoint(struct mptcp_pm *pm, uint8_t id);
 int mptcp_pm_flush(struct mptcp_pm *pm);
-/* Fill at most max endpoints; returns how many (>= 0) or a negative errno. */
+/* Fill at most max endpoints; returns how many were filled (>= 0, at most max) or
+ * a negative errno.  Endpoints the kernel added itself carry flag 16 (implicit). */
 int mptcp_pm_dump(struct mptcp_pm *pm, struct mptcp_pm_endpoint *eps, int max);
 
 #endif

@@ -16,9 +16,11 @@ int netnsfs_create(const char *name);
 /* Open /run/netns/NAME read-only; returns an fd or -errno. */
 int netnsfs_open(const char *name);
 
-/* Kill every process whose network namespace is NAME (signal sig, then SIGKILL for
- * any that remain after grace_ms), unmount and remove /run/netns/NAME.  A missing
- * namespace is not an error. */
+/* Kill every process whose network namespace is NAME (SIGTERM, then SIGKILL for
+ * any that remain after grace_ms; the calling process is spared), unmount and
+ * remove /run/netns/NAME.  A missing namespace is not an error.  The kernel frees
+ * the namespace (and its veths) asynchronously once nothing holds it: open fds of
+ * it and sockets opened in it keep it alive. */
 int netnsfs_delete(const char *name, int grace_ms);
 
 /* Call fn for every namespace under /run/netns whose name starts with prefix.
@@ -33,8 +35,9 @@ int netnsfs_leave(int saved);
 /* Number of processes whose network namespace is NAME (>= 0), or -errno. */
 int netnsfs_count_procs(const char *name);
 
-/* Write VALUE to /proc/sys/KEY (e.g. "net/ipv4/ip_forward") as seen from namespace
- * nsfd. */
+/* Write VALUE to /proc/sys/KEY (e.g. "net/ipv4/ip_forward", or with dots as
+ * sysctl(8) writes it when the key has no '/') as seen from namespace nsfd (-1: the
+ * caller's).  The calling thread's namespace is unchanged on return. */
 int netnsfs_sysctl(int nsfd, const char *key, const char *value);
 
 #endif

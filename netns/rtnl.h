@@ -1,74 +1,98 @@
 /* Links, addresses, routes, rules and qdiscs in one namespace, over libnl-3-route.
- * One `struct rtnl` is a route-netlink socket opened inside a namespace; it stays
- * bound to that namespace.  All functions return 0 or a negative errno-style code;
- * rtnl_last_error() gives a one-line description of the last failure. */
-#ifndef MPNET_RTNL_H
-#define MPNET_RTNL_H
+ * One `struct nlr` is a route-netlink socket opened inside a namespace; it stays
+ * bound to that namespace.  All functions return 0 or a negative errno (the
+ * kernel's, when it refused); nlr_last_error() gives a one-line description of the
+ * last failure, with the kernel's extended-ack message when it sent one.
+ *
+ * The prefix is nlr_ ("netlink route"), not rtnl_: libnl-route-3 already exports
+ * rtnl_addr_add, rtnl_route_add, rtnl_rule_add, rtnl_link_set_master,
+ * rtnl_link_set_mtu and rtnl_link_delete with other signatures. */
+#ifndef MPNET_NLR_H
+#define MPNET_NLR_H
 
 #include "netaddr.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct rtnl;
+struct nlr;
 
-/* Open a socket in namespace nsfd (-1: the caller's namespace). NULL on failure. */
-struct rtnl *rtnl_open(int nsfd);
-void rtnl_close(struct rtnl *r);
-const char *rtnl_last_error(const struct rtnl *r);
+/* Open a socket in namespace nsfd (-1: the caller's namespace). NULL on failure,
+ * with errno set.  The calling thread's namespace is unchanged on return. */
+struct nlr *nlr_open(int nsfd);
+void nlr_close(struct nlr *r);
+const char *nlr_last_error(const struct nlr *r);
 
 /* Create a veth pair: name_a in namespace nsfd_a, name_b in nsfd_b (created there
- * directly, never visible in the caller's namespace).  Both down. */
-int rtnl_veth_create(struct rtnl *r, const char *name_a, int nsfd_a, const char *name_b,
-		     int nsfd_b);
+ * directly, never visible in the caller's namespace; -1 means r's namespace).  The
+ * two names may be equal when the namespaces differ.  Both down.  -EEXIST if a
+ * name is taken. */
+int nlr_veth_create(struct nlr *r, const char *name_a, int nsfd_a, const char *name_b, int nsfd_b);
 
-/* A bridge named name in r's namespace (STP off, forward delay 0), down. */
-int rtnl_bridge_create(struct rtnl *r, const char *name);
+/* A bridge named name in r's namespace, down.  STP is off (the kernel default), so
+ * ports forward as soon as they are up; the forward delay only matters with STP. */
+int nlr_bridge_create(struct nlr *r, const char *name);
 
 /* Enslave ifname to master (NULL: release it from its master). */
-int rtnl_link_set_master(struct rtnl *r, const char *ifname, const char *master);
+int nlr_link_set_master(struct nlr *r, const char *ifname, const char *master);
 
 /* Administrative state up/down. */
-int rtnl_link_set_up(struct rtnl *r, const char *ifname, bool up);
+int nlr_link_set_up(struct nlr *r, const char *ifname, bool up);
 
-/* Interface index, or negative if absent. */
-int rtnl_ifindex(struct rtnl *r, const char *ifname);
+/* Interface index, or a negative errno (-ENODEV) if absent. */
+int nlr_ifindex(struct nlr *r, const char *ifname);
+
+/* Delete a link (for a veth, both ends go).  -ENODEV if absent. */
+int nlr_link_delete(struct nlr *r, const char *ifname);
 
 /* Disable/enable offloads is not netlink (ethtool); MTU is: */
-int rtnl_link_set_mtu(struct rtnl *r, const char *ifname, unsigned mtu);
+int nlr_link_set_mtu(struct nlr *r, const char *ifname, unsigned mtu);
 
 /* Add / delete an address (with its prefix length).  IPv6 addresses are added with
- * IFA_F_NODAD so they are usable at once. */
-int rtnl_addr_add(struct rtnl *r, const char *ifname, const struct netaddr *a);
-int rtnl_addr_del(struct rtnl *r, const char *ifname, const struct netaddr *a);
+ * IFA_F_NODAD so they are usable at once.  Adding one that is there: -EEXIST. */
+int nlr_addr_add(struct nlr *r, const char *ifname, const struct netaddr *a);
+int nlr_addr_del(struct nlr *r, const char *ifname, const struct netaddr *a);
 
 /* Add a route to dst (dst->prefixlen 0 = default) in table (254 = main), through
- * gateway gw (NULL or family 0: directly connected) out of ifname, with preferred
- * source src (NULL: none). */
-int rtnl_route_add(struct rtnl *r, uint32_t table, const struct netaddr *dst,
-		   const struct netaddr *gw, const char *ifname, const struct netaddr *src);
+ * gateway gw (NULL or family 0: directly connected) out of ifname (NULL: wherever
+ * gw is reachable; one of the two is needed), with preferred source src (NULL or
+ * family 0: none).  All addresses of one family.  -EEXIST if the route is there. */
+int nlr_route_add(struct nlr *r, uint32_t table, const struct netaddr *dst,
+		  const struct netaddr *gw, const char *ifname, const struct netaddr *src);
 
-/* Policy rule "from src/prefixlen lookup table" at priority prio. */
-int rtnl_rule_add(struct rtnl *r, const struct netaddr *src, uint32_t table, uint32_t prio);
+/* Delete the route to dst in table (gw, ifname: NULL matches any). */
+int nlr_route_del(struct nlr *r, uint32_t table, const struct netaddr *dst,
+		  const struct netaddr *gw, const char *ifname);
 
-enum rtnl_queue_kind { RTNL_QUEUE_PACKETS, RTNL_QUEUE_BYTES };
+/* Policy rule "from src/prefixlen lookup table" at priority prio; the family is
+ * src's (prefixlen 0: "from all").  -EEXIST if the same rule is there. */
+int nlr_rule_add(struct nlr *r, const struct netaddr *src, uint32_t table, uint32_t prio);
+int nlr_rule_del(struct nlr *r, const struct netaddr *src, uint32_t table, uint32_t prio);
 
-/* Shape egress of ifname: HTB root 1:, one class 1:1 with rate = ceil = rate_bps,
- * and a pfifo (packets) or bfifo (bytes) child of the given limit as the explicit
- * queue.  Replaces whatever root qdisc was there, so it also serves run-time
- * changes.  rate_bps 0 removes shaping (back to the default qdisc) but keeps an
- * explicit queue limit if limit > 0 (pfifo/bfifo as root). */
-int rtnl_shape(struct rtnl *r, const char *ifname, uint64_t rate_bps, enum rtnl_queue_kind kind,
-	       uint32_t limit);
+enum nlr_queue_kind { NLR_QUEUE_PACKETS, NLR_QUEUE_BYTES };
 
-struct rtnl_link_counters {
+/* Shape egress of ifname: HTB root 1: (default class 1:1), one class 1:1 with
+ * rate = ceil = rate_bps, and a pfifo (packets) or bfifo (bytes) child 10: of the
+ * given limit as the explicit queue (limit 0: no explicit child; HTB's default leaf
+ * is a pfifo of txqueuelen packets).  burst = cburst = 1 ms at the rate + one MTU
+ * frame; quantum = one MTU frame.  Replaces whatever root qdisc was there, so it
+ * also serves run-time changes: when the tree is already ours, the class rate and
+ * the fifo limit are changed in place and queued packets stay (a pfifo<->bfifo
+ * switch replaces the child and drops what it held).  rate_bps 0 removes shaping
+ * (back to the default qdisc) but keeps an explicit queue limit if limit > 0
+ * (pfifo/bfifo 10: as root). */
+int nlr_shape(struct nlr *r, const char *ifname, uint64_t rate_bps, enum nlr_queue_kind kind,
+	      uint32_t limit);
+
+struct nlr_link_counters {
 	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
 	uint64_t rx_dropped, tx_dropped;
-	uint64_t qdisc_drops;   /* drops counted by the root qdisc and its children */
-	uint64_t qdisc_backlog; /* bytes queued now */
-	bool carrier;           /* IFF_LOWER_UP */
-	bool up;                /* IFF_UP */
+	uint64_t qdisc_drops;	/* drops counted by the root qdisc (it counts its
+				 * children's too: HTB, fifo and mq all do) */
+	uint64_t qdisc_backlog; /* bytes queued now in the root's tree */
+	bool carrier;		/* IFF_LOWER_UP */
+	bool up;		/* IFF_UP */
 };
-int rtnl_link_counters(struct rtnl *r, const char *ifname, struct rtnl_link_counters *out);
+int nlr_link_counters(struct nlr *r, const char *ifname, struct nlr_link_counters *out);
 
 #endif
