@@ -155,16 +155,16 @@ static json_t *live_link(const struct topology *t, int l)
 	char name[256];
 	json_t *o = json_object();
 	int fd;
-	struct rtnl *r;
+	struct nlr *r;
 
 	world_link_ns_name(t, l, name, sizeof(name));
 	fd = netnsfs_open(name);
 	if (fd < 0)
 		return o;
-	r = rtnl_open(fd);
+	r = nlr_open(fd);
 	for (int d = 0; r && d < 2; d++) {
-		struct rtnl_link_counters c;
-		if (rtnl_link_counters(r, d == 0 ? "e1" : "e0", &c) == 0)
+		struct nlr_link_counters c;
+		if (nlr_link_counters(r, d == 0 ? "e1" : "e0", &c) == 0)
 			json_object_set_new(
 				o, d ? "down" : "up",
 				json_pack("{s:b, s:I, s:I, s:I}", "carrier", c.up && c.carrier,
@@ -172,7 +172,7 @@ static json_t *live_link(const struct topology *t, int l)
 					  (json_int_t)c.tx_packets, "dropped",
 					  (json_int_t)(c.tx_dropped + c.qdisc_drops)));
 	}
-	rtnl_close(r);
+	nlr_close(r);
 	close(fd);
 	return o;
 }

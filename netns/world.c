@@ -175,20 +175,20 @@ bool world_is_up(const struct topology *t)
 
 /* --- building ------------------------------------------------------------------ */
 
-static uint32_t queue_limit(const struct topo_dir *d, enum rtnl_queue_kind *kind)
+static uint32_t queue_limit(const struct topo_dir *d, enum nlr_queue_kind *kind)
 {
-	*kind = RTNL_QUEUE_PACKETS;
+	*kind = NLR_QUEUE_PACKETS;
 	if (!(d->set & TOPO_F_QUEUE) || d->queue == 0)
 		return WORLD_DEFAULT_QUEUE_PACKETS;
 	switch (d->queue_unit) {
 	case TOPO_QUEUE_PACKETS:
 		return (uint32_t)d->queue;
 	case TOPO_QUEUE_BYTES:
-		*kind = RTNL_QUEUE_BYTES;
+		*kind = NLR_QUEUE_BYTES;
 		return (uint32_t)d->queue;
 	case TOPO_QUEUE_TIME: {
 		uint64_t bytes = d->rate_bps / 8 * d->queue / 1000000000ull;
-		*kind = RTNL_QUEUE_BYTES;
+		*kind = NLR_QUEUE_BYTES;
 		return bytes < 1514 ? 1514 : bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 	}
 	}
@@ -199,18 +199,18 @@ static uint32_t queue_limit(const struct topo_dir *d, enum rtnl_queue_kind *kind
 static int shape_dir(struct world *w, int l, int d)
 {
 	const struct topo_dir *p = &w->links[l].dir[d];
-	enum rtnl_queue_kind kind;
+	enum nlr_queue_kind kind;
 	uint32_t limit = queue_limit(p, &kind);
-	struct rtnl *r = w->link_rt[l];
-	int err = rtnl_shape(r, link_ifname[d == 0 ? 1 : 0], p->rate_bps, kind, limit);
+	struct nlr *r = w->link_rt[l];
+	int err = nlr_shape(r, link_ifname[d == 0 ? 1 : 0], p->rate_bps, kind, limit);
 
 	if (err)
 		return werr(w, "link %s: shaping %s: %s", w->t->links[l].name, d ? "down" : "up",
-			    rtnl_last_error(r));
+			    nlr_last_error(r));
 	return 0;
 }
 
-static int open_ns(struct world *w, const char *name, int *fd, struct rtnl **rt)
+static int open_ns(struct world *w, const char *name, int *fd, struct nlr **rt)
 {
 	int err = netnsfs_create(name);
 
@@ -219,17 +219,17 @@ static int open_ns(struct world *w, const char *name, int *fd, struct rtnl **rt)
 	*fd = netnsfs_open(name);
 	if (*fd < 0)
 		return werr(w, "opening namespace %s: %s", name, strerror(-*fd));
-	*rt = rtnl_open(*fd);
+	*rt = nlr_open(*fd);
 	if (!*rt)
 		return werr(w, "netlink socket in %s: %s", name, strerror(errno));
 	return 0;
 }
 
-static int build_link(struct world *w, struct rtnl *root, int l)
+static int build_link(struct world *w, struct nlr *root, int l)
 {
 	const struct topology *t = w->t;
 	const struct topo_link *lk = &t->links[l];
-	struct rtnl *r;
+	struct nlr *r;
 	char name[256];
 	int err;
 
@@ -242,25 +242,25 @@ static int build_link(struct world *w, struct rtnl *root, int l)
 	netnsfs_sysctl(w->link_ns[l], "net/ipv6/conf/all/disable_ipv6", "1");
 	netnsfs_sysctl(w->link_ns[l], "net/ipv6/conf/default/disable_ipv6", "1");
 	for (int e = 0; e < 2; e++) {
-		err = rtnl_veth_create(root, lk->name, w->host_ns[lk->end[e].host], link_ifname[e],
+		err = nlr_veth_create(root, lk->name, w->host_ns[lk->end[e].host], link_ifname[e],
 				       w->link_ns[l]);
 		if (err)
-			return werr(w, "link %s: veth: %s", lk->name, rtnl_last_error(root));
+			return werr(w, "link %s: veth: %s", lk->name, nlr_last_error(root));
 	}
 	w->links[l].dir[0] = lk->dir[0];
 	w->links[l].dir[1] = lk->dir[1];
 	w->links[l].backend = WORLD_BACKEND_HTB;
-	if ((err = rtnl_bridge_create(r, BRIDGE_NAME)) ||
-	    (err = rtnl_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
-	    (err = rtnl_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
-		return werr(w, "link %s: bridge: %s", lk->name, rtnl_last_error(r));
+	if ((err = nlr_bridge_create(r, BRIDGE_NAME)) ||
+	    (err = nlr_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
+	    (err = nlr_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
+		return werr(w, "link %s: bridge: %s", lk->name, nlr_last_error(r));
 	for (int d = 0; d < 2; d++)
 		if (shape_dir(w, l, d))
 			return -1;
-	if ((err = rtnl_link_set_up(r, BRIDGE_NAME, true)) ||
-	    (err = rtnl_link_set_up(r, link_ifname[0], true)) ||
-	    (err = rtnl_link_set_up(r, link_ifname[1], true)))
-		return werr(w, "link %s: up: %s", lk->name, rtnl_last_error(r));
+	if ((err = nlr_link_set_up(r, BRIDGE_NAME, true)) ||
+	    (err = nlr_link_set_up(r, link_ifname[0], true)) ||
+	    (err = nlr_link_set_up(r, link_ifname[1], true)))
+		return werr(w, "link %s: up: %s", lk->name, nlr_last_error(r));
 	return 0;
 }
 
@@ -278,7 +278,7 @@ static const struct topo_iface *host_iface(const struct topology *t, int h, int 
 static int add_routes(struct world *w, int h, int only_link)
 {
 	const struct topology *t = w->t;
-	struct rtnl *r = w->host_rt[h];
+	struct nlr *r = w->host_rt[h];
 	struct host_routing hr;
 	int err = routing_compute(t, h, &hr);
 
@@ -288,7 +288,7 @@ static int add_routes(struct world *w, int h, int only_link)
 		const struct rule_entry *ru = &hr.rules[i];
 		if (only_link >= 0 && ru->link != only_link)
 			continue;
-		err = rtnl_rule_add(r, &ru->src, ru->table, ru->prio);
+		err = nlr_rule_add(r, &ru->src, ru->table, ru->prio);
 		if (err == -EEXIST)
 			err = 0;
 	}
@@ -296,14 +296,14 @@ static int add_routes(struct world *w, int h, int only_link)
 		const struct route_entry *e = &hr.routes[i];
 		if (only_link >= 0 && e->link != only_link)
 			continue;
-		err = rtnl_route_add(r, e->table, &e->dst, e->gw.family ? &e->gw : NULL,
+		err = nlr_route_add(r, e->table, &e->dst, e->gw.family ? &e->gw : NULL,
 				     t->links[e->link].name, e->src.family ? &e->src : NULL);
 		if (err == -EEXIST)
 			err = 0;
 	}
 	routing_free(&hr);
 	if (err)
-		return werr(w, "host %s: routes: %s", t->hosts[h].name, rtnl_last_error(r));
+		return werr(w, "host %s: routes: %s", t->hosts[h].name, nlr_last_error(r));
 	return 0;
 }
 
@@ -319,7 +319,7 @@ static int add_endpoint(struct world *w, int h, int l)
 	ep.addr.prefixlen = 32;
 	ep.id = (uint8_t)i->endpoint_id;
 	ep.flags = i->endpoint_flags;
-	ep.ifindex = rtnl_ifindex(w->host_rt[h], i->ifname);
+	ep.ifindex = nlr_ifindex(w->host_rt[h], i->ifname);
 	if (ep.ifindex < 0)
 		ep.ifindex = 0;
 	err = mptcp_pm_add_endpoint(w->host_pm[h], &ep);
@@ -346,8 +346,8 @@ static int build_host(struct world *w, int h)
 	 * strict reverse-path filtering would drop the asymmetric cases. */
 	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/all/rp_filter", "0");
 	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/default/rp_filter", "0");
-	if (rtnl_link_set_up(w->host_rt[h], "lo", true))
-		return werr(w, "host %s: lo: %s", ho->name, rtnl_last_error(w->host_rt[h]));
+	if (nlr_link_set_up(w->host_rt[h], "lo", true))
+		return werr(w, "host %s: lo: %s", ho->name, nlr_last_error(w->host_rt[h]));
 	return 0;
 }
 
@@ -355,7 +355,7 @@ static int configure_host(struct world *w, int h)
 {
 	const struct topology *t = w->t;
 	const struct topo_host *ho = &t->hosts[h];
-	struct rtnl *r = w->host_rt[h];
+	struct nlr *r = w->host_rt[h];
 
 	for (int l = 0; l < t->nlinks; l++) {
 		const struct topo_iface *i = host_iface(t, h, l);
@@ -363,10 +363,10 @@ static int configure_host(struct world *w, int h)
 
 		if (!i)
 			continue;
-		if ((err = rtnl_addr_add(r, i->ifname, &i->addr4)) ||
-		    (i->addr6.family && (err = rtnl_addr_add(r, i->ifname, &i->addr6))) ||
-		    (err = rtnl_link_set_up(r, i->ifname, true)))
-			return werr(w, "host %s: %s: %s", ho->name, i->ifname, rtnl_last_error(r));
+		if ((err = nlr_addr_add(r, i->ifname, &i->addr4)) ||
+		    (i->addr6.family && (err = nlr_addr_add(r, i->ifname, &i->addr6))) ||
+		    (err = nlr_link_set_up(r, i->ifname, true)))
+			return werr(w, "host %s: %s: %s", ho->name, i->ifname, nlr_last_error(r));
 	}
 	if (add_routes(w, h, -1))
 		return -1;
@@ -412,7 +412,7 @@ static int alloc_world(struct world *w, const struct topology *t)
 
 int world_up(struct world *w, const struct topology *t)
 {
-	struct rtnl *root = NULL;
+	struct nlr *root = NULL;
 	char saved[TOPO_ERR_MAX];
 
 	if (alloc_world(w, t))
@@ -423,7 +423,7 @@ int world_up(struct world *w, const struct topology *t)
 		werr(w, "creating %s: %s", w->state_dir, strerror(errno));
 		goto fail;
 	}
-	root = rtnl_open(-1);
+	root = nlr_open(-1);
 	if (!root) {
 		werr(w, "netlink socket: %s", strerror(errno));
 		goto fail;
@@ -437,10 +437,10 @@ int world_up(struct world *w, const struct topology *t)
 	for (int h = 0; h < t->nhosts; h++)
 		if (configure_host(w, h))
 			goto fail;
-	rtnl_close(root);
+	nlr_close(root);
 	return 0;
 fail:
-	rtnl_close(root);
+	nlr_close(root);
 	memcpy(saved, w->err, sizeof(saved));
 	world_release(w);
 	world_down_topology(t);
@@ -458,13 +458,13 @@ void world_release(struct world *w)
 		if (w->host_pm && w->host_pm[h])
 			mptcp_pm_close(w->host_pm[h]);
 		if (w->host_rt && w->host_rt[h])
-			rtnl_close(w->host_rt[h]);
+			nlr_close(w->host_rt[h]);
 		if (w->host_ns[h] >= 0)
 			close(w->host_ns[h]);
 	}
 	for (int l = 0; w->link_ns && l < t->nlinks; l++) {
 		if (w->link_rt && w->link_rt[l])
-			rtnl_close(w->link_rt[l]);
+			nlr_close(w->link_rt[l]);
 		if (w->link_ns[l] >= 0)
 			close(w->link_ns[l]);
 	}
@@ -590,26 +590,26 @@ static void merge_dir(struct topo_dir *cur, const struct topo_dir *p)
 
 static int set_carrier(struct world *w, int l, bool up)
 {
-	struct rtnl *r = w->link_rt[l];
+	struct nlr *r = w->link_rt[l];
 	int err;
 
-	if ((err = rtnl_link_set_up(r, link_ifname[0], up)) ||
-	    (err = rtnl_link_set_up(r, link_ifname[1], up)))
+	if ((err = nlr_link_set_up(r, link_ifname[0], up)) ||
+	    (err = nlr_link_set_up(r, link_ifname[1], up)))
 		return werr(w, "link %s: carrier %s: %s", w->t->links[l].name, up ? "up" : "down",
-			    rtnl_last_error(r));
+			    nlr_last_error(r));
 	w->links[l].down = !up;
 	return 0;
 }
 
 static int set_blackhole(struct world *w, int l, bool on)
 {
-	struct rtnl *r = w->link_rt[l];
+	struct nlr *r = w->link_rt[l];
 	int err;
 
 	/* Out of the bridge, frames arriving on e0/e1 go nowhere; carrier stays. */
-	if ((err = rtnl_link_set_master(r, link_ifname[0], on ? NULL : BRIDGE_NAME)) ||
-	    (err = rtnl_link_set_master(r, link_ifname[1], on ? NULL : BRIDGE_NAME)))
-		return werr(w, "link %s: blackhole: %s", w->t->links[l].name, rtnl_last_error(r));
+	if ((err = nlr_link_set_master(r, link_ifname[0], on ? NULL : BRIDGE_NAME)) ||
+	    (err = nlr_link_set_master(r, link_ifname[1], on ? NULL : BRIDGE_NAME)))
+		return werr(w, "link %s: blackhole: %s", w->t->links[l].name, nlr_last_error(r));
 	w->links[l].blackhole = on;
 	return 0;
 }
@@ -618,7 +618,7 @@ static int addr_change(struct world *w, int h, int l, bool add)
 {
 	const struct topology *t = w->t;
 	const struct topo_iface *i = host_iface(t, h, l);
-	struct rtnl *r = w->host_rt[h];
+	struct nlr *r = w->host_rt[h];
 	int err = 0;
 
 	if (!add && w->host_pm[h] && i->endpoint_set) {
@@ -630,17 +630,17 @@ static int addr_change(struct world *w, int h, int l, bool add)
 				    i->endpoint_id, mptcp_pm_last_error(w->host_pm[h]));
 	}
 	if (add) {
-		err = rtnl_addr_add(r, i->ifname, &i->addr4);
+		err = nlr_addr_add(r, i->ifname, &i->addr4);
 		if (!err && i->addr6.family)
-			err = rtnl_addr_add(r, i->ifname, &i->addr6);
+			err = nlr_addr_add(r, i->ifname, &i->addr6);
 	} else {
-		err = rtnl_addr_del(r, i->ifname, &i->addr4);
+		err = nlr_addr_del(r, i->ifname, &i->addr4);
 		if (!err && i->addr6.family)
-			err = rtnl_addr_del(r, i->ifname, &i->addr6);
+			err = nlr_addr_del(r, i->ifname, &i->addr6);
 	}
 	if (err && err != -EEXIST && err != -EADDRNOTAVAIL && err != -ENOENT)
 		return werr(w, "host %s: %s address on %s: %s", t->hosts[h].name,
-			    add ? "adding" : "removing", i->ifname, rtnl_last_error(r));
+			    add ? "adding" : "removing", i->ifname, nlr_last_error(r));
 	if (add) {
 		if (add_routes(w, h, l))
 			return -1;
@@ -682,13 +682,13 @@ int world_apply_event(struct world *w, const struct topo_event *ev)
 
 int world_link_counters(struct world *w, int l, int d, struct world_link_counters *out)
 {
-	struct rtnl_link_counters c;
-	int err = rtnl_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
+	struct nlr_link_counters c;
+	int err = nlr_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
 
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return werr(w, "link %s: counters: %s", w->t->links[l].name,
-			    rtnl_last_error(w->link_rt[l]));
+			    nlr_last_error(w->link_rt[l]));
 	out->tx_bytes = c.tx_bytes;
 	out->tx_packets = c.tx_packets;
 	out->dropped = c.tx_dropped + c.qdisc_drops;

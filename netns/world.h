@@ -23,7 +23,7 @@
 #define WORLD_STATE_DIR   "/run/mpnet"
 #define WORLD_DEFAULT_QUEUE_PACKETS 100
 
-struct rtnl;
+struct nlr;
 struct mptcp_pm;
 
 enum world_backend {
@@ -45,8 +45,8 @@ struct world {
 	const struct topology *t;
 	int *host_ns;  /* fds, -1 when not open */
 	int *link_ns;
-	struct rtnl **host_rt;
-	struct rtnl **link_rt;
+	struct nlr **host_rt;
+	struct nlr **link_rt;
 	struct mptcp_pm **host_pm; /* for stack kernel hosts */
 	struct world_link_state *links;
 	char state_dir[256];   /* /run/mpnet/T */
