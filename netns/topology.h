@@ -80,9 +80,11 @@ enum {
 	TOPO_F_REORDER = 1u << 7,
 	TOPO_F_TRACE = 1u << 8,
 	TOPO_F_DIST = 1u << 9,
+	TOPO_F_DELAY_CORR = 1u << 10, /* delay_correlation (delay_corr) */
 	/* Fields only the link emulator (or netem) can apply; HTB applies RATE and QUEUE. */
 	TOPO_F_NEEDS_EMULATOR = TOPO_F_DELAY | TOPO_F_JITTER | TOPO_F_LOSS | TOPO_F_DUPLICATE |
-				TOPO_F_CORRUPT | TOPO_F_REORDER | TOPO_F_TRACE | TOPO_F_DIST,
+				TOPO_F_CORRUPT | TOPO_F_REORDER | TOPO_F_TRACE | TOPO_F_DIST |
+				TOPO_F_DELAY_CORR,
 };
 
 /* One direction of a link.  Probabilities are fractions in [0, 1]. */
@@ -162,6 +164,7 @@ struct topo_app {
 	uint64_t start_ns;
 	uint16_t port;            /* default 5201 + app index */
 	uint64_t timeout_ns;      /* give up after this long (default: time + 30 s, or 300 s) */
+	bool ipv6;                /* server_addr is the IPv6 address (the app's ipv6: true) */
 };
 
 enum topo_action {
@@ -214,7 +217,9 @@ int topo_load_string(const char *path, const char *yaml, size_t len, struct topo
 void topo_free(struct topology *t);
 
 /* Format "FILE:LINE:COL: message" for a position in t's file into err; returns -1
- * so callers can `return topo_errorf(...)`. */
+ * so callers can `return topo_errorf(...)`.  A position with line 0 (unknown, e.g.
+ * the file cannot be read) gives "FILE: message".  Control characters in the
+ * message become '?', so the result is always one line. */
 int topo_errorf(const struct topology *t, struct topo_pos pos, char err[TOPO_ERR_MAX],
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -227,8 +232,21 @@ const char *topo_stack_name(enum topo_stack s);
 const char *topo_action_name(enum topo_action a);
 const char *topo_emulator_name(enum topo_emulator e);
 
-/* True when a path exists from host a to host b through hosts with forward: true.
- * If link_out is not NULL it receives the first link of one shortest path. */
+/* True when a path exists from host a to host b through hosts with forward: true
+ * (a and b themselves need not forward).  A host reaches itself. */
 bool topo_reachable(const struct topology *t, int a, int b);
+
+/* The first link of one shortest path from host a to host b (through forwarding
+ * hosts), or -1 when b is unreachable or a == b.  Ties go to the link earliest in
+ * the file, so the result is stable. */
+int topo_route_first_link(const struct topology *t, int a, int b);
+
+/* Which end of link l host h is: 0, 1, or -1 when h is not on l. */
+int topo_link_end(const struct topology *t, int l, int h);
+
+/* Copy into dst the fields named in src->set (an event's `set` onto a link
+ * direction), and add them to dst->set.  A rate replaces a trace and a trace
+ * replaces a rate (their bits are cleared in dst).  Positions in dst are left alone. */
+void topo_dir_apply(struct topo_dir *dst, const struct topo_dir *src);
 
 #endif
