@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define PERF_DEFAULT_PORT 5201
+#define PERF_SEED_MAX	  ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
 
 enum perf_role {
 	PERF_ROLE_NONE,

@@ -149,12 +149,6 @@ void perf_sockinfo_json(const struct perf_sockinfo *si, json_t *obj)
 			json_object_set_new(m, "csum_enabled",
 					    json_boolean(mi->mptcpi_csum_enabled));
 			json_object_set_new(m, "token", json_integer(mi->mptcpi_token));
-			json_object_set_new(m, "write_seq",
-					    json_integer((json_int_t)mi->mptcpi_write_seq));
-			json_object_set_new(m, "snd_una",
-					    json_integer((json_int_t)mi->mptcpi_snd_una));
-			json_object_set_new(m, "rcv_nxt",
-					    json_integer((json_int_t)mi->mptcpi_rcv_nxt));
 		}
 		json_object_set_new(obj, "mptcp", m);
 	} else {
