@@ -1,7 +1,816 @@
-/* mpt-perf: the traffic tool (placeholder until it lands). */
+/* mpt-perf: the traffic tool every app in an mpnet topology runs.
+ *
+ * One connection per test (MPTCP subflows are the multipath part):
+ *   1. the client sends a perf_hdr (direction, byte count or duration, seed, ...);
+ *   2. the sender streams the pattern (common/pattern.h), then shutdown(SHUT_WR);
+ *   3. the receiver checks every byte until EOF and sends a perf_res record back
+ *      (with its interval samples), then closes;
+ *   4. the sender reads that record, so both ends report the receiver's verdict.
+ * See perf_proto.h for the records, --help for the command line.
+ *
+ * Exit status: 0 when the receiver verified every byte (and, with -n, got them
+ * all); 1 on a mismatch, a short transfer or a connection error; 2 on usage errors.
+ */
+#include "pattern.h"
+#include "perf_args.h"
+#include "perf_proto.h"
+#include "perf_rx.h"
+#include "perf_sockinfo.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERF_BUFSZ	   (128 * 1024)
+#define PERF_HDR_TIMEOUT_S 10 /* server: a client must send its header within this */
+#define PERF_DRAIN_WAIT_NS \
+	(5 * 1000000000ull) /* sender: at most this long for acks before sampling */
+#define PERF_ERRLEN 256
+
+static const char usage_text[] =
+	"usage: mpt-perf -s [-B ADDR] [-p PORT] [--stack S] [--once] [--ready-fd N]\n"
+	"                   [-J] [--logfile FILE]\n"
+	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
+	"                   [-R] [-i SECONDS] [--seed N] [-J] [--logfile FILE]\n"
+	"\n"
+	"Sends a deterministic pseudo-random stream over one connection; the receiver\n"
+	"checks every byte and reports its verdict back, so both ends print it.\n"
+	"\n"
+	"  -s, --server          serve clients one after another\n"
+	"  -c, --client ADDR     connect to the server at ADDR\n"
+	"  -B, --bind ADDR       server: listen address (default :: and 0.0.0.0);\n"
+	"                        client: source address\n"
+	"  -p, --port PORT       TCP port (default 5201)\n"
+	"      --stack S         kernel: Linux MPTCP (IPPROTO_MPTCP, default); tcp: plain TCP;\n"
+	"                        mpt: libmpt (not built yet)\n"
+	"      --once            server: handle one client, then exit with its status\n"
+	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
+	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"
+	"  -t, --time SECONDS    send for this long (1, 0.5, or with a unit: 500ms)\n"
+	"  -R, --reverse         download: the server sends, the client receives\n"
+	"  -i, --interval SECS   receiver's sample interval (default 1; 0.01 = 10 ms; 0 off)\n"
+	"      --seed N          stream seed, 0..2^53-1 (default: random)\n"
+	"  -J, --json            print one JSON object per connection\n"
+	"      --logfile FILE    write the report to FILE instead of stdout\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit status: 0 verified (and with -n every byte arrived), 1 mismatch, short\n"
+	"transfer or connection error, 2 usage error.\n";
+
+/* One connection's outcome, from this end. */
+struct report {
+	const struct perf_opts *o;
+	bool client;
+	struct perf_hdr hdr;
+	bool have_hdr;
+	uint64_t start_mono_ns;
+	struct sockaddr_storage local, peer;
+	bool receiver; /* this end received the stream */
+	/* the receiver's view: from rx on the receiver, from the peer's record on the sender */
+	bool have_res;
+	struct perf_res res;
+	struct perf_ivl *ivl; /* res.n_intervals entries; owned */
+	/* sender's own counts */
+	uint64_t sent_bytes, send_ns;
+	struct perf_sockinfo si;
+	bool have_si;
+	char error[PERF_ERRLEN]; /* empty when none */
+};
+
+static uint64_t mono_ns(void)
 {
-	fprintf(stderr, "mpt-perf: not built yet\n");
-	return 2;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+__attribute__((format(printf, 2, 3))) static void set_error(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->error[0])
+		return; /* keep the first cause */
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes unless EOF comes first.  Returns the count read (< len
+ * only at EOF) or -errno. */
+static ptrdiff_t read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ptrdiff_t)got;
+}
+
+static const char *fmt_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
+			snprintf(buf, len, "%s:%u", host, port);
+		} else {
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+			snprintf(buf, len, "[%s]:%u", host, port);
+		}
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+static int open_socket(enum perf_stack stack, int family, char *err, size_t errlen)
+{
+	int proto = stack == PERF_STACK_KERNEL ? IPPROTO_MPTCP : IPPROTO_TCP;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
+
+	if (fd < 0) {
+		if (stack == PERF_STACK_KERNEL &&
+		    (errno == EPROTONOSUPPORT || errno == EINVAL || errno == ENOPROTOOPT))
+			snprintf(err, errlen,
+				 "cannot open an MPTCP socket (%s): set sysctl net.mptcp.enabled=1 "
+				 "or use --stack tcp",
+				 strerror(errno));
+		else
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+	}
+	return fd;
+}
+
+/* --- the two halves of a transfer ---------------------------------------------------- */
+
+static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
+{
+	const struct perf_hdr *h = &r->hdr;
+	uint8_t *buf = malloc(PERF_BUFSZ);
+	uint64_t off = 0, t0 = mono_ns(), deadline = t0 + h->amount;
+	int rc;
+
+	if (!buf) {
+		set_error(r, "out of memory");
+		return;
+	}
+	for (;;) {
+		size_t n = PERF_BUFSZ;
+
+		if (h->time_mode) {
+			if (mono_ns() >= deadline)
+				break;
+		} else {
+			if (off >= h->amount)
+				break;
+			if (h->amount - off < n)
+				n = (size_t)(h->amount - off);
+		}
+		pattern_fill(h->seed, off, buf, n);
+		if (h->corrupt && h->corrupt_at >= off && h->corrupt_at - off < n)
+			buf[h->corrupt_at - off] ^= 0x01;
+		rc = write_all(fd, buf, n);
+		if (rc) {
+			set_error(r, "send after %" PRIu64 " bytes: %s", off, strerror(-rc));
+			break;
+		}
+		off += n;
+	}
+	r->sent_bytes = off;
+	r->send_ns = mono_ns() - t0;
+	perf_sockinfo_get(fd, pre);
+	if (shutdown(fd, SHUT_WR) < 0)
+		set_error(r, "shutdown: %s", strerror(errno));
+	free(buf);
+}
+
+/* Read the receiver's record (fixed part and intervals) into r. */
+static void read_result(int fd, struct report *r)
+{
+	uint8_t fixed[PERF_RES_LEN], *ib = NULL;
+	ptrdiff_t n, rc;
+	size_t ilen;
+
+	n = read_full(fd, fixed, sizeof(fixed));
+	if (n < 0) {
+		set_error(r, "reading the receiver's result: %s", strerror((int)-n));
+		return;
+	}
+	if (n < PERF_RES_LEN) {
+		set_error(r, "connection closed before the receiver's result (%td of %d bytes)", n,
+			  PERF_RES_LEN);
+		return;
+	}
+	rc = perf_res_decode(&r->res, fixed, sizeof(fixed));
+	if (rc < 0) {
+		set_error(r, "bad result record from the receiver: %s", perf_proto_strerror(rc));
+		return;
+	}
+	ilen = (size_t)r->res.n_intervals * PERF_IVL_LEN;
+	if (ilen) {
+		ib = malloc(ilen);
+		r->ivl = calloc(r->res.n_intervals, sizeof(*r->ivl));
+		if (!ib || !r->ivl) {
+			set_error(r, "out of memory for %u intervals", r->res.n_intervals);
+			goto out;
+		}
+		n = read_full(fd, ib, ilen);
+		if (n != (ptrdiff_t)ilen) {
+			set_error(r, "connection closed inside the receiver's intervals");
+			goto out;
+		}
+		for (uint32_t i = 0; i < r->res.n_intervals; i++) {
+			rc = perf_ivl_decode(&r->ivl[i], ib + (size_t)i * PERF_IVL_LEN,
+					     PERF_IVL_LEN);
+			if (rc < 0) {
+				set_error(r, "bad interval record: %s", perf_proto_strerror(rc));
+				goto out;
+			}
+		}
+	}
+	r->have_res = true;
+out:
+	if (!r->have_res) {
+		free(r->ivl);
+		r->ivl = NULL;
+	}
+	free(ib);
+}
+
+static void run_receiver(int fd, struct report *r, uint64_t t0)
+{
+	const struct perf_hdr *h = &r->hdr;
+	uint8_t *buf = malloc(PERF_BUFSZ), *out = NULL;
+	struct perf_rx rx;
+	size_t outlen;
+	int rc;
+
+	if (!buf) {
+		set_error(r, "out of memory");
+		return;
+	}
+	perf_rx_init(&rx, h->seed, h->interval_ns, t0);
+	for (;;) {
+		ssize_t n = read(fd, buf, PERF_BUFSZ);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			set_error(r, "receive after %" PRIu64 " bytes: %s", rx.bytes,
+				  strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (perf_rx_data(&rx, buf, (size_t)n, mono_ns()))
+			set_error(r, "out of memory for interval samples");
+	}
+	if (perf_rx_finish(&rx))
+		set_error(r, "out of memory for interval samples");
+	/* sample before the connection winds down: every subflow is still there */
+	perf_sockinfo_get(fd, &r->si);
+	r->have_si = true;
+
+	perf_rx_result(&rx, h->time_mode ? 0 : h->amount, &r->res);
+	if (r->error[0])
+		r->res.flags &= (uint16_t)~PERF_RES_F_VERIFIED; /* a broken read is no verdict */
+	r->have_res = true;
+	r->ivl = rx.ivl; /* the report owns them now */
+	rx.ivl = NULL;
+
+	outlen = PERF_RES_LEN + (size_t)r->res.n_intervals * PERF_IVL_LEN;
+	out = malloc(outlen);
+	if (!out) {
+		set_error(r, "out of memory");
+		goto done;
+	}
+	perf_res_encode(&r->res, out, PERF_RES_LEN);
+	for (uint32_t i = 0; i < r->res.n_intervals; i++)
+		perf_ivl_encode(&r->ivl[i], out + PERF_RES_LEN + (size_t)i * PERF_IVL_LEN,
+				PERF_IVL_LEN);
+	rc = write_all(fd, out, outlen);
+	if (rc)
+		set_error(r, "sending the result: %s", strerror(-rc));
+	shutdown(fd, SHUT_WR);
+done:
+	perf_rx_free(&rx);
+	free(out);
+	free(buf);
+}
+
+/* Order two samples of the same socket: more subflows first, then more bytes
+ * acknowledged or received.  After the receiver's close the kernel may already
+ * have dropped subflows or, for a fallen-back socket, reset its tcp_info to zero. */
+static uint64_t sockinfo_bytes(const struct perf_sockinfo *si)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < si->n_sub; i++)
+		n += si->sub[i].ti.tcpi_bytes_acked + si->sub[i].ti.tcpi_bytes_received;
+	if (si->have_tcp)
+		n += si->ti.tcpi_bytes_acked + si->ti.tcpi_bytes_received;
+	return n;
+}
+
+static bool sockinfo_better(const struct perf_sockinfo *a, const struct perf_sockinfo *b)
+{
+	if (a->n_sub != b->n_sub)
+		return a->n_sub > b->n_sub;
+	return sockinfo_bytes(a) > sockinfo_bytes(b);
+}
+
+/* The sender's side after its stream: read the verdict, and sample the socket
+ * three times (before SHUT_WR, when everything is acknowledged or the result
+ * starts to arrive, after the result), keeping the most complete sample; the
+ * later one wins a tie. */
+static void finish_sender(int fd, struct report *r, const struct perf_sockinfo *pre)
+{
+	struct perf_sockinfo mid, late;
+	uint64_t give_up = mono_ns() + PERF_DRAIN_WAIT_NS;
+
+	while (!r->error[0] && mono_ns() < give_up) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int outq = 0;
+
+		if (poll(&p, 1, 1) > 0)
+			break;
+		if (ioctl(fd, SIOCOUTQ, &outq) < 0 || outq == 0)
+			break;
+	}
+	perf_sockinfo_get(fd, &mid);
+	if (!r->error[0])
+		read_result(fd, r);
+	perf_sockinfo_get(fd, &late);
+	r->si = *pre;
+	if (!sockinfo_better(&r->si, &mid))
+		r->si = mid;
+	if (!sockinfo_better(&r->si, &late))
+		r->si = late;
+	r->have_si = true;
+}
+
+static bool report_ok(const struct report *r)
+{
+	if (r->error[0] || !r->have_res || !(r->res.flags & PERF_RES_F_VERIFIED))
+		return false;
+	if (!r->receiver && r->res.bytes != r->sent_bytes)
+		return false;
+	return true;
+}
+
+/* --- output -------------------------------------------------------------------------- */
+
+static double mbps(uint64_t bytes, uint64_t ns)
+{
+	return ns ? (double)bytes * 8.0 * 1000.0 / (double)ns : 0.0;
+}
+
+static json_t *report_json(const struct report *r)
+{
+	const struct perf_hdr *h = &r->hdr;
+	json_t *o = json_object(), *ivls = json_array();
+	uint64_t bytes = 0, ns = 0;
+
+	json_object_set_new(o, "role", json_string(r->client ? "client" : "server"));
+	json_object_set_new(o, "stack", json_string(perf_stack_name(r->o->stack)));
+	json_object_set_new(o, "start_mono_ns", json_integer((json_int_t)r->start_mono_ns));
+	json_object_set_new(o, "connection",
+			    json_pack("{s:o, s:o}", "local", perf_sockaddr_json(&r->local),
+				      "remote", perf_sockaddr_json(&r->peer)));
+	if (r->have_hdr) {
+		json_object_set_new(o, "direction",
+				    json_string(h->dir == PERF_UPLOAD ? "upload" : "download"));
+		json_object_set_new(o, "mode", json_string(h->time_mode ? "time" : "bytes"));
+		if (h->time_mode) {
+			json_object_set_new(o, "duration", json_real((double)h->amount / 1e9));
+			json_object_set_new(o, "bytes_expected", json_null());
+		} else {
+			json_object_set_new(o, "bytes_expected",
+					    json_integer((json_int_t)h->amount));
+		}
+		json_object_set_new(o, "seed", json_integer((json_int_t)h->seed));
+		json_object_set_new(o, "interval", json_real((double)h->interval_ns / 1e9));
+	}
+	json_object_set_new(o, "receiver", json_string(r->receiver ? "local" : "remote"));
+
+	/* top level: the receiver's view */
+	if (r->have_res) {
+		bytes = r->res.bytes;
+		ns = r->res.elapsed_ns;
+	} else if (!r->receiver) {
+		bytes = r->sent_bytes;
+		ns = r->send_ns;
+	}
+	json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(o, "seconds", json_real((double)ns / 1e9));
+	json_object_set_new(o, "goodput_mbps", json_real(mbps(bytes, ns)));
+	json_object_set_new(o, "verified", json_boolean(report_ok(r)));
+	json_object_set_new(o, "first_mismatch",
+			    r->have_res && (r->res.flags & PERF_RES_F_MISMATCH)
+				    ? json_integer((json_int_t)r->res.first_mismatch)
+				    : json_null());
+	if (r->have_res) {
+		for (uint32_t i = 0; i < r->res.n_intervals; i++) {
+			const struct perf_ivl *iv = &r->ivl[i];
+
+			json_array_append_new(
+				ivls, json_pack("{s:f, s:f, s:I, s:f}", "start",
+						(double)iv->start_ns / 1e9, "end",
+						(double)iv->end_ns / 1e9, "bytes",
+						(json_int_t)iv->bytes, "goodput_mbps",
+						mbps(iv->bytes, iv->end_ns - iv->start_ns)));
+		}
+		json_object_set_new(o, "intervals_t0_mono_ns",
+				    json_integer((json_int_t)r->res.t0_mono_ns));
+		json_object_set_new(o, "intervals_truncated",
+				    json_boolean(r->res.flags & PERF_RES_F_TRUNCATED));
+	}
+	json_object_set_new(o, "intervals", ivls);
+
+	if (!r->receiver) {
+		json_object_set_new(o, "sent",
+				    json_pack("{s:I, s:f, s:f}", "bytes", (json_int_t)r->sent_bytes,
+					      "seconds", (double)r->send_ns / 1e9, "goodput_mbps",
+					      mbps(r->sent_bytes, r->send_ns)));
+		if (r->have_res)
+			json_object_set_new(
+				o, "remote",
+				json_pack("{s:I, s:f, s:f, s:b, s:o, s:I}", "bytes",
+					  (json_int_t)r->res.bytes, "seconds",
+					  (double)r->res.elapsed_ns / 1e9, "goodput_mbps",
+					  mbps(r->res.bytes, r->res.elapsed_ns), "verified",
+					  (r->res.flags & PERF_RES_F_VERIFIED) != 0,
+					  "first_mismatch",
+					  (r->res.flags & PERF_RES_F_MISMATCH)
+						  ? json_integer((json_int_t)r->res.first_mismatch)
+						  : json_null(),
+					  "t0_mono_ns", (json_int_t)r->res.t0_mono_ns));
+		else
+			json_object_set_new(o, "remote", json_null());
+	}
+	if (r->have_si)
+		perf_sockinfo_json(&r->si, o);
+	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
+	return o;
+}
+
+static void report_text(const struct report *r, FILE *out)
+{
+	char peer[INET6_ADDRSTRLEN + 16];
+	uint64_t bytes = r->have_res ? r->res.bytes : r->sent_bytes;
+	uint64_t ns = r->have_res ? r->res.elapsed_ns : r->send_ns;
+
+	fmt_sockaddr(&r->peer, peer, sizeof(peer));
+	if (r->have_res && r->res.n_intervals) {
+		fprintf(out, "[%s] interval (s)     bytes          Mbit/s\n",
+			r->client ? "client" : "server");
+		for (uint32_t i = 0; i < r->res.n_intervals; i++) {
+			const struct perf_ivl *iv = &r->ivl[i];
+
+			fprintf(out, "[%s] %6.2f-%-6.2f  %12" PRIu64 "  %10.2f\n",
+				r->client ? "client" : "server", (double)iv->start_ns / 1e9,
+				(double)iv->end_ns / 1e9, iv->bytes,
+				mbps(iv->bytes, iv->end_ns - iv->start_ns));
+		}
+	}
+	fprintf(out, "[%s] %s %s %s: %" PRIu64 " bytes in %.3f s = %.2f Mbit/s, ",
+		r->client ? "client" : "server", perf_stack_name(r->o->stack),
+		!r->have_hdr		    ? "?"
+		: r->hdr.dir == PERF_UPLOAD ? "upload"
+					    : "download",
+		peer, bytes, (double)ns / 1e9, mbps(bytes, ns));
+	if (report_ok(r))
+		fprintf(out, "receiver verified every byte\n");
+	else if (r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
+		fprintf(out, "VERIFICATION FAILED: first mismatch at stream offset %" PRIu64 "\n",
+			r->res.first_mismatch);
+	else if (r->error[0])
+		fprintf(out, "FAILED: %s\n", r->error);
+	else
+		fprintf(out, "FAILED: short transfer (%" PRIu64 " of %" PRIu64 " bytes)\n", bytes,
+			r->receiver ? r->hdr.amount : r->sent_bytes);
+}
+
+/* Print the report; returns the connection's exit status (0 or 1). */
+static int report_emit(struct report *r, FILE *out)
+{
+	int ok = report_ok(r);
+
+	if (r->error[0])
+		fprintf(stderr, "mpt-perf: %s\n", r->error);
+	if (r->o->json) {
+		json_t *j = report_json(r);
+
+		json_dumpf(j, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+		fputc('\n', out);
+		json_decref(j);
+	} else {
+		report_text(r, out);
+	}
+	fflush(out);
+	free(r->ivl);
+	r->ivl = NULL;
+	return ok ? 0 : 1;
+}
+
+/* --- client -------------------------------------------------------------------------- */
+
+static int client_connect(const struct perf_opts *o, struct report *r, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
+	char port[8];
+	int fd = -1, rc, saved = 0;
+
+	snprintf(port, sizeof(port), "%u", o->port);
+	rc = getaddrinfo(o->host, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "-c %s: %s", o->host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = open_socket(o->stack, ai->ai_family, err, errlen);
+		if (fd < 0)
+			continue;
+		if (o->bind) {
+			struct addrinfo bh = {.ai_family = ai->ai_family,
+					      .ai_socktype = SOCK_STREAM,
+					      .ai_flags = AI_PASSIVE},
+					*b = NULL;
+
+			if (getaddrinfo(o->bind, NULL, &bh, &b) || !b ||
+			    bind(fd, b->ai_addr, b->ai_addrlen) < 0) {
+				snprintf(err, errlen, "-B %s: cannot bind the client socket there",
+					 o->bind);
+				if (b)
+					freeaddrinfo(b);
+				close(fd);
+				fd = -1;
+				continue;
+			}
+			freeaddrinfo(b);
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		snprintf(err, errlen, "connect to %s port %u: %s", o->host, o->port,
+			 strerror(saved));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0) {
+		socklen_t len = sizeof(r->local);
+
+		r->start_mono_ns = mono_ns();
+		getsockname(fd, (struct sockaddr *)&r->local, &len);
+		len = sizeof(r->peer);
+		getpeername(fd, (struct sockaddr *)&r->peer, &len);
+	}
+	return fd;
+}
+
+static int run_client(const struct perf_opts *o, FILE *out)
+{
+	struct report r = {.o = o, .client = true};
+	struct perf_sockinfo pre;
+	uint8_t hb[PERF_HDR_LEN];
+	char err[PERF_ERRLEN];
+	int fd, rc;
+
+	r.hdr.dir = o->reverse ? PERF_DOWNLOAD : PERF_UPLOAD;
+	r.hdr.time_mode = o->time_mode;
+	r.hdr.amount = o->amount;
+	r.hdr.interval_ns = o->interval_ns;
+	r.hdr.corrupt = o->corrupt;
+	r.hdr.corrupt_at = o->corrupt ? o->corrupt_at : 0;
+	if (o->have_seed) {
+		r.hdr.seed = o->seed;
+	} else if (getrandom(&r.hdr.seed, sizeof(r.hdr.seed), 0) != sizeof(r.hdr.seed)) {
+		r.hdr.seed = mono_ns();
+	}
+	r.hdr.seed &= PERF_SEED_MAX;
+	r.have_hdr = true;
+	r.receiver = r.hdr.dir == PERF_DOWNLOAD;
+
+	fd = client_connect(o, &r, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "mpt-perf: %s\n", err);
+		return 1;
+	}
+	perf_hdr_encode(&r.hdr, hb, sizeof(hb));
+	rc = write_all(fd, hb, sizeof(hb));
+	if (rc) {
+		set_error(&r, "sending the header: %s", strerror(-rc));
+	} else if (r.receiver) {
+		run_receiver(fd, &r, mono_ns());
+	} else {
+		run_sender(fd, &r, &pre);
+		finish_sender(fd, &r, &pre);
+	}
+	close(fd);
+	return report_emit(&r, out);
+}
+
+/* --- server -------------------------------------------------------------------------- */
+
+static int server_listen(const struct perf_opts *o, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL,
+			*ai;
+	char port[8];
+	int fd = -1, one = 1, zero = 0, rc;
+
+	snprintf(port, sizeof(port), "%u", o->port);
+	if (!o->bind)
+		hints.ai_family = AF_INET6; /* "::", dual-stack below */
+	rc = getaddrinfo(o->bind, port, &hints, &res);
+	if (rc && !o->bind) {
+		hints.ai_family = AF_INET;
+		rc = getaddrinfo(NULL, port, &hints, &res);
+	}
+	if (rc) {
+		snprintf(err, errlen, "-B %s: %s", o->bind ? o->bind : "(any)", gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = open_socket(o->stack, ai->ai_family, err, errlen);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !o->bind)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0)
+			break;
+		snprintf(err, errlen, "listen on %s port %u: %s (pick another -p or -B)",
+			 o->bind ? o->bind : "(any)", o->port, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int serve_one(const struct perf_opts *o, int cfd, struct report *r,
+		     unsigned long *bad_headers)
+{
+	struct timeval tv = {.tv_sec = PERF_HDR_TIMEOUT_S}, none = {0};
+	uint8_t hb[PERF_HDR_LEN];
+	char peer[INET6_ADDRSTRLEN + 16];
+	struct perf_sockinfo pre;
+	ptrdiff_t n, rc;
+
+	fmt_sockaddr(&r->peer, peer, sizeof(peer));
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read_full(cfd, hb, sizeof(hb));
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	if (n < 0 || n < PERF_HDR_LEN) {
+		++*bad_headers;
+		fprintf(stderr,
+			"mpt-perf: client %s: no complete header (%s); closed (%lu so far)\n", peer,
+			n < 0 ? strerror((int)-n) : "connection closed", *bad_headers);
+		return -1;
+	}
+	rc = perf_hdr_decode(&r->hdr, hb, sizeof(hb));
+	if (rc < 0) {
+		++*bad_headers;
+		fprintf(stderr, "mpt-perf: client %s: bad header: %s; closed (%lu so far)\n", peer,
+			perf_proto_strerror(rc), *bad_headers);
+		return -1;
+	}
+	r->have_hdr = true;
+	r->receiver = r->hdr.dir == PERF_UPLOAD;
+	if (r->receiver) {
+		run_receiver(cfd, r, mono_ns());
+	} else {
+		run_sender(cfd, r, &pre);
+		finish_sender(cfd, r, &pre);
+	}
+	return 0;
+}
+
+static int run_server(const struct perf_opts *o, FILE *out)
+{
+	unsigned long bad_headers = 0;
+	char err[PERF_ERRLEN];
+	int lfd, status = 0;
+
+	lfd = server_listen(o, err, sizeof(err));
+	if (lfd < 0) {
+		fprintf(stderr, "mpt-perf: %s\n", err);
+		return 1;
+	}
+	if (o->ready_fd >= 0) {
+		if (write_all(o->ready_fd, "ready\n", 6))
+			fprintf(stderr, "mpt-perf: --ready-fd %d: %s\n", o->ready_fd,
+				strerror(errno));
+		close(o->ready_fd);
+	}
+	for (;;) {
+		struct report r = {.o = o};
+		socklen_t len = sizeof(r.peer);
+		int cfd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			fprintf(stderr, "mpt-perf: accept: %s\n", strerror(errno));
+			status = 1;
+			break;
+		}
+		r.start_mono_ns = mono_ns();
+		len = sizeof(r.local);
+		getsockname(cfd, (struct sockaddr *)&r.local, &len);
+		if (serve_one(o, cfd, &r, &bad_headers) < 0)
+			status = 1;
+		else
+			status = report_emit(&r, out);
+		close(cfd);
+		if (o->once)
+			break;
+	}
+	close(lfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct perf_opts o;
+	char err[PERF_ERRLEN];
+	FILE *out = stdout;
+	int status;
+
+	if (perf_args_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "mpt-perf: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (o.logfile) {
+		out = fopen(o.logfile, "w");
+		if (!out) {
+			fprintf(stderr, "mpt-perf: --logfile %s: %s\n", o.logfile, strerror(errno));
+			return 2;
+		}
+	}
+	status = o.role == PERF_ROLE_SERVER ? run_server(&o, out) : run_client(&o, out);
+	if (out != stdout)
+		fclose(out);
+	return status;
 }

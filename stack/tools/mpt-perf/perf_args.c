@@ -1,0 +1,251 @@
+#include "perf_args.h"
+#include "units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_STACK = 256,
+	OPT_ONCE,
+	OPT_READY_FD,
+	OPT_LOGFILE,
+	OPT_SEED,
+	OPT_CORRUPT_AT,
+};
+
+static const struct option long_opts[] = {
+	{"server", no_argument, NULL, 's'},
+	{"client", required_argument, NULL, 'c'},
+	{"bind", required_argument, NULL, 'B'},
+	{"port", required_argument, NULL, 'p'},
+	{"bytes", required_argument, NULL, 'n'},
+	{"time", required_argument, NULL, 't'},
+	{"reverse", no_argument, NULL, 'R'},
+	{"json", no_argument, NULL, 'J'},
+	{"interval", required_argument, NULL, 'i'},
+	{"help", no_argument, NULL, 'h'},
+	{"stack", required_argument, NULL, OPT_STACK},
+	{"once", no_argument, NULL, OPT_ONCE},
+	{"ready-fd", required_argument, NULL, OPT_READY_FD},
+	{"logfile", required_argument, NULL, OPT_LOGFILE},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"corrupt-at", required_argument, NULL, OPT_CORRUPT_AT},
+	{NULL, 0, NULL, 0},
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *perf_stack_name(enum perf_stack s)
+{
+	switch (s) {
+	case PERF_STACK_KERNEL:
+		return "kernel";
+	case PERF_STACK_TCP:
+		return "tcp";
+	case PERF_STACK_MPT:
+		return "mpt";
+	}
+	return "?";
+}
+
+int perf_parse_seconds(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+		return -1;
+	if (isalpha((unsigned char)s[strlen(s) - 1]))
+		return units_parse_time(s, ns);
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -1;
+	*ns = (uint64_t)llround(v * 1e9);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_t errlen)
+{
+	bool have_n = false, have_t = false, have_i = false;
+	bool server_only = false;
+	const char *server_opt = NULL;
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->port = PERF_DEFAULT_PORT;
+	o->stack = PERF_STACK_KERNEL;
+	o->interval_ns = 1000000000ull;
+	o->ready_fd = -1;
+
+	optind = 0; /* glibc: full re-initialisation, so tests can call us repeatedly */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":sc:B:p:n:t:RJi:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (o->role == PERF_ROLE_CLIENT)
+				return fail(err, errlen, "-s and -c exclude each other: pick one");
+			o->role = PERF_ROLE_SERVER;
+			break;
+		case 'c':
+			if (o->role == PERF_ROLE_SERVER)
+				return fail(err, errlen, "-s and -c exclude each other: pick one");
+			o->role = PERF_ROLE_CLIENT;
+			o->host = optarg;
+			break;
+		case 'B':
+			o->bind = optarg;
+			break;
+		case 'p':
+			if (parse_u64(optarg, &v) || v == 0 || v > 65535)
+				return fail(err, errlen, "-p %s: give a port number 1..65535",
+					    optarg);
+			o->port = (uint16_t)v;
+			break;
+		case 'n':
+			if (units_parse_size(optarg, &v) || v == 0)
+				return fail(
+					err, errlen,
+					"-n %s: give a byte count > 0 like 20MiB, 150kB or 1500",
+					optarg);
+			o->amount = v;
+			have_n = true;
+			break;
+		case 't':
+			if (perf_parse_seconds(optarg, &v) || v == 0)
+				return fail(err, errlen,
+					    "-t %s: give a duration > 0 in seconds like 10 or 0.5",
+					    optarg);
+			o->amount = v;
+			have_t = true;
+			break;
+		case 'R':
+			o->reverse = true;
+			break;
+		case 'J':
+			o->json = true;
+			break;
+		case 'i':
+			if (perf_parse_seconds(optarg, &v) || (v && v < 1000000))
+				return fail(
+					err, errlen,
+					"-i %s: give an interval in seconds, 0 (none) or >= 0.001",
+					optarg);
+			o->interval_ns = v;
+			have_i = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case OPT_STACK:
+			if (!strcmp(optarg, "kernel"))
+				o->stack = PERF_STACK_KERNEL;
+			else if (!strcmp(optarg, "tcp"))
+				o->stack = PERF_STACK_TCP;
+			else if (!strcmp(optarg, "mpt"))
+				return fail(err, errlen, "--stack mpt: libmpt is not built yet");
+			else
+				return fail(err, errlen,
+					    "--stack %s: unknown stack, use kernel, tcp or mpt",
+					    optarg);
+			break;
+		case OPT_ONCE:
+			o->once = true;
+			server_only = true;
+			server_opt = "--once";
+			break;
+		case OPT_READY_FD:
+			if (parse_u64(optarg, &v) || v > 1000000)
+				return fail(err, errlen,
+					    "--ready-fd %s: give a file descriptor number", optarg);
+			if (fcntl((int)v, F_GETFD) < 0)
+				return fail(err, errlen,
+					    "--ready-fd %s: descriptor is not open; open it (e.g. "
+					    "3>file)",
+					    optarg);
+			o->ready_fd = (int)v;
+			server_only = true;
+			server_opt = "--ready-fd";
+			break;
+		case OPT_LOGFILE:
+			o->logfile = optarg;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, &v))
+				return fail(err, errlen, "--seed %s: give an unsigned integer",
+					    optarg);
+			o->seed = v;
+			o->have_seed = true;
+			break;
+		case OPT_CORRUPT_AT:
+			if (parse_u64(optarg, &v))
+				return fail(err, errlen, "--corrupt-at %s: give a stream offset",
+					    optarg);
+			o->corrupt = true;
+			o->corrupt_at = v;
+			break;
+		case ':':
+			return fail(err, errlen, "%s needs an argument; see --help",
+				    argv[optind - 1]);
+		default:
+			if (optopt)
+				return fail(err, errlen, "unknown option -%c; see --help", optopt);
+			return fail(err, errlen, "unknown option %s; see --help", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
+
+	switch (o->role) {
+	case PERF_ROLE_NONE:
+		return fail(err, errlen, "give -s (server) or -c ADDR (client); see --help");
+	case PERF_ROLE_SERVER:
+		if (have_n || have_t || o->reverse || have_i || o->have_seed || o->corrupt)
+			return fail(err, errlen,
+				    "-n, -t, -R, -i, --seed and --corrupt-at are client options; "
+				    "the client sends them to the server");
+		break;
+	case PERF_ROLE_CLIENT:
+		if (server_only)
+			return fail(err, errlen, "%s is a server option; drop it or use -s",
+				    server_opt);
+		if (have_n && have_t)
+			return fail(err, errlen, "-n and -t exclude each other: pick one");
+		if (!have_n && !have_t)
+			return fail(err, errlen, "the client needs -n BYTES or -t SECONDS");
+		o->time_mode = have_t;
+		break;
+	}
+	return 0;
+}

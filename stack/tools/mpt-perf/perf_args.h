@@ -1,0 +1,58 @@
+/* mpt-perf's command line: parsed and checked here, without side effects other
+ * than checking that a --ready-fd is open, so tests can feed it argument vectors.
+ */
+#ifndef MPNET_PERF_ARGS_H
+#define MPNET_PERF_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PERF_DEFAULT_PORT 5201
+#define PERF_SEED_MAX	  ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
+
+enum perf_role {
+	PERF_ROLE_NONE,
+	PERF_ROLE_SERVER,
+	PERF_ROLE_CLIENT,
+};
+
+enum perf_stack {
+	PERF_STACK_KERNEL, /* IPPROTO_MPTCP sockets */
+	PERF_STACK_TCP,	   /* plain TCP */
+	PERF_STACK_MPT,	   /* libmpt (not built yet: rejected) */
+};
+
+struct perf_opts {
+	enum perf_role role;
+	const char *host; /* -c: server address (client) */
+	const char *bind; /* -B: listen address (server) or source address (client) */
+	uint16_t port;
+	enum perf_stack stack;
+	bool once;
+	bool json;
+	bool reverse;	      /* -R: download, the server sends */
+	bool time_mode;	      /* -t given; else -n */
+	uint64_t amount;      /* bytes (-n) or ns (-t) */
+	uint64_t interval_ns; /* -i, 0 for none */
+	int ready_fd;	      /* -1 when unset */
+	const char *logfile;  /* NULL: stdout */
+	bool have_seed;
+	uint64_t seed;
+	bool corrupt; /* --corrupt-at (test hook) */
+	uint64_t corrupt_at;
+	bool help;
+};
+
+/* Parse argv into o (defaults first).  Returns 0, or -1 with a one-line message
+ * naming the fix in err (no "mpt-perf: " prefix, no newline).  With --help, returns
+ * 0 with o->help set and nothing else checked. */
+int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_t errlen);
+
+/* Parse a duration in seconds: "1", "0.01", or with a unit as units_parse_time
+ * takes it ("10ms").  Returns 0, or -1 on syntax error or a negative value. */
+int perf_parse_seconds(const char *s, uint64_t *ns);
+
+const char *perf_stack_name(enum perf_stack s);
+
+#endif

@@ -1,0 +1,246 @@
+#include "test.h"
+#include "perf_proto.h"
+#include "perf_rx.h"
+#include "perf_args.h"
+#include "pattern.h"
+
+#include <stdlib.h>
+
+static const struct perf_hdr sample_hdr = {
+	.dir = PERF_DOWNLOAD,
+	.time_mode = true,
+	.corrupt = true,
+	.amount = 1500000000ull,
+	.seed = 0x0123456789abcdefull,
+	.interval_ns = 10000000ull,
+	.corrupt_at = 77,
+};
+
+TEST(perf_hdr_round_trip)
+{
+	uint8_t buf[PERF_HDR_LEN + 4];
+	struct perf_hdr h;
+
+	CHECK_EQ(perf_hdr_encode(&sample_hdr, buf, sizeof(buf)), PERF_HDR_LEN);
+	/* the layout written in perf_proto.h */
+	CHECK(memcmp(buf, "MPPH\0\1\1\3", 8) == 0);
+	CHECK_EQ(buf[23], 0xef);
+	memset(&h, 0, sizeof(h));
+	CHECK_EQ(perf_hdr_decode(&h, buf, PERF_HDR_LEN), PERF_HDR_LEN);
+	CHECK_EQ(h.dir, PERF_DOWNLOAD);
+	CHECK(h.time_mode && h.corrupt);
+	CHECK_U64_EQ(h.amount, sample_hdr.amount);
+	CHECK_U64_EQ(h.seed, sample_hdr.seed);
+	CHECK_U64_EQ(h.interval_ns, sample_hdr.interval_ns);
+	CHECK_U64_EQ(h.corrupt_at, 77);
+	CHECK_EQ(perf_hdr_encode(&sample_hdr, buf, PERF_HDR_LEN - 1), PERF_ESHORT);
+}
+
+TEST(perf_hdr_rejects_defects)
+{
+	uint8_t good[PERF_HDR_LEN], buf[PERF_HDR_LEN];
+	struct perf_hdr h, bad;
+
+	CHECK_EQ(perf_hdr_encode(&sample_hdr, good, sizeof(good)), PERF_HDR_LEN);
+	/* every truncation */
+	for (size_t len = 0; len < PERF_HDR_LEN; len++)
+		CHECK_EQ(perf_hdr_decode(&h, good, len), PERF_ESHORT);
+
+	memcpy(buf, good, sizeof(buf));
+	buf[0] = 'G'; /* "GET /..." from a stray HTTP client */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EMAGIC);
+	memcpy(buf, good, sizeof(buf));
+	buf[5] = 2;
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EVERSION);
+	memcpy(buf, good, sizeof(buf));
+	buf[6] = 2; /* direction */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[7] |= 0x80; /* unknown flag */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[47] = 1; /* reserved */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	memset(buf + 8, 0, 8); /* amount 0 */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[7] &= (uint8_t)~PERF_HDR_F_CORRUPT; /* corrupt_at without its flag */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+
+	bad = sample_hdr;
+	bad.amount = 0;
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	CHECK_STR_EQ(perf_proto_strerror(PERF_EMAGIC), "bad magic");
+}
+
+TEST(perf_res_round_trip_and_rejects)
+{
+	struct perf_res r = {
+		.flags = PERF_RES_F_MISMATCH,
+		.bytes = 20u << 20,
+		.elapsed_ns = 123456789,
+		.first_mismatch = 1000,
+		.t0_mono_ns = 987654321000ull,
+		.interval_ns = 100000000,
+		.n_intervals = 3,
+	};
+	struct perf_ivl iv = {100, 200, 4096}, iv2;
+	uint8_t good[PERF_RES_LEN], buf[PERF_RES_LEN], ib[PERF_IVL_LEN];
+	struct perf_res d;
+
+	CHECK_EQ(perf_res_encode(&r, good, sizeof(good)), PERF_RES_LEN);
+	CHECK(memcmp(good, "MPPR\0\1\0\2", 8) == 0);
+	CHECK_EQ(perf_res_decode(&d, good, sizeof(good)), PERF_RES_LEN);
+	CHECK_EQ(d.flags, PERF_RES_F_MISMATCH);
+	CHECK_U64_EQ(d.bytes, r.bytes);
+	CHECK_U64_EQ(d.elapsed_ns, r.elapsed_ns);
+	CHECK_U64_EQ(d.first_mismatch, 1000);
+	CHECK_U64_EQ(d.t0_mono_ns, r.t0_mono_ns);
+	CHECK_U64_EQ(d.interval_ns, r.interval_ns);
+	CHECK_EQ(d.n_intervals, 3);
+	for (size_t len = 0; len < PERF_RES_LEN; len++)
+		CHECK_EQ(perf_res_decode(&d, good, len), PERF_ESHORT);
+
+	memcpy(buf, good, sizeof(buf));
+	buf[3] = 'H'; /* a header is not a result */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EMAGIC);
+	memcpy(buf, good, sizeof(buf));
+	buf[4] = 1;
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EVERSION);
+	memcpy(buf, good, sizeof(buf));
+	buf[7] |= PERF_RES_F_VERIFIED; /* verified and a mismatch */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[6] = 0x80;
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[24] = 0xff; /* mismatch beyond the bytes received */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[48] = 0xff; /* too many intervals */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[55] = 1;
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+
+	CHECK_EQ(perf_ivl_encode(&iv, ib, sizeof(ib)), PERF_IVL_LEN);
+	CHECK_EQ(perf_ivl_decode(&iv2, ib, sizeof(ib)), PERF_IVL_LEN);
+	CHECK_U64_EQ(iv2.start_ns, 100);
+	CHECK_U64_EQ(iv2.end_ns, 200);
+	CHECK_U64_EQ(iv2.bytes, 4096);
+	CHECK_EQ(perf_ivl_decode(&iv2, ib, PERF_IVL_LEN - 1), PERF_ESHORT);
+	ib[15] = 0; /* end 0 < start 100 */
+	CHECK_EQ(perf_ivl_decode(&iv2, ib, sizeof(ib)), PERF_EFIELD);
+}
+
+TEST(perf_rx_verifies_and_bins)
+{
+	enum { LEN = 10000 };
+	uint8_t *buf = malloc(LEN);
+	struct perf_rx rx;
+	struct perf_res res;
+	const uint64_t t0 = 1000000000, ms = 1000000;
+
+	CHECK(buf);
+	pattern_fill(5, 0, buf, LEN);
+	perf_rx_init(&rx, 5, 10 * ms, t0);
+	CHECK_EQ(perf_rx_data(&rx, buf, 4000, t0 + 1 * ms), 0);
+	CHECK_EQ(perf_rx_data(&rx, buf + 4000, 4000, t0 + 5 * ms), 0);
+	/* a gap: the 10..20 ms interval stays empty */
+	CHECK_EQ(perf_rx_data(&rx, buf + 8000, 2000, t0 + 25 * ms), 0);
+	CHECK_EQ(perf_rx_finish(&rx), 0);
+	CHECK_EQ(rx.n_ivl, 3);
+	CHECK_U64_EQ(rx.ivl[0].bytes, 8000);
+	CHECK_U64_EQ(rx.ivl[0].end_ns, 10 * ms);
+	CHECK_U64_EQ(rx.ivl[1].bytes, 0);
+	CHECK_U64_EQ(rx.ivl[2].start_ns, 20 * ms);
+	CHECK_U64_EQ(rx.ivl[2].end_ns, 25 * ms);
+	CHECK_U64_EQ(rx.ivl[2].bytes, 2000);
+	perf_rx_result(&rx, LEN, &res);
+	CHECK_EQ(res.flags, PERF_RES_F_VERIFIED);
+	CHECK_U64_EQ(res.bytes, LEN);
+	CHECK_U64_EQ(res.elapsed_ns, 25 * ms);
+	CHECK_EQ(res.n_intervals, 3);
+	/* short transfer in byte mode is not verified */
+	perf_rx_result(&rx, LEN + 1, &res);
+	CHECK_EQ(res.flags, 0);
+	/* time mode: any count */
+	perf_rx_result(&rx, 0, &res);
+	CHECK_EQ(res.flags, PERF_RES_F_VERIFIED);
+	perf_rx_free(&rx);
+
+	/* one flipped byte, found at its stream offset across chunk boundaries */
+	buf[6001] ^= 0x40;
+	perf_rx_init(&rx, 5, 0, t0);
+	for (size_t o = 0; o < LEN; o += 999)
+		perf_rx_data(&rx, buf + o, o + 999 <= LEN ? 999 : LEN - o, t0 + o);
+	perf_rx_finish(&rx);
+	CHECK_EQ(rx.n_ivl, 0);
+	perf_rx_result(&rx, LEN, &res);
+	CHECK_EQ(res.flags, PERF_RES_F_MISMATCH);
+	CHECK_U64_EQ(res.first_mismatch, 6001);
+	CHECK_U64_EQ(res.bytes, LEN);
+	perf_rx_free(&rx);
+	free(buf);
+}
+
+static int parse(struct perf_opts *o, char *err, size_t len, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)"mpt-perf";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return perf_args_parse(argc, argv, o, err, len);
+}
+
+#define PARSE(o, err, ...) parse(o, err, sizeof(err), (const char *const[]){__VA_ARGS__, NULL})
+
+TEST(perf_args)
+{
+	struct perf_opts o;
+	char err[256];
+
+	CHECK_EQ(PARSE(&o, err, "-c", "198.18.0.1", "-n", "20MiB", "-R", "-J", "-i", "0.01"), 0);
+	CHECK_EQ(o.role, PERF_ROLE_CLIENT);
+	CHECK_STR_EQ(o.host, "198.18.0.1");
+	CHECK_U64_EQ(o.amount, 20u << 20);
+	CHECK(!o.time_mode && o.reverse && o.json);
+	CHECK_U64_EQ(o.interval_ns, 10000000);
+	CHECK_EQ(o.port, PERF_DEFAULT_PORT);
+	CHECK_EQ(o.stack, PERF_STACK_KERNEL);
+
+	CHECK_EQ(PARSE(&o, err, "-s", "--once", "-p", "6000", "--stack", "tcp", "-B", "::1"), 0);
+	CHECK_EQ(o.role, PERF_ROLE_SERVER);
+	CHECK(o.once);
+	CHECK_EQ(o.port, 6000);
+	CHECK_EQ(o.stack, PERF_STACK_TCP);
+
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-t", "1.5"), 0);
+	CHECK(o.time_mode);
+	CHECK_U64_EQ(o.amount, 1500000000);
+
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt"), -1);
+	CHECK_STR_EQ(err, "--stack mpt: libmpt is not built yet");
+	CHECK_EQ(PARSE(&o, err, "-c", "x"), -1);
+	CHECK_CONTAINS(err, "-n BYTES or -t SECONDS");
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1", "-t", "1"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "-c", "x"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "-n", "5"), -1);
+	CHECK_CONTAINS(err, "client options");
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "5", "--once"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "-p", "70000"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "--bogus"), -1);
+	CHECK_CONTAINS(err, "--bogus");
+	CHECK_EQ(PARSE(&o, err, "-s", "-p"), -1);
+	CHECK_CONTAINS(err, "needs an argument");
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "lots"), -1);
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-t", "-1"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "--ready-fd", "987654"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "extra"), -1);
+	CHECK_EQ(PARSE(&o, err, "--help"), 0);
+	CHECK(o.help);
+}
