@@ -29,3 +29,10 @@ tx_bytes() { # topology host ifname
 cleanup_all() {
 	"$MPNET" down --all >/dev/null 2>&1 || true
 }
+
+# Live (not zombie) processes whose command line matches a regex.  A process
+# killed with its parent can linger as a zombie until init reaps it; that is not
+# a leftover.
+live_procs() {
+	ps -eo pid=,stat=,args= | awk -v re="$1" '$2 !~ /^Z/ && $0 ~ re && !/awk -v re/'
+}

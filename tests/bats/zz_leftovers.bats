@@ -7,7 +7,7 @@ load helpers
 	assert_output ""
 	run ip -o link show type veth
 	assert_output ""
-	run pgrep -f -a "build/bin/(mpt-perf|mpnet-linkemu|mpnet)"
+	run live_procs "build/bin/(mpt-perf|mpnet-linkemu|mpnet) "
 	assert_output ""
 	[ ! -e /run/mpnet ] || [ -z "$(ls -A /run/mpnet)" ]
 }
