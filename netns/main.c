@@ -35,9 +35,11 @@ static const char usage_text[] =
 	"  show FILE [--json]         hosts, interfaces, addresses, links and their parameters;\n"
 	"                             link state and counters when the topology is up\n"
 	"  exec FILE HOST -- CMD...   run CMD inside HOST's namespace (the topology must be up)\n"
-	"  run FILE [--out DIR] [--seed N] [--interval S] [--quiet]\n"
+	"  run FILE [--out DIR] [--seed N] [--interval S] [--pcap] [--quiet]\n"
 	"                             up, start the apps, fire the events, collect, down;\n"
-	"                             results in DIR (default results/<name>-<UTC timestamp>/)\n"
+	"                             results in DIR (default results/<name>-<UTC timestamp>/);\n"
+	"                             --pcap: every link through the link emulator, which\n"
+	"                             writes DIR/pcap/<link>-up.pcap and <link>-down.pcap\n"
 	"\n"
 	"Namespaces are named mpn-<topology>-<host> (hosts) and mpnl-<topology>-<link>\n"
 	"(links), under /run/netns, so `ip netns exec` and `ip -n` work on them.\n"
@@ -118,6 +120,7 @@ static int cmd_up(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		printf("%s: up: %d hosts, %d links in %.3f s\n", t->name, t->nhosts, t->nlinks,
 		       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+		w.detach = true; /* the link emulators stay, until mpnet down */
 		world_release(&w);
 	}
 	topo_free(t);
@@ -417,11 +420,6 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage_error("usage: mpnet run %s", "FILE [--out DIR] [--seed N]");
-	if (o.pcap) {
-		fprintf(stderr, "mpnet: --pcap needs the link emulator, which this build does not "
-				"have yet; capture with tshark -i in a link namespace instead\n");
-		return MPNET_EXIT_USAGE;
-	}
 	t = load(argv[optind]);
 	if (!t)
 		return MPNET_EXIT_USAGE;

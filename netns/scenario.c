@@ -458,18 +458,20 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		free(evr);
 		return MPNET_EXIT_USAGE;
 	}
+	if (o->out_dir)
+		snprintf(dir, sizeof(dir), "%s", o->out_dir);
+	else
+		default_out_dir(t, dir, sizeof(dir));
+	if (o->pcap)
+		snprintf(w.pcap_dir, sizeof(w.pcap_dir), "%s/pcap", dir);
 	if (world_check(&w, t)) {
 		fprintf(stderr, "%s\n", w.err);
 		free(runs);
 		free(evr);
 		return MPNET_EXIT_USAGE;
 	}
-	if (o->out_dir)
-		snprintf(dir, sizeof(dir), "%s", o->out_dir);
-	else
-		default_out_dir(t, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/apps", dir);
-	if ((err_no = mkdir_p(path))) {
+	if ((err_no = mkdir_p(path)) || (w.pcap_dir[0] && (err_no = mkdir_p(w.pcap_dir)))) {
 		fprintf(stderr, "mpnet: cannot create %s: %s (give --out DIR)\n", path,
 			strerror(-err_no));
 		free(runs);
@@ -606,19 +608,8 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 collect:
 	links = json_array();
 	for (int l = 0; l < t->nlinks; l++) {
-		for (int d = 0; d < 2; d++) {
-			struct world_link_counters c;
-			json_t *j = json_pack("{s:s, s:s, s:s}", "name", t->links[l].name, "dir",
-					      d ? "down" : "up", "backend",
-					      world_backend_name(w.links[l].backend));
-			if (world_link_counters(&w, l, d, &c) == 0) {
-				json_object_set_new(j, "tx_bytes", json_integer((json_int_t)c.tx_bytes));
-				json_object_set_new(j, "tx_packets",
-						    json_integer((json_int_t)c.tx_packets));
-				json_object_set_new(j, "dropped", json_integer((json_int_t)c.dropped));
-			}
-			json_array_append_new(links, j);
-		}
+		for (int d = 0; d < 2; d++)
+			json_array_append_new(links, world_link_json(&w, l, d));
 	}
 	for (int a = 0; a < t->napps; a++)
 		kill_app(&runs[a]);
@@ -696,6 +687,24 @@ collect:
 			       json_string_value(json_object_get(sf, "local")),
 			       json_string_value(json_object_get(sf, "remote")),
 			       (long long)json_integer_value(json_object_get(sf, "bytes")));
+		}
+		json_array_foreach(links, i, ap)
+		{
+			json_t *em = json_object_get(ap, "emulator");
+			printf("  link %-10s %-4s %-4s %lld bytes, %lld packets, %lld dropped",
+			       json_string_value(json_object_get(ap, "name")),
+			       json_string_value(json_object_get(ap, "dir")),
+			       json_string_value(json_object_get(ap, "backend")),
+			       (long long)json_integer_value(json_object_get(ap, "tx_bytes")),
+			       (long long)json_integer_value(json_object_get(ap, "tx_packets")),
+			       (long long)json_integer_value(json_object_get(ap, "dropped")));
+			if (em)
+				printf(", queueing p50 %.2f ms p99 %.2f ms",
+				       (double)json_integer_value(json_object_get(
+					       json_object_get(em, "qdelay_ns"), "p50")) / 1e6,
+				       (double)json_integer_value(json_object_get(
+					       json_object_get(em, "qdelay_ns"), "p99")) / 1e6);
+			printf("\n");
 		}
 		for (int e = 0; e < t->nevents; e++)
 			if (evr[e].fired)

@@ -6,7 +6,17 @@
 #include "rtnl.h"
 #include "units.h"
 
+#include "emu_config.h"
+#include "emu_ctl.h"
+#include "emu_io.h"
+#include "emu_netem.h"
+
 #include <dirent.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,6 +29,8 @@
 
 #define BRIDGE_NAME "br0"
 #define NS_KILL_GRACE_MS 200
+#define EMU_READY_TIMEOUT_MS 5000
+#define EMU_STOP_TIMEOUT_MS 2000
 
 static const char *const link_ifname[2] = {"e0", "e1"};
 
@@ -57,7 +69,7 @@ static int werr(struct world *w, const char *fmt, ...)
 }
 
 /* Which emulator-only parameter a direction asks for, for messages. */
-static const char *emu_field_name(uint32_t set)
+static __attribute__((unused)) const char *emu_field_name(uint32_t set)
 {
 	static const struct {
 		uint32_t bit;
@@ -73,27 +85,81 @@ static const char *emu_field_name(uint32_t set)
 	return "an emulated parameter";
 }
 
-/* The backend a link gets.  Only HTB exists in this build: a link that asks for
- * anything HTB cannot do fails here, loudly, before anything is created. */
+/* True when link l needs more than HTB can do, now or through one of its events. */
+static bool link_needs_emulator(const struct topology *t, int l)
+{
+	const struct topo_link *lk = &t->links[l];
+
+	if ((lk->dir[0].set | lk->dir[1].set) & TOPO_F_NEEDS_EMULATOR)
+		return true;
+	for (int i = 0; i < t->nevents; i++)
+		if (t->events[i].link == l && t->events[i].action == TOPO_EV_SET &&
+		    (t->events[i].params.set & TOPO_F_NEEDS_EMULATOR))
+			return true;
+	return false;
+}
+
+const char *world_linkemu_path(void)
+{
+	static char path[PATH_MAX];
+	const char *env = getenv("MPNET_LINKEMU");
+	char self[PATH_MAX - 32];
+	ssize_t n;
+	char *slash;
+
+	if (path[0])
+		return path;
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+		return path;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		n = 0;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/mpnet-linkemu", self);
+	return path;
+}
+
+/* The backend a link gets.
+ *  - user: asked for, or needed (delay, jitter, loss, ... now or by an event), or
+ *    --pcap (the emulator writes the captures);
+ *  - netem: asked for explicitly; only where the kernel has sch_netem and netem can
+ *    express the link.  `auto` never picks it: the userspace emulator is the one
+ *    mpnet measures and tests, and it keeps every parameter exact;
+ *  - htb (bridge + HTB): everything else (rate and queue only).
+ * A link that cannot get what it asks for fails here, before anything exists. */
 static int pick_backend(struct world *w, const struct topology *t, int l, enum world_backend *out)
 {
 	const struct topo_link *lk = &t->links[l];
 	enum topo_emulator want = lk->emulator_set ? lk->emulator : t->emulator;
+	bool needs = link_needs_emulator(t, l);
 
-	for (int d = 0; d < 2; d++) {
-		if (!(lk->dir[d].set & TOPO_F_NEEDS_EMULATOR))
-			continue;
-		return topo_errorf(t, lk->dir[d].emu_pos, w->err,
-				   "link %s asks for %s, but this build has no link emulator and this "
-				   "kernel has no sch_netem; only rate and queue can be applied "
-				   "(remove the key, or use a build with the link emulator)",
-				   lk->name, emu_field_name(lk->dir[d].set & TOPO_F_NEEDS_EMULATOR));
-	}
-	if (want == TOPO_EMU_NETEM)
+	if (want == TOPO_EMU_NETEM) {
+		if (!emu_netem_available())
+			return topo_errorf(t, lk->pos, w->err,
+					   "link %s asks for emulator: netem, but this kernel has no "
+					   "sch_netem (use emulator: auto or user)",
+					   lk->name);
 		return topo_errorf(t, lk->pos, w->err,
-				   "link %s asks for emulator: netem, but this kernel has no sch_netem "
-				   "(use emulator: auto)",
+				   "link %s asks for emulator: netem; this kernel has sch_netem but "
+				   "mpnet does not drive it yet (use emulator: auto or user)",
 				   lk->name);
+	}
+	if (want == TOPO_EMU_USER || needs || w->pcap_dir[0]) {
+		if (access(world_linkemu_path(), X_OK))
+			return topo_errorf(t, needs ? lk->dir[lk->dir[0].set & TOPO_F_NEEDS_EMULATOR ? 0 : 1].emu_pos
+						    : lk->pos,
+					   w->err,
+					   "link %s needs the link emulator, but %s is missing (run make, "
+					   "or set MPNET_LINKEMU)",
+					   lk->name, world_linkemu_path());
+		*out = WORLD_BACKEND_USER;
+		return 0;
+	}
 	*out = WORLD_BACKEND_HTB;
 	return 0;
 }
@@ -127,17 +193,6 @@ int world_check(struct world *w, const struct topology *t)
 		for (int d = 0; d < 2; d++)
 			if (check_queue(w, t, &t->links[l].dir[d], t->links[l].name))
 				return -1;
-	}
-	for (int i = 0; i < t->nevents; i++) {
-		const struct topo_event *ev = &t->events[i];
-
-		if (ev->action == TOPO_EV_SET && (ev->params.set & TOPO_F_NEEDS_EMULATOR))
-			return topo_errorf(t, ev->pos, w->err,
-					   "event sets %s on link %s, but this build has no link "
-					   "emulator and this kernel has no sch_netem; events can set "
-					   "rate and queue only",
-					   emu_field_name(ev->params.set & TOPO_F_NEEDS_EMULATOR),
-					   t->links[ev->link].name);
 	}
 	for (int h = 0; h < t->nhosts; h++) {
 		char p[300];
@@ -225,6 +280,104 @@ static int open_ns(struct world *w, const char *name, int *fd, struct nlr **rt)
 	return 0;
 }
 
+/* Turn off TSO/GSO/GRO on a host's end of an emulated link, so the emulator
+ * sees (and drops, delays, corrupts) wire-sized frames. */
+static int host_offloads_off(struct world *w, int h, const char *ifname)
+{
+	int saved, err = netnsfs_enter(w->host_ns[h], &saved);
+
+	if (err)
+		return err;
+	err = emu_disable_offloads(ifname);
+	netnsfs_leave(saved);
+	return err;
+}
+
+/* Run mpnet-linkemu in link l's namespace and wait until it forwards. */
+static int start_emulator(struct world *w, int l)
+{
+	const struct topology *t = w->t;
+	const struct topo_link *lk = &t->links[l];
+	struct world_link_state *ls = &w->links[l];
+	char cfg[512], stats[512], log[512], *argv[16];
+	struct pollfd pfd;
+	int p[2], n = 0, err;
+	char buf[16];
+	ssize_t got;
+	FILE *f;
+
+	for (int e = 0; e < 2; e++) {
+		if ((err = nlr_link_set_up(w->link_rt[l], link_ifname[e], true)))
+			return werr(w, "link %s: up: %s", lk->name, nlr_last_error(w->link_rt[l]));
+		if ((err = host_offloads_off(w, lk->end[e].host, lk->name)))
+			return werr(w, "link %s: offloads on %s: %s", lk->name,
+				    t->hosts[lk->end[e].host].name, strerror(-err));
+	}
+	snprintf(cfg, sizeof(cfg), "%s/%s.json", w->state_dir, lk->name);
+	snprintf(stats, sizeof(stats), "%s/%s.stats.json", w->state_dir, lk->name);
+	snprintf(log, sizeof(log), "%s/%s.log", w->state_dir, lk->name);
+	snprintf(ls->emu_ctl, sizeof(ls->emu_ctl), "%s/%s.ctl", w->state_dir, lk->name);
+	f = fopen(cfg, "w");
+	if (!f)
+		return werr(w, "link %s: %s: %s", lk->name, cfg, strerror(errno));
+	err = emu_config_write(f, lk->name, lk->dir, t->seed, lk->index);
+	if (fclose(f) || err)
+		return werr(w, "link %s: writing %s failed", lk->name, cfg);
+
+	argv[n++] = (char *)world_linkemu_path();
+	argv[n++] = (char *)"--config";
+	argv[n++] = cfg;
+	argv[n++] = (char *)"--control";
+	argv[n++] = ls->emu_ctl;
+	argv[n++] = (char *)"--stats";
+	argv[n++] = stats;
+	argv[n++] = (char *)"--ready-fd";
+	argv[n++] = (char *)"3";
+	if (w->pcap_dir[0]) {
+		argv[n++] = (char *)"--pcap-dir";
+		argv[n++] = w->pcap_dir;
+	}
+	argv[n] = NULL;
+	if (pipe(p))
+		return werr(w, "pipe: %s", strerror(errno));
+	ls->emu_pid = fork();
+	if (ls->emu_pid == 0) {
+		sigset_t none;
+		int fd;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		close(p[0]);
+		if (setns(w->link_ns[l], CLONE_NEWNET))
+			_exit(127);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (p[1] != 3) {
+			dup2(p[1], 3);
+			close(p[1]);
+		}
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	if (ls->emu_pid < 0) {
+		close(p[0]);
+		ls->emu_pid = 0;
+		return werr(w, "fork: %s", strerror(errno));
+	}
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	got = poll(&pfd, 1, EMU_READY_TIMEOUT_MS) == 1 ? read(p[0], buf, sizeof(buf)) : -1;
+	close(p[0]);
+	if (got <= 0)
+		return werr(w, "link %s: the link emulator did not start (see %s)", lk->name, log);
+	return 0;
+}
+
 static int build_link(struct world *w, struct nlr *root, int l)
 {
 	const struct topology *t = w->t;
@@ -249,7 +402,10 @@ static int build_link(struct world *w, struct nlr *root, int l)
 	}
 	w->links[l].dir[0] = lk->dir[0];
 	w->links[l].dir[1] = lk->dir[1];
-	w->links[l].backend = WORLD_BACKEND_HTB;
+	if (pick_backend(w, t, l, &w->links[l].backend))
+		return -1;
+	if (w->links[l].backend == WORLD_BACKEND_USER)
+		return start_emulator(w, l);
 	if ((err = nlr_bridge_create(r, BRIDGE_NAME)) ||
 	    (err = nlr_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
 	    (err = nlr_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
@@ -448,6 +604,23 @@ fail:
 	return -1;
 }
 
+/* SIGTERM (the emulator writes its final stats) and reap it. */
+static void stop_emulator(struct world_link_state *ls)
+{
+	if (ls->emu_pid <= 0)
+		return;
+	kill(ls->emu_pid, SIGTERM);
+	for (int i = 0; i < EMU_STOP_TIMEOUT_MS / 10; i++) {
+		if (waitpid(ls->emu_pid, NULL, WNOHANG) != 0)
+			goto done;
+		usleep(10000);
+	}
+	kill(ls->emu_pid, SIGKILL);
+	waitpid(ls->emu_pid, NULL, 0);
+done:
+	ls->emu_pid = 0;
+}
+
 void world_release(struct world *w)
 {
 	const struct topology *t = w->t;
@@ -462,6 +635,8 @@ void world_release(struct world *w)
 		if (w->host_ns[h] >= 0)
 			close(w->host_ns[h]);
 	}
+	for (int l = 0; w->links && l < t->nlinks && !w->detach; l++)
+		stop_emulator(&w->links[l]);
 	for (int l = 0; w->link_ns && l < t->nlinks; l++) {
 		if (w->link_rt && w->link_rt[l])
 			nlr_close(w->link_rt[l]);
@@ -606,6 +781,14 @@ static int set_blackhole(struct world *w, int l, bool on)
 	struct nlr *r = w->link_rt[l];
 	int err;
 
+	if (w->links[l].backend == WORLD_BACKEND_USER) {
+		err = emu_ctl_blackhole(w->links[l].emu_ctl, on);
+		if (err)
+			return werr(w, "link %s: blackhole: emulator: %s", w->t->links[l].name,
+				    strerror(-err));
+		w->links[l].blackhole = on;
+		return 0;
+	}
 	/* Out of the bridge, frames arriving on e0/e1 go nowhere; carrier stays. */
 	if ((err = nlr_link_set_master(r, link_ifname[0], on ? NULL : BRIDGE_NAME)) ||
 	    (err = nlr_link_set_master(r, link_ifname[1], on ? NULL : BRIDGE_NAME)))
@@ -668,6 +851,16 @@ int world_apply_event(struct world *w, const struct topo_event *ev)
 	case TOPO_EV_ADDR_ADD:
 		return addr_change(w, ev->host, l, true);
 	case TOPO_EV_SET:
+		if (w->links[l].backend == WORLD_BACKEND_USER) {
+			int err = emu_ctl_set(w->links[l].emu_ctl, ev->dir_mask, &ev->params);
+			if (err)
+				return werr(w, "link %s: set: emulator: %s", w->t->links[l].name,
+					    strerror(-err));
+			for (int d = 0; d < 2; d++)
+				if (ev->dir_mask & (1 << d))
+					merge_dir(&w->links[l].dir[d], &ev->params);
+			return 0;
+		}
 		for (int d = 0; d < 2; d++) {
 			if (!(ev->dir_mask & (1 << d)))
 				continue;
@@ -680,12 +873,44 @@ int world_apply_event(struct world *w, const struct topo_event *ev)
 	return werr(w, "unknown event");
 }
 
+/* Emulator stats of direction d ("up"/"down") from its control socket. */
+static json_t *emu_dir_stats_json(struct world *w, int l, int d)
+{
+	char *text = NULL;
+	json_t *all, *dir;
+	json_error_t je;
+
+	if (emu_ctl_stats(w->links[l].emu_ctl, &text))
+		return NULL;
+	all = json_loads(text, 0, &je);
+	free(text);
+	dir = all ? json_incref(json_object_get(all, d ? "down" : "up")) : NULL;
+	json_decref(all);
+	return dir;
+}
+
 int world_link_counters(struct world *w, int l, int d, struct world_link_counters *out)
 {
 	struct nlr_link_counters c;
-	int err = nlr_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
+	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (w->links[l].backend == WORLD_BACKEND_USER) {
+		json_t *j = emu_dir_stats_json(w, l, d), *v;
+		const char *k;
+
+		if (!j)
+			return werr(w, "link %s: the emulator did not answer for its counters",
+				    w->t->links[l].name);
+		out->tx_bytes = (uint64_t)json_integer_value(json_object_get(j, "bytes_out"));
+		out->tx_packets = (uint64_t)json_integer_value(json_object_get(j, "pkts_out"));
+		out->backlog_bytes = (uint64_t)json_integer_value(json_object_get(j, "queued_bytes"));
+		json_object_foreach(json_object_get(j, "drops"), k, v)
+			out->dropped += (uint64_t)json_integer_value(v);
+		json_decref(j);
+		return 0;
+	}
+	err = nlr_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
 	if (err)
 		return werr(w, "link %s: counters: %s", w->t->links[l].name,
 			    nlr_last_error(w->link_rt[l]));
@@ -694,6 +919,27 @@ int world_link_counters(struct world *w, int l, int d, struct world_link_counter
 	out->dropped = c.tx_dropped + c.qdisc_drops;
 	out->backlog_bytes = c.qdisc_backlog;
 	return 0;
+}
+
+json_t *world_link_json(struct world *w, int l, int d)
+{
+	struct world_link_counters c;
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", w->t->links[l].name, "dir",
+			      d ? "down" : "up", "backend", world_backend_name(w->links[l].backend));
+
+	if (world_link_counters(w, l, d, &c) == 0) {
+		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c.tx_bytes));
+		json_object_set_new(o, "tx_packets", json_integer((json_int_t)c.tx_packets));
+		json_object_set_new(o, "dropped", json_integer((json_int_t)c.dropped));
+	} else {
+		json_object_set_new(o, "error", json_string(w->err));
+	}
+	if (w->links[l].backend == WORLD_BACKEND_USER) {
+		json_t *j = emu_dir_stats_json(w, l, d);
+		if (j)
+			json_object_set_new(o, "emulator", j);
+	}
+	return o;
 }
 
 int world_enter_host(const struct topology *t, int host)

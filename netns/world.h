@@ -15,6 +15,7 @@
 
 #include "topology.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,9 +51,10 @@ struct world {
 	struct mptcp_pm **host_pm; /* for stack kernel hosts */
 	struct world_link_state *links;
 	char state_dir[256];   /* /run/mpnet/T */
-	char pcap_dir[4096];   /* "" unless --pcap */
+	char pcap_dir[2048];   /* "" unless --pcap: set before world_check/world_up */
 	char err[TOPO_ERR_MAX];
 	bool verbose;
+	bool detach;           /* world_release leaves the emulators running (mpnet up) */
 };
 
 /* Namespace names. */
@@ -92,6 +94,14 @@ struct world_link_counters {
 /* Counters of link l in direction d (0 up, 1 down): what left the link toward the
  * receiving host, and what the link dropped. */
 int world_link_counters(struct world *w, int l, int d, struct world_link_counters *out);
+
+/* The links[] entry of summary.json for link l, direction d: name, dir, backend,
+ * tx_bytes, tx_packets, dropped, and with the emulator its full counters (drops
+ * by cause, queueing delay percentiles).  New reference. */
+json_t *world_link_json(struct world *w, int l, int d);
+
+/* The mpnet-linkemu binary: $MPNET_LINKEMU, else beside the running program. */
+const char *world_linkemu_path(void);
 
 /* Run fn(arg) with the calling thread inside host h's namespace, then come back.
  * For children: world_enter_host() switches for good (call after fork). */
