@@ -540,31 +540,31 @@ static double clampd(double v)
 	return v > DIST_MAX ? DIST_MAX : (v < -DIST_MAX ? -DIST_MAX : v);
 }
 
+double emu_dist_quantile(enum topo_jitter_dist dist, double u)
+{
+	switch (dist) {
+	case TOPO_DIST_NORMAL:
+		return clampd(norm_quantile(u));
+	case TOPO_DIST_PARETO:
+		return pareto_quantile(u);
+	case TOPO_DIST_PARETONORMAL:
+		/* iproute2's paretonormal table: (normal(u) + 3 * pareto(u)) / 4 */
+		return clampd((clampd(norm_quantile(u)) + 3.0 * pareto_quantile(u)) / 4.0);
+	default: /* uniform in [-1, 1) */
+		return 2.0 * u - 1.0;
+	}
+}
+
 /* netem's tabledist(): mu + sigma * table[u] with a correlated u. */
 static uint64_t sample_delay(struct emu_dir *d)
 {
 	const struct topo_dir *p = &d->p;
-	double u, t, v;
+	double v;
 
 	if (!p->jitter_ns)
 		return p->delay_ns;
-	u = crnd_next(d, &d->delay_c);
-	switch (p->dist) {
-	case TOPO_DIST_NORMAL:
-		t = clampd(norm_quantile(u));
-		break;
-	case TOPO_DIST_PARETO:
-		t = pareto_quantile(u);
-		break;
-	case TOPO_DIST_PARETONORMAL:
-		/* iproute2's paretonormal table: (normal(u) + 3 * pareto(u)) / 4 */
-		t = clampd((clampd(norm_quantile(u)) + 3.0 * pareto_quantile(u)) / 4.0);
-		break;
-	default: /* uniform in [mu - sigma, mu + sigma) */
-		t = 2.0 * u - 1.0;
-		break;
-	}
-	v = (double)p->delay_ns + (double)p->jitter_ns * t;
+	v = (double)p->delay_ns +
+	    (double)p->jitter_ns * emu_dist_quantile(p->dist, crnd_next(d, &d->delay_c));
 	return v <= 0.0 ? 0 : (uint64_t)llround(v);
 }
 

@@ -157,6 +157,12 @@ void emu_hist_add(struct emu_hist *h, uint64_t ns);
 
 const char *emu_drop_cause_name(enum emu_drop_cause c);
 
+/* The jitter distributions as netem's tables define them: the value for a
+ * uniform u in (0, 1), in units of the jitter (uniform: 2u - 1; normal: the
+ * standard normal quantile; pareto and paretonormal: iproute2's construction);
+ * clamped to +-32767/8192 like the int16 tables. */
+double emu_dist_quantile(enum topo_jitter_dist dist, double u);
+
 /* The byte offset of the payload after the L2/L3/L4 headers of an Ethernet frame
  * (VLAN tags, IPv4/IPv6, TCP/UDP); *is_l4 says whether an L4 header was found
  * (else the offset is past the L3 header, or the L2 header when not IP, 0 when
