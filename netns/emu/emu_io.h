@@ -1,0 +1,43 @@
+/* The link emulator's I/O: AF_PACKET forwarding between e0 and e1 inside the
+ * link namespace, the control socket, timers, pcap and stats files.  The
+ * emulation itself is emu_dir (sans-I/O); this file only moves frames and time.
+ *
+ * Frames above the MTU (GSO/GRO super-packets on veth): handled, not prevented.
+ * Both packet sockets use PACKET_VNET_HDR, so a GSO frame arrives with its
+ * virtio-net header (gso_type, gso_size, checksum offsets), travels through the
+ * emulator as one unit and is handed back to the kernel with the same header,
+ * which segments it on the way out.  The rate and byte limits count the on-wire
+ * bytes of its segments (headers repeated per segment).  The same header carries
+ * CHECKSUM_PARTIAL through, so forwarded frames keep valid checksums without
+ * software checksumming (a plain AF_PACKET bridge would forward half-finished
+ * checksums from a veth with tx offloads).  Why not just disable offloads: the
+ * host ends live in other namespaces that the emulator cannot reach, and a
+ * missed one must not break the link.  The emulator still turns off TSO/GSO/GRO on
+ * its own e0/e1 (so the hosts receive MTU-sized frames, like from a wire), and
+ * emu_disable_offloads() is there for the orchestrator to do the same on the
+ * host ends, which makes loss/corruption per frame rather than per super-packet.
+ */
+#ifndef MPNET_EMU_IO_H
+#define MPNET_EMU_IO_H
+
+#include <stdint.h>
+
+struct emu_opts {
+	const char *config_path;
+	const char *control_path;
+	const char *stats_path; /* may be NULL */
+	const char *pcap_dir;	/* may be NULL */
+	int ready_fd;		/* -1: none */
+	uint64_t spin_ns;	/* busy-wait this long before a departure (default 50 us) */
+};
+
+/* Run the emulator until SIGTERM/SIGINT; returns the process exit status (0 after
+ * a signal, 1 on a set-up error, which is printed on stderr). */
+int emu_run(const struct emu_opts *o);
+
+/* Turn off TSO, GSO, GRO (and UFO where present) on an interface of the calling
+ * thread's network namespace (ethtool ioctls).  Returns 0 or -errno; features the
+ * driver does not have are not an error. */
+int emu_disable_offloads(const char *ifname);
+
+#endif
