@@ -39,7 +39,7 @@ struct world_link_state {
 	bool blackhole;
 	struct topo_dir dir[2]; /* parameters in force now */
 	int emu_pid;            /* user backend: the emulator process, else 0 */
-	char emu_ctl[128];      /* its control socket */
+	char emu_ctl[320];      /* its control socket */
 };
 
 struct world {
@@ -51,7 +51,7 @@ struct world {
 	struct mptcp_pm **host_pm; /* for stack kernel hosts */
 	struct world_link_state *links;
 	char state_dir[256];   /* /run/mpnet/T */
-	char pcap_dir[2048];   /* "" unless --pcap: set before world_check/world_up */
+	char pcap_dir[2100];   /* "" unless --pcap: set before world_check/world_up */
 	char err[TOPO_ERR_MAX];
 	bool verbose;
 	bool detach;           /* world_release leaves the emulators running (mpnet up) */

@@ -51,7 +51,7 @@ teardown() { cleanup_all; }
 	assert_equal "$(all_mpnet_ns)" ""
 }
 
-@test "a topology asking for delay fails loudly until an emulator can apply it" {
+@test "a link asking for delay never comes up without it: no emulator, loud error" {
 	local f=$BATS_TEST_TMPDIR/delay.yaml
 	cat >"$f" <<-'Y'
 	name: bt-delay
@@ -61,11 +61,24 @@ teardown() { cleanup_all; }
 	links:
 	  - { name: l, between: [a, b], rate: 10mbit, delay: 10ms }
 	Y
-	run "$MPNET" up "$f"
-	if [ -x "$ROOT/build/bin/mpnet-linkemu" ]; then
-		skip "this build has the link emulator"
-	fi
+	MPNET_LINKEMU=/nonexistent/mpnet-linkemu run "$MPNET" up "$f"
 	assert_equal "$status" 2
-	assert_output --regexp "^$f:6:[0-9]+: link l asks for delay"
+	assert_output --regexp "^$f:6:[0-9]+: link l needs the link emulator, but /nonexistent/mpnet-linkemu is missing"
+	assert_equal "$(all_mpnet_ns)" ""
+}
+
+@test "emulator: netem is refused on a kernel without sch_netem" {
+	local f=$BATS_TEST_TMPDIR/netem.yaml
+	cat >"$f" <<-'Y'
+	name: bt-netem
+	hosts:
+	  a: { stack: kernel }
+	  b: { stack: kernel }
+	links:
+	  - { name: l, between: [a, b], delay: 10ms, emulator: netem }
+	Y
+	run "$MPNET" up "$f"
+	assert_equal "$status" 2
+	assert_output --regexp "^$f:6:[0-9]+: link l asks for emulator: netem"
 	assert_equal "$(all_mpnet_ns)" ""
 }
