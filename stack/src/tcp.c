@@ -509,8 +509,9 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 	if (flags & WIRE_TCP_ACK) {
 		seg->ack = t->rcv_nxt;
 		seg->window = window_field(t, syn);
-		if (seg->window == 0 && t->last_ack_sent != 0)
+		if (seg->window == 0 && !t->zero_wnd_adv && !syn)
 			t->st->ctr.to_zero_window_adv++;
+		t->zero_wnd_adv = seg->window == 0;
 		t->last_ack_sent = t->rcv_nxt;
 		t->ack_now = false;
 		t->delack_at = 0;
@@ -775,8 +776,9 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 
 			if (s->sacked || !s->lost || s->retrans)
 				continue;
-			if (pipe && pipe + s->len > t->cc.cwnd)
+			if (pipe && pipe + s->len > t->cc.cwnd && !t->force_rtx)
 				break;
+			t->force_rtx = false;
 			return emit_retrans(t, s, now, scratch, seg);
 		}
 		if (emit_new(t, now, scratch, seg, false)) {
@@ -1026,6 +1028,9 @@ static void enter_recovery(struct tcb *t, uint64_t now)
 	t->cc.flight = tcp_pipe(t);
 	if (t->ccops->on_congestion)
 		t->ccops->on_congestion(&t->cc, now);
+	/* RFC 6675 5 (4.2): "Retransmit the first data segment presumed dropped" --
+	 * at once, whatever pipe says. */
+	t->force_rtx = true;
 	if (t->sack_ok)
 		t->st->ctr.sack_recovery++;
 	else
@@ -1097,8 +1102,10 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 			 * segment. */
 			struct tcp_txseg *h = rtx_at(t, 0);
 
-			if (!h->retrans)
+			if (!h->retrans) {
 				h->lost = 1;
+				t->force_rtx = true;
+			}
 		}
 	} else {
 		if (t->in_loss && seq_ge(ack, t->recovery_point))
@@ -1134,8 +1141,6 @@ static void update_window(struct tcb *t, const struct wire_tcp_repr *seg)
 	    (t->snd_wl1 == seg->seq && seq_le(t->snd_wl2, seg->ack))) {
 		uint32_t w = (uint32_t)seg->window << t->snd_wscale;
 
-		if (w && !t->snd_wnd)
-			t->st->ctr.from_zero_window_adv++;
 		t->snd_wnd = w;
 		t->snd_wl1 = seg->seq;
 		t->snd_wl2 = seg->ack;

@@ -99,6 +99,8 @@ struct tcb {
 
 	/* loss recovery (RFC 6675 / RFC 6582) */
 	bool in_recovery, in_loss, tlp_out;
+	bool force_rtx;      /* retransmit the first lost segment regardless of pipe */
+	bool zero_wnd_adv;   /* our last advertised window was zero */
 	uint32_t recovery_point, dupacks;
 
 	struct mpt_cc cc;
