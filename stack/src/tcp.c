@@ -860,6 +860,14 @@ static void notify_readable(struct tcb *t)
 	}
 }
 
+/* Entering ESTABLISHED; a shutdown(WR) made during the handshake takes effect now. */
+static void tcp_established(struct tcb *t)
+{
+	tcp_set_state(t, MPT_ESTABLISHED);
+	if (t->wr_shut)
+		tcp_set_state(t, MPT_FIN_WAIT_1);
+}
+
 static void enter_time_wait(struct tcb *t, uint64_t now)
 {
 	tcp_set_state(t, MPT_TIME_WAIT);
@@ -1260,7 +1268,7 @@ static void input_syn_sent(struct tcb *t, const struct wire_ip_repr *ip,
 			t->st->ctr.karn_skipped++;
 		t->syn_retries = 0;
 		t->backoff = 0;
-		tcp_set_state(t, MPT_ESTABLISHED);
+		tcp_established(t);
 		send_ack_now(t);
 		stack_event(t->st, MPT_EV_CONNECTED, t->id, 0);
 		if (seg->payload_len)
@@ -1409,13 +1417,11 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 		t->rto_at = 0;
 		t->backoff = 0;
 		t->syn_retries = 0;
-		tcp_set_state(t, MPT_ESTABLISHED);
+		tcp_established(t);
 		if (t->parent)
 			stack_listener_established(t->st, t);
 		else if (t->app_visible)
 			stack_event(t->st, MPT_EV_CONNECTED, t->id, 0);
-		if (t->wr_shut && !t->fin_sent)
-			t->ack_now = true; /* FIN goes with the next output */
 	} else if (t->state == MPT_TIME_WAIT) {
 		/* "The only thing that can arrive in this state is a retransmission of the
 		 * remote FIN.  Acknowledge it, and restart the 2 MSL timeout." */
@@ -1674,7 +1680,11 @@ static void queue_fin(struct tcb *t)
 {
 	t->wr_shut = true;
 	switch (t->state) {
+	case MPT_SYN_SENT:
 	case MPT_SYN_RECEIVED:
+		/* RFC 9293 3.10.4 (SYN-RECEIVED): "queue for processing after entering
+		 * ESTABLISHED state" -- tcp_established() moves on to FIN-WAIT-1. */
+		break;
 	case MPT_ESTABLISHED:
 		tcp_set_state(t, MPT_FIN_WAIT_1);
 		break;
@@ -1696,13 +1706,8 @@ int tcp_app_shutdown(struct tcb *t, int how, uint64_t now)
 		t->rd_shut = true;
 		t->rcvbuf.len = 0;
 	}
-	if ((how & MPT_SHUT_WR) && !t->wr_shut) {
-		if (t->state == MPT_SYN_SENT) {
-			tcp_set_state(t, MPT_CLOSED);
-			return 0;
-		}
+	if ((how & MPT_SHUT_WR) && !t->wr_shut)
 		queue_fin(t);
-	}
 	return 0;
 }
 
