@@ -196,3 +196,77 @@ TEST(stack_sim_loss_mask_handshake)
 	CHECK_U64_EQ(mpt_stack_counters(sim.ep[0])->timeouts, 1);
 	mpt_sim_free(&sim);
 }
+
+/* Several connections share one stack pair and one link: demultiplexing by 4-tuple,
+ * round-robin output, every stream intact. */
+TEST(stack_sim_concurrent_connections)
+{
+	enum { N = 4, BYTES = 200000 };
+	struct mpt_sim sim;
+	struct mpt_sim_link_cfg link = {.rate_bps = 50000000, .delay_ns = 5000000, .loss = 0.01};
+	struct mpt_sockaddr cl, sv;
+	uint32_t lid, cid[N], sid[N];
+	uint64_t sent[N] = {0}, got[N] = {0};
+	int nacc = 0, i, done = 0;
+	uint8_t buf[8192];
+
+	CHECK_EQ(mpt_sim_init(&sim, 9, NULL, NULL, MPT_AF_INET, 1, &link), 0);
+	cl = mpt_sim_addr(&sim, 0, 0, 0);
+	sv = mpt_sim_addr(&sim, 1, 0, 7000);
+	CHECK_EQ(mpt_listen(sim.ep[1], &sv, N, &lid), 0);
+	for (i = 0; i < N; i++)
+		CHECK_EQ(mpt_connect(sim.ep[0], &cl, &sv, sim.now, &cid[i]), 0);
+	while (done < N && sim.now < 120000000000ull) {
+		struct mpt_event ev;
+
+		while (mpt_stack_poll_event(sim.ep[1], &ev) == 1)
+			if (ev.type == MPT_EV_ACCEPTABLE)
+				while (nacc < N && mpt_accept(sim.ep[1], lid, &sid[nacc]) == 0)
+					nacc++;
+		while (mpt_stack_poll_event(sim.ep[0], &ev) == 1)
+			CHECK(ev.type != MPT_EV_ERROR);
+		for (i = 0; i < N; i++) {
+			while (sent[i] < BYTES) {
+				size_t n = sizeof(buf) < BYTES - sent[i] ? sizeof(buf) : BYTES - sent[i];
+				ptrdiff_t w;
+
+				for (size_t k = 0; k < n; k++)
+					buf[k] = mpt_sim_pattern(sent[i] + k + (uint64_t)i * 7);
+				w = mpt_send(sim.ep[0], cid[i], buf, n, sim.now);
+				if (w <= 0)
+					break;
+				sent[i] += (uint64_t)w;
+			}
+		}
+		for (i = 0; i < nacc; i++) {
+			ptrdiff_t r;
+
+			while ((r = mpt_recv(sim.ep[1], sid[i], buf, sizeof(buf), sim.now)) > 0) {
+				struct mpt_conn_info info;
+				int which = -1;
+
+				/* map the server connection to its client by port */
+				CHECK_EQ(mpt_conn_info(sim.ep[1], sid[i], &info), 0);
+				for (int k = 0; k < N; k++) {
+					struct mpt_conn_info ci;
+
+					mpt_conn_info(sim.ep[0], cid[k], &ci);
+					if (ci.local.port == info.remote.port)
+						which = k;
+				}
+				CHECK(which >= 0);
+				for (ptrdiff_t k = 0; k < r; k++)
+					CHECK_EQ(buf[k], mpt_sim_pattern(got[which] + (uint64_t)k +
+									 (uint64_t)which * 7));
+				got[which] += (uint64_t)r;
+				if (got[which] == BYTES)
+					done++;
+			}
+		}
+		if (!mpt_sim_step(&sim, 120000000000ull))
+			break;
+	}
+	CHECK_EQ(nacc, N);
+	CHECK_EQ(done, N);
+	mpt_sim_free(&sim);
+}
