@@ -1285,6 +1285,16 @@ static void input_syn_sent(struct tcb *t, const struct wire_ip_repr *ip,
 
 /* ---- the main input path ---- */
 
+/* Linux's tcp_disordered_ack(): a pure duplicate ACK (no data, exactly RCV.NXT,
+ * acknowledging SND.UNA) that was merely reordered behind a newer segment carries
+ * SACK information and cannot be an old duplicate from a previous wrap; PAWS lets it
+ * through.  TS.Recent is not updated from it. */
+static bool disordered_ack(const struct tcb *t, const struct wire_tcp_repr *seg)
+{
+	return seg->flags == WIRE_TCP_ACK && !seg->payload_len && seg->seq == t->rcv_nxt &&
+	       seg->ack == t->snd_una && seq_diff(t->ts_recent, seg->opt.tsval) < 1000;
+}
+
 void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 	       uint64_t now)
 {
@@ -1312,7 +1322,7 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	 * acknowledgment in reply as specified in Section 3.10.7.4 of RFC 9293 and drop
 	 * the segment." */
 	if (t->ts_ok && (seg->opt.present & WIRE_HAS_TS) && !(seg->flags & WIRE_TCP_RST) &&
-	    seq_lt(seg->opt.tsval, t->ts_recent)) {
+	    seq_lt(seg->opt.tsval, t->ts_recent) && !disordered_ack(t, seg)) {
 		t->st->ctr.paws_estab++;
 		send_ack_now(t);
 		return;
