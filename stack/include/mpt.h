@@ -1,0 +1,407 @@
+/* libmpt: a sans-I/O userspace TCP engine (MPTCP lands on top in the next step).
+ *
+ * The library never reads a clock, opens a socket, calls rand() or holds a global.
+ * The caller (an I/O backend, or the virtual-time simulator in stack/sim/) does:
+ *
+ *   for (;;) {
+ *           now = its clock;
+ *           for each packet p that arrived on path id P:  mpt_stack_recv(st, p, len, P, now);
+ *           if (now >= mpt_stack_next_timeout(st))       mpt_stack_handle_expiry(st, now);
+ *           while ((n = mpt_stack_send(st, buf, sizeof(buf), &P, now)) > 0)
+ *                   put buf[0..n) on the wire of path P;
+ *           while (mpt_stack_poll_event(st, &ev) == 1)    react (accept, read, write...);
+ *           sleep until min(next packet, mpt_stack_next_timeout(st));
+ *   }
+ *
+ * Packets are whole IP datagrams (IPv4 or IPv6 header + TCP).  A *path* is a small
+ * integer naming where a packet came in / must leave (an interface, a tun, a
+ * simulated link); each path is bound to one local address (mpt_stack_add_path).
+ * Time is monotonic nanoseconds (uint64_t).  Errors are negative MPT_E* codes;
+ * lengths are ptrdiff_t.  Connections and listeners are named by a uint32_t id
+ * (never 0); an id stays valid until mpt_close() on it, even after a reset.
+ */
+#ifndef MPT_H
+#define MPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- error codes ---------------------------------------------------------------- */
+enum {
+	MPT_OK = 0,
+	MPT_EINVAL = -1,       /* bad argument */
+	MPT_ENOMEM = -2,       /* allocation failed */
+	MPT_EAGAIN = -3,       /* would block: no data / no buffer space / nothing to accept */
+	MPT_ENOTCONN = -4,     /* not (yet / any more) connected */
+	MPT_ECONNRESET = -5,   /* peer reset the connection */
+	MPT_ECONNREFUSED = -6, /* RST in answer to our SYN */
+	MPT_ETIMEDOUT = -7,    /* retransmissions exhausted */
+	MPT_EPIPE = -8,        /* send after shutdown(WR) / close */
+	MPT_EADDRINUSE = -9,   /* 4-tuple or listening port already taken */
+	MPT_ENOENT = -10,      /* no such connection / listener / path / cc */
+	MPT_EMALFORMED = -11,  /* codec: malformed or truncated input */
+	MPT_ECSUM = -12,       /* codec: bad checksum */
+	MPT_ENOBUFS = -13,     /* output buffer too small */
+	MPT_ECRYPTO = -14,     /* the injected crypto failed */
+	MPT_EUNSUPP = -15,     /* well-formed but not supported (IP fragments, ext headers) */
+	MPT_ESTATE = -16,      /* operation not valid in the current state */
+};
+
+/* A short name for an MPT_E* code ("EAGAIN"); never NULL. */
+const char *mpt_strerror(int err);
+
+/* ---- addresses ------------------------------------------------------------------- */
+#define MPT_AF_INET 4
+#define MPT_AF_INET6 6
+
+/* An IP address and port.  IPv4 uses ip[0..3], network byte order; port is host order. */
+struct mpt_sockaddr {
+	uint8_t family; /* MPT_AF_INET or MPT_AF_INET6 */
+	uint16_t port;
+	uint8_t ip[16];
+};
+
+/* ---- injected environment ---------------------------------------------------------- */
+
+/* Crypto the engine needs: RFC 6528 ISNs (sha256 of the 4-tuple and a secret),
+ * timestamp offsets (random_bytes), and for MPTCP (next step) HMAC-SHA256 keys and
+ * tokens.  Each returns 0 or a negative value on failure.  `ctx` is passed back
+ * untouched.  The harness supplies an OpenSSL implementation (stack/sim/mpt_sim.h). */
+struct mpt_crypto {
+	void *ctx;
+	int (*sha256)(void *ctx, const uint8_t *msg, size_t len, uint8_t out[32]);
+	int (*hmac_sha256)(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *msg,
+			   size_t len, uint8_t out[32]);
+	int (*random_bytes)(void *ctx, uint8_t *out, size_t len);
+};
+
+/* Allocation; NULL members mean libc malloc/calloc/free. */
+struct mpt_alloc {
+	void *ctx;
+	void *(*calloc)(void *ctx, size_t n, size_t size);
+	void (*free)(void *ctx, void *p);
+};
+
+/* Optional log sink (level 0 = error .. 3 = debug); NULL = silent. */
+typedef void mpt_log_fn(void *ctx, int level, const char *msg);
+
+struct mpt_env {
+	struct mpt_crypto crypto; /* required: all three functions */
+	struct mpt_alloc alloc;
+	mpt_log_fn *log;
+	void *log_ctx;
+};
+
+/* ---- configuration ------------------------------------------------------------------ */
+struct mpt_config {
+	uint32_t mtu;             /* IP MTU of every path; default 1500 */
+	uint32_t sndbuf;          /* bytes of send buffer per connection; default 256 KiB */
+	uint32_t rcvbuf;          /* bytes of receive buffer per connection; default 256 KiB */
+	const char *cc;           /* congestion control name: "newreno" (default) or "cubic" */
+	bool no_sack;             /* do not offer / use SACK (RFC 2018) */
+	bool no_timestamps;       /* do not offer RFC 7323 timestamps */
+	bool no_wscale;           /* do not offer window scaling */
+	bool nodelay;             /* disable Nagle */
+	uint8_t init_cwnd_segs;   /* initial window in segments; default 10 (RFC 6928) */
+	uint64_t min_rto_ns;      /* default 200 ms (Linux; RFC 6298 says 1 s) */
+	uint64_t max_rto_ns;      /* default 120 s */
+	uint64_t init_rto_ns;     /* default 1 s (RFC 6298 2.1) */
+	uint64_t delack_ns;       /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
+	uint64_t time_wait_ns;    /* 2*MSL; default 60 s */
+	uint32_t max_retries;     /* RTO expiries before giving up; default 15 */
+	uint32_t max_syn_retries; /* default 6 */
+	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
+	bool no_tlp;              /* disable tail loss probes */
+};
+
+/* Fill `cfg` with the defaults listed above. */
+void mpt_config_default(struct mpt_config *cfg);
+
+/* ---- counters ------------------------------------------------------------------------ */
+/* X(field, nstat name).  Names follow the kernel's SNMP / TcpExt MIBs where one exists;
+ * MpnetExt* are ours. */
+#define MPT_COUNTERS(X)                                                                            \
+	X(ip_in_receives, "IpInReceives")                                                          \
+	X(ip_in_hdr_errors, "IpInHdrErrors")                                                       \
+	X(ip_in_addr_errors, "IpInAddrErrors")                                                     \
+	X(ip_in_unknown_protos, "IpInUnknownProtos")                                               \
+	X(ip_in_delivers, "IpInDelivers")                                                          \
+	X(ip_out_requests, "IpOutRequests")                                                        \
+	X(ip_reasm_fails, "IpReasmFails")                                                          \
+	X(tcp_active_opens, "TcpActiveOpens")                                                      \
+	X(tcp_passive_opens, "TcpPassiveOpens")                                                    \
+	X(tcp_attempt_fails, "TcpAttemptFails")                                                    \
+	X(tcp_estab_resets, "TcpEstabResets")                                                      \
+	X(tcp_curr_estab, "TcpCurrEstab")                                                          \
+	X(tcp_in_segs, "TcpInSegs")                                                                \
+	X(tcp_out_segs, "TcpOutSegs")                                                              \
+	X(tcp_retrans_segs, "TcpRetransSegs")                                                      \
+	X(tcp_in_errs, "TcpInErrs")                                                                \
+	X(tcp_out_rsts, "TcpOutRsts")                                                              \
+	X(tcp_in_csum_errors, "TcpInCsumErrors")                                                   \
+	X(sack_recovery, "TcpExtTCPSACKRecovery")                                                  \
+	X(reno_recovery, "TcpExtTCPRenoRecovery")                                                  \
+	X(fast_retrans, "TcpExtTCPFastRetrans")                                                    \
+	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")                                         \
+	X(timeouts, "TcpExtTCPTimeouts")                                                           \
+	X(loss_probes, "TcpExtTCPLossProbes")                                                      \
+	X(challenge_ack, "TcpExtTCPChallengeACK")                                                  \
+	X(syn_challenge, "TcpExtTCPSYNChallenge")                                                  \
+	X(ack_skipped_challenge, "TcpExtTCPACKSkippedChallenge")                                   \
+	X(abort_on_data, "TcpExtTCPAbortOnData")                                                   \
+	X(abort_on_close, "TcpExtTCPAbortOnClose")                                                 \
+	X(abort_on_timeout, "TcpExtTCPAbortOnTimeout")                                             \
+	X(ofo_queue, "TcpExtTCPOFOQueue")                                                          \
+	X(ofo_drop, "TcpExtTCPOFODrop")                                                            \
+	X(ofo_merge, "TcpExtTCPOFOMerge")                                                          \
+	X(rcv_coalesce, "TcpExtTCPRcvCoalesce")                                                    \
+	X(delayed_acks, "TcpExtDelayedACKs")                                                       \
+	X(pure_acks, "TcpExtTCPPureAcks")                                                          \
+	X(paws_estab, "TcpExtPAWSEstab")                                                           \
+	X(win_probe, "TcpExtTCPWinProbe")                                                          \
+	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")                                             \
+	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")                                          \
+	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")                                      \
+	X(time_waited, "TcpExtTW")                                                                 \
+	X(listen_drops, "TcpExtListenDrops")                                                       \
+	X(listen_overflows, "TcpExtListenOverflows")                                               \
+	X(sack_reneging, "TcpExtTCPSACKReneging")                                                  \
+	X(sack_discard, "TcpExtTCPSACKDiscard")                                                    \
+	X(ack_skipped_seq, "TcpExtTCPACKSkippedSeq")                                               \
+	X(rst_ignored, "MpnetExtRstOutOfWindow")                                                   \
+	X(rst_accepted, "MpnetExtRstAccepted")                                                     \
+	X(ack_too_new, "MpnetExtAckTooNew")                                                        \
+	X(ack_too_old, "MpnetExtAckTooOld")                                                        \
+	X(seq_out_of_window, "MpnetExtSeqOutOfWindow")                                             \
+	X(no_ts_drop, "MpnetExtNoTimestampDrop")                                                   \
+	X(opt_malformed, "MpnetExtTcpOptMalformed")                                                \
+	X(opt_unknown, "MpnetExtTcpOptUnknown")                                                    \
+	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                                                   \
+	X(hdr_malformed, "MpnetExtTcpHdrMalformed")                                                \
+	X(no_socket, "MpnetExtNoSocket")                                                           \
+	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                                                  \
+	X(state_transitions, "MpnetExtStateTransitions")                                           \
+	X(state_bad_transitions, "MpnetExtStateBadTransitions")                                    \
+	X(rtt_samples, "MpnetExtRttSamples")                                                       \
+	X(karn_skipped, "MpnetExtKarnSkipped")                                                     \
+	X(event_queue_drop, "MpnetExtEventQueueDrop")
+
+struct mpt_counters {
+#define MPT_COUNTER_FIELD(f, n) uint64_t f;
+	MPT_COUNTERS(MPT_COUNTER_FIELD)
+#undef MPT_COUNTER_FIELD
+};
+
+/* Write the counters in nstat's text form ("#kernel\n" then "Name  value  0.0" lines)
+ * into buf (NUL-terminated).  Zero counters are skipped unless `zeros`.  Returns the
+ * length written (without the NUL), or MPT_ENOBUFS if `cap` is too small. */
+ptrdiff_t mpt_counters_format(const struct mpt_counters *c, bool zeros, char *buf, size_t cap);
+
+/* Look a counter up by its nstat name (with or without the Tcp/TcpExt prefix as
+ * printed).  Returns the value, or UINT64_MAX for an unknown name. */
+uint64_t mpt_counters_get(const struct mpt_counters *c, const char *name);
+
+/* ---- congestion control --------------------------------------------------------------- */
+/* What a congestion controller sees and updates; units are bytes. */
+struct mpt_cc {
+	uint32_t cwnd;
+	uint32_t ssthresh;
+	uint32_t mss;
+	uint32_t flight;   /* bytes in flight when the event fired */
+	uint64_t srtt_ns;  /* smoothed RTT, 0 before the first sample */
+	uint64_t min_rtt_ns;
+	uint64_t priv[8];  /* the algorithm's own state */
+};
+
+/* One function pointer per event.  All may be NULL except init; the engine calls
+ * on_ack only outside loss recovery.  The ops table must outlive the stack. */
+struct mpt_cc_ops {
+	const char *name;
+	void (*init)(struct mpt_cc *cc, uint64_t now);
+	/* `acked` new bytes were cumulatively acknowledged; rtt_ns is this ACK's sample
+	 * or 0. */
+	void (*on_ack)(struct mpt_cc *cc, uint32_t acked, uint64_t rtt_ns, uint64_t now);
+	/* Loss detected by duplicate ACKs / SACK: set ssthresh, and cwnd for recovery. */
+	void (*on_congestion)(struct mpt_cc *cc, uint64_t now);
+	/* Fast recovery finished (the recovery point was acknowledged). */
+	void (*on_recovery_end)(struct mpt_cc *cc, uint64_t now);
+	/* Retransmission timeout. */
+	void (*on_rto)(struct mpt_cc *cc, uint64_t now);
+};
+
+extern const struct mpt_cc_ops mpt_cc_newreno;
+extern const struct mpt_cc_ops mpt_cc_cubic;
+
+/* ---- the stack ------------------------------------------------------------------------ */
+struct mpt_stack;
+
+/* Create a stack.  `env` is copied (its crypto must be complete; the function pointers
+ * and contexts must outlive the stack); `cfg` may be NULL for the defaults and is
+ * copied (cfg->cc must name a registered algorithm).  Draws the RFC 6528 secret
+ * through env->crypto.random_bytes.  Returns 0 and *out, or MPT_EINVAL / MPT_ENOMEM /
+ * MPT_ECRYPTO / MPT_ENOENT (unknown cc). */
+int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struct mpt_config *cfg);
+
+/* Free the stack and every connection it owns, without sending anything.  NULL is a
+ * no-op. */
+void mpt_stack_free(struct mpt_stack *st);
+
+/* Register a congestion controller by ops->name (the ops table is borrowed).  The
+ * built-ins "newreno" and "cubic" are registered at creation.  Returns 0,
+ * MPT_EADDRINUSE if the name exists, MPT_ENOMEM when the table is full. */
+int mpt_stack_register_cc(struct mpt_stack *st, const struct mpt_cc_ops *ops);
+
+/* Bind path id `path` (chosen by the caller, < 64) to a local address (port ignored).
+ * Packets arriving on the path must be addressed to it; packets of connections bound
+ * to it leave on it.  Returns 0, MPT_EINVAL, or MPT_EADDRINUSE if the id is taken. */
+int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_sockaddr *local);
+
+/* Feed one IP datagram that arrived on `path` at `now`.  The bytes are only read
+ * during the call.  Malformed, mis-addressed or unwanted packets are dropped and
+ * counted; returns 0 if the packet was delivered to TCP, otherwise the negative
+ * reason (for tests; I/O loops may ignore it). */
+int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+		   uint64_t now);
+
+/* Produce the next packet to transmit into buf (cap must be >= the configured MTU),
+ * and its path in *path.  Call until it returns 0.  Returns the packet length, 0 when
+ * nothing is due now, or MPT_ENOBUFS when cap < MTU. */
+ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_t *path,
+			 uint64_t now);
+
+/* The earliest time at which mpt_stack_handle_expiry has work (a retransmission,
+ * delayed ACK, probe, TIME_WAIT end...), or UINT64_MAX when no timer is armed. */
+uint64_t mpt_stack_next_timeout(const struct mpt_stack *st);
+
+/* Run the timers that are due at `now`.  Output they cause is fetched with
+ * mpt_stack_send.  Calling it early is harmless. */
+void mpt_stack_handle_expiry(struct mpt_stack *st, uint64_t now);
+
+/* The stack's counters (live, read-only). */
+const struct mpt_counters *mpt_stack_counters(const struct mpt_stack *st);
+
+/* How many times connections went from state `from` to state `to` (enum mpt_state). */
+uint64_t mpt_stack_transitions(const struct mpt_stack *st, int from, int to);
+
+/* ---- events ------------------------------------------------------------------------------ */
+enum mpt_event_type {
+	MPT_EV_CONNECTED = 1, /* conn: handshake completed (active or passive side) */
+	MPT_EV_ACCEPTABLE,    /* id is a listener: a connection waits in mpt_accept */
+	MPT_EV_READABLE,      /* conn: bytes (or EOF) can be read */
+	MPT_EV_WRITABLE,      /* conn: send buffer space opened after MPT_EAGAIN */
+	MPT_EV_PEER_CLOSED,   /* conn: peer's FIN received; recv returns 0 after the data */
+	MPT_EV_ERROR,         /* conn: reset / refused / timed out; err holds MPT_E* */
+	MPT_EV_CLOSED,        /* conn: both directions finished (FIN exchanged and acked) */
+};
+
+struct mpt_event {
+	enum mpt_event_type type;
+	uint32_t id;
+	int err;
+};
+
+/* Pop the oldest application event.  Returns 1 and fills *ev, or 0 if the queue is
+ * empty.  Events are edge-triggered hints; mpt_poll gives the level. */
+int mpt_stack_poll_event(struct mpt_stack *st, struct mpt_event *ev);
+
+#define MPT_POLLIN 0x1  /* recv would not return MPT_EAGAIN */
+#define MPT_POLLOUT 0x2 /* send would accept at least one byte */
+#define MPT_POLLHUP 0x4 /* peer sent FIN, or the connection is gone */
+#define MPT_POLLERR 0x8 /* connection failed (mpt_conn_info.error says why) */
+
+/* Readiness of a connection or listener (POLLIN = accept would succeed).  Returns the
+ * MPT_POLL* mask, or MPT_ENOENT. */
+int mpt_poll(const struct mpt_stack *st, uint32_t id);
+
+/* ---- socket-like calls -------------------------------------------------------------------- */
+
+/* Open a connection from `local` (its IP must be a path's address; port 0 picks an
+ * ephemeral port) to `remote`, leaving on that path.  The SYN goes out on the next
+ * mpt_stack_send.  Returns 0 and *id, MPT_EINVAL, MPT_ENOENT (no path has that local
+ * address), MPT_EADDRINUSE, MPT_ENOMEM, MPT_ECRYPTO. */
+int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id);
+
+/* Listen on `local` (all-zero IP = any path address).  Up to `backlog` established
+ * connections wait for mpt_accept; SYNs beyond are dropped (ListenOverflows).
+ * Returns 0 and *id, MPT_EINVAL, MPT_EADDRINUSE, MPT_ENOMEM. */
+int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+	       uint32_t *id);
+
+/* Take one established connection from listener `lid`.  Returns 0 and *id (the
+ * caller now owns it and must mpt_close it), MPT_EAGAIN if none waits, MPT_ENOENT. */
+int mpt_accept(struct mpt_stack *st, uint32_t lid, uint32_t *id);
+
+/* Copy up to len bytes into the connection's send buffer.  Returns the number
+ * accepted (may be short), MPT_EAGAIN when the buffer is full, MPT_EPIPE after
+ * shutdown/close, the connection's error after a failure, MPT_ENOTCONN before the
+ * handshake started.  Data may be queued in SYN_SENT / SYN_RECEIVED. */
+ptrdiff_t mpt_send(struct mpt_stack *st, uint32_t id, const void *buf, size_t len, uint64_t now);
+
+/* Copy up to len in-order received bytes out.  Returns the number copied, 0 at EOF
+ * (peer FIN and everything read), MPT_EAGAIN when nothing is available yet, or the
+ * connection's error.  Reading may open the receive window (a window update is then
+ * sent by mpt_stack_send). */
+ptrdiff_t mpt_recv(struct mpt_stack *st, uint32_t id, void *buf, size_t len, uint64_t now);
+
+#define MPT_SHUT_RD 1
+#define MPT_SHUT_WR 2
+#define MPT_SHUT_RDWR 3
+
+/* Shut down a direction: WR queues a FIN after the buffered data; RD discards further
+ * received data (any that arrives after a full close triggers a RST).  Returns 0,
+ * MPT_ENOTCONN, MPT_EINVAL. */
+int mpt_shutdown(struct mpt_stack *st, uint32_t id, int how, uint64_t now);
+
+/* Close: the id is invalid on return.  A listener is destroyed (waiting connections
+ * are reset).  A connection with unread received data is aborted with a RST
+ * (RFC 9293 3.6 / RFC 2525); otherwise a FIN follows the buffered data and the stack
+ * finishes the close (FIN_WAIT, TIME_WAIT) on its own.  Returns 0 or MPT_ENOENT. */
+int mpt_close(struct mpt_stack *st, uint32_t id, uint64_t now);
+
+/* Close at once with a RST (SO_LINGER 0).  The id is invalid on return. */
+int mpt_abort(struct mpt_stack *st, uint32_t id, uint64_t now);
+
+enum mpt_state {
+	MPT_CLOSED = 0,
+	MPT_LISTEN,
+	MPT_SYN_SENT,
+	MPT_SYN_RECEIVED,
+	MPT_ESTABLISHED,
+	MPT_FIN_WAIT_1,
+	MPT_FIN_WAIT_2,
+	MPT_CLOSE_WAIT,
+	MPT_CLOSING,
+	MPT_LAST_ACK,
+	MPT_TIME_WAIT,
+	MPT_NSTATES
+};
+
+/* "ESTABLISHED" etc.; "?" for an out-of-range value. */
+const char *mpt_state_name(int state);
+
+struct mpt_conn_info {
+	enum mpt_state state;
+	int error; /* 0 or the MPT_E* that ended the connection */
+	struct mpt_sockaddr local, remote;
+	uint32_t path;
+	uint32_t snd_mss, rcv_mss;
+	uint8_t snd_wscale, rcv_wscale; /* 0xff when not negotiated */
+	bool sack_ok, ts_ok;
+	uint32_t cwnd, ssthresh; /* bytes */
+	uint64_t srtt_ns, rttvar_ns, rto_ns, min_rtt_ns;
+	uint32_t snd_wnd, rcv_wnd;
+	uint32_t in_flight; /* bytes */
+	uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+	uint64_t segs_out, segs_in, retrans_segs;
+	uint32_t rto_backoff;
+	bool in_recovery;
+	char cc[16];
+};
+
+/* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
+int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);
+
+#endif

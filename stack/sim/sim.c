@@ -1,0 +1,463 @@
+/* Virtual-time simulator and scripted-segment helpers (see mpt_sim.h). */
+#include "mpt_sim.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- PRNG ---- */
+uint64_t mpt_sim_rand(uint64_t *s)
+{
+	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+double mpt_sim_rand01(uint64_t *s)
+{
+	return (double)(mpt_sim_rand(s) >> 11) / 9007199254740992.0;
+}
+
+/* ---- crypto ---- */
+static int ossl_sha256(void *ctx, const uint8_t *msg, size_t len, uint8_t out[32])
+{
+	unsigned int n = 32;
+
+	return EVP_Digest(msg, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static int ossl_hmac(void *ctx, const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len,
+		     uint8_t out[32])
+{
+	unsigned int n = 32;
+
+	return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) ? 0 : -1;
+}
+
+static int ossl_random(void *ctx, uint8_t *out, size_t len)
+{
+	if (!ctx)
+		return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (uint8_t)(mpt_sim_rand(ctx) >> 56);
+	return 0;
+}
+
+struct mpt_crypto mpt_crypto_openssl(uint64_t *rng)
+{
+	struct mpt_crypto c = {
+		.ctx = rng,
+		.sha256 = ossl_sha256,
+		.hmac_sha256 = ossl_hmac,
+		.random_bytes = ossl_random,
+	};
+	return c;
+}
+
+/* ---- addresses ---- */
+struct mpt_sockaddr mpt_sim_addr(const struct mpt_sim *sim, int ep, uint32_t path, uint16_t port)
+{
+	struct mpt_sockaddr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = (uint8_t)sim->family;
+	a.port = port;
+	if (sim->family == MPT_AF_INET6) {
+		a.ip[0] = 0xfd;
+		a.ip[13] = (uint8_t)path;
+		a.ip[15] = (uint8_t)(ep + 1);
+	} else {
+		a.ip[0] = 10;
+		a.ip[2] = (uint8_t)path;
+		a.ip[3] = (uint8_t)(ep + 1);
+	}
+	return a;
+}
+
+int mpt_sim_init(struct mpt_sim *sim, uint64_t seed, const struct mpt_config *cfg,
+		 const struct mpt_config *cfg_server, int family, uint32_t npaths,
+		 const struct mpt_sim_link_cfg *link)
+{
+	struct mpt_sim_link_cfg def = {.rate_bps = 100000000, .delay_ns = 10000000};
+	int i, rv;
+	uint32_t p;
+
+	memset(sim, 0, sizeof(*sim));
+	if (!npaths || npaths > MPT_SIM_MAX_PATHS)
+		return MPT_EINVAL;
+	sim->family = family ? family : MPT_AF_INET;
+	sim->npaths = npaths;
+	sim->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	sim->trace_hash = 0xcbf29ce484222325ull;
+	for (i = 0; i < 2; i++) {
+		struct mpt_env env;
+
+		sim->ep_rng[i] = seed * 0x9e3779b97f4a7c15ull + 7 + (uint64_t)i;
+		memset(&env, 0, sizeof(env));
+		env.crypto = mpt_crypto_openssl(&sim->ep_rng[i]);
+		rv = mpt_stack_new(&sim->ep[i], &env, i == 1 && cfg_server ? cfg_server : cfg);
+		if (rv < 0) {
+			mpt_sim_free(sim);
+			return rv;
+		}
+		for (p = 0; p < npaths; p++) {
+			struct mpt_sockaddr a = mpt_sim_addr(sim, i, p, 0);
+
+			mpt_stack_add_path(sim->ep[i], p, &a);
+			sim->link[i][p].cfg = link ? *link : def;
+		}
+	}
+	return 0;
+}
+
+void mpt_sim_free(struct mpt_sim *sim)
+{
+	int i;
+	uint32_t p;
+
+	for (i = 0; i < 2; i++) {
+		mpt_stack_free(sim->ep[i]);
+		sim->ep[i] = NULL;
+		for (p = 0; p < MPT_SIM_MAX_PATHS; p++) {
+			struct mpt_sim_pkt *k = sim->link[i][p].head;
+
+			while (k) {
+				struct mpt_sim_pkt *n = k->next;
+
+				free(k);
+				k = n;
+			}
+			sim->link[i][p].head = NULL;
+		}
+	}
+}
+
+static void trace(struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt, size_t len)
+{
+	uint64_t h = sim->trace_hash;
+	uint8_t hdr[13];
+	size_t i;
+
+	memcpy(hdr, &sim->now, 8);
+	hdr[8] = (uint8_t)from;
+	memcpy(hdr + 9, &path, 4);
+	for (i = 0; i < sizeof(hdr); i++)
+		h = (h ^ hdr[i]) * 0x100000001b3ull;
+	for (i = 0; i < len; i++)
+		h = (h ^ pkt[i]) * 0x100000001b3ull;
+	sim->trace_hash = h;
+	sim->trace_pkts++;
+}
+
+static void link_insert(struct mpt_sim *sim, struct mpt_sim_link *l, uint64_t at, uint32_t path,
+			const uint8_t *pkt, size_t len)
+{
+	struct mpt_sim_pkt *k = malloc(sizeof(*k) + len), **pp;
+
+	if (!k)
+		return;
+	k->at = at;
+	k->order = sim->order++;
+	k->path = path;
+	k->len = (uint32_t)len;
+	memcpy(k->data, pkt, len);
+	pp = &l->head;
+	while (*pp && (*pp)->at <= at)
+		pp = &(*pp)->next;
+	k->next = *pp;
+	*pp = k;
+}
+
+static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt, size_t len)
+{
+	struct mpt_sim_link *l = &sim->link[from][path];
+	const struct mpt_sim_link_cfg *c = &l->cfg;
+	uint64_t idx = l->count++, start, tx = 0, at;
+
+	if (idx < 64 && (c->loss_mask >> idx) & 1) {
+		l->dropped_mask++;
+		return;
+	}
+	if (c->rate_bps)
+		tx = (uint64_t)len * 8 * 1000000000ull / c->rate_bps;
+	start = l->busy_until > sim->now ? l->busy_until : sim->now;
+	if (c->queue_bytes && c->rate_bps &&
+	    (start - sim->now) * c->rate_bps / 8000000000ull + len > c->queue_bytes) {
+		l->dropped_queue++;
+		return;
+	}
+	l->busy_until = start + tx;
+	if (c->loss > 0 && mpt_sim_rand01(&sim->rng) < c->loss) {
+		l->dropped_loss++;
+		return;
+	}
+	at = l->busy_until + c->delay_ns;
+	if (c->reorder > 0 && mpt_sim_rand01(&sim->rng) < c->reorder) {
+		at += c->reorder_ns;
+		l->reordered++;
+	}
+	link_insert(sim, l, at, path, pkt, len);
+	if (c->dup > 0 && mpt_sim_rand01(&sim->rng) < c->dup) {
+		l->duplicated++;
+		link_insert(sim, l, at + 1000, path, pkt, len);
+	}
+}
+
+static void drain(struct mpt_sim *sim)
+{
+	uint8_t buf[65536];
+	int i, progress = 1;
+
+	while (progress) {
+		progress = 0;
+		for (i = 0; i < 2; i++) {
+			uint32_t path = 0;
+			ptrdiff_t n = mpt_stack_send(sim->ep[i], buf, sizeof(buf), &path, sim->now);
+
+			if (n <= 0)
+				continue;
+			progress = 1;
+			trace(sim, i, path, buf, (size_t)n);
+			if (sim->tap)
+				sim->tap(sim->tap_ctx, i, path, buf, (size_t)n, sim->now);
+			if (path < sim->npaths)
+				link_offer(sim, i, path, buf, (size_t)n);
+		}
+	}
+}
+
+uint64_t mpt_sim_in_flight(const struct mpt_sim *sim)
+{
+	uint64_t n = 0;
+	int i;
+	uint32_t p;
+
+	for (i = 0; i < 2; i++)
+		for (p = 0; p < sim->npaths; p++)
+			for (const struct mpt_sim_pkt *k = sim->link[i][p].head; k; k = k->next)
+				n++;
+	return n;
+}
+
+int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
+{
+	uint64_t next = UINT64_MAX, t;
+	int i;
+	uint32_t p;
+
+	drain(sim);
+	for (i = 0; i < 2; i++) {
+		t = mpt_stack_next_timeout(sim->ep[i]);
+		if (t < next)
+			next = t;
+		for (p = 0; p < sim->npaths; p++)
+			if (sim->link[i][p].head && sim->link[i][p].head->at < next)
+				next = sim->link[i][p].head->at;
+	}
+	if (next > until) {
+		if (until > sim->now)
+			sim->now = until;
+		return 0;
+	}
+	if (next > sim->now)
+		sim->now = next;
+	sim->steps++;
+	for (i = 0; i < 2; i++) {
+		for (p = 0; p < sim->npaths; p++) {
+			struct mpt_sim_link *l = &sim->link[i][p];
+
+			while (l->head && l->head->at <= sim->now) {
+				struct mpt_sim_pkt *k = l->head;
+
+				l->head = k->next;
+				l->delivered++;
+				l->bytes_delivered += k->len;
+				mpt_stack_recv(sim->ep[1 - i], k->data, k->len, k->path, sim->now);
+				free(k);
+			}
+		}
+	}
+	for (i = 0; i < 2; i++)
+		if (mpt_stack_next_timeout(sim->ep[i]) <= sim->now)
+			mpt_stack_handle_expiry(sim->ep[i], sim->now);
+	drain(sim);
+	return 1;
+}
+
+/* ---- scripts ---- */
+
+int mpt_script_init(struct mpt_script *s, const struct mpt_config *cfg, int family,
+		    uint16_t local_port, uint16_t remote_port)
+{
+	struct mpt_env env;
+	int rv;
+
+	memset(s, 0, sizeof(*s));
+	s->rng = 42;
+	s->now = 1000000000ull;
+	memset(&env, 0, sizeof(env));
+	env.crypto = mpt_crypto_openssl(&s->rng);
+	rv = mpt_stack_new(&s->st, &env, cfg);
+	if (rv < 0)
+		return rv;
+	s->local.family = s->remote.family = (uint8_t)(family ? family : MPT_AF_INET);
+	if (s->local.family == MPT_AF_INET6) {
+		s->local.ip[0] = s->remote.ip[0] = 0xfd;
+		s->local.ip[15] = 1;
+		s->remote.ip[15] = 2;
+	} else {
+		s->local.ip[0] = s->remote.ip[0] = 10;
+		s->local.ip[3] = 1;
+		s->remote.ip[3] = 2;
+	}
+	s->local.port = local_port;
+	s->remote.port = remote_port;
+	return mpt_stack_add_path(s->st, 0, &s->local);
+}
+
+void mpt_script_free(struct mpt_script *s)
+{
+	mpt_stack_free(s->st);
+	s->st = NULL;
+}
+
+int mpt_script_inject(struct mpt_script *s, const struct wire_tcp_repr *seg)
+{
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr t = *seg;
+	ptrdiff_t n;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = s->local.family;
+	ip.ttl = 64;
+	memcpy(ip.src, s->remote.ip, 16);
+	memcpy(ip.dst, s->local.ip, 16);
+	if (!t.sport)
+		t.sport = s->remote.port;
+	if (!t.dport)
+		t.dport = s->local.port;
+	n = wire_packet_emit(&ip, &t, s->pkt, sizeof(s->pkt));
+	if (n < 0)
+		return (int)n;
+	s->last_recv_rv = mpt_stack_recv(s->st, s->pkt, (size_t)n, 0, s->now);
+	return s->last_recv_rv;
+}
+
+int mpt_script_pull(struct mpt_script *s, struct wire_tcp_repr *seg)
+{
+	struct wire_ip_repr ip;
+	uint32_t path;
+	ptrdiff_t n = mpt_stack_send(s->st, s->pkt, sizeof(s->pkt), &path, s->now);
+
+	if (n <= 0)
+		return 0;
+	if (wire_packet_parse(&ip, seg, s->pkt, (size_t)n) < 0)
+		return MPT_EMALFORMED;
+	s->payload_len = seg->payload_len;
+	memcpy(s->payload, seg->payload, seg->payload_len);
+	seg->payload = s->payload;
+	return 1;
+}
+
+void mpt_script_advance(struct mpt_script *s, uint64_t ns)
+{
+	s->now += ns;
+	if (mpt_stack_next_timeout(s->st) <= s->now)
+		mpt_stack_handle_expiry(s->st, s->now);
+}
+
+/* ---- bulk transfer ---- */
+
+int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x)
+{
+	struct mpt_sockaddr cl = mpt_sim_addr(sim, 0, 0, 0);
+	struct mpt_sockaddr sv = mpt_sim_addr(sim, 1, 0, x->port ? x->port : 5001);
+	uint8_t buf[16384];
+	uint32_t lid, cid, sid = 0;
+	bool shut = false, have_server = false, closed_server = false;
+	int rv;
+
+	x->data_ok = true;
+	rv = mpt_listen(sim->ep[1], &sv, 16, &lid);
+	if (rv < 0)
+		return rv;
+	rv = mpt_connect(sim->ep[0], &cl, &sv, sim->now, &cid);
+	if (rv < 0)
+		return rv;
+	x->client_id = cid;
+	while (sim->now < x->deadline_ns) {
+		struct mpt_event ev;
+
+		while (mpt_stack_poll_event(sim->ep[0], &ev) == 1) {
+			if (ev.type == MPT_EV_ERROR)
+				x->client_err = ev.err;
+			if (ev.type == MPT_EV_CLOSED)
+				x->client_closed = true;
+		}
+		while (mpt_stack_poll_event(sim->ep[1], &ev) == 1) {
+			if (ev.type == MPT_EV_ACCEPTABLE && !have_server &&
+			    mpt_accept(sim->ep[1], lid, &sid) == 0) {
+				have_server = true;
+				x->server_id = sid;
+			}
+			if (ev.type == MPT_EV_ERROR && ev.id == sid)
+				x->server_err = ev.err;
+		}
+		if (x->client_err || x->server_err)
+			break;
+		/* client: keep the send buffer full */
+		while (x->sent < x->bytes) {
+			size_t n = sizeof(buf), i;
+			ptrdiff_t w;
+
+			if (n > x->bytes - x->sent)
+				n = (size_t)(x->bytes - x->sent);
+			for (i = 0; i < n; i++)
+				buf[i] = mpt_sim_pattern(x->sent + i);
+			w = mpt_send(sim->ep[0], cid, buf, n, sim->now);
+			if (w <= 0)
+				break;
+			x->sent += (uint64_t)w;
+		}
+		if (x->sent == x->bytes && !shut) {
+			mpt_shutdown(sim->ep[0], cid, MPT_SHUT_WR, sim->now);
+			shut = true;
+		}
+		/* server: drain and verify */
+		while (have_server && !closed_server) {
+			ptrdiff_t r = mpt_recv(sim->ep[1], sid, buf, sizeof(buf), sim->now), i;
+
+			if (r == 0) {
+				x->eof = true;
+				x->done_ns = sim->now;
+				mpt_conn_info(sim->ep[0], cid, &x->client_info);
+				mpt_close(sim->ep[1], sid, sim->now);
+				closed_server = true;
+				break;
+			}
+			if (r < 0)
+				break;
+			for (i = 0; i < r; i++)
+				if (x->data_ok && buf[i] != mpt_sim_pattern(x->received + (uint64_t)i)) {
+					x->data_ok = false;
+					x->first_bad = x->received + (uint64_t)i;
+				}
+			x->received += (uint64_t)r;
+		}
+		if (closed_server && x->client_closed)
+			break;
+		if (!mpt_sim_step(sim, x->deadline_ns))
+			break;
+	}
+	if (x->client_err || x->server_err)
+		return x->client_err ? x->client_err : x->server_err;
+	if (!x->eof || !x->data_ok || x->received != x->bytes)
+		return MPT_ETIMEDOUT;
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* Internal: the stack object and the TCP control block.
+ *
+ * Layering (what MPTCP will plug into):
+ *   mpt_stack   paths (id -> local address), demux by 4-tuple, listeners, a queue of
+ *               stateless control segments (RSTs), application events, counters.
+ *   tcb         one TCP connection == one future MPTCP subflow: its own 4-tuple and
+ *               path id, sequence space, send/receive buffers, SACK scoreboard
+ *               (the retransmission queue), RTT/RTO, congestion controller.
+ *               Option space on every segment is budgeted (tcp_opt_budget): MSS /
+ *               TS / SACK plus `ulp_opt_reserve` bytes kept for the MPTCP layer,
+ *               whose kind-30 options travel opaquely in wire_tcp_opts.mptcp.
+ * All entry points take `now`; nothing reads a clock.
+ */
+#ifndef MPT_TCP_H
+#define MPT_TCP_H
+
+#include "mpt.h"
+#include "seq.h"
+#include "wire.h"
+
+#define MPT_MAX_PATHS 64
+#define MPT_MAX_CC 8
+#define TCP_MAX_OFO 32
+#define TCP_DUPTHRESH 3
+#define STACK_CTL_QUEUE 64
+
+struct ring {
+	uint8_t *buf;
+	uint32_t cap, head, len;
+};
+
+/* One sent segment in the retransmission queue (the SACK scoreboard). */
+struct tcp_txseg {
+	uint32_t seq, len; /* len in sequence space (data + 1 if FIN) */
+	uint64_t sent_ns;
+	uint8_t fin;
+	uint8_t sacked;       /* covered by a SACK block */
+	uint8_t lost;         /* RFC 6675 IsLost() / RTO: needs retransmission */
+	uint8_t retrans;      /* retransmitted since marked lost (counts in pipe) */
+	uint8_t ever_retrans; /* Karn: never take an RTT sample from it */
+};
+
+struct tcp_ofo {
+	uint32_t left, right; /* [left, right) held out of order */
+	uint32_t stamp;       /* recency, for SACK block order (RFC 2018 4) */
+};
+
+struct listener;
+
+struct tcb {
+	struct mpt_stack *st;
+	struct tcb *next;
+	uint32_t id;
+	enum mpt_state state;
+	int error;
+	struct listener *parent; /* passive, not yet accepted */
+	bool app_visible;        /* active, or accepted */
+	bool app_closed;         /* mpt_close called: orphan */
+	bool rd_shut, wr_shut;
+	bool in_accept_queue;
+
+	struct mpt_sockaddr local, remote;
+	uint32_t path;
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	struct ring sndbuf;
+	uint32_t sndbuf_seq; /* sequence number of sndbuf's first byte */
+	bool fin_sent;
+	uint32_t fin_seq;
+	struct tcp_txseg *rtx;
+	uint32_t rtx_cap, rtx_head, rtx_len;
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+	struct ring rcvbuf; /* in-order unread bytes, then room for out-of-order data */
+	struct tcp_ofo ofo[TCP_MAX_OFO];
+	uint32_t n_ofo, ofo_stamp;
+	bool fin_rcvd, rcv_fin_pending;
+	uint32_t rcv_fin_seq;
+
+	/* negotiated options */
+	bool ws_ok, sack_ok, ts_ok;
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t peer_mss;   /* MSS the peer announced (536 / 1220 default) */
+	uint32_t rcv_mss;    /* MSS we announced */
+	uint32_t snd_mss;    /* payload bytes per data segment */
+	uint32_t ulp_opt_reserve; /* option bytes kept for the MPTCP layer */
+	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_age;
+
+	/* timers (0 = disarmed) */
+	uint64_t rto_at, tlp_at, delack_at, persist_at, tw_at;
+
+	/* RTT (RFC 6298) */
+	uint64_t srtt, rttvar, rto, min_rtt;
+	bool rtt_valid;
+	uint32_t backoff, persist_backoff, syn_retries;
+
+	/* loss recovery (RFC 6675 / RFC 6582) */
+	bool in_recovery, in_loss, tlp_out;
+	bool force_rtx;      /* retransmit the first lost segment regardless of pipe */
+	bool zero_wnd_adv;   /* our last advertised window was zero */
+	uint32_t recovery_point, dupacks;
+
+	struct mpt_cc cc;
+	const struct mpt_cc_ops *ccops;
+
+	/* output requests */
+	bool syn_pending, rst_pending, ack_now, probe_pending, tlp_pending;
+	uint32_t segs_unacked; /* full segments received since our last ACK */
+
+	/* app notification state */
+	bool readable_ev, want_writable;
+
+	/* stats */
+	uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+	uint64_t segs_out, segs_in, retrans_segs;
+};
+
+struct listener {
+	struct listener *next;
+	uint32_t id;
+	struct mpt_sockaddr local;
+	uint32_t backlog;
+	struct tcb **queue; /* established, waiting for accept */
+	uint32_t qlen;
+	uint32_t embryonic;
+};
+
+struct ctl_seg {
+	uint32_t path;
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr tcp;
+};
+
+struct mpt_stack {
+	struct mpt_env env;
+	struct mpt_config cfg;
+	struct mpt_counters ctr;
+	uint64_t transitions[MPT_NSTATES][MPT_NSTATES];
+	const struct mpt_cc_ops *ccs[MPT_MAX_CC];
+	uint32_t ncc;
+	const struct mpt_cc_ops *cc_default;
+	uint8_t isn_secret[32];
+
+	struct {
+		bool used;
+		struct mpt_sockaddr local;
+	} paths[MPT_MAX_PATHS];
+
+	struct tcb *conns;
+	struct listener *listeners;
+	uint32_t next_id;
+	uint16_t next_port;
+	uint16_t ip_ident;
+
+	struct mpt_event *ev;
+	uint32_t ev_cap, ev_head, ev_len;
+
+	struct ctl_seg ctl[STACK_CTL_QUEUE];
+	uint32_t ctl_head, ctl_len;
+
+	uint64_t chal_epoch;
+	uint32_t chal_count;
+
+	uint32_t rr; /* round-robin cursor over connections (by id) */
+};
+
+/* ---- stack services used by tcp.c ---- */
+void *stack_calloc(struct mpt_stack *st, size_t n, size_t size);
+void stack_free(struct mpt_stack *st, void *p);
+void stack_event(struct mpt_stack *st, enum mpt_event_type type, uint32_t id, int err);
+/* Queue a RST answering `seg` received on `path` (RFC 9293 3.10.7.1 form). */
+void stack_reply_rst(struct mpt_stack *st, uint32_t path, const struct wire_ip_repr *ip,
+		     const struct wire_tcp_repr *seg);
+/* RFC 5961 7: rate limit.  Returns true if a challenge ACK may be sent now. */
+bool stack_challenge_ok(struct mpt_stack *st, uint64_t now);
+void stack_log(struct mpt_stack *st, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void stack_listener_established(struct mpt_stack *st, struct tcb *t);
+void stack_listener_unlink(struct mpt_stack *st, struct tcb *t);
+
+/* ---- TCP engine (tcp.c) ---- */
+/* The one state setter: checks tcp_transition_ok, counts, logs.  Returns 0 or
+ * MPT_ESTATE (the transition is refused and counted). */
+int tcp_set_state(struct tcb *t, enum mpt_state to);
+bool tcp_transition_ok(enum mpt_state from, enum mpt_state to);
+
+struct tcb *tcp_new(struct mpt_stack *st);
+void tcp_free(struct tcb *t);
+int tcp_open_active(struct tcb *t, uint64_t now);
+/* A SYN reached a listener: t is fresh (local/remote/path set). */
+int tcp_open_passive(struct tcb *t, const struct wire_tcp_repr *syn, uint64_t now);
+void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
+	       uint64_t now);
+/* Fill seg (payload copied into scratch, >= snd_mss bytes) with the next segment due.
+ * Returns 1 if there is one, 0 otherwise. */
+int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_repr *seg);
+uint64_t tcp_next_timeout(const struct tcb *t);
+void tcp_on_timer(struct tcb *t, uint64_t now);
+ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t now);
+ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now);
+int tcp_app_shutdown(struct tcb *t, int how, uint64_t now);
+void tcp_app_close(struct tcb *t, uint64_t now);
+void tcp_app_abort(struct tcb *t, uint64_t now);
+int tcp_poll(const struct tcb *t);
+void tcp_info(const struct tcb *t, struct mpt_conn_info *info);
+uint32_t tcp_pipe(const struct tcb *t);
+/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
+int tcp_isn(struct mpt_stack *st, const struct mpt_sockaddr *l, const struct mpt_sockaddr *r,
+	    uint64_t now, uint32_t *isn);
+
+#endif
