@@ -23,14 +23,23 @@ chain=$out/chain64.yaml
 	for i in $(seq 0 62); do echo "  - { name: l$i, between: [h$i, h$((i + 1))] }"; done
 } >"$chain"
 : >"$out/up64.txt"
+: >"$out/up64-after-down.txt"
+: >"$out/down64.txt"
 for _ in $(seq "$RUNS"); do
+	# cold: the kernel has finished destroying earlier namespaces (that work runs
+	# asynchronously after a down and competes for the rtnl lock)
+	sleep 3
 	$mpnet up "$chain" | sed -n 's/.* in \([0-9.]*\) s$/\1/p' >>"$out/up64.txt"
 	s=$(date +%s.%N)
 	$mpnet down "$chain" >/dev/null
 	e=$(date +%s.%N)
 	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >>"$out/down64.txt"
+	# right after a down
+	$mpnet up "$chain" | sed -n 's/.* in \([0-9.]*\) s$/\1/p' >>"$out/up64-after-down.txt"
+	$mpnet down "$chain" >/dev/null
 done
 up64=$(median <"$out/up64.txt")
+up64b=$(median <"$out/up64-after-down.txt")
 down64=$(median <"$out/down64.txt")
 
 # 2. Kernel <-> kernel MPTCP goodput on two-path.yaml.
@@ -46,7 +55,8 @@ cat >"$out/report.md" <<R
 
 | what | median of $RUNS | runs |
 |---|---|---|
-| \`mpnet up\`, 64-host chain (63 links) | ${up64} s | $(paste -sd' ' "$out/up64.txt") |
+| \`mpnet up\`, 64-host chain (63 links), cold | ${up64} s | $(paste -sd' ' "$out/up64.txt") |
+| \`mpnet up\`, same, right after a \`down\` | ${up64b} s | $(paste -sd' ' "$out/up64-after-down.txt") |
 | \`mpnet down\`, same | ${down64} s | $(paste -sd' ' "$out/down64.txt") |
 | kernel <-> kernel MPTCP, two-path.yaml (50 + 20 Mbit/s) | ${tp} Mbit/s | $(paste -sd' ' "$out/two-path.txt") |
 R
