@@ -156,14 +156,14 @@ static json_t *dir_json(const struct emu_dir *d)
 	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I,"
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "pkts_in", (json_int_t)s->pkts_in, "bytes_in", (json_int_t)s->bytes_in,
-			 "pkts_out", (json_int_t)s->pkts_out, "bytes_out",
-			 (json_int_t)s->bytes_out, "drops", drops, "duplicated",
-			 (json_int_t)s->duplicated, "corrupted", (json_int_t)s->corrupted,
-			 "reordered", (json_int_t)s->reordered, "queued_pkts",
-			 (json_int_t)s->queued_pkts, "queued_bytes", (json_int_t)s->queued_bytes,
-			 "held_pkts", (json_int_t)s->held_pkts, "qdelay_ns", "count",
-			 (json_int_t)h->count, "p50", (json_int_t)emu_hist_percentile(h, 0.50),
-			 "p90", (json_int_t)emu_hist_percentile(h, 0.90), "p99",
+			 "pkts_out", (json_int_t)s->pkts_out, "bytes_out", (json_int_t)s->bytes_out,
+			 "drops", drops, "duplicated", (json_int_t)s->duplicated, "corrupted",
+			 (json_int_t)s->corrupted, "reordered", (json_int_t)s->reordered,
+			 "queued_pkts", (json_int_t)s->queued_pkts, "queued_bytes",
+			 (json_int_t)s->queued_bytes, "held_pkts", (json_int_t)s->held_pkts,
+			 "qdelay_ns", "count", (json_int_t)h->count, "p50",
+			 (json_int_t)emu_hist_percentile(h, 0.50), "p90",
+			 (json_int_t)emu_hist_percentile(h, 0.90), "p99",
 			 (json_int_t)emu_hist_percentile(h, 0.99), "max", (json_int_t)h->max_ns,
 			 "mean", (json_int_t)(h->count ? h->sum_ns / h->count : 0));
 }
@@ -173,9 +173,9 @@ static json_t *stats_json(const struct link *l)
 	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:o, s:o}", "link", l->cfg.link,
 			 "blackhole", l->blackhole, "carrier_events", (json_int_t)l->carrier_events,
 			 "tx_errors", (json_int_t)l->tx_errors, "tx_last_errno", l->tx_last_errno,
-			 "rx_errors",
-			 (json_int_t)l->rx_errors, "gso_frames", (json_int_t)l->gso_frames, "up",
-			 dir_json(l->dir[0]), "down", dir_json(l->dir[1]));
+			 "rx_errors", (json_int_t)l->rx_errors, "gso_frames",
+			 (json_int_t)l->gso_frames, "up", dir_json(l->dir[0]), "down",
+			 dir_json(l->dir[1]));
 }
 
 static void write_stats_file(const struct link *l)
@@ -529,7 +529,8 @@ static int setup(struct link *l, const struct emu_opts *o)
 			fprintf(stderr, "mpnet-linkemu: %s\n", err);
 			return -1;
 		}
-		l->dir[i] = emu_dir_new(&l->cfg.dir[i], &tr, l->cfg.seed, l->cfg.link_index, i, now);
+		l->dir[i] =
+			emu_dir_new(&l->cfg.dir[i], &tr, l->cfg.seed, l->cfg.link_index, i, now);
 		emu_trace_free(&tr);
 		if (!l->dir[i]) {
 			fprintf(stderr, "mpnet-linkemu: %s: invalid parameters for %s\n",
@@ -564,7 +565,8 @@ static int setup(struct link *l, const struct emu_opts *o)
 	}
 	l->listen_fd = open_listen(o->control_path);
 	if (l->listen_fd < 0) {
-		fprintf(stderr, "mpnet-linkemu: %s: %s\n", o->control_path, strerror(-l->listen_fd));
+		fprintf(stderr, "mpnet-linkemu: %s: %s\n", o->control_path,
+			strerror(-l->listen_fd));
 		return -1;
 	}
 	sigemptyset(&ss);

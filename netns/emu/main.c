@@ -44,8 +44,10 @@ static int ctl_main(const char *path, int argc, char **argv)
 		   (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
 		rc = emu_ctl_blackhole(path, !strcmp(argv[1], "on"));
 	} else if (argc == 3 && !strcmp(argv[0], "set")) {
-		int mask = !strcmp(argv[1], "up") ? 1 : !strcmp(argv[1], "down") ? 2
-						    : !strcmp(argv[1], "both") ? 3 : 0;
+		int mask = !strcmp(argv[1], "up")     ? 1
+			   : !strcmp(argv[1], "down") ? 2
+			   : !strcmp(argv[1], "both") ? 3
+						      : 0;
 		json_t *j = json_loads(argv[2], 0, NULL);
 		struct topo_dir p;
 		char err[256];
@@ -71,10 +73,14 @@ static int ctl_main(const char *path, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"control", required_argument, NULL, 'C'},
-		{"stats", required_argument, NULL, 's'},  {"pcap-dir", required_argument, NULL, 'p'},
-		{"ready-fd", required_argument, NULL, 'r'}, {"spin-us", required_argument, NULL, 'S'},
-		{"ctl", required_argument, NULL, 'x'},	  {"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'c'},
+		{"control", required_argument, NULL, 'C'},
+		{"stats", required_argument, NULL, 's'},
+		{"pcap-dir", required_argument, NULL, 'p'},
+		{"ready-fd", required_argument, NULL, 'r'},
+		{"spin-us", required_argument, NULL, 'S'},
+		{"ctl", required_argument, NULL, 'x'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct emu_opts o = {.ready_fd = -1};
