@@ -51,8 +51,7 @@ json_t *emu_params_to_json(const struct topo_dir *d)
 	json_object_set_new(o, "reorder", json_real(d->reorder));
 	json_object_set_new(o, "reorder_corr", json_real(d->reorder_corr));
 	json_object_set_new(o, "reorder_gap", json_integer(d->reorder_gap));
-	json_object_set_new(o, "queue_unit",
-			    json_string(unit_names[(unsigned)d->queue_unit % 3]));
+	json_object_set_new(o, "queue_unit", json_string(unit_names[(unsigned)d->queue_unit % 3]));
 	json_object_set_new(o, "queue", json_integer((json_int_t)d->queue));
 	json_object_set_new(o, "trace", json_string(d->trace));
 	return o;
@@ -105,10 +104,11 @@ static int get_enum(const json_t *o, const char *k, const char *const *names, in
 
 int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t len)
 {
-	static const char *const probs[] = {"delay_corr", "duplicate",	  "duplicate_corr", "corrupt",
-					    "corrupt_corr", "reorder", "reorder_corr"};
-	double *pv[] = {&d->delay_corr, &d->duplicate, &d->duplicate_corr, &d->corrupt,
-			&d->corrupt_corr, &d->reorder, &d->reorder_corr};
+	static const char *const probs[] = {"delay_corr",  "duplicate",	   "duplicate_corr",
+					    "corrupt",	   "corrupt_corr", "reorder",
+					    "reorder_corr"};
+	double *pv[] = {&d->delay_corr,	  &d->duplicate, &d->duplicate_corr, &d->corrupt,
+			&d->corrupt_corr, &d->reorder,	 &d->reorder_corr};
 	const json_t *j;
 	uint64_t gap = 0;
 	int e;
@@ -123,11 +123,13 @@ int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t 
 
 		if (!json_is_array(j))
 			return fail(err, len, "set: expected an array of names");
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			unsigned k;
 
 			for (k = 0; k < NFLAGS; k++)
-				if (json_is_string(v) && !strcmp(json_string_value(v), flag_names[k]))
+				if (json_is_string(v) &&
+				    !strcmp(json_string_value(v), flag_names[k]))
 					break;
 			if (k == NFLAGS)
 				return fail(err, len, "set: unknown field name");

@@ -17,7 +17,7 @@
 
 #include <stdbool.h>
 
-#define EMU_CTL_MSG_MAX (256 * 1024)
+#define EMU_CTL_MSG_MAX	   (256 * 1024)
 #define EMU_CTL_TIMEOUT_MS 3000
 
 /* Change the fields in params->set of the directions in dir_mask (1 up, 2 down).

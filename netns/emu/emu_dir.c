@@ -142,7 +142,8 @@ static unsigned hist_index(uint64_t ns)
 	if (ns < EMU_HIST_SUB)
 		return (unsigned)ns;
 	e = 63u - (unsigned)__builtin_clzll(ns); /* >= 5 */
-	idx = EMU_HIST_SUB + (e - 5) * EMU_HIST_SUB + (unsigned)((ns >> (e - 5)) & (EMU_HIST_SUB - 1));
+	idx = EMU_HIST_SUB + (e - 5) * EMU_HIST_SUB +
+	      (unsigned)((ns >> (e - 5)) & (EMU_HIST_SUB - 1));
 	return idx < EMU_HIST_BUCKETS ? idx : EMU_HIST_BUCKETS - 1;
 }
 
@@ -211,8 +212,7 @@ static int check_params(const struct topo_dir *p)
 		if (!prob_ok(p->loss[i]))
 			return -EINVAL;
 	if ((unsigned)p->dist > TOPO_DIST_PARETONORMAL ||
-	    (unsigned)p->loss_model > TOPO_LOSS_STATE4 ||
-	    (unsigned)p->queue_unit > TOPO_QUEUE_TIME)
+	    (unsigned)p->loss_model > TOPO_LOSS_STATE4 || (unsigned)p->queue_unit > TOPO_QUEUE_TIME)
 		return -EINVAL;
 	return 0;
 }
@@ -649,8 +649,8 @@ static bool bottleneck_full(const struct emu_dir *d, uint32_t wire)
 	return d->held_bytes + wire > EMU_MAX_BUFFERED;
 }
 
-static int queue_copy(struct emu_dir *d, const void *buf, size_t len, size_t l2_off,
-		      uint32_t wire, uint64_t now, uint32_t flags)
+static int queue_copy(struct emu_dir *d, const void *buf, size_t len, size_t l2_off, uint32_t wire,
+		      uint64_t now, uint32_t flags)
 {
 	struct emu_pkt *p;
 
@@ -745,8 +745,7 @@ static void served(struct emu_dir *d, struct emu_pkt *p, uint64_t t)
 	if (q->reorder > 0.0 && gap == 0)
 		gap = 1; /* tc: reorder without gap means gap 1 */
 	/* netem_enqueue(): the normal path unless every gap-th frame wins the draw */
-	if (gap == 0 || d->reorder_counter < gap - 1 ||
-	    q->reorder < crnd_next(d, &d->reorder_c)) {
+	if (gap == 0 || d->reorder_counter < gap - 1 || q->reorder < crnd_next(d, &d->reorder_c)) {
 		uint64_t dep = t + sample_delay(d);
 
 		if (dep < d->last_depart)

@@ -32,11 +32,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EMU_TRACE_MTU	    1500 /* bytes per mahimahi delivery opportunity */
-#define EMU_DEFAULT_LIMIT   1000 /* packets in the bottleneck queue when queue = 0 */
-#define EMU_MAX_BUFFERED    (256u << 20) /* bytes held per direction, all stages */
-#define EMU_HIST_SUB	    32 /* histogram sub-buckets per power of two (~3 %) */
-#define EMU_HIST_BUCKETS    (40 * EMU_HIST_SUB)
+#define EMU_TRACE_MTU	  1500	       /* bytes per mahimahi delivery opportunity */
+#define EMU_DEFAULT_LIMIT 1000	       /* packets in the bottleneck queue when queue = 0 */
+#define EMU_MAX_BUFFERED  (256u << 20) /* bytes held per direction, all stages */
+#define EMU_HIST_SUB	  32	       /* histogram sub-buckets per power of two (~3 %) */
+#define EMU_HIST_BUCKETS  (40 * EMU_HIST_SUB)
 
 enum emu_drop_cause {
 	EMU_DROP_QUEUE = 0, /* bottleneck queue full (drop-tail) */

@@ -30,10 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VNET_LEN  ((uint32_t)sizeof(struct virtio_net_hdr))
-#define BATCH	  64
-#define FRAME_MAX (65536 + 256)
-#define RX_ROUNDS 8 /* batches read per wake-up per socket before looking at the clock */
+#define VNET_LEN     ((uint32_t)sizeof(struct virtio_net_hdr))
+#define BATCH	     64
+#define FRAME_MAX    (65536 + 256)
+#define RX_ROUNDS    8
+#define EMU_SPIN_MIN 20000ull /* ns spun before a departure at least */
+#define EMU_SPIN_MAX                                                                             \
+	400000ull /* and at most */ /* batches read per wake-up per socket before looking at the \
+				       clock */
 
 enum { EV_SOCK0 = 0, EV_SOCK1, EV_LISTEN, EV_SIGNAL, EV_TIMER, EV_CONN };
 
@@ -47,6 +51,7 @@ struct link {
 	pcap_dumper_t *pcap[2];
 	bool blackhole;
 	uint64_t carrier_events, tx_errors, rx_errors, gso_frames;
+	int tx_last_errno;
 	int64_t rt_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for pcap timestamps */
 	uint64_t timer_armed;
 	const struct emu_opts *opts;
@@ -54,7 +59,12 @@ struct link {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_ll sll[BATCH];
+	uint8_t cmsg[BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	uint8_t *bufs;
+	/* timer wake-up lateness, to size the spin before a departure */
+	uint64_t late_ewma, spin_ns;
+	bool spin_fixed;
+	uint64_t rt_offset_at;
 };
 
 static uint64_t mono_ns(void)
@@ -155,25 +165,26 @@ static json_t *dir_json(const struct emu_dir *d)
 	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I,"
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "pkts_in", (json_int_t)s->pkts_in, "bytes_in", (json_int_t)s->bytes_in,
-			 "pkts_out", (json_int_t)s->pkts_out, "bytes_out",
-			 (json_int_t)s->bytes_out, "drops", drops, "duplicated",
-			 (json_int_t)s->duplicated, "corrupted", (json_int_t)s->corrupted,
-			 "reordered", (json_int_t)s->reordered, "queued_pkts",
-			 (json_int_t)s->queued_pkts, "queued_bytes", (json_int_t)s->queued_bytes,
-			 "held_pkts", (json_int_t)s->held_pkts, "qdelay_ns", "count",
-			 (json_int_t)h->count, "p50", (json_int_t)emu_hist_percentile(h, 0.50),
-			 "p90", (json_int_t)emu_hist_percentile(h, 0.90), "p99",
+			 "pkts_out", (json_int_t)s->pkts_out, "bytes_out", (json_int_t)s->bytes_out,
+			 "drops", drops, "duplicated", (json_int_t)s->duplicated, "corrupted",
+			 (json_int_t)s->corrupted, "reordered", (json_int_t)s->reordered,
+			 "queued_pkts", (json_int_t)s->queued_pkts, "queued_bytes",
+			 (json_int_t)s->queued_bytes, "held_pkts", (json_int_t)s->held_pkts,
+			 "qdelay_ns", "count", (json_int_t)h->count, "p50",
+			 (json_int_t)emu_hist_percentile(h, 0.50), "p90",
+			 (json_int_t)emu_hist_percentile(h, 0.90), "p99",
 			 (json_int_t)emu_hist_percentile(h, 0.99), "max", (json_int_t)h->max_ns,
 			 "mean", (json_int_t)(h->count ? h->sum_ns / h->count : 0));
 }
 
 static json_t *stats_json(const struct link *l)
 {
-	return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "link", l->cfg.link,
+	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:o, s:o}", "link", l->cfg.link,
 			 "blackhole", l->blackhole, "carrier_events", (json_int_t)l->carrier_events,
-			 "tx_errors", (json_int_t)l->tx_errors, "rx_errors",
-			 (json_int_t)l->rx_errors, "gso_frames", (json_int_t)l->gso_frames, "up",
-			 dir_json(l->dir[0]), "down", dir_json(l->dir[1]));
+			 "tx_errors", (json_int_t)l->tx_errors, "tx_last_errno", l->tx_last_errno,
+			 "rx_errors", (json_int_t)l->rx_errors, "gso_frames",
+			 (json_int_t)l->gso_frames, "up", dir_json(l->dir[0]), "down",
+			 dir_json(l->dir[1]));
 }
 
 static void write_stats_file(const struct link *l)
@@ -319,6 +330,38 @@ static void sock_error(struct link *l, int s)
 		l->rx_errors++;
 }
 
+/* When the kernel received a frame (SO_TIMESTAMPNS, CLOCK_REALTIME, mapped to
+ * CLOCK_MONOTONIC), so the emulator's own wake-up latency is not added to the
+ * emulated delay.  Falls back to `now`; never later than now. */
+static uint64_t rx_time(const struct link *l, struct msghdr *m, uint64_t now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		struct timespec ts;
+		int64_t t;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		t = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec - l->rt_offset;
+		if (t > 0 && (uint64_t)t <= now && now - (uint64_t)t < 100000000ull)
+			return (uint64_t)t;
+	}
+	return now;
+}
+
+static void update_rt_offset(struct link *l, uint64_t now)
+{
+	struct timespec rt, mo;
+
+	if (l->rt_offset_at && now - l->rt_offset_at < 1000000000ull)
+		return;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mo);
+	l->rt_offset = ((int64_t)rt.tv_sec - (int64_t)mo.tv_sec) * 1000000000ll +
+		       ((int64_t)rt.tv_nsec - (int64_t)mo.tv_nsec);
+	l->rt_offset_at = now;
+}
+
 /* Read what socket s has (frames entering direction s). */
 static void rx(struct link *l, int s)
 {
@@ -331,6 +374,8 @@ static void rx(struct link *l, int s)
 
 		for (int i = 0; i < BATCH; i++) {
 			l->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll[i]);
+			l->msgs[i].msg_hdr.msg_control = l->cmsg[i];
+			l->msgs[i].msg_hdr.msg_controllen = sizeof(l->cmsg[i]);
 			l->msgs[i].msg_len = 0;
 		}
 		n = recvmmsg(l->sock[s], l->msgs, BATCH, MSG_DONTWAIT, NULL);
@@ -357,7 +402,8 @@ static void rx(struct link *l, int s)
 			else if (corrupt)
 				finish_csum(vh, b + VNET_LEN, len - VNET_LEN);
 			emu_dir_enqueue(d, b, len, VNET_LEN,
-					wire_len(vh, b + VNET_LEN, len - VNET_LEN), now);
+					wire_len(vh, b + VNET_LEN, len - VNET_LEN),
+					rx_time(l, &l->msgs[i].msg_hdr, now));
 		}
 		if (n < BATCH)
 			return;
@@ -416,6 +462,7 @@ static void tx(struct link *l, int s, uint64_t now)
 				carrier_lost(l);
 			} else {
 				l->tx_errors++;
+				l->tx_last_errno = r < 0 ? errno : 0;
 			}
 			done++;
 		}
@@ -440,9 +487,12 @@ static int open_packet_sock(const char *ifname, int *ifindex)
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (fd < 0)
 		return -errno;
+	/* No PACKET_QDISC_BYPASS: its direct transmit drops a GSO frame that the
+	 * device cannot take whole (ENOBUFS) instead of segmenting it; veth has no
+	 * qdisc ("noqueue") anyway, so dev_queue_xmit costs little. */
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -507,7 +557,6 @@ static int ep_add(int ep, int fd, uint64_t tag)
 
 static int setup(struct link *l, const struct emu_opts *o)
 {
-	struct timespec rt, mo;
 	char err[512];
 	sigset_t ss;
 	uint64_t now = mono_ns();
@@ -524,7 +573,8 @@ static int setup(struct link *l, const struct emu_opts *o)
 			fprintf(stderr, "mpnet-linkemu: %s\n", err);
 			return -1;
 		}
-		l->dir[i] = emu_dir_new(&l->cfg.dir[i], &tr, l->cfg.seed, l->cfg.link_index, i, now);
+		l->dir[i] =
+			emu_dir_new(&l->cfg.dir[i], &tr, l->cfg.seed, l->cfg.link_index, i, now);
 		emu_trace_free(&tr);
 		if (!l->dir[i]) {
 			fprintf(stderr, "mpnet-linkemu: %s: invalid parameters for %s\n",
@@ -559,7 +609,8 @@ static int setup(struct link *l, const struct emu_opts *o)
 	}
 	l->listen_fd = open_listen(o->control_path);
 	if (l->listen_fd < 0) {
-		fprintf(stderr, "mpnet-linkemu: %s: %s\n", o->control_path, strerror(-l->listen_fd));
+		fprintf(stderr, "mpnet-linkemu: %s: %s\n", o->control_path,
+			strerror(-l->listen_fd));
 		return -1;
 	}
 	sigemptyset(&ss);
@@ -577,10 +628,7 @@ static int setup(struct link *l, const struct emu_opts *o)
 		return -1;
 	}
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mo);
-	l->rt_offset = ((int64_t)rt.tv_sec - (int64_t)mo.tv_sec) * 1000000000ll +
-		       ((int64_t)rt.tv_nsec - (int64_t)mo.tv_nsec);
+	update_rt_offset(l, mono_ns());
 	if (o->pcap_dir) {
 		l->pcap_dead = pcap_open_dead(DLT_EN10MB, FRAME_MAX);
 		for (int i = 0; i < 2 && l->pcap_dead; i++) {
@@ -631,10 +679,26 @@ static void arm_timer(struct link *l, uint64_t at)
 	timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* The timer fired: learn how late such wake-ups are (a sleeping core in a VM can
+ * take 100+ us) and spin for about twice that before each departure. */
+static void timer_woke(struct link *l, uint64_t now)
+{
+	uint64_t late = now > l->timer_armed ? now - l->timer_armed : 0;
+
+	l->timer_armed = UINT64_MAX;
+	if (l->spin_fixed)
+		return;
+	if (late > EMU_SPIN_MAX)
+		late = EMU_SPIN_MAX;
+	l->late_ewma = (l->late_ewma * 15 + late) / 16;
+	l->spin_ns = 2 * l->late_ewma + EMU_SPIN_MIN;
+	if (l->spin_ns > EMU_SPIN_MAX)
+		l->spin_ns = EMU_SPIN_MAX;
+}
+
 int emu_run(const struct emu_opts *o)
 {
 	struct link *l = calloc(1, sizeof(*l));
-	uint64_t spin = o->spin_ns ? o->spin_ns : 50000;
 	bool stop = false;
 	int status = 0;
 
@@ -643,6 +707,8 @@ int emu_run(const struct emu_opts *o)
 	l->opts = o;
 	l->sock[0] = l->sock[1] = l->listen_fd = -1;
 	l->timer_armed = UINT64_MAX;
+	l->spin_fixed = o->spin_ns != 0;
+	l->spin_ns = o->spin_ns ? o->spin_ns : EMU_SPIN_MIN;
 	if (setup(l, o)) {
 		teardown(l);
 		free(l);
@@ -658,6 +724,7 @@ int emu_run(const struct emu_opts *o)
 		uint64_t now = mono_ns(), next;
 		int timeout = -1, n;
 
+		update_rt_offset(l, now);
 		tx(l, 0, now);
 		tx(l, 1, now);
 		next = emu_dir_next_event(l->dir[0], now);
@@ -668,10 +735,10 @@ int emu_run(const struct emu_opts *o)
 		}
 		if (next <= now) {
 			timeout = 0;
-		} else if (next - now <= spin) {
+		} else if (next - now <= l->spin_ns) {
 			timeout = 0; /* spin: poll without sleeping until the departure */
 		} else {
-			arm_timer(l, next - spin);
+			arm_timer(l, next - l->spin_ns);
 		}
 		n = epoll_wait(l->ep, evs, 16, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -710,7 +777,7 @@ int emu_run(const struct emu_opts *o)
 				if (read(l->timer_fd, &x, sizeof(x)) < 0) {
 					/* nothing: the timer was re-armed */
 				}
-				l->timer_armed = UINT64_MAX;
+				timer_woke(l, mono_ns());
 				break;
 			}
 			default:

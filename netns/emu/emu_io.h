@@ -28,7 +28,7 @@ struct emu_opts {
 	const char *stats_path; /* may be NULL */
 	const char *pcap_dir;	/* may be NULL */
 	int ready_fd;		/* -1: none */
-	uint64_t spin_ns;	/* busy-wait this long before a departure (default 50 us) */
+	uint64_t spin_ns; /* busy-wait this long before a departure (0: adaptive, 20..400 us) */
 };
 
 /* Run the emulator until SIGTERM/SIGINT; returns the process exit status (0 after

@@ -3,28 +3,88 @@
  *
  *   mpnet-linkemu --config FILE.json --control PATH [--stats FILE]
  *                 [--pcap-dir DIR] [--ready-fd N] [--spin-us N]
+ *
+ * and, as a control client of a running emulator (for scripts and tests):
+ *
+ *   mpnet-linkemu --ctl PATH stats
+ *   mpnet-linkemu --ctl PATH blackhole on|off
+ *   mpnet-linkemu --ctl PATH set up|down|both '{"set": ["delay"], "delay_ns": 10000000}'
  */
+#include "emu_config.h"
+#include "emu_ctl.h"
 #include "emu_io.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpnet-linkemu --config FILE.json --control PATH [--stats FILE]\n"
-		   "                     [--pcap-dir DIR] [--ready-fd N] [--spin-us N]\n");
+		   "                     [--pcap-dir DIR] [--ready-fd N] [--spin-us N]\n"
+		   "       mpnet-linkemu --ctl PATH stats | blackhole on|off |\n"
+		   "                     set up|down|both PARAMS-JSON\n");
+}
+
+static int ctl_main(const char *path, int argc, char **argv)
+{
+	int rc = -EINVAL;
+
+	if (argc == 1 && !strcmp(argv[0], "stats")) {
+		char *out;
+
+		rc = emu_ctl_stats(path, &out);
+		if (!rc) {
+			printf("%s\n", out);
+			free(out);
+		}
+	} else if (argc == 2 && !strcmp(argv[0], "blackhole") &&
+		   (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
+		rc = emu_ctl_blackhole(path, !strcmp(argv[1], "on"));
+	} else if (argc == 3 && !strcmp(argv[0], "set")) {
+		int mask = !strcmp(argv[1], "up")     ? 1
+			   : !strcmp(argv[1], "down") ? 2
+			   : !strcmp(argv[1], "both") ? 3
+						      : 0;
+		json_t *j = json_loads(argv[2], 0, NULL);
+		struct topo_dir p;
+		char err[256];
+
+		if (!mask || !j || emu_params_from_json(j, &p, err, sizeof(err))) {
+			fprintf(stderr, "mpnet-linkemu: set: bad direction or parameters\n");
+			json_decref(j);
+			return 2;
+		}
+		json_decref(j);
+		rc = emu_ctl_set(path, mask, &p);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "mpnet-linkemu: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"control", required_argument, NULL, 'C'},
-		{"stats", required_argument, NULL, 's'},  {"pcap-dir", required_argument, NULL, 'p'},
-		{"ready-fd", required_argument, NULL, 'r'}, {"spin-us", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"control", required_argument, NULL, 'C'},
+		{"stats", required_argument, NULL, 's'},
+		{"pcap-dir", required_argument, NULL, 'p'},
+		{"ready-fd", required_argument, NULL, 'r'},
+		{"spin-us", required_argument, NULL, 'S'},
+		{"ctl", required_argument, NULL, 'x'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct emu_opts o = {.ready_fd = -1};
+	const char *ctl = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -47,6 +107,9 @@ int main(int argc, char **argv)
 		case 'S':
 			o.spin_ns = strtoull(optarg, NULL, 10) * 1000;
 			break;
+		case 'x':
+			ctl = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -55,6 +118,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (ctl)
+		return ctl_main(ctl, argc - optind, argv + optind);
 	if (!o.config_path || !o.control_path || optind != argc) {
 		usage(stderr);
 		return 2;

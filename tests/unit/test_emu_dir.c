@@ -91,8 +91,7 @@ TEST(emu_constant_delay_exact)
 	emu_dir_free(d);
 }
 
-static void jitter_case(enum topo_jitter_dist dist, double mean_tol_ms, double sd_lo,
-			double sd_hi)
+static void jitter_case(enum topo_jitter_dist dist, double mean_tol_ms, double sd_lo, double sd_hi)
 {
 	static struct out o;
 	struct topo_dir p = {.delay_ns = 50 * MS, .jitter_ns = 10 * MS, .dist = dist};
@@ -111,14 +110,17 @@ static void jitter_case(enum topo_jitter_dist dist, double mean_tol_ms, double s
 		now = (uint64_t)i * 100 * US;
 		CHECK(emu_dir_enqueue(d, f, sizeof(f), 0, 0, now) & EMU_V_QUEUED);
 		while ((pk = emu_dir_dequeue(d, now))) {
+			o.t[o.n] = pk->depart_ns;
 			o.seq[o.n++] = frame_seq(pk);
 			emu_pkt_free(pk);
 		}
 	}
 	drain(d, &o, UINT64_MAX);
 	CHECK_EQ(o.n, n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		CHECK_EQ(o.seq[i], i); /* in order: no reordering asked for */
+		CHECK(i == 0 || o.t[i] >= o.t[i - 1]);
+	}
 	/* the per-frame delay without the in-order clamp: sample a fresh object */
 	emu_dir_free(d);
 	d = mk(&p, 42);
@@ -162,8 +164,9 @@ static void check_binomial(const char *what, uint64_t k, uint64_t n, double p)
 	double mu = (double)n * p, sd = sqrt((double)n * p * (1 - p));
 
 	if (fabs((double)k - mu) > 2.576 * sd + 1)
-		test_fail(__FILE__, __LINE__, "%s: %" PRIu64 " of %" PRIu64 ", expected %.1f +- %.1f",
-			  what, k, n, mu, 2.576 * sd);
+		test_fail(__FILE__, __LINE__,
+			  "%s: %" PRIu64 " of %" PRIu64 ", expected %.1f +- %.1f", what, k, n, mu,
+			  2.576 * sd);
 }
 
 static uint64_t run_loss(const struct topo_dir *p, uint64_t seed, int n, uint8_t *lost)

@@ -1,0 +1,139 @@
+/* emu-probe: UDP load and one-way delay measurement for bench/emu-accuracy.
+ * Hosts share CLOCK_MONOTONIC (same machine, other namespaces), so a packet's
+ * one-way delay is recv time - the send time it carries.
+ *
+ *   emu-probe send DST PORT RATE_BPS SIZE SECONDS   (RATE_BPS 0: as fast as possible)
+ *   emu-probe recv BIND PORT SECONDS
+ *     prints: pkts lost_or_late p50_ns p90_ns p99_ns max_ns min_ns rate_bps
+ *     (rate: Ethernet frame bytes, i.e. UDP payload + 42, first to last arrival)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int do_send(const char *dst, int port, double rate, int size, double secs)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	char buf[65536] = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), sndbuf = 4 << 20;
+	uint64_t t0 = now_ns(), seq = 0, gap = rate > 0 ? (uint64_t)((size + 42) * 8e9 / rate) : 0;
+
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	inet_pton(AF_INET, dst, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return perror("connect"), 1;
+	for (;;) {
+		uint64_t due = t0 + seq * gap, t;
+
+		if (gap && now_ns() < due) {
+			/* sleep, never spin: the receiver may share this core */
+			struct timespec ts = {(time_t)(due / 1000000000ull),
+					      (long)(due % 1000000000ull)};
+
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		t = now_ns();
+		if (t - t0 > (uint64_t)(secs * 1e9))
+			break;
+		memcpy(buf, &seq, 8);
+		memcpy(buf + 8, &t, 8);
+		if (send(fd, buf, (size_t)size, 0) < 0 && errno != ENOBUFS && errno != EAGAIN)
+			return perror("send"), 1;
+		seq++;
+	}
+	/* end marker */
+	seq = UINT64_MAX;
+	memcpy(buf, &seq, 8);
+	for (int i = 0; i < 3; i++)
+		send(fd, buf, 16, 0);
+	fprintf(stderr, "sent %llu\n", (unsigned long long)(seq = 0));
+	return 0;
+}
+
+static int do_recv(const char *bind_ip, int port, double secs)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {2, 0};
+	static char buf[65536];
+	size_t cap = 1 << 22, n = 0;
+	uint64_t *owd = malloc(cap * sizeof(*owd)), maxseq = 0, bytes = 0, first = 0, last = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), rcvbuf = 16 << 20;
+	uint64_t start = now_ns();
+
+	inet_pton(AF_INET, bind_ip, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return perror("bind"), 1;
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		uint64_t t = now_ns(), seq, ts;
+
+		if (r < 0) {
+			if (n || t - start > (uint64_t)(secs * 1e9) + 10000000000ull)
+				break;
+			continue;
+		}
+		if (r < 16)
+			continue;
+		memcpy(&seq, buf, 8);
+		memcpy(&ts, buf + 8, 8);
+		if (seq == UINT64_MAX)
+			break;
+		if (!first)
+			first = t;
+		last = t;
+		bytes += (uint64_t)r + 42;
+		if (seq + 1 > maxseq)
+			maxseq = seq + 1;
+		if (n < cap)
+			owd[n++] = t - ts;
+	}
+	if (!n) {
+		printf("0 0 0 0 0 0 0 0\n");
+		return 0;
+	}
+	qsort(owd, n, sizeof(*owd), cmp);
+	printf("%zu %llu %llu %llu %llu %llu %llu %.0f\n", n, (unsigned long long)(maxseq - n),
+	       (unsigned long long)owd[n / 2], (unsigned long long)owd[n * 9 / 10],
+	       (unsigned long long)owd[n * 99 / 100], (unsigned long long)owd[n - 1],
+	       (unsigned long long)owd[0],
+	       last > first ? (double)(bytes - ((uint64_t)bytes / n)) * 8e9 / (double)(last - first)
+			    : 0.0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 7 && !strcmp(argv[1], "send"))
+		return do_send(argv[2], atoi(argv[3]), atof(argv[4]), atoi(argv[5]), atof(argv[6]));
+	if (argc == 5 && !strcmp(argv[1], "recv"))
+		return do_recv(argv[2], atoi(argv[3]), atof(argv[4]));
+	fprintf(stderr, "usage: emu-probe send DST PORT RATE SIZE SECS | recv BIND PORT SECS\n");
+	return 2;
+}
