@@ -13,15 +13,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 # 1. Time of `mpnet up` for a 64-host chain (goal < 2 s).
 chain=$out/chain64.yaml
-{
-	echo "name: bench-c64"
-	echo "hosts:"
-	echo "  h0: { stack: kernel }"
-	for i in $(seq 1 62); do echo "  h$i: { forward: true }"; done
-	echo "  h63: { stack: kernel }"
-	echo "links:"
-	for i in $(seq 0 62); do echo "  - { name: l$i, between: [h$i, h$((i + 1))] }"; done
-} >"$chain"
+bench/gen-chain.sh bench-c64 64 >"$chain"
 : >"$out/up64.txt"
 : >"$out/up64-after-down.txt"
 : >"$out/down64.txt"

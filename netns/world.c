@@ -178,6 +178,14 @@ static int check_queue(struct world *w, const struct topology *t, const struct t
 	return 0;
 }
 
+static bool ns_exists(const char *name)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
+	return access(p, F_OK) == 0;
+}
+
 int world_check(struct world *w, const struct topology *t)
 {
 	char name[256];
@@ -194,22 +202,13 @@ int world_check(struct world *w, const struct topology *t)
 			if (check_queue(w, t, &t->links[l].dir[d], t->links[l].name))
 				return -1;
 	}
-	for (int h = 0; h < t->nhosts; h++) {
-		char p[300];
-
-		world_host_ns_name(t, h, name, sizeof(name));
-		snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
-		if (access(p, F_OK) == 0)
-			return werr(w, "mpnet: topology %s is already up (namespace %s exists); run: "
-				       "mpnet down %s",
-				    t->name, name, t->path);
-	}
-	for (int l = 0; l < t->nlinks; l++) {
-		char p[300];
-
-		world_link_ns_name(t, l, name, sizeof(name));
-		snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
-		if (access(p, F_OK) == 0)
+	/* Every namespace of this topology must be new: hosts first, then links. */
+	for (int i = 0; i < t->nhosts + t->nlinks; i++) {
+		if (i < t->nhosts)
+			world_host_ns_name(t, i, name, sizeof(name));
+		else
+			world_link_ns_name(t, i - t->nhosts, name, sizeof(name));
+		if (ns_exists(name))
 			return werr(w, "mpnet: topology %s is already up (namespace %s exists); run: "
 				       "mpnet down %s",
 				    t->name, name, t->path);
@@ -219,13 +218,12 @@ int world_check(struct world *w, const struct topology *t)
 
 bool world_is_up(const struct topology *t)
 {
-	char name[256], p[300];
+	char name[256];
 
 	if (t->nhosts == 0)
 		return false;
 	world_host_ns_name(t, 0, name, sizeof(name));
-	snprintf(p, sizeof(p), NETNS_RUN_DIR "/%s", name);
-	return access(p, F_OK) == 0;
+	return ns_exists(name);
 }
 
 /* --- building ------------------------------------------------------------------ */
@@ -689,14 +687,12 @@ int world_down_topology(const struct topology *t)
 	/* Links first: their emulators go with them, and each host's veths. */
 	for (int l = 0; l < t->nlinks; l++) {
 		world_link_ns_name(t, l, name, sizeof(name));
-		snprintf(dir, sizeof(dir), NETNS_RUN_DIR "/%s", name);
-		if (access(dir, F_OK) == 0 && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
+		if (ns_exists(name) && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
 			n++;
 	}
 	for (int h = 0; h < t->nhosts; h++) {
 		world_host_ns_name(t, h, name, sizeof(name));
-		snprintf(dir, sizeof(dir), NETNS_RUN_DIR "/%s", name);
-		if (access(dir, F_OK) == 0 && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
+		if (ns_exists(name) && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
 			n++;
 	}
 	snprintf(dir, sizeof(dir), WORLD_STATE_DIR "/%s", t->name);

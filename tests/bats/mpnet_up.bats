@@ -115,15 +115,7 @@ true"
 
 @test "up of a 64-host chain takes under the goal, and down removes it" {
 	local f=$BATS_TEST_TMPDIR/chain64.yaml
-	{
-		echo "name: bt-c64"
-		echo "hosts:"
-		echo "  h0: { stack: kernel }"
-		for i in $(seq 1 62); do echo "  h$i: { forward: true }"; done
-		echo "  h63: { stack: kernel }"
-		echo "links:"
-		for i in $(seq 0 62); do echo "  - { name: l$i, between: [h$i, h$((i + 1))] }"; done
-	} >"$f"
+	"$ROOT/bench/gen-chain.sh" bt-c64 64 >"$f"
 	run "$MPNET" up "$f"
 	assert_success
 	echo "# $output" >&3
