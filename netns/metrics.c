@@ -315,6 +315,14 @@ int mx_write_gnuplot(FILE *f, const char *title, const struct mx_app *apps, int 
 		     const struct mx_mark *marks, int nmarks)
 {
 	int panels = napps > 0 ? napps : 1;
+	double xmax = 1;
+
+	for (int a = 0; a < napps; a++)
+		if (apps[a].t0_s + (double)apps[a].n * apps[a].bin_s > xmax)
+			xmax = apps[a].t0_s + (double)apps[a].n * apps[a].bin_s;
+	for (int m = 0; m < nmarks; m++)
+		if (marks[m].at_s + 0.5 > xmax)
+			xmax = marks[m].at_s + 0.5;
 
 	fprintf(f, "# Drawn by mpnet (netns/metrics.c); redraw with `mpnet plot DIR`, or\n"
 		   "# `gnuplot plot.gp` inside DIR.  Per app: goodput per link, stacked\n"
@@ -350,6 +358,7 @@ int mx_write_gnuplot(FILE *f, const char *title, const struct mx_app *apps, int 
 	gp_str(f, title);
 	fprintf(f, "\nset grid\nset key outside right top\nset xlabel \"time since t0 (s)\"\n"
 		   "set ylabel \"Mbit/s\"\nset style fill solid 0.5 noborder\n");
+	fprintf(f, "set xrange [0:%.3f]\n", xmax);
 	for (int m = 0; m < nmarks; m++) {
 		fprintf(f, "set arrow %d from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb "
 			   "\"red\" dt 2 lw 1.5 front\n",
@@ -366,11 +375,15 @@ int mx_write_gnuplot(FILE *f, const char *title, const struct mx_app *apps, int 
 		const struct mx_app *ap = &apps[a];
 		char t[160];
 
-		snprintf(t, sizeof(t), "app %s: %s -> %s, %s", ap->name, ap->client, ap->server,
-			 ap->direction);
+		snprintf(t, sizeof(t), "app %s: %s -> %s, %s%s", ap->name, ap->client, ap->server,
+			 ap->direction, ap->n ? "" : " (no data)");
 		fprintf(f, "set title ");
 		gp_str(f, t);
 		fprintf(f, "\n");
+		if (!ap->n) {
+			fprintf(f, "set yrange [0:1]\nplot NaN notitle\n");
+			continue;
+		}
 		plot_yrange(f, ap);
 		fprintf(f, "plot ");
 		for (int l = 0; l < ap->nlinks; l++) {
