@@ -360,13 +360,15 @@ int mx_write_gnuplot(FILE *f, const char *title, const struct mx_app *apps, int 
 		   "set ylabel \"Mbit/s\"\nset style fill solid 0.5 noborder\n");
 	fprintf(f, "set xrange [0:%.3f]\n", xmax);
 	for (int m = 0; m < nmarks; m++) {
-		fprintf(f, "set arrow %d from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb "
-			   "\"red\" dt 2 lw 1.5 front\n",
+		fprintf(f,
+			"set arrow %d from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb "
+			"\"red\" dt 2 lw 1.5 front\n",
 			m + 1, marks[m].at_s, marks[m].at_s);
 		fprintf(f, "set label %d ", m + 1);
 		gp_str(f, marks[m].label);
-		fprintf(f, " at %.6f, graph 0.97 rotate by 90 right offset -0.8,0 tc rgb \"red\" "
-			   "front\n",
+		fprintf(f,
+			" at %.6f, graph 0.97 rotate by 90 right offset -0.8,0 tc rgb \"red\" "
+			"front\n",
 			marks[m].at_s);
 	}
 	if (!napps)
@@ -513,8 +515,8 @@ struct prev_ctr {
 };
 
 /* Add the sender's (or receiver's) subflow samples to a's link series. */
-static void add_samples(struct mx_app *a, json_t *topo, json_t *perf, double t_base,
-			bool sender, int *topo_link_of)
+static void add_samples(struct mx_app *a, json_t *topo, json_t *perf, double t_base, bool sender,
+			int *topo_link_of)
 {
 	json_t *samples = json_object_get(perf, "subflow_samples"), *s;
 	struct prev_ctr prev[MX_MAX_LINKS * 2];
@@ -529,7 +531,8 @@ static void add_samples(struct mx_app *a, json_t *topo, json_t *perf, double t_b
 		json_array_foreach(json_object_get(s, "subflows"), k, sf)
 		{
 			const char *la = sub_addr(sf, "local"), *ra = sub_addr(sf, "remote");
-			json_t *lo = json_object_get(sf, "local"), *ro = json_object_get(sf, "remote");
+			json_t *lo = json_object_get(sf, "local"),
+			       *ro = json_object_get(sf, "remote");
 			struct prev_ctr *p = NULL;
 			double v[4];
 			char key[128];
@@ -590,8 +593,7 @@ static json_t *load_rel(const char *dir, json_t *app, const char *key)
 
 /* Build app ai's series from the run directory.  Returns 0, or -1 when its JSON
  * is missing or has no intervals (then a is left empty). */
-static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app,
-		    struct mx_app *a)
+static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app, struct mx_app *a)
 {
 	json_t *cj = load_rel(dir, app, "client_json"), *sj = load_rel(dir, app, "server_json");
 	json_t *recv, *send, *ivls, *iv, *tlinks = json_object_get(topo, "links");
@@ -646,7 +648,7 @@ static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app,
 			size_t k, j;
 
 			json_array_foreach(json_object_get(srcs[s], "subflow_samples"), k, smp)
-			json_array_foreach(json_object_get(smp, "subflows"), j, sf)
+				json_array_foreach(json_object_get(smp, "subflows"), j, sf)
 			{
 				int tl = subflow_link(topo, sf, a->client);
 
@@ -728,7 +730,8 @@ static json_t *handover_json(const struct mx_handover *h, double bin_s)
 	json_object_set_new(o, "interruption_ms", num_or_null(h->interruption_ms));
 	json_object_set_new(o, "detection_ms", num_or_null(h->detection_ms));
 	json_object_set_new(o, "t90_ms", num_or_null(h->t90_ms));
-	json_object_set_new(o, "deficit_bytes", json_integer((json_int_t)llround(h->deficit_bytes)));
+	json_object_set_new(o, "deficit_bytes",
+			    json_integer((json_int_t)llround(h->deficit_bytes)));
 	json_object_set_new(o, "retransmitted_bytes",
 			    json_integer((json_int_t)llround(h->retransmitted_bytes)));
 	json_object_set_new(o, "pre_goodput_mbps", json_real(h->pre_Bps * 8 / 1e6));
@@ -749,8 +752,9 @@ static json_t *handover_json(const struct mx_handover *h, double bin_s)
 					      ta > 0 ? s->after / ta : 0.0));
 	}
 	json_object_set_new(o, "link_share", share);
-	json_object_set_new(o, "window_s", json_pack("{s:f, s:f}", "before_from", h->before_s,
-						       "after_to", h->after_s));
+	json_object_set_new(
+		o, "window_s",
+		json_pack("{s:f, s:f}", "before_from", h->before_s, "after_to", h->after_s));
 	return o;
 }
 
@@ -781,8 +785,9 @@ static int run_gnuplot(const char *dir)
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		fprintf(stderr, "mpnet: gnuplot not found; no plot (install gnuplot-nox, then "
-				"mpnet plot %s)\n",
+		fprintf(stderr,
+			"mpnet: gnuplot not found; no plot (install gnuplot-nox, then "
+			"mpnet plot %s)\n",
 			dir);
 		return -1;
 	}
@@ -866,8 +871,10 @@ int metrics_run(const char *dir, unsigned flags)
 					fmt_ms(b1, sizeof(b1), h.interruption_ms);
 					fmt_ms(b2, sizeof(b2), h.detection_ms);
 					fmt_ms(b3, sizeof(b3), h.t90_ms);
-					printf("  handover app %s, %s %s at %.3f s: interruption %s, "
-					       "detection %s, t90 %s, deficit %.0f kB, retransmitted "
+					printf("  handover app %s, %s %s at %.3f s: interruption "
+					       "%s, "
+					       "detection %s, t90 %s, deficit %.0f kB, "
+					       "retransmitted "
 					       "%.0f kB\n",
 					       a->name, h.action, h.link, at, b1, b2, b3,
 					       h.deficit_bytes / 1e3, h.retransmitted_bytes / 1e3);
@@ -896,8 +903,8 @@ int metrics_run(const char *dir, unsigned flags)
 			for (int a = 0; a < napps; a++)
 				end = series[a].end_s > end ? series[a].end_s : end;
 			for (int j = 0; j < 3; j++)
-				fprintf(f, "%.6f,,link_%s,%s/%s,%.0f\n", end, k[j],
-					str(ev, "name"), str(ev, "dir"), num(ev, k[j], 0));
+				fprintf(f, "%.6f,,link_%s,%s/%s,%.0f\n", end, k[j], str(ev, "name"),
+					str(ev, "dir"), num(ev, k[j], 0));
 		}
 		if (fclose(f)) {
 			fprintf(stderr, "mpnet: cannot write %s\n", path);

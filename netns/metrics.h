@@ -52,21 +52,22 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define MX_NAME_MAX	 32
-#define MX_MAX_LINKS	 16
-#define MX_GAP_START_S	 0.5 /* a gap must begin this soon after the event */
-#define MX_STALL_MIN_S	 0.05 /* a later gap this long extends the interruption */
-#define MX_T90_WINDOW_S	 0.1
-#define MX_PRE_WINDOW_S	 1.0
-#define MX_PLOT_W	 1000 /* plot.png: width, and per app panel height + title */
-#define MX_PLOT_PANEL_H	 300
-#define MX_PLOT_TITLE_H	 60
-#define MX_PLOT_BIN_S	 0.1 /* plot.png averages the bins over this */
+#define MX_NAME_MAX	32
+#define MX_MAX_LINKS	16
+#define MX_GAP_START_S	0.5  /* a gap must begin this soon after the event */
+#define MX_STALL_MIN_S	0.05 /* a later gap this long extends the interruption */
+#define MX_T90_WINDOW_S 0.1
+#define MX_PRE_WINDOW_S 1.0
+#define MX_PLOT_W	1000 /* plot.png: width, and per app panel height + title */
+#define MX_PLOT_PANEL_H 300
+#define MX_PLOT_TITLE_H 60
+#define MX_PLOT_BIN_S	0.1 /* plot.png averages the bins over this */
 
 struct mx_link {
 	char name[MX_NAME_MAX];
 	double rate_bps; /* in the app's data direction; 0 when not shaped */
-	double *bytes;	 /* n bins: delivered (sender's bytes_acked, else receiver's bytes_received) */
+	double *bytes;	 /* n bins: delivered (sender's bytes_acked, else receiver's bytes_received)
+			  */
 	double *sent;	 /* n bins: sender's bytes_sent */
 	double *retrans; /* n bins: sender's bytes_retrans */
 	bool used;	 /* carried any of the app's bytes */
@@ -78,8 +79,8 @@ struct mx_app {
 	char client[MX_NAME_MAX], server[MX_NAME_MAX], direction[16];
 	double t0_s, bin_s;
 	size_t n;
-	double *rx;	  /* bytes delivered to the receiving application */
-	double *app_sent; /* bytes the sending application wrote */
+	double *rx;	       /* bytes delivered to the receiving application */
+	double *app_sent;      /* bytes the sending application wrote */
 	double start_s, end_s; /* the app ran in [start_s, end_s] */
 	bool have_samples;     /* per-subflow samples were there */
 	int nlinks;

@@ -318,8 +318,9 @@ TEST(perf_sampler_json_samples_and_app_intervals)
 	{
 		json_t *sf = json_array_get(json_object_get(json_array_get(smp, 1), "subflows"), 1);
 
-		CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(sf, "local"), "addr")),
-			     "198.18.1.1");
+		CHECK_STR_EQ(
+			json_string_value(json_object_get(json_object_get(sf, "local"), "addr")),
+			"198.18.1.1");
 		CHECK_EQ(json_integer_value(json_object_get(sf, "bytes_acked")), 500);
 		sf = json_array_get(json_object_get(json_array_get(smp, 1), "subflows"), 0);
 		CHECK_EQ(json_integer_value(json_object_get(sf, "bytes_retrans")), 100);

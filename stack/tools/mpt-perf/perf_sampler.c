@@ -225,15 +225,17 @@ void perf_sampler_json(const struct perf_sampler *sp, uint64_t t0_ns, json_t *ob
 					  (json_int_t)x->bytes_received, "total_retrans",
 					  (json_int_t)x->total_retrans));
 		}
-		json_array_append_new(samples, json_pack("{s:f, s:I, s:o}", "t", rel_s(s->t_ns, t0_ns),
-							 "app_bytes", (json_int_t)s->app_bytes,
-							 "subflows", subs));
+		json_array_append_new(samples,
+				      json_pack("{s:f, s:I, s:o}", "t", rel_s(s->t_ns, t0_ns),
+						"app_bytes", (json_int_t)s->app_bytes, "subflows",
+						subs));
 		if (i > 0)
 			json_array_append_new(
-				ivls, json_pack("{s:f, s:f, s:I}", "start",
-						rel_s(sp->s[i - 1].t_ns, t0_ns), "end",
-						rel_s(s->t_ns, t0_ns), "bytes",
-						(json_int_t)(s->app_bytes - sp->s[i - 1].app_bytes)));
+				ivls,
+				json_pack("{s:f, s:f, s:I}", "start",
+					  rel_s(sp->s[i - 1].t_ns, t0_ns), "end",
+					  rel_s(s->t_ns, t0_ns), "bytes",
+					  (json_int_t)(s->app_bytes - sp->s[i - 1].app_bytes)));
 	}
 	json_object_set_new(obj, "subflow_samples", samples);
 	json_object_set_new(obj, "app_intervals", ivls);

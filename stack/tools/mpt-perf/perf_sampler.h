@@ -39,7 +39,7 @@ struct perf_sampler {
 	uint64_t interval_ns;
 	bool is_mptcp;
 	struct sockaddr_storage conn_local, conn_remote; /* for plain TCP / fallback */
-	_Atomic uint64_t app_bytes; /* the caller keeps it current */
+	_Atomic uint64_t app_bytes;			 /* the caller keeps it current */
 	/* (local, remote) pairs seen so far: samples refer to them by index */
 	struct {
 		struct sockaddr_storage local, remote;
