@@ -1,6 +1,7 @@
 /* mpnet: build YAML topologies of network namespaces and emulated links, run
  * traffic and events across them, and collect what happened. */
 #include "rtnl.h"
+#include "metrics.h"
 #include "netnsfs.h"
 #include "scenario.h"
 #include "topo_json.h"
@@ -39,7 +40,12 @@ static const char usage_text[] =
 	"                             up, start the apps, fire the events, collect, down;\n"
 	"                             results in DIR (default results/<name>-<UTC timestamp>/);\n"
 	"                             --pcap: every link through the link emulator, which\n"
-	"                             writes DIR/pcap/<link>-up.pcap and <link>-down.pcap\n"
+	"                             writes DIR/pcap/<link>-up.pcap and <link>-down.pcap;\n"
+	"                             --interval: mpt-perf's sample bin (default 0.01 s);\n"
+	"                             writes timeseries.csv, plot.png and, per app and event\n"
+	"                             that takes a path away, a handover record in summary.json\n"
+	"  plot DIR                   redraw DIR/plot.png (script DIR/plot.gp) from a run's files;\n"
+	"                             needs gnuplot\n"
 	"\n"
 	"Namespaces are named mpn-<topology>-<host> (hosts) and mpnl-<topology>-<link>\n"
 	"(links), under /run/netns, so `ip netns exec` and `ip -n` work on them.\n"
@@ -380,7 +386,7 @@ static int cmd_run(int argc, char **argv)
 		{"interval", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'},
 		{"pcap", no_argument, NULL, 'P'},       {NULL, 0, NULL, 0},
 	};
-	struct scenario_opts o = {.interval_s = 0.1};
+	struct scenario_opts o = {.interval_s = 0.01};
 	char perf[PATH_MAX];
 	bool seed_set = false;
 	unsigned long long seed = 0;
@@ -440,6 +446,15 @@ static int cmd_run(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_plot(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("usage: mpnet plot %s", "DIR");
+	if (metrics_run(argv[1], MX_PLOT | MX_PRINT))
+		return MPNET_EXIT_USAGE;
+	return MPNET_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -473,5 +488,7 @@ int main(int argc, char **argv)
 		return cmd_exec(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include "metrics.h"
 #include "netaddr.h"
 #include "topo_json.h"
 #include "units.h"
@@ -443,7 +444,7 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 	struct event_run *evr = calloc((size_t)(t->nevents ? t->nevents : 1), sizeof(*evr));
 	char dir[2048], path[8192], err[TOPO_ERR_MAX];
 	sigset_t set, old;
-	uint64_t t0, last_progress = 0, end_ns = 0;
+	uint64_t t0 = 0, last_progress = 0, end_ns = 0;
 	bool interrupted = false, all_ok = true, tty = isatty(2) && !o->quiet;
 	int next_ev = 0, rc = MPNET_EXIT_OK, err_no;
 	json_t *summary = NULL, *apps, *links, *events;
@@ -632,6 +633,8 @@ collect:
 	json_object_set_new(summary, "file", json_string(t->path));
 	json_object_set_new(summary, "seed", json_integer((json_int_t)t->seed));
 	json_object_set_new(summary, "interrupted", json_boolean(interrupted));
+	/* the run's t0 on CLOCK_MONOTONIC: mpt-perf's *_mono_ns line up with fired_s */
+	json_object_set_new(summary, "t0_mono_ns", json_integer((json_int_t)t0));
 	for (int a = 0; a < t->napps; a++) {
 		bool ok;
 		json_array_append_new(apps, app_result(t, a, &runs[a], dir, &ok));
@@ -715,6 +718,8 @@ collect:
 				       (double)evr[e].fired_ns / 1e9);
 		printf("  results: %s/summary.json\n", dir);
 	}
+	/* timeseries.csv, apps[].handover, plot.png (netns/metrics.h) */
+	metrics_run(dir, MX_WRITE | MX_PLOT | (o->quiet ? 0 : MX_PRINT));
 	json_decref(summary);
 	free(runs);
 	free(evr);

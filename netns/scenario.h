@@ -13,7 +13,7 @@ struct scenario_opts {
 	const char *perf_bin; /* the mpt-perf binary */
 	bool pcap;            /* per-link pcaps (needs the link emulator) */
 	bool quiet;           /* no progress line, no summary on stdout */
-	double interval_s;    /* mpt-perf -i; default 0.1 */
+	double interval_s;    /* mpt-perf -i; default 0.01 (10 ms bins) */
 };
 
 /* Exit codes of mpnet. */

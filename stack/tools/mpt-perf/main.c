@@ -15,6 +15,7 @@
 #include "perf_args.h"
 #include "perf_proto.h"
 #include "perf_rx.h"
+#include "perf_sampler.h"
 #include "perf_sockinfo.h"
 
 #include <arpa/inet.h>
@@ -39,6 +40,9 @@
 #define PERF_DRAIN_WAIT_NS \
 	(5 * 1000000000ull) /* sender: at most this long for acks before sampling */
 #define PERF_ERRLEN 256
+/* the sender writes in slices this big, so its byte count moves finely enough for
+ * 10 ms samples (50 Mbit/s is 62 kB per 10 ms) */
+#define PERF_SEND_SLICE (16 * 1024)
 
 static const char usage_text[] =
 	"usage: mpt-perf -s [-B ADDR] [-p PORT] [--stack S] [--once] [--ready-fd N]\n"
@@ -87,6 +91,8 @@ struct report {
 	uint64_t sent_bytes, send_ns;
 	struct perf_sockinfo si;
 	bool have_si;
+	struct perf_sampler sp; /* per-subflow counters every interval */
+	bool have_sp;
 	char error[PERF_ERRLEN]; /* empty when none */
 };
 
@@ -208,6 +214,9 @@ static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
 		set_error(r, "out of memory");
 		return;
 	}
+	perf_sampler_init(&r->sp, fd, h->interval_ns, &r->local, &r->peer);
+	r->have_sp = true;
+	perf_sampler_start(&r->sp);
 	for (;;) {
 		size_t n = PERF_BUFSZ;
 
@@ -223,7 +232,16 @@ static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
 		pattern_fill(h->seed, off, buf, n);
 		if (h->corrupt && h->corrupt_at >= off && h->corrupt_at - off < n)
 			buf[h->corrupt_at - off] ^= 0x01;
-		rc = write_all(fd, buf, n);
+		rc = 0;
+		for (size_t done = 0; done < n && !rc;) {
+			size_t k = n - done < PERF_SEND_SLICE ? n - done : PERF_SEND_SLICE;
+
+			rc = write_all(fd, buf + done, k);
+			if (!rc) {
+				done += k;
+				atomic_store(&r->sp.app_bytes, off + done);
+			}
+		}
 		if (rc) {
 			set_error(r, "send after %" PRIu64 " bytes: %s", off, strerror(-rc));
 			break;
@@ -304,6 +322,9 @@ static void run_receiver(int fd, struct report *r, uint64_t t0)
 		return;
 	}
 	perf_rx_init(&rx, h->seed, h->interval_ns, t0);
+	perf_sampler_init(&r->sp, fd, h->interval_ns, &r->local, &r->peer);
+	r->have_sp = true;
+	perf_sampler_start(&r->sp);
 	for (;;) {
 		ssize_t n = read(fd, buf, PERF_BUFSZ);
 
@@ -318,7 +339,9 @@ static void run_receiver(int fd, struct report *r, uint64_t t0)
 			break;
 		if (perf_rx_data(&rx, buf, (size_t)n, mono_ns()))
 			set_error(r, "out of memory for interval samples");
+		atomic_store(&r->sp.app_bytes, rx.bytes);
 	}
+	perf_sampler_stop(&r->sp);
 	if (perf_rx_finish(&rx))
 		set_error(r, "out of memory for interval samples");
 	/* sample before the connection winds down: every subflow is still there */
@@ -401,6 +424,8 @@ static void finish_sender(int fd, struct report *r, const struct perf_sockinfo *
 	if (!sockinfo_better(&r->si, &late))
 		r->si = late;
 	r->have_si = true;
+	if (r->have_sp)
+		perf_sampler_stop(&r->sp);
 }
 
 static bool report_ok(const struct report *r)
@@ -504,6 +529,8 @@ static json_t *report_json(const struct report *r)
 	}
 	if (r->have_si)
 		perf_sockinfo_json(&r->si, o);
+	if (r->have_sp)
+		perf_sampler_json(&r->sp, r->start_mono_ns, o);
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;
 }
@@ -564,6 +591,9 @@ static int report_emit(struct report *r, FILE *out)
 	fflush(out);
 	free(r->ivl);
 	r->ivl = NULL;
+	if (r->have_sp)
+		perf_sampler_free(&r->sp);
+	r->have_sp = false;
 	return ok ? 0 : 1;
 }
 

@@ -41,12 +41,40 @@ static int get_subflow_array(int fd, int optname, void *elems, uint32_t elem_siz
 	return (int)n;
 }
 
-int perf_sockinfo_get(int fd, struct perf_sockinfo *si)
+int perf_sockinfo_subflows(int fd, struct perf_subflow *sub, int max, int *n_kernel)
 {
 	struct mptcp_subflow_addrs addrs[PERF_MAX_SUBFLOWS];
 	struct tcp_info tis[PERF_MAX_SUBFLOWS];
+	int na, nt, n;
+
+	if (max > PERF_MAX_SUBFLOWS)
+		max = PERF_MAX_SUBFLOWS;
+	memset(addrs, 0, sizeof(addrs));
+	memset(tis, 0, sizeof(tis));
+	na = get_subflow_array(fd, MPTCP_SUBFLOW_ADDRS, addrs, sizeof(addrs[0]), max);
+	if (na < 0)
+		return na;
+	nt = get_subflow_array(fd, MPTCP_TCPINFO, tis, sizeof(tis[0]), max);
+	if (nt < 0)
+		return nt;
+	/* both walk the same list; if it changed in between, keep the overlap */
+	n = na < nt ? na : nt;
+	if (n_kernel)
+		*n_kernel = n;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		memcpy(&sub[i].local, &addrs[i].ss_local, sizeof(sub[i].local));
+		memcpy(&sub[i].remote, &addrs[i].ss_remote, sizeof(sub[i].remote));
+		sub[i].ti = tis[i];
+	}
+	return n;
+}
+
+int perf_sockinfo_get(int fd, struct perf_sockinfo *si)
+{
 	socklen_t len;
-	int proto = 0, na, nt;
+	int proto = 0, n;
 
 	memset(si, 0, sizeof(*si));
 	len = sizeof(proto);
@@ -64,27 +92,9 @@ int perf_sockinfo_get(int fd, struct perf_sockinfo *si)
 		}
 	}
 	if (si->is_mptcp && !si->fallback) {
-		memset(addrs, 0, sizeof(addrs));
-		memset(tis, 0, sizeof(tis));
-		na = get_subflow_array(fd, MPTCP_SUBFLOW_ADDRS, addrs, sizeof(addrs[0]),
-				       PERF_MAX_SUBFLOWS);
-		nt = get_subflow_array(fd, MPTCP_TCPINFO, tis, sizeof(tis[0]), PERF_MAX_SUBFLOWS);
-		if (na >= 0 && nt >= 0) {
-			/* both walk the same list; if it changed in between, keep the overlap */
-			int n = na < nt ? na : nt;
-
-			si->n_sub_kernel = n;
-			if (n > PERF_MAX_SUBFLOWS)
-				n = PERF_MAX_SUBFLOWS;
-			for (int i = 0; i < n; i++) {
-				memcpy(&si->sub[i].local, &addrs[i].ss_local,
-				       sizeof(si->sub[i].local));
-				memcpy(&si->sub[i].remote, &addrs[i].ss_remote,
-				       sizeof(si->sub[i].remote));
-				si->sub[i].ti = tis[i];
-			}
+		n = perf_sockinfo_subflows(fd, si->sub, PERF_MAX_SUBFLOWS, &si->n_sub_kernel);
+		if (n >= 0)
 			si->n_sub = n;
-		}
 		return 0;
 	}
 	len = sizeof(si->ti);

@@ -43,6 +43,13 @@ struct perf_sockinfo {
  * the matching part empty rather than failing the whole query. */
 int perf_sockinfo_get(int fd, struct perf_sockinfo *si);
 
+/* Per-subflow addresses and tcp_info of an MPTCP socket: one MPTCP_SUBFLOW_ADDRS
+ * and one MPTCP_TCPINFO getsockopt, nothing else (cheap enough to call every 10 ms).
+ * Fills up to max (<= PERF_MAX_SUBFLOWS) entries of sub and returns how many, with
+ * the kernel's own count in *n_kernel (may be NULL); -errno when either call fails
+ * (plain TCP, or an MPTCP socket that fell back). */
+int perf_sockinfo_subflows(int fd, struct perf_subflow *sub, int max, int *n_kernel);
+
 /* {"addr": "198.18.0.1", "port": 5201}; v4-mapped IPv6 shown as IPv4. */
 json_t *perf_sockaddr_json(const struct sockaddr_storage *ss);
 

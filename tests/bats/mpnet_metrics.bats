@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# The numbers of a run: per-subflow samples, timeseries.csv, handover records,
+# plot.png.  A scenario with a known answer: a 1.0 s blackhole on the only active
+# path (wifi) of a kernel MPTCP upload, with an lte backup subflow.
+load helpers
+
+teardown() { cleanup_all; }
+
+write_blackhole_topo() { # file
+	cat >"$1" <<-'Y'
+	name: bt-metrics
+	hosts:
+	  client: { stack: kernel }
+	  r: { forward: true }
+	  server: { stack: kernel }
+	links:
+	  - { name: wifi, between: [client, r], rate: 50mbit, delay: 10ms }
+	  - { name: lte, between: [client, r], rate: 20mbit, delay: 20ms, endpoint: [subflow, backup] }
+	  - { name: lan, between: [r, server] }
+	apps:
+	  - { name: bulk, client: client, server: server, time: 8s }
+	events:
+	  - { at: 3s, link: wifi, action: blackhole }
+	  - { at: 4s, link: wifi, action: restore }
+	Y
+}
+
+# PNG signature and IHDR width x height, as "W H" (python3 reads the header).
+png_size() {
+	python3 - "$1" <<-'P'
+	import struct, sys
+	b = open(sys.argv[1], "rb").read(24)
+	assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+	assert b[12:16] == b"IHDR", "no IHDR"
+	print(*struct.unpack(">II", b[16:24]))
+	P
+}
+
+@test "mpnet run: a 1 s blackhole on the active path gives a handover record with the kernel's numbers" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	write_blackhole_topo "$f"
+	run "$MPNET" run "$f" --out "$out"
+	assert_success
+	echo "$output" | grep handover >&3
+	assert_output --partial "handover app bulk, blackhole wifi at 3.0"
+	assert_output --partial "plot: $out/plot.png"
+	local s=$out/summary.json h
+	h=$(jq -c '.apps[0].handover[0]' "$s")
+	echo "# $h" | cut -c1-300 >&3
+	# one record, for the blackhole, at the time the event log says it fired
+	run jq '.apps[0].handover | length' "$s"
+	assert_output 1
+	run jq -r '.apps[0].handover[0] | "\(.event.index) \(.event.action) \(.event.link)"' "$s"
+	assert_output "0 blackhole wifi"
+	run jq '(.apps[0].handover[0].at_s - .events[0].fired_s) | fabs < 1e-6' "$s"
+	assert_output true
+	# the emulator dropped wifi's packets for the blackhole: it hit the transfer
+	run jq '.links[] | select(.name == "wifi" and .dir == "up") | .emulator.drops.blackhole > 0' "$s"
+	assert_output true
+	run jq '.t0_mono_ns > 0' "$s"
+	assert_output true
+	# Kernel MPTCP learns nothing from a blackhole until a retransmission timer
+	# (TCP_RTO_MIN 200 ms; the path's RTT is 20-60 ms) makes it reinject on the
+	# backup; delivery then resumes in RTO-paced trickles while lte's subflow
+	# ramps up.  Measured here: detection 177-233 ms, interruption 612-1125 ms
+	# (mostly before the restore at 1.0 s).  Tolerances: detection one RTO
+	# (TCP_RTO_MIN 200 ms) timed from the last acknowledgement, which precedes the
+	# event by up to wifi's queueing delay (p50 27 ms here), less one bin of
+	# sampling: >= 150 ms; and at most one RTO + 4 RTTs (450 ms).  Interruption
+	# no earlier than detection (less one bin) and no later than the restore plus
+	# one backed-off RTO (1000 + 400 ms) + 100 ms.
+	run jq '.apps[0].handover[0] | .detection_ms >= 150 and .detection_ms <= 450' "$s"
+	assert_output true
+	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10 and .interruption_ms <= 1500' "$s"
+	assert_output true
+	run jq '(.events[1].fired_s - .events[0].fired_s) | . > 0.99 and . < 1.01' "$s"
+	assert_output true
+	# the gap is in the receiver's bins: nothing delivered from event + 60 ms
+	# (in flight is 2 x 10 ms + queue) until the earliest detection
+	run awk -F, -v at="$(jq '.apps[0].handover[0].at_s' "$s")" \
+		'$3 == "rx_bytes" && $1 >= at + 0.06 && $1 < at + 0.15 { n += $5 } END { print n + 0 }' \
+		"$out/timeseries.csv"
+	assert_output 0
+	# lte carried (almost) nothing before, and something before the restore (how
+	# much depends on how long the RTO-paced trickle lasts: 20-80 % measured)
+	run jq '.apps[0].handover[0].link_share | .lte.before < 0.01 and .lte.after > 0.05 and .lte.after_bytes > 100000' "$s"
+	assert_output true
+}
+
+@test "mpnet run: timeseries totals match the verified bytes; samples per subflow; plot.png and mpnet plot" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	write_blackhole_topo "$f"
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	run jq -r '.apps[0] | "\(.verified) \(.bytes)"' "$out/summary.json"
+	local bytes=${output#true }
+	assert_output "true $bytes"
+	# rx_bytes sum = the verified bytes (exactly: the bins partition the stream;
+	# allowed off by one bin's worth, 50 Mbit/s x 10 ms)
+	run awk -F, -v b="$bytes" '$3 == "rx_bytes" { n += $5 } END { d = n - b; if (d < 0) d = -d; print (d <= 62500) ? "ok" : n " vs " b }' "$out/timeseries.csv"
+	assert_output ok
+	run head -1 "$out/timeseries.csv"
+	assert_output "t_s,app,kind,key,value"
+	# 10 ms bins by default
+	run awk -F, '$3 == "rx_bytes" { if (p != "") { d = $1 - p; print (d > 0.0099 && d < 0.0101) ? "10ms" : d; exit } p = $1 }' "$out/timeseries.csv"
+	assert_output 10ms
+	# per-subflow acked bytes: both links, summing to at least the delivered bytes
+	run awk -F, '$3 == "subflow_acked" { n[$4] += $5 } END { print (n["wifi"] > 0 && n["lte"] > 0) ? "both" : "missing" }' "$out/timeseries.csv"
+	assert_output both
+	# mpt-perf: the sender sampled both subflows, every 10 ms or so
+	run jq '[.subflow_samples[].subflows[].local.addr] | unique | sort == ["198.18.0.1", "198.18.1.1"]' "$out/apps/bulk-client.json"
+	assert_output true
+	run jq '(.subflow_samples | length) as $n | $n > 700 and (.app_intervals | length) == $n - 1' "$out/apps/bulk-client.json"
+	assert_output true
+	# the sender's app_intervals add up to what it wrote
+	run jq '([.app_intervals[].bytes] | add) as $s | .subflow_samples[-1].app_bytes == .sent.bytes and ($s + .subflow_samples[0].app_bytes) == .sent.bytes' "$out/apps/bulk-client.json"
+	assert_output true
+	# plot: a PNG, 1000 x (60 + 300 per app); the script marks both events
+	run png_size "$out/plot.png"
+	assert_success
+	assert_output "1000 360"
+	run grep -c '^set arrow' "$out/plot.gp"
+	assert_output 2
+	grep -q 'set label 1 "blackhole wifi"' "$out/plot.gp"
+	grep -q 'set label 2 "restore wifi"' "$out/plot.gp"
+	grep -q 'title "bt-metrics (seed 1)"' "$out/plot.gp"
+	# mpnet plot recreates it from the files
+	rm "$out/plot.png" "$out/plot.gp"
+	run "$MPNET" plot "$out"
+	assert_success
+	assert_output "  plot: $out/plot.png"
+	run png_size "$out/plot.png"
+	assert_output "1000 360"
+}
+
+@test "mpnet plot: usage errors, a directory that is not a run" {
+	run "$MPNET" plot
+	assert_failure 2
+	run "$MPNET" plot "$BATS_TEST_TMPDIR"
+	assert_failure 2
+	assert_output --partial "no summary.json"
+}
+
+# bats test_tags=slow
+@test "mpnet run topologies/handover.yaml prints the handover and the plot path" {
+	local out=$BATS_TEST_TMPDIR/run
+	run "$MPNET" run "$ROOT/topologies/handover.yaml" --out "$out"
+	assert_success
+	echo "$output" | grep handover >&3
+	assert_output --regexp "handover app bulk, down wifi at 5\.0[0-9]+ s: interruption [0-9]+ ms, detection [0-9]+ ms, t90 [0-9]+ ms"
+	assert_output --partial "plot: $out/plot.png"
+	run png_size "$out/plot.png"
+	assert_output "1000 360"
+}
