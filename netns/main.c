@@ -32,7 +32,8 @@ static const char usage_text[] =
 	"  up FILE                    build the topology and leave it up\n"
 	"  down FILE                  remove everything of FILE's topology\n"
 	"  down --all                 remove everything any mpnet run left behind\n"
-	"                             (namespaces mpn-* and mpnl-*, their processes, /run/mpnet)\n"
+	"                             (namespaces mpn-* and mpnl-*, their processes, their\n"
+	"                             state under /run/mpnet)\n"
 	"  show FILE [--json]         hosts, interfaces, addresses, links and their parameters;\n"
 	"                             link state and counters when the topology is up\n"
 	"  exec FILE HOST -- CMD...   run CMD inside HOST's namespace (the topology must be up)\n"
@@ -49,6 +50,8 @@ static const char usage_text[] =
 	"\n"
 	"Namespaces are named mpn-<topology>-<host> (hosts) and mpnl-<topology>-<link>\n"
 	"(links), under /run/netns, so `ip netns exec` and `ip -n` work on them.\n"
+	"MPNET_NS_PREFIX=P ([a-z0-9], 1..8 chars) uses P-... and Pl-... instead; down --all\n"
+	"removes only the current prefix's namespaces (the test suite runs with its own).\n"
 	"\n"
 	"exit status: 0 ok; 1 the scenario ran but an app failed (bytes not verified,\n"
 	"timeout, ...) or the run was interrupted; 2 usage or topology error (nothing\n"
@@ -464,6 +467,16 @@ int main(int argc, char **argv)
 		return MPNET_EXIT_USAGE;
 	}
 	cmd = argv[1];
+	{
+		const char *p = getenv("MPNET_NS_PREFIX");
+		if (p && *p && (strlen(p) > 8 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+							 strlen(p))) {
+			fprintf(stderr, "mpnet: MPNET_NS_PREFIX='%s': use 1 to 8 characters of "
+					"[a-z0-9]\n",
+				p);
+			return MPNET_EXIT_USAGE;
+		}
+	}
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
 		return MPNET_EXIT_OK;

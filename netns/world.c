@@ -34,14 +34,32 @@
 
 static const char *const link_ifname[2] = {"e0", "e1"};
 
+const char *world_prefix(void)
+{
+	const char *p = getenv("MPNET_NS_PREFIX");
+	size_t n;
+
+	if (!p || !*p)
+		return WORLD_DEFAULT_PREFIX;
+	n = strlen(p);
+	if (n > 8 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") != n)
+		return WORLD_DEFAULT_PREFIX; /* main() refuses such a value before this */
+	return p;
+}
+
 void world_host_ns_name(const struct topology *t, int host, char *buf, size_t len)
 {
-	snprintf(buf, len, WORLD_HOST_PREFIX "%s-%s", t->name, t->hosts[host].name);
+	snprintf(buf, len, "%s-%s-%s", world_prefix(), t->name, t->hosts[host].name);
 }
 
 void world_link_ns_name(const struct topology *t, int link, char *buf, size_t len)
 {
-	snprintf(buf, len, WORLD_LINK_PREFIX "%s-%s", t->name, t->links[link].name);
+	snprintf(buf, len, "%sl-%s-%s", world_prefix(), t->name, t->links[link].name);
+}
+
+static void state_dir(const char *topo, char *buf, size_t len)
+{
+	snprintf(buf, len, WORLD_STATE_DIR "/%s-%s", world_prefix(), topo);
 }
 
 const char *world_backend_name(enum world_backend b)
@@ -571,7 +589,7 @@ int world_up(struct world *w, const struct topology *t)
 
 	if (alloc_world(w, t))
 		goto fail;
-	snprintf(w->state_dir, sizeof(w->state_dir), WORLD_STATE_DIR "/%s", t->name);
+	state_dir(t->name, w->state_dir, sizeof(w->state_dir));
 	mkdir(WORLD_STATE_DIR, 0755);
 	if (mkdir(w->state_dir, 0755) && errno != EEXIST) {
 		werr(w, "creating %s: %s", w->state_dir, strerror(errno));
@@ -695,8 +713,9 @@ int world_down_topology(const struct topology *t)
 		if (ns_exists(name) && netnsfs_delete(name, NS_KILL_GRACE_MS) == 0)
 			n++;
 	}
-	snprintf(dir, sizeof(dir), WORLD_STATE_DIR "/%s", t->name);
+	state_dir(t->name, dir, sizeof(dir));
 	rm_tree(dir);
+	rmdir(WORLD_STATE_DIR); /* only when nothing else is in it */
 	return n;
 }
 
@@ -713,9 +732,26 @@ int world_down_all(void)
 {
 	int n = 0;
 
-	netnsfs_list(WORLD_LINK_PREFIX, delete_one, &n);
-	netnsfs_list(WORLD_HOST_PREFIX, delete_one, &n);
-	rm_tree(WORLD_STATE_DIR);
+	char p[32];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(p, sizeof(p), "%sl-", world_prefix());
+	netnsfs_list(p, delete_one, &n);
+	snprintf(p, sizeof(p), "%s-", world_prefix());
+	netnsfs_list(p, delete_one, &n);
+	d = opendir(WORLD_STATE_DIR);
+	while (d && (de = readdir(d))) {
+		char dir[512];
+
+		if (strncmp(de->d_name, p, strlen(p)))
+			continue;
+		snprintf(dir, sizeof(dir), WORLD_STATE_DIR "/%s", de->d_name);
+		rm_tree(dir);
+	}
+	if (d)
+		closedir(d);
+	rmdir(WORLD_STATE_DIR);
 	return n;
 }
 

@@ -3,7 +3,8 @@
  * events make to them.
  *
  * Layout (docs/ARCHITECTURE.md): host H of topology T lives in namespace
- * "mpn-T-H"; link L gets a hidden namespace "mpnl-T-L" holding e0 (the veth peer
+ * "mpn-T-H"; link L gets a hidden namespace "mpnl-T-L" (prefix "mpn" unless
+ * $MPNET_NS_PREFIX says otherwise) holding e0 (the veth peer
  * of L's first host) and e1 (peer of the second host).  Up (first -> second)
  * leaves on e1, down on e0.  Between e0 and e1 sits a bridge with HTB shaping on
  * e0/e1 egress, or the userspace link emulator.  Carrier down = e0 and e1 admin
@@ -19,8 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WORLD_HOST_PREFIX "mpn-"
-#define WORLD_LINK_PREFIX "mpnl-"
+#define WORLD_DEFAULT_PREFIX "mpn"
 #define WORLD_STATE_DIR   "/run/mpnet"
 #define WORLD_DEFAULT_QUEUE_PACKETS 100
 
@@ -57,6 +57,11 @@ struct world {
 	bool detach;           /* world_release leaves the emulators running (mpnet up) */
 };
 
+/* The namespace prefix P: $MPNET_NS_PREFIX ([a-z0-9], 1..8 chars) or "mpn".
+ * Hosts are P-T-H, links Pl-T-L, state in /run/mpnet/P-T.  The test suite uses
+ * its own prefix so that `make test` never touches a user's topologies. */
+const char *world_prefix(void);
+
 /* Namespace names. */
 void world_host_ns_name(const struct topology *t, int host, char *buf, size_t len);
 void world_link_ns_name(const struct topology *t, int link, char *buf, size_t len);
@@ -76,8 +81,8 @@ int world_up(struct world *w, const struct topology *t);
  * on a topology that is not up.  Returns the number of namespaces removed. */
 int world_down_topology(const struct topology *t);
 
-/* Remove everything any mpnet run left behind (all mpn-* and mpnl-* namespaces,
- * /run/mpnet).  Returns the number of namespaces removed. */
+/* Remove everything any mpnet run left behind under the current prefix (all P-*
+ * and Pl-* namespaces, /run/mpnet/P-*).  Returns the number of namespaces removed. */
 int world_down_all(void);
 
 /* Close the handles of w (after world_down_topology, or to detach). */

@@ -7,22 +7,26 @@ MPNET=$ROOT/build/bin/mpnet
 PERF=$ROOT/build/bin/mpt-perf
 FIX=$ROOT/tests/bats/fixtures
 
+# The suite's own namespace prefix: mpnt-T-H / mpntl-T-L, so that `make test`
+# (and its `mpnet down --all`) never touches a user's mpn-* topologies.
+export MPNET_NS_PREFIX=mpnt
+
 # Namespaces of one topology (by name), for assertions.
-ns_of() { ip netns list | awk '{print $1}' | grep -E "^mpnl?-$1-" || true; }
+ns_of() { ip netns list | awk '{print $1}' | grep -E "^mpntl?-$1-" || true; }
 
 # Every mpnet namespace, whatever topology.
-all_mpnet_ns() { ip netns list | awk '{print $1}' | grep -E '^mpnl?-' || true; }
+all_mpnet_ns() { ip netns list | awk '{print $1}' | grep -E '^mpntl?-' || true; }
 
 # Run a command inside a host of an up topology.
 in_host() { # topology-name host cmd...
 	local t=$1 h=$2
 	shift 2
-	ip netns exec "mpn-$t-$h" "$@"
+	ip netns exec "mpnt-$t-$h" "$@"
 }
 
 # Bytes a host's interface sent.
 tx_bytes() { # topology host ifname
-	ip -n "mpn-$1-$2" -s -j link show dev "$3" | jq '.[0].stats64.tx.bytes'
+	ip -n "mpnt-$1-$2" -s -j link show dev "$3" | jq '.[0].stats64.tx.bytes'
 }
 
 # Take down anything a test left, whatever happened in it.
