@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PKT_BATCH    64
-#define PKT_FRAME    (65536 + 256) /* a GSO frame: up to 64 KiB of IP plus headers */
-#define PKT_SEGS     256           /* segments one recv call can cut GSO frames into */
-#define PKT_SOCKBUF  (8 << 20)
-#define VNET_LEN     sizeof(struct virtio_net_hdr)
-#define ETH_LEN      14
+#define PKT_BATCH   64
+#define PKT_FRAME   (65536 + 256) /* a GSO frame: up to 64 KiB of IP plus headers */
+#define PKT_SEGS    256		  /* segments one recv call can cut GSO frames into */
+#define PKT_SOCKBUF (8 << 20)
+#define VNET_LEN    sizeof(struct virtio_net_hdr)
+#define ETH_LEN	    14
 
 struct pkt_if {
 	int ifindex;
@@ -43,7 +43,7 @@ struct pkt_io {
 	struct iovec riov[PKT_BATCH];
 	int nframes, cur, cur_if;
 	uint32_t cur_seg; /* next segment of frames[cur] when it is a GSO frame */
-	uint8_t *segs;    /* PKT_SEGS * seg_cap */
+	uint8_t *segs;	  /* PKT_SEGS * seg_cap */
 	size_t seg_cap;
 	struct mpt_io_stats stats;
 };
@@ -142,9 +142,8 @@ static int open_rx(struct pkt_io *io, int ifindex, char *err, size_t errlen)
 {
 	struct sock_fprog prog = {.len = sizeof(tcp_only) / sizeof(tcp_only[0]),
 				  .filter = tcp_only};
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_ALL),
-				  .sll_ifindex = ifindex};
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
 	struct epoll_event ev = {.events = EPOLLIN};
 	int one = 1, bufsz = PKT_SOCKBUF;
 	struct pkt_if *pi = &io->ifs[io->nifs];
@@ -206,8 +205,7 @@ static int open_tx(struct pkt_io *io, size_t i, char *err, size_t errlen)
 	}
 	/* bound to the path's address, so `from ADDR lookup TABLE` rules route it */
 	if (bind(fd, (struct sockaddr *)&ss, sl)) {
-		snprintf(err, errlen, "raw IP socket bound to a path address: %s",
-			 strerror(errno));
+		snprintf(err, errlen, "raw IP socket bound to a path address: %s", strerror(errno));
 		return -errno;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)))

@@ -245,9 +245,10 @@ int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct
 		return MPT_ENOENT;
 	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		const uint8_t *ip = ss.ss_family == AF_INET
-					    ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
-					    : (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+		const uint8_t *ip =
+			ss.ss_family == AF_INET
+				? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
+				: (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
 
 		for (size_t i = 0; i < rt->npaths; i++) {
 			const struct mpt_sockaddr *a = &rt->paths[i].addr;

@@ -12,10 +12,14 @@
 static size_t build(int family, uint8_t flags, uint8_t *buf, size_t cap)
 {
 	static uint8_t payload[PAYLOAD];
-	struct wire_ip_repr ip = {.family = (uint8_t)family, .proto = WIRE_PROTO_TCP, .ttl = 64,
-				  .ident = 0x1234};
-	struct wire_tcp_repr t = {.sport = 5201, .dport = 40000, .seq = 0xfffff000u,
-				  .ack = 77, .flags = flags, .window = 500};
+	struct wire_ip_repr ip = {
+		.family = (uint8_t)family, .proto = WIRE_PROTO_TCP, .ttl = 64, .ident = 0x1234};
+	struct wire_tcp_repr t = {.sport = 5201,
+				  .dport = 40000,
+				  .seq = 0xfffff000u,
+				  .ack = 77,
+				  .flags = flags,
+				  .window = 500};
 	ptrdiff_t n;
 
 	for (size_t i = 0; i < PAYLOAD; i++)

@@ -11,8 +11,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define MPT_LINGER_NS	(3 * 1000000000ull) /* close: wait this long for the FIN exchange */
-#define PERF_MPT_BUF	(4u << 20)	     /* libmpt send and receive buffers */
+#define MPT_LINGER_NS	 (3 * 1000000000ull) /* close: wait this long for the FIN exchange */
+#define PERF_MPT_BUF	 (4u << 20)	     /* libmpt send and receive buffers */
 #define PERF_MPT_BACKLOG 16
 
 static int mpt_errno(ptrdiff_t e)
@@ -142,10 +142,10 @@ static uint8_t linux_state(enum mpt_state s)
 {
 	/* include/net/tcp_states.h */
 	static const uint8_t map[MPT_NSTATES] = {
-		[MPT_CLOSED] = 7,      [MPT_LISTEN] = 10,    [MPT_SYN_SENT] = 2,
+		[MPT_CLOSED] = 7,	[MPT_LISTEN] = 10,     [MPT_SYN_SENT] = 2,
 		[MPT_SYN_RECEIVED] = 3, [MPT_ESTABLISHED] = 1, [MPT_FIN_WAIT_1] = 4,
-		[MPT_FIN_WAIT_2] = 5,  [MPT_CLOSE_WAIT] = 8, [MPT_CLOSING] = 11,
-		[MPT_LAST_ACK] = 9,    [MPT_TIME_WAIT] = 6,
+		[MPT_FIN_WAIT_2] = 5,	[MPT_CLOSE_WAIT] = 8,  [MPT_CLOSING] = 11,
+		[MPT_LAST_ACK] = 9,	[MPT_TIME_WAIT] = 6,
 	};
 	return (unsigned)s < MPT_NSTATES ? map[s] : 0;
 }
@@ -291,8 +291,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 			    !memcmp(paths[i].addr.ip, b.ip, b.family == MPT_AF_INET ? 4 : 16))
 				paths[k++] = paths[i];
 		if (!k) {
-			snprintf(err, errlen, "-B %s: no interface here has that address",
-				 o->bind);
+			snprintf(err, errlen, "-B %s: no interface here has that address", o->bind);
 			return -1;
 		}
 		n = k;
@@ -415,8 +414,10 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		const char *name;
 		uint64_t v;
 	} extra[] = {
-		{"MpnetIoRxFrames", io->rx_frames},	  {"MpnetIoRxGsoFrames", io->rx_gso_frames},
-		{"MpnetIoRxCsumFixed", io->rx_csum_fixed}, {"MpnetIoRxUnclaimed", rs->rx_unclaimed},
+		{"MpnetIoRxFrames", io->rx_frames},
+		{"MpnetIoRxGsoFrames", io->rx_gso_frames},
+		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
+		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
 		{"MpnetIoTxErrors", io->tx_errors},
 	};
 
