@@ -20,6 +20,7 @@ mkdir -p "$out"
 mpnet=$PWD/build/bin/mpnet
 perf=$PWD/build/bin/mpt-perf
 T=bench-lvk
+NSP=${NSP:-mpn} # namespace prefix of the mpnet build in use
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -43,9 +44,9 @@ one() {
 	shift 5
 	local sj=$out/$tag.server.json cj=$out/$tag.client.json ready=$out/$tag.ready
 	rm -f "$ready"
-	ip netns exec "mpn-$T-$sh" "$perf" -s --once --stack tcp -J --ready-fd 3 3>"$ready" >"$sj" &
+	ip netns exec "$NSP-$T-$sh" "$perf" -s --once --stack tcp -J --ready-fd 3 3>"$ready" >"$sj" &
 	for _ in $(seq 100); do grep -q ready "$ready" 2>/dev/null && break; sleep 0.05; done
-	ip netns exec "mpn-$T-$ch" "$perf" -c "$addr" --stack "$cs" -J -i 0 "$@" >"$cj"
+	ip netns exec "$NSP-$T-$ch" "$perf" -c "$addr" --stack "$cs" -J -i 0 "$@" >"$cj"
 	wait
 	jq -e '.verified' "$cj" >/dev/null || { echo "unverified transfer $tag" >&2; return 1; }
 	# goodput; sender and receiver CPU seconds per GB (1e9 bytes)
@@ -60,7 +61,7 @@ run_case() { # name link-settings client-args...
 	topo "$out/$name.yaml" "$link"
 	"$mpnet" up "$out/$name.yaml" >/dev/null
 	if [ -n "$link" ]; then
-		ip netns exec "mpn-$T-a" ethtool -K l1 tso off gso off >/dev/null 2>&1 || true
+		ip netns exec "$NSP-$T-a" ethtool -K l1 tso off gso off >/dev/null 2>&1 || true
 	fi
 	for pair in libmpt kernel; do
 		: >"$out/$name-$pair.tsv"
