@@ -6,7 +6,7 @@ what=${1:-build}
 
 build_pkgs=(gcc make pkg-config libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libmnl-dev
 	libyaml-dev libjansson-dev libpcap-dev libssl-dev)
-run_pkgs=(iproute2 gnuplot-nox)
+run_pkgs=(iproute2 gnuplot-nox nftables)
 test_pkgs=(bats bats-assert bats-support iproute2 nftables tshark iputils-ping ethtool
 	procps jq python3)
 

@@ -91,12 +91,6 @@ int scenario_check(const struct topology *t, char err[TOPO_ERR_MAX])
 						   "app %s runs on host %s, which has no stack (give "
 						   "the host stack: kernel, tcp or mpt)",
 						   ap->name, h->name);
-			if (h->stack == TOPO_STACK_MPT)
-				return topo_errorf(t, ends[e].pos, err,
-						   "app %s runs on host %s with stack: mpt, but libmpt "
-						   "cannot carry traffic in this build yet (use stack: "
-						   "kernel or tcp)",
-						   ap->name, h->name);
 		}
 	}
 	return 0;

@@ -200,9 +200,9 @@ transfer() { # stack, extra client args...
 	run --separate-stderr "$PERF"
 	assert_failure 2
 	[[ "$stderr" == *"give -s (server) or -c ADDR"* ]]
-	run --separate-stderr "$PERF" -s --stack mpt
+	run --separate-stderr "$PERF" -s --stack bogus
 	assert_failure 2
-	[ "$stderr" = "mpt-perf: --stack mpt: libmpt is not built yet" ]
+	[[ "$stderr" == *"--stack bogus: unknown stack"* ]]
 	run --separate-stderr "$PERF" -c 127.0.0.1
 	assert_failure 2
 	[[ "$stderr" == *"-n BYTES or -t SECONDS"* ]]

@@ -223,8 +223,11 @@ TEST(perf_args)
 	CHECK(o.time_mode);
 	CHECK_U64_EQ(o.amount, 1500000000);
 
-	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt"), -1);
-	CHECK_STR_EQ(err, "--stack mpt: libmpt is not built yet");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--counters"), 0);
+	CHECK_EQ(o.stack, PERF_STACK_MPT);
+	CHECK(o.counters);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "bogus"), -1);
+	CHECK_CONTAINS(err, "unknown stack");
 	CHECK_EQ(PARSE(&o, err, "-c", "x"), -1);
 	CHECK_CONTAINS(err, "-n BYTES or -t SECONDS");
 	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1", "-t", "1"), -1);

@@ -13,6 +13,7 @@
  */
 #include "pattern.h"
 #include "perf_args.h"
+#include "perf_conn.h"
 #include "perf_proto.h"
 #include "perf_rx.h"
 #include "perf_sampler.h"
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +61,9 @@ static const char usage_text[] =
 	"                        client: source address\n"
 	"  -p, --port PORT       TCP port (default 5201)\n"
 	"      --stack S         kernel: Linux MPTCP (IPPROTO_MPTCP, default); tcp: plain TCP;\n"
-	"                        mpt: libmpt (not built yet)\n"
+	"                        mpt: libmpt, the userspace stack (needs root: packet\n"
+	"                        sockets, and nftables to keep the kernel off its addresses)\n"
+	"      --counters        print the stack's counters (nstat form; libmpt)\n"
 	"      --once            server: handle one client, then exit with its status\n"
 	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
 	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"
@@ -94,6 +98,7 @@ struct report {
 	struct perf_sampler sp; /* per-subflow counters every interval */
 	bool have_sp;
 	char error[PERF_ERRLEN]; /* empty when none */
+	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
 };
 
 static uint64_t mono_ns(void)
@@ -135,19 +140,16 @@ static int write_all(int fd, const void *buf, size_t len)
 
 /* Read exactly len bytes unless EOF comes first.  Returns the count read (< len
  * only at EOF) or -errno. */
-static ptrdiff_t read_full(int fd, void *buf, size_t len)
+static ptrdiff_t read_full(struct perf_conn *c, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
+		ptrdiff_t n = perf_conn_read(c, p + got, len - got);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return n;
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -203,7 +205,7 @@ static int open_socket(enum perf_stack stack, int family, char *err, size_t errl
 
 /* --- the two halves of a transfer ---------------------------------------------------- */
 
-static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
+static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockinfo *pre)
 {
 	const struct perf_hdr *h = &r->hdr;
 	uint8_t *buf = malloc(PERF_BUFSZ);
@@ -214,7 +216,7 @@ static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
 		set_error(r, "out of memory");
 		return;
 	}
-	perf_sampler_init(&r->sp, fd, h->interval_ns, &r->local, &r->peer);
+	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	r->have_sp = true;
 	perf_sampler_start(&r->sp);
 	for (;;) {
@@ -236,7 +238,7 @@ static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
 		for (size_t done = 0; done < n && !rc;) {
 			size_t k = n - done < PERF_SEND_SLICE ? n - done : PERF_SEND_SLICE;
 
-			rc = write_all(fd, buf + done, k);
+			rc = perf_conn_write_all(c, buf + done, k);
 			if (!rc) {
 				done += k;
 				atomic_store(&r->sp.app_bytes, off + done);
@@ -250,20 +252,21 @@ static void run_sender(int fd, struct report *r, struct perf_sockinfo *pre)
 	}
 	r->sent_bytes = off;
 	r->send_ns = mono_ns() - t0;
-	perf_sockinfo_get(fd, pre);
-	if (shutdown(fd, SHUT_WR) < 0)
-		set_error(r, "shutdown: %s", strerror(errno));
+	perf_conn_sockinfo(c, pre);
+	rc = perf_conn_shutdown_wr(c);
+	if (rc)
+		set_error(r, "shutdown: %s", strerror(-rc));
 	free(buf);
 }
 
 /* Read the receiver's record (fixed part and intervals) into r. */
-static void read_result(int fd, struct report *r)
+static void read_result(struct perf_conn *c, struct report *r)
 {
 	uint8_t fixed[PERF_RES_LEN], *ib = NULL;
 	ptrdiff_t n, rc;
 	size_t ilen;
 
-	n = read_full(fd, fixed, sizeof(fixed));
+	n = read_full(c, fixed, sizeof(fixed));
 	if (n < 0) {
 		set_error(r, "reading the receiver's result: %s", strerror((int)-n));
 		return;
@@ -286,7 +289,7 @@ static void read_result(int fd, struct report *r)
 			set_error(r, "out of memory for %u intervals", r->res.n_intervals);
 			goto out;
 		}
-		n = read_full(fd, ib, ilen);
+		n = read_full(c, ib, ilen);
 		if (n != (ptrdiff_t)ilen) {
 			set_error(r, "connection closed inside the receiver's intervals");
 			goto out;
@@ -309,7 +312,7 @@ out:
 	free(ib);
 }
 
-static void run_receiver(int fd, struct report *r, uint64_t t0)
+static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 {
 	const struct perf_hdr *h = &r->hdr;
 	uint8_t *buf = malloc(PERF_BUFSZ), *out = NULL;
@@ -322,17 +325,15 @@ static void run_receiver(int fd, struct report *r, uint64_t t0)
 		return;
 	}
 	perf_rx_init(&rx, h->seed, h->interval_ns, t0);
-	perf_sampler_init(&r->sp, fd, h->interval_ns, &r->local, &r->peer);
+	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	r->have_sp = true;
 	perf_sampler_start(&r->sp);
 	for (;;) {
-		ssize_t n = read(fd, buf, PERF_BUFSZ);
+		ptrdiff_t n = perf_conn_read(c, buf, PERF_BUFSZ);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			set_error(r, "receive after %" PRIu64 " bytes: %s", rx.bytes,
-				  strerror(errno));
+				  strerror((int)-n));
 			break;
 		}
 		if (n == 0)
@@ -345,7 +346,7 @@ static void run_receiver(int fd, struct report *r, uint64_t t0)
 	if (perf_rx_finish(&rx))
 		set_error(r, "out of memory for interval samples");
 	/* sample before the connection winds down: every subflow is still there */
-	perf_sockinfo_get(fd, &r->si);
+	perf_conn_sockinfo(c, &r->si);
 	r->have_si = true;
 
 	perf_rx_result(&rx, h->time_mode ? 0 : h->amount, &r->res);
@@ -365,10 +366,10 @@ static void run_receiver(int fd, struct report *r, uint64_t t0)
 	for (uint32_t i = 0; i < r->res.n_intervals; i++)
 		perf_ivl_encode(&r->ivl[i], out + PERF_RES_LEN + (size_t)i * PERF_IVL_LEN,
 				PERF_IVL_LEN);
-	rc = write_all(fd, out, outlen);
+	rc = perf_conn_write_all(c, out, outlen);
 	if (rc)
 		set_error(r, "sending the result: %s", strerror(-rc));
-	shutdown(fd, SHUT_WR);
+	perf_conn_shutdown_wr(c);
 done:
 	perf_rx_free(&rx);
 	free(out);
@@ -400,24 +401,21 @@ static bool sockinfo_better(const struct perf_sockinfo *a, const struct perf_soc
  * three times (before SHUT_WR, when everything is acknowledged or the result
  * starts to arrive, after the result), keeping the most complete sample; the
  * later one wins a tie. */
-static void finish_sender(int fd, struct report *r, const struct perf_sockinfo *pre)
+static void finish_sender(struct perf_conn *c, struct report *r, const struct perf_sockinfo *pre)
 {
 	struct perf_sockinfo mid, late;
 	uint64_t give_up = mono_ns() + PERF_DRAIN_WAIT_NS;
 
 	while (!r->error[0] && mono_ns() < give_up) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int outq = 0;
-
-		if (poll(&p, 1, 1) > 0)
+		if (perf_conn_wait_readable(c, 1000000))
 			break;
-		if (ioctl(fd, SIOCOUTQ, &outq) < 0 || outq == 0)
+		if (!perf_conn_unacked(c))
 			break;
 	}
-	perf_sockinfo_get(fd, &mid);
+	perf_conn_sockinfo(c, &mid);
 	if (!r->error[0])
-		read_result(fd, r);
-	perf_sockinfo_get(fd, &late);
+		read_result(c, r);
+	perf_conn_sockinfo(c, &late);
 	r->si = *pre;
 	if (!sockinfo_better(&r->si, &mid))
 		r->si = mid;
@@ -531,6 +529,17 @@ static json_t *report_json(const struct report *r)
 		perf_sockinfo_json(&r->si, o);
 	if (r->have_sp)
 		perf_sampler_json(&r->sp, r->start_mono_ns, o);
+	json_object_set_new(o, "counters", r->rt ? perf_mpt_counters_json(r->rt) : json_null());
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		json_object_set_new(
+			o, "cpu",
+			json_pack("{s:f, s:f}", "user_s",
+				  (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "sys_s",
+				  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+	}
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;
 }
@@ -587,6 +596,12 @@ static int report_emit(struct report *r, FILE *out)
 		json_decref(j);
 	} else {
 		report_text(r, out);
+		if (r->rt && r->o->counters) {
+			char buf[8192];
+
+			perf_mpt_counters_text(r->rt, buf, sizeof(buf));
+			fputs(buf, out);
+		}
 	}
 	fflush(out);
 	free(r->ivl);
@@ -656,10 +671,12 @@ static int client_connect(const struct perf_opts *o, struct report *r, char *err
 static int run_client(const struct perf_opts *o, FILE *out)
 {
 	struct report r = {.o = o, .client = true};
+	struct perf_conn c = {.fd = -1};
 	struct perf_sockinfo pre;
+	struct mpt_rt *rt = NULL;
 	uint8_t hb[PERF_HDR_LEN];
 	char err[PERF_ERRLEN];
-	int fd, rc;
+	int rc, status;
 
 	r.hdr.dir = o->reverse ? PERF_DOWNLOAD : PERF_UPLOAD;
 	r.hdr.time_mode = o->time_mode;
@@ -676,23 +693,37 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	r.have_hdr = true;
 	r.receiver = r.hdr.dir == PERF_DOWNLOAD;
 
-	fd = client_connect(o, &r, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, "mpt-perf: %s\n", err);
-		return 1;
+	if (o->stack == PERF_STACK_MPT) {
+		if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
+		    perf_mpt_connect(rt, o, &c, err, sizeof(err))) {
+			fprintf(stderr, "mpt-perf: %s\n", err);
+			mpt_rt_close(rt);
+			return 1;
+		}
+		r.rt = rt;
+		r.start_mono_ns = mono_ns();
+		perf_conn_addrs(&c, &r.local, &r.peer);
+	} else {
+		c.fd = client_connect(o, &r, err, sizeof(err));
+		if (c.fd < 0) {
+			fprintf(stderr, "mpt-perf: %s\n", err);
+			return 1;
+		}
 	}
 	perf_hdr_encode(&r.hdr, hb, sizeof(hb));
-	rc = write_all(fd, hb, sizeof(hb));
+	rc = perf_conn_write_all(&c, hb, sizeof(hb));
 	if (rc) {
 		set_error(&r, "sending the header: %s", strerror(-rc));
 	} else if (r.receiver) {
-		run_receiver(fd, &r, mono_ns());
+		run_receiver(&c, &r, mono_ns());
 	} else {
-		run_sender(fd, &r, &pre);
-		finish_sender(fd, &r, &pre);
+		run_sender(&c, &r, &pre);
+		finish_sender(&c, &r, &pre);
 	}
-	close(fd);
-	return report_emit(&r, out);
+	perf_conn_close(&c);
+	status = report_emit(&r, out);
+	mpt_rt_close(rt);
+	return status;
 }
 
 /* --- server -------------------------------------------------------------------------- */
@@ -734,7 +765,7 @@ static int server_listen(const struct perf_opts *o, char *err, size_t errlen)
 	return fd;
 }
 
-static int serve_one(const struct perf_opts *o, int cfd, struct report *r,
+static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct report *r,
 		     unsigned long *bad_headers)
 {
 	struct timeval tv = {.tv_sec = PERF_HDR_TIMEOUT_S}, none = {0};
@@ -744,9 +775,15 @@ static int serve_one(const struct perf_opts *o, int cfd, struct report *r,
 	ptrdiff_t n, rc;
 
 	fmt_sockaddr(&r->peer, peer, sizeof(peer));
-	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = read_full(cfd, hb, sizeof(hb));
-	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	if (c->rt)
+		c->rd_deadline = mono_ns() + PERF_HDR_TIMEOUT_S * 1000000000ull;
+	else
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read_full(c, hb, sizeof(hb));
+	if (c->rt)
+		c->rd_deadline = 0;
+	else
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	if (n < 0 || n < PERF_HDR_LEN) {
 		++*bad_headers;
 		fprintf(stderr,
@@ -764,12 +801,60 @@ static int serve_one(const struct perf_opts *o, int cfd, struct report *r,
 	r->have_hdr = true;
 	r->receiver = r->hdr.dir == PERF_UPLOAD;
 	if (r->receiver) {
-		run_receiver(cfd, r, mono_ns());
+		run_receiver(c, r, mono_ns());
 	} else {
-		run_sender(cfd, r, &pre);
-		finish_sender(cfd, r, &pre);
+		run_sender(c, r, &pre);
+		finish_sender(c, r, &pre);
 	}
 	return 0;
+}
+
+static void signal_ready(const struct perf_opts *o)
+{
+	if (o->ready_fd >= 0) {
+		if (write_all(o->ready_fd, "ready\n", 6))
+			fprintf(stderr, "mpt-perf: --ready-fd %d: %s\n", o->ready_fd,
+				strerror(errno));
+		close(o->ready_fd);
+	}
+}
+
+static int run_server_mpt(const struct perf_opts *o, FILE *out)
+{
+	unsigned long bad_headers = 0;
+	char err[PERF_ERRLEN];
+	struct mpt_rt *rt = NULL;
+	uint32_t lids[2];
+	int nl, status = 0;
+
+	if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
+	    (nl = perf_mpt_listen(rt, o, lids, err, sizeof(err))) < 0) {
+		fprintf(stderr, "mpt-perf: %s\n", err);
+		mpt_rt_close(rt);
+		return 1;
+	}
+	signal_ready(o);
+	for (;;) {
+		struct report r = {.o = o, .rt = rt};
+		struct perf_conn c = {.fd = -1};
+
+		if (perf_mpt_accept(rt, lids, nl, &c)) {
+			fprintf(stderr, "mpt-perf: accept: runtime failed\n");
+			status = 1;
+			break;
+		}
+		r.start_mono_ns = mono_ns();
+		perf_conn_addrs(&c, &r.local, &r.peer);
+		if (serve_one(o, &c, &r, &bad_headers) < 0)
+			status = 1;
+		perf_conn_close(&c);
+		if (r.have_hdr)
+			status = report_emit(&r, out);
+		if (o->once)
+			break;
+	}
+	mpt_rt_close(rt);
+	return status;
 }
 
 static int run_server(const struct perf_opts *o, FILE *out)
@@ -778,23 +863,21 @@ static int run_server(const struct perf_opts *o, FILE *out)
 	char err[PERF_ERRLEN];
 	int lfd, status = 0;
 
+	if (o->stack == PERF_STACK_MPT)
+		return run_server_mpt(o, out);
 	lfd = server_listen(o, err, sizeof(err));
 	if (lfd < 0) {
 		fprintf(stderr, "mpt-perf: %s\n", err);
 		return 1;
 	}
-	if (o->ready_fd >= 0) {
-		if (write_all(o->ready_fd, "ready\n", 6))
-			fprintf(stderr, "mpt-perf: --ready-fd %d: %s\n", o->ready_fd,
-				strerror(errno));
-		close(o->ready_fd);
-	}
+	signal_ready(o);
 	for (;;) {
 		struct report r = {.o = o};
 		socklen_t len = sizeof(r.peer);
-		int cfd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
+		struct perf_conn c = {.fd = -1};
 
-		if (cfd < 0) {
+		c.fd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
+		if (c.fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			fprintf(stderr, "mpt-perf: accept: %s\n", strerror(errno));
@@ -803,12 +886,12 @@ static int run_server(const struct perf_opts *o, FILE *out)
 		}
 		r.start_mono_ns = mono_ns();
 		len = sizeof(r.local);
-		getsockname(cfd, (struct sockaddr *)&r.local, &len);
-		if (serve_one(o, cfd, &r, &bad_headers) < 0)
+		getsockname(c.fd, (struct sockaddr *)&r.local, &len);
+		if (serve_one(o, &c, &r, &bad_headers) < 0)
 			status = 1;
 		else
 			status = report_emit(&r, out);
-		close(cfd);
+		perf_conn_close(&c);
 		if (o->once)
 			break;
 	}

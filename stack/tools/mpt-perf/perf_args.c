@@ -18,6 +18,7 @@ enum {
 	OPT_LOGFILE,
 	OPT_SEED,
 	OPT_CORRUPT_AT,
+	OPT_COUNTERS,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
 	{"logfile", required_argument, NULL, OPT_LOGFILE},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"corrupt-at", required_argument, NULL, OPT_CORRUPT_AT},
+	{"counters", no_argument, NULL, OPT_COUNTERS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -174,7 +176,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			else if (!strcmp(optarg, "tcp"))
 				o->stack = PERF_STACK_TCP;
 			else if (!strcmp(optarg, "mpt"))
-				return fail(err, errlen, "--stack mpt: libmpt is not built yet");
+				o->stack = PERF_STACK_MPT;
 			else
 				return fail(err, errlen,
 					    "--stack %s: unknown stack, use kernel, tcp or mpt",
@@ -214,6 +216,9 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg);
 			o->corrupt = true;
 			o->corrupt_at = v;
+			break;
+		case OPT_COUNTERS:
+			o->counters = true;
 			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",

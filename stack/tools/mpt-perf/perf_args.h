@@ -20,7 +20,7 @@ enum perf_role {
 enum perf_stack {
 	PERF_STACK_KERNEL, /* IPPROTO_MPTCP sockets */
 	PERF_STACK_TCP,	   /* plain TCP */
-	PERF_STACK_MPT,	   /* libmpt (not built yet: rejected) */
+	PERF_STACK_MPT,	   /* libmpt over the packet-socket backend (stack/rt) */
 };
 
 struct perf_opts {
@@ -41,6 +41,7 @@ struct perf_opts {
 	uint64_t seed;
 	bool corrupt; /* --corrupt-at (test hook) */
 	uint64_t corrupt_at;
+	bool counters; /* --counters: the stack's counters in nstat form (libmpt) */
 	bool help;
 };
 

@@ -1,0 +1,94 @@
+/* I/O backends for libmpt: how IP datagrams get between a stack and a real network.
+ *
+ * The sans-I/O core (stack/src) never touches a socket; a backend does, behind this
+ * small ops table, and the runtime (mpt_rt.h) drives both.  A backend is opened on a
+ * set of *paths* (a local address on an interface, the same path ids the stack uses),
+ * moves whole IP datagrams in batches, and exposes one fd to poll for input.
+ *
+ * The first backend, mpt_io_packet (io_packet.c):
+ *   - receive: one AF_PACKET socket per interface (PACKET_VNET_HDR, recvmmsg), with a
+ *     classic-BPF filter keeping incoming IPv4/IPv6 TCP only.  Frames a veth hands
+ *     over half-finished (CHECKSUM_PARTIAL) get their TCP checksum completed; GSO
+ *     super-frames (a peer with TSO on a veth) are cut back into MSS-sized segments.
+ *   - transmit: raw IP sockets (IPPROTO_RAW, header included) bound to each path's
+ *     address, sendmmsg: the kernel routes (policy rules by source address
+ *     included) and resolves neighbours, but no kernel TCP ever sees the segments.
+ *   - ownership: an nftables table `inet libmpt` in the namespace drops TCP to the
+ *     stack's addresses at prerouting (priority raw).  Packet sockets tap frames
+ *     before that hook, so the stack sees them and the kernel's TCP never does: it
+ *     cannot answer with a RST (TcpOutRsts stays still).  The kernel keeps the
+ *     addresses on its interfaces for ARP/ND, ICMP and routing.  The table outlives
+ *     the process on purpose: a segment arriving after the stack exited (a peer's
+ *     retransmitted FIN) must not reach the kernel either.
+ */
+#ifndef MPT_IO_H
+#define MPT_IO_H
+
+#include "mpt.h"
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPT_IO_MAX_PATHS 64
+
+/* One path: a local address on an interface. */
+struct mpt_io_path {
+	uint32_t id; /* the stack's path id, < MPT_IO_MAX_PATHS */
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	struct mpt_sockaddr addr; /* port ignored */
+};
+
+/* One datagram in a batch: on receive the backend fills data (pointing into its own
+ * memory, valid until the next recv or close), len and path; on send the caller
+ * does. */
+struct mpt_io_pkt {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t path;
+};
+
+/* Backend counters (beyond the stack's own). */
+struct mpt_io_stats {
+	uint64_t rx_frames, rx_gso_frames, rx_csum_fixed, rx_dropped; /* dropped: malformed */
+	uint64_t tx_packets, tx_errors;
+};
+
+struct mpt_io_ops {
+	const char *name;
+	/* Open on paths[0..npaths) (copied) for datagrams up to mtu bytes.  Returns 0
+	 * and *io, or -errno with a one-line reason in err. */
+	int (*open)(void **io, const struct mpt_io_path *paths, size_t npaths, uint32_t mtu,
+		    char *err, size_t errlen);
+	/* Up to n received datagrams into pkts, without blocking.  Returns the count
+	 * (0: nothing waiting) or -errno. */
+	int (*recv)(void *io, struct mpt_io_pkt *pkts, unsigned n);
+	/* Transmit pkts[0..n) in order.  Returns how many the backend took (a datagram the
+	 * kernel refused is counted as taken and in tx_errors: it is a loss to TCP), or
+	 * -errno when nothing could be sent. */
+	int (*send)(void *io, const struct mpt_io_pkt *pkts, unsigned n);
+	/* The fd that becomes readable (EPOLLIN) when recv has something. */
+	int (*fd)(void *io);
+	const struct mpt_io_stats *(*stats)(void *io);
+	void (*close)(void *io);
+};
+
+extern const struct mpt_io_ops mpt_io_packet;
+
+/* ---- helpers shared by backends (pure; io_seg.c) ---- */
+
+/* Recompute the TCP checksum of the IPv4/IPv6 datagram ip[0..len) (no IPv6
+ * extension headers).  Returns 0, or MPT_EMALFORMED / MPT_EUNSUPP. */
+int mpt_io_tcp_csum_fix(uint8_t *ip, size_t len);
+
+/* Segment k (0-based) of the TCP GSO super-datagram ip[0..len) cut at gso_size
+ * payload bytes: headers copied, IPv4 total length / id / header checksum or IPv6
+ * payload length, sequence number, flags (CWR only on the first segment; FIN and
+ * PSH only on the last) and TCP checksum rewritten.  Writes into out (cap bytes).
+ * Returns the segment's length, 0 when k is past the last segment, or MPT_EMALFORMED /
+ * MPT_EUNSUPP / MPT_ENOBUFS. */
+ptrdiff_t mpt_io_gso_segment(const uint8_t *ip, size_t len, uint32_t gso_size, uint32_t k,
+			     uint8_t *out, size_t cap);
+
+#endif

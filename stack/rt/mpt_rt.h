@@ -1,0 +1,74 @@
+/* The libmpt runtime: one stack, one I/O backend, one epoll + timerfd loop.
+ *
+ * This is the only place that reads the clock on the stack's behalf
+ * (CLOCK_MONOTONIC, the same clock mpt-perf measures with).  Each mpt_rt_step
+ * flushes what the stack wants to send, sleeps in epoll until a datagram arrives,
+ * the stack's next timer (a timerfd armed at mpt_stack_next_timeout, ns precision)
+ * or the caller's deadline, then feeds the datagrams in batches, runs due timers and
+ * flushes again.  Application events are drained and dropped: callers use mpt_poll
+ * levels (mpt_rt_wait).  Crypto is OpenSSL (RAND_bytes for the secrets).
+ *
+ * Several processes may run stacks on the same addresses (a server and a client app
+ * on one host): each hands its stack only the segments for the local ports it
+ * claimed (mpt_rt_claim_port), so nobody answers another's segments with a RST.
+ * Segments for unclaimed ports are dropped without an answer.
+ */
+#ifndef MPT_RT_H
+#define MPT_RT_H
+
+#include "mpt.h"
+#include "mpt_io.h"
+
+#include <stdint.h>
+
+struct mpt_rt;
+
+struct mpt_rt_stats {
+	uint64_t steps, wakeups_timer, rx_datagrams, rx_unclaimed, tx_datagrams;
+};
+
+/* Find the paths of the calling thread's network namespace: every IPv4 and global
+ * IPv6 address on an up, non-loopback interface, ids 0, 1, ... in getifaddrs order.
+ * Returns the count (may be 0) or -errno. */
+int mpt_rt_discover_paths(struct mpt_io_path *paths, size_t max);
+
+/* Open a runtime over `io` on paths[0..npaths) with the stack configuration cfg
+ * (NULL: defaults).  Returns 0 and *out, or a negative code with a one-line reason
+ * in err. */
+int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct mpt_io_path *paths,
+		size_t npaths, const struct mpt_config *cfg, char *err, size_t errlen);
+
+/* Close the backend and free the stack (without sending anything).  NULL: no-op. */
+void mpt_rt_close(struct mpt_rt *rt);
+
+struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt);
+
+/* The runtime's clock (monotonic ns). */
+uint64_t mpt_rt_now(const struct mpt_rt *rt);
+
+/* Deliver segments for local port `port` to this stack.  Returns 0, MPT_ENOMEM
+ * when the table is full. */
+int mpt_rt_claim_port(struct mpt_rt *rt, uint16_t port);
+
+/* A local port no one in this process uses, from 49152..65535 at random; claimed. */
+int mpt_rt_pick_port(struct mpt_rt *rt, uint16_t *port);
+
+/* The source address the kernel's routing would pick toward dst (no packet is
+ * sent), which must be one of the runtime's paths.  Returns 0 or MPT_ENOENT. */
+int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct mpt_sockaddr *src);
+
+/* One round of the loop; sleeps at most until deadline (absolute, monotonic ns;
+ * 0 = do not sleep).  Returns 0 or -errno from the backend / epoll. */
+int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline);
+
+/* Push out whatever the stack has to send now. */
+int mpt_rt_flush(struct mpt_rt *rt);
+
+/* Step until mpt_poll(id) & mask or the deadline (UINT64_MAX: none).  Returns the
+ * poll mask (> 0), 0 at the deadline, MPT_ENOENT, or -errno. */
+int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline);
+
+const struct mpt_rt_stats *mpt_rt_stats(const struct mpt_rt *rt);
+const struct mpt_io_stats *mpt_rt_io_stats(const struct mpt_rt *rt);
+
+#endif

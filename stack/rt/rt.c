@@ -1,0 +1,421 @@
+/* The libmpt runtime loop (see mpt_rt.h). */
+#include "mpt_rt.h"
+#include "mpt_sim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RT_BATCH     64
+#define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
+#define RT_MAX_PORTS 64
+
+struct mpt_rt {
+	struct mpt_stack *st;
+	const struct mpt_io_ops *ops;
+	void *io;
+	int epfd, tfd;
+	uint64_t armed; /* timerfd expiry currently set; 0 = disarmed */
+	uint32_t mtu;
+	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
+	size_t npaths;
+	uint16_t ports[RT_MAX_PORTS];
+	size_t nports;
+	uint8_t *txbuf; /* RT_BATCH * mtu */
+	struct mpt_io_pkt txp[RT_BATCH];
+	struct mpt_io_pkt rxp[RT_BATCH];
+	struct mpt_rt_stats stats;
+};
+
+static uint64_t clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mpt_rt_now(const struct mpt_rt *rt)
+{
+	return clock_ns();
+}
+
+int mpt_rt_discover_paths(struct mpt_io_path *paths, size_t max)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i && n < max; i = i->ifa_next) {
+		struct mpt_io_path *p = &paths[n];
+
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		memset(p, 0, sizeof(*p));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			p->addr.family = MPT_AF_INET;
+			memcpy(p->addr.ip, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MULTICAST(a))
+				continue;
+			p->addr.family = MPT_AF_INET6;
+			memcpy(p->addr.ip, a, 16);
+		} else {
+			continue;
+		}
+		snprintf(p->ifname, sizeof(p->ifname), "%s", i->ifa_name);
+		p->ifindex = (int)if_nametoindex(i->ifa_name);
+		p->id = (uint32_t)n;
+		if (p->ifindex > 0)
+			n++;
+	}
+	freeifaddrs(ifa);
+	return (int)n;
+}
+
+int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct mpt_io_path *paths,
+		size_t npaths, const struct mpt_config *cfg, char *err, size_t errlen)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct mpt_config def;
+	struct mpt_env env;
+	struct mpt_rt *rt;
+	int rv;
+
+	if (!npaths || npaths > MPT_IO_MAX_PATHS) {
+		snprintf(err, errlen, "no usable address in this namespace (%zu)", npaths);
+		return MPT_EINVAL;
+	}
+	if (!cfg) {
+		mpt_config_default(&def);
+		cfg = &def;
+	}
+	rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		snprintf(err, errlen, "out of memory");
+		return MPT_ENOMEM;
+	}
+	rt->epfd = rt->tfd = -1;
+	rt->ops = io;
+	rt->mtu = cfg->mtu;
+	memcpy(rt->paths, paths, npaths * sizeof(*paths));
+	rt->npaths = npaths;
+	rt->txbuf = malloc((size_t)RT_BATCH * rt->mtu);
+	if (!rt->txbuf) {
+		snprintf(err, errlen, "out of memory");
+		rv = MPT_ENOMEM;
+		goto fail;
+	}
+	memset(&env, 0, sizeof(env));
+	env.crypto = mpt_crypto_openssl(NULL);
+	rv = mpt_stack_new(&rt->st, &env, cfg);
+	if (rv) {
+		snprintf(err, errlen, "mpt_stack_new: %s", mpt_strerror(rv));
+		goto fail;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		rv = mpt_stack_add_path(rt->st, paths[i].id, &paths[i].addr);
+		if (rv) {
+			snprintf(err, errlen, "path %u: %s", paths[i].id, mpt_strerror(rv));
+			goto fail;
+		}
+	}
+	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+	rt->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (rt->epfd < 0 || rt->tfd < 0) {
+		rv = -errno;
+		snprintf(err, errlen, "epoll/timerfd: %s", strerror(errno));
+		goto fail;
+	}
+	rv = io->open(&rt->io, paths, npaths, rt->mtu, err, errlen);
+	if (rv)
+		goto fail;
+	ev.data.u32 = 0;
+	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, io->fd(rt->io), &ev)) {
+		rv = -errno;
+		goto fail_errno;
+	}
+	ev.data.u32 = 1;
+	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->tfd, &ev)) {
+		rv = -errno;
+		goto fail_errno;
+	}
+	*out = rt;
+	return 0;
+fail_errno:
+	snprintf(err, errlen, "epoll_ctl: %s", strerror(-rv));
+fail:
+	mpt_rt_close(rt);
+	return rv;
+}
+
+void mpt_rt_close(struct mpt_rt *rt)
+{
+	if (!rt)
+		return;
+	if (rt->io)
+		rt->ops->close(rt->io);
+	if (rt->epfd >= 0)
+		close(rt->epfd);
+	if (rt->tfd >= 0)
+		close(rt->tfd);
+	mpt_stack_free(rt->st);
+	free(rt->txbuf);
+	free(rt);
+}
+
+struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt)
+{
+	return rt->st;
+}
+
+static bool port_claimed(const struct mpt_rt *rt, uint16_t port)
+{
+	for (size_t i = 0; i < rt->nports; i++)
+		if (rt->ports[i] == port)
+			return true;
+	return false;
+}
+
+int mpt_rt_claim_port(struct mpt_rt *rt, uint16_t port)
+{
+	if (port_claimed(rt, port))
+		return 0;
+	if (rt->nports >= RT_MAX_PORTS)
+		return MPT_ENOMEM;
+	rt->ports[rt->nports++] = port;
+	return 0;
+}
+
+int mpt_rt_pick_port(struct mpt_rt *rt, uint16_t *port)
+{
+	uint16_t r;
+
+	for (int tries = 0; tries < 64; tries++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint16_t)clock_ns();
+		r = (uint16_t)(49152 + r % 16384);
+		if (!port_claimed(rt, r)) {
+			*port = r;
+			return mpt_rt_claim_port(rt, r);
+		}
+	}
+	return MPT_EADDRINUSE;
+}
+
+int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct mpt_sockaddr *src)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, rv = MPT_ENOENT;
+
+	memset(&ss, 0, sizeof(ss));
+	if (dst->family == MPT_AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(dst->port ? dst->port : 9);
+		memcpy(&s4->sin_addr, dst->ip, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(dst->port ? dst->port : 9);
+		memcpy(&s6->sin6_addr, dst->ip, 16);
+		sl = sizeof(*s6);
+	}
+	/* a connected UDP socket: the kernel's source selection, no datagram sent */
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return MPT_ENOENT;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		const uint8_t *ip =
+			ss.ss_family == AF_INET
+				? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
+				: (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+		for (size_t i = 0; i < rt->npaths; i++) {
+			const struct mpt_sockaddr *a = &rt->paths[i].addr;
+
+			if (a->family == dst->family &&
+			    !memcmp(a->ip, ip, a->family == MPT_AF_INET ? 4 : 16)) {
+				*src = *a;
+				src->port = 0;
+				rv = 0;
+				break;
+			}
+		}
+	}
+	close(fd);
+	return rv;
+}
+
+int mpt_rt_flush(struct mpt_rt *rt)
+{
+	uint64_t now = clock_ns();
+
+	for (;;) {
+		unsigned n = 0;
+		int rv;
+
+		while (n < RT_BATCH) {
+			uint8_t *b = rt->txbuf + (size_t)n * rt->mtu;
+			uint32_t path;
+			ptrdiff_t len = mpt_stack_send(rt->st, b, rt->mtu, &path, now);
+
+			if (len <= 0)
+				break;
+			rt->txp[n].data = b;
+			rt->txp[n].len = (uint32_t)len;
+			rt->txp[n].path = path;
+			n++;
+		}
+		if (!n)
+			return 0;
+		rv = rt->ops->send(rt->io, rt->txp, n);
+		if (rv < 0)
+			return rv;
+		rt->stats.tx_datagrams += n;
+		if (n < RT_BATCH)
+			return 0;
+	}
+}
+
+static uint16_t dst_port(const uint8_t *ip, size_t len)
+{
+	size_t hl;
+
+	if ((ip[0] >> 4) == 4)
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+	else
+		hl = 40;
+	if (len < hl + 4)
+		return 0;
+	return (uint16_t)(ip[hl + 2] << 8 | ip[hl + 3]);
+}
+
+static int arm(struct mpt_rt *rt, uint64_t at)
+{
+	struct itimerspec its = {0};
+
+	if (at == rt->armed)
+		return 0;
+	if (at != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(at / 1000000000ull);
+		its.it_value.tv_nsec = (long)(at % 1000000000ull);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(rt->tfd, TFD_TIMER_ABSTIME, &its, NULL))
+		return -errno;
+	rt->armed = at;
+	return 0;
+}
+
+int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
+{
+	struct epoll_event evs[2];
+	struct mpt_event ev;
+	uint64_t now, wake;
+	int rv, nev;
+
+	rt->stats.steps++;
+	rv = mpt_rt_flush(rt);
+	if (rv < 0)
+		return rv;
+	now = clock_ns();
+	wake = mpt_stack_next_timeout(rt->st);
+	if (deadline < wake)
+		wake = deadline;
+	if (wake > now) {
+		rv = arm(rt, wake);
+		if (rv)
+			return rv;
+		nev = epoll_wait(rt->epfd, evs, 2, -1);
+	} else {
+		nev = epoll_wait(rt->epfd, evs, 2, 0);
+	}
+	if (nev < 0 && errno != EINTR)
+		return -errno;
+	for (int i = 0; i < nev; i++) {
+		if (evs[i].data.u32 == 1) {
+			uint64_t exp;
+
+			if (read(rt->tfd, &exp, sizeof(exp)) > 0)
+				rt->stats.wakeups_timer++;
+			rt->armed = 0;
+		}
+	}
+	for (int round = 0; round < RT_RX_ROUNDS; round++) {
+		int n = rt->ops->recv(rt->io, rt->rxp, RT_BATCH);
+
+		if (n < 0)
+			return n;
+		now = clock_ns();
+		for (int i = 0; i < n; i++) {
+			const struct mpt_io_pkt *p = &rt->rxp[i];
+
+			if (!port_claimed(rt, dst_port(p->data, p->len))) {
+				rt->stats.rx_unclaimed++;
+				continue;
+			}
+			rt->stats.rx_datagrams++;
+			mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
+		}
+		if (n < RT_BATCH)
+			break;
+		/* answer what came in so far (ACK clocking) before reading more */
+		rv = mpt_rt_flush(rt);
+		if (rv < 0)
+			return rv;
+	}
+	now = clock_ns();
+	if (now >= mpt_stack_next_timeout(rt->st))
+		mpt_stack_handle_expiry(rt->st, now);
+	while (mpt_stack_poll_event(rt->st, &ev) == 1)
+		; /* levels (mpt_poll) are what callers look at */
+	return mpt_rt_flush(rt);
+}
+
+int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline)
+{
+	for (;;) {
+		int r = mpt_poll(rt->st, id), rv;
+
+		if (r < 0)
+			return r;
+		if (r & mask)
+			return r;
+		if (clock_ns() >= deadline)
+			return 0;
+		rv = mpt_rt_step(rt, deadline);
+		if (rv < 0)
+			return rv;
+	}
+}
+
+const struct mpt_rt_stats *mpt_rt_stats(const struct mpt_rt *rt)
+{
+	return &rt->stats;
+}
+
+const struct mpt_io_stats *mpt_rt_io_stats(const struct mpt_rt *rt)
+{
+	return rt->ops->stats(rt->io);
+}

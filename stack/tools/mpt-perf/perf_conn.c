@@ -1,0 +1,453 @@
+/* mpt-perf connections over the kernel or libmpt (see perf_conn.h). */
+#include "perf_conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define MPT_LINGER_NS	 (3 * 1000000000ull) /* close: wait this long for the FIN exchange */
+#define PERF_MPT_BUF	 (4u << 20)	     /* libmpt send and receive buffers */
+#define PERF_MPT_BACKLOG 16
+
+static int mpt_errno(ptrdiff_t e)
+{
+	switch (e) {
+	case MPT_ECONNRESET:
+		return ECONNRESET;
+	case MPT_ECONNREFUSED:
+		return ECONNREFUSED;
+	case MPT_ETIMEDOUT:
+		return ETIMEDOUT;
+	case MPT_EPIPE:
+		return EPIPE;
+	case MPT_ENOTCONN:
+		return ENOTCONN;
+	case MPT_ENOMEM:
+		return ENOMEM;
+	default:
+		return EIO;
+	}
+}
+
+ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
+{
+	if (!c->rt) {
+		for (;;) {
+			ssize_t n = read(c->fd, buf, len);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return -ETIMEDOUT; /* SO_RCVTIMEO */
+			return n < 0 ? -errno : n;
+		}
+	}
+	for (;;) {
+		ptrdiff_t n = mpt_recv(mpt_rt_stack(c->rt), c->id, buf, len, mpt_rt_now(c->rt));
+		int r;
+
+		if (n >= 0)
+			return n;
+		if (n != MPT_EAGAIN)
+			return -mpt_errno(n);
+		r = mpt_rt_wait(c->rt, c->id, MPT_POLLIN | MPT_POLLHUP | MPT_POLLERR,
+				c->rd_deadline ? c->rd_deadline : UINT64_MAX);
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (r < 0)
+			return r == MPT_ENOENT ? -ENOTCONN : r;
+	}
+}
+
+int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ptrdiff_t n;
+
+		if (!c->rt) {
+			n = write(c->fd, p, len);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+		} else {
+			n = mpt_send(mpt_rt_stack(c->rt), c->id, p, len, mpt_rt_now(c->rt));
+			if (n == MPT_EAGAIN) {
+				int r = mpt_rt_wait(c->rt, c->id,
+						    MPT_POLLOUT | MPT_POLLERR | MPT_POLLHUP,
+						    UINT64_MAX);
+
+				if (r < 0)
+					return r == MPT_ENOENT ? -ENOTCONN : r;
+				if (r & MPT_POLLERR && !(r & MPT_POLLOUT))
+					return -mpt_errno(mpt_send(mpt_rt_stack(c->rt), c->id, p,
+								   len, mpt_rt_now(c->rt)));
+				continue;
+			}
+			if (n < 0)
+				return -mpt_errno(n);
+			/* the new bytes leave now, not at the next wake-up */
+			mpt_rt_step(c->rt, 0);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int perf_conn_shutdown_wr(struct perf_conn *c)
+{
+	int rv;
+
+	if (!c->rt)
+		return shutdown(c->fd, SHUT_WR) < 0 ? -errno : 0;
+	rv = mpt_shutdown(mpt_rt_stack(c->rt), c->id, MPT_SHUT_WR, mpt_rt_now(c->rt));
+	mpt_rt_flush(c->rt);
+	return rv < 0 ? -mpt_errno(rv) : 0;
+}
+
+bool perf_conn_wait_readable(struct perf_conn *c, uint64_t timeout_ns)
+{
+	if (!c->rt) {
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+
+		return poll(&p, 1, (int)(timeout_ns / 1000000)) > 0;
+	}
+	return mpt_rt_wait(c->rt, c->id, MPT_POLLIN | MPT_POLLHUP | MPT_POLLERR,
+			   mpt_rt_now(c->rt) + timeout_ns) != 0;
+}
+
+bool perf_conn_unacked(struct perf_conn *c)
+{
+	struct mpt_conn_info ci;
+	int outq = 0;
+
+	if (!c->rt)
+		return ioctl(c->fd, SIOCOUTQ, &outq) == 0 && outq > 0;
+	if (mpt_conn_info(mpt_rt_stack(c->rt), c->id, &ci) || ci.error)
+		return false;
+	return ci.bytes_acked < ci.bytes_sent || ci.in_flight > 0;
+}
+
+static uint8_t linux_state(enum mpt_state s)
+{
+	/* include/net/tcp_states.h */
+	static const uint8_t map[MPT_NSTATES] = {
+		[MPT_CLOSED] = 7,	[MPT_LISTEN] = 10,     [MPT_SYN_SENT] = 2,
+		[MPT_SYN_RECEIVED] = 3, [MPT_ESTABLISHED] = 1, [MPT_FIN_WAIT_1] = 4,
+		[MPT_FIN_WAIT_2] = 5,	[MPT_CLOSE_WAIT] = 8,  [MPT_CLOSING] = 11,
+		[MPT_LAST_ACK] = 9,	[MPT_TIME_WAIT] = 6,
+	};
+	return (unsigned)s < MPT_NSTATES ? map[s] : 0;
+}
+
+void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si)
+{
+	struct mpt_conn_info ci;
+
+	if (!c->rt) {
+		perf_sockinfo_get(c->fd, si);
+		return;
+	}
+	memset(si, 0, sizeof(*si));
+	if (mpt_conn_info(mpt_rt_stack(c->rt), c->id, &ci))
+		return;
+	si->have_tcp = true;
+	si->ti.tcpi_state = linux_state(ci.state);
+	si->ti.tcpi_bytes_sent = ci.bytes_sent;
+	si->ti.tcpi_bytes_acked = ci.bytes_acked;
+	si->ti.tcpi_bytes_received = ci.bytes_received;
+	si->ti.tcpi_rtt = (uint32_t)(ci.srtt_ns / 1000);
+	si->ti.tcpi_rttvar = (uint32_t)(ci.rttvar_ns / 1000);
+	si->ti.tcpi_total_retrans = (uint32_t)ci.retrans_segs;
+	si->ti.tcpi_snd_cwnd = ci.snd_mss ? ci.cwnd / ci.snd_mss : 0;
+	si->ti.tcpi_pmtu = 1500;
+}
+
+static void to_ss(const struct mpt_sockaddr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == MPT_AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		memcpy(&s4->sin_addr, a->ip, 4);
+	} else if (a->family == MPT_AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->ip, 16);
+	}
+}
+
+void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
+		     struct sockaddr_storage *remote)
+{
+	struct mpt_conn_info ci;
+	socklen_t len;
+
+	if (!c->rt) {
+		len = sizeof(*local);
+		getsockname(c->fd, (struct sockaddr *)local, &len);
+		len = sizeof(*remote);
+		getpeername(c->fd, (struct sockaddr *)remote, &len);
+		return;
+	}
+	if (mpt_conn_info(mpt_rt_stack(c->rt), c->id, &ci) == 0) {
+		to_ss(&ci.local, local);
+		to_ss(&ci.remote, remote);
+	}
+}
+
+void perf_conn_close(struct perf_conn *c)
+{
+	struct mpt_stack *st;
+	uint64_t give_up;
+
+	if (!c->rt) {
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	st = mpt_rt_stack(c->rt);
+	mpt_shutdown(st, c->id, MPT_SHUT_WR, mpt_rt_now(c->rt));
+	give_up = mpt_rt_now(c->rt) + MPT_LINGER_NS;
+	for (;;) {
+		struct mpt_conn_info ci;
+		uint64_t now = mpt_rt_now(c->rt);
+
+		if (mpt_conn_info(st, c->id, &ci) || ci.error || ci.state == MPT_TIME_WAIT ||
+		    ci.state == MPT_CLOSED || now >= give_up)
+			break;
+		/* unread bytes (a peer that kept sending) would make close a RST */
+		if (ci.state == MPT_CLOSE_WAIT || ci.state == MPT_ESTABLISHED ||
+		    ci.state == MPT_FIN_WAIT_1 || ci.state == MPT_FIN_WAIT_2) {
+			uint8_t sink[4096];
+
+			while (mpt_recv(st, c->id, sink, sizeof(sink), now) > 0)
+				;
+		}
+		if (mpt_rt_step(c->rt, now + 10000000ull) < 0)
+			break;
+	}
+	mpt_close(st, c->id, mpt_rt_now(c->rt));
+	mpt_rt_flush(c->rt);
+}
+
+/* ---- libmpt set-up ---- */
+
+static int parse_addr(const char *s, uint16_t port, struct mpt_sockaddr *a)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	int rc = getaddrinfo(s, NULL, &hints, &res);
+
+	if (rc || !res)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->port = port;
+	if (res->ai_family == AF_INET) {
+		a->family = MPT_AF_INET;
+		memcpy(a->ip, &((struct sockaddr_in *)res->ai_addr)->sin_addr, 4);
+	} else {
+		a->family = MPT_AF_INET6;
+		memcpy(a->ip, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, 16);
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen)
+{
+	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
+	struct mpt_config cfg;
+	struct mpt_sockaddr b;
+	int n = mpt_rt_discover_paths(paths, MPT_IO_MAX_PATHS);
+
+	if (n < 0) {
+		snprintf(err, errlen, "listing addresses: %s", strerror(-n));
+		return -1;
+	}
+	if (o->bind) {
+		int k = 0;
+
+		if (parse_addr(o->bind, 0, &b)) {
+			snprintf(err, errlen, "-B %s: not an address", o->bind);
+			return -1;
+		}
+		for (int i = 0; i < n; i++)
+			if (paths[i].addr.family == b.family &&
+			    !memcmp(paths[i].addr.ip, b.ip, b.family == MPT_AF_INET ? 4 : 16))
+				paths[k++] = paths[i];
+		if (!k) {
+			snprintf(err, errlen, "-B %s: no interface here has that address", o->bind);
+			return -1;
+		}
+		n = k;
+	}
+	mpt_config_default(&cfg);
+	cfg.cc = "cubic";
+	cfg.sndbuf = PERF_MPT_BUF;
+	cfg.rcvbuf = PERF_MPT_BUF;
+	return mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen) ? -1 : 0;
+}
+
+int perf_mpt_connect(struct mpt_rt *rt, const struct perf_opts *o, struct perf_conn *c, char *err,
+		     size_t errlen)
+{
+	struct mpt_stack *st = mpt_rt_stack(rt);
+	struct mpt_sockaddr dst, src;
+	int rv;
+
+	if (parse_addr(o->host, o->port, &dst)) {
+		snprintf(err, errlen, "-c %s: not an address", o->host);
+		return -1;
+	}
+	if (o->bind) {
+		if (parse_addr(o->bind, 0, &src) || src.family != dst.family) {
+			snprintf(err, errlen, "-B %s: not an address of -c's family", o->bind);
+			return -1;
+		}
+	} else if (mpt_rt_pick_source(rt, &dst, &src)) {
+		snprintf(err, errlen, "connect to %s port %u: no route from a local address",
+			 o->host, o->port);
+		return -1;
+	}
+	rv = mpt_rt_pick_port(rt, &src.port);
+	if (!rv)
+		rv = mpt_connect(st, &src, &dst, mpt_rt_now(rt), &c->id);
+	if (rv) {
+		snprintf(err, errlen, "connect to %s port %u: %s", o->host, o->port,
+			 mpt_strerror(rv));
+		return -1;
+	}
+	c->fd = -1;
+	c->rt = rt;
+	for (;;) {
+		struct mpt_conn_info ci;
+
+		if (mpt_conn_info(st, c->id, &ci) == 0 && ci.state >= MPT_ESTABLISHED)
+			return 0;
+		if (ci.error) {
+			snprintf(err, errlen, "connect to %s port %u: %s", o->host, o->port,
+				 strerror(mpt_errno(ci.error)));
+			mpt_close(st, c->id, mpt_rt_now(rt));
+			return -1;
+		}
+		rv = mpt_rt_step(rt, UINT64_MAX);
+		if (rv < 0) {
+			snprintf(err, errlen, "runtime: %s", strerror(-rv));
+			return -1;
+		}
+	}
+}
+
+int perf_mpt_listen(struct mpt_rt *rt, const struct perf_opts *o, uint32_t lids[2], char *err,
+		    size_t errlen)
+{
+	struct mpt_stack *st = mpt_rt_stack(rt);
+	struct mpt_sockaddr a;
+	int n = 0, rv = 0;
+
+	if (o->bind) {
+		if (parse_addr(o->bind, o->port, &a)) {
+			snprintf(err, errlen, "-B %s: not an address", o->bind);
+			return -1;
+		}
+		rv = mpt_listen(st, &a, PERF_MPT_BACKLOG, &lids[n]);
+		n += rv == 0;
+	} else {
+		for (int f = 0; f < 2; f++) {
+			memset(&a, 0, sizeof(a));
+			a.family = f ? MPT_AF_INET6 : MPT_AF_INET;
+			a.port = o->port;
+			rv = mpt_listen(st, &a, PERF_MPT_BACKLOG, &lids[n]);
+			if (rv)
+				break;
+			n++;
+		}
+	}
+	if (rv || mpt_rt_claim_port(rt, o->port)) {
+		snprintf(err, errlen, "listen on port %u: %s", o->port, mpt_strerror(rv));
+		return -1;
+	}
+	return n;
+}
+
+int perf_mpt_accept(struct mpt_rt *rt, const uint32_t *lids, int n, struct perf_conn *c)
+{
+	struct mpt_stack *st = mpt_rt_stack(rt);
+
+	for (;;) {
+		for (int i = 0; i < n; i++) {
+			if (mpt_accept(st, lids[i], &c->id) == 0) {
+				c->fd = -1;
+				c->rt = rt;
+				return 0;
+			}
+		}
+		if (mpt_rt_step(rt, UINT64_MAX) < 0)
+			return -1;
+	}
+}
+
+void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
+{
+	const struct mpt_io_stats *io = mpt_rt_io_stats(rt);
+	const struct mpt_rt_stats *rs = mpt_rt_stats(rt);
+	ptrdiff_t n = mpt_counters_format(mpt_stack_counters(mpt_rt_stack(rt)), false, buf, cap);
+
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} extra[] = {
+		{"MpnetIoRxFrames", io->rx_frames},
+		{"MpnetIoRxGsoFrames", io->rx_gso_frames},
+		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
+		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
+		{"MpnetIoTxErrors", io->tx_errors},
+	};
+
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		int k;
+
+		if (!extra[i].v)
+			continue;
+		/* nstat: "%-32s%-16llu%6.1f\n" (name, value, rate) */
+		k = snprintf(buf + n, cap - (size_t)n, "%-32s%-16llu%6.1f\n", extra[i].name,
+			     (unsigned long long)extra[i].v, 0.0);
+		if (k < 0 || (size_t)k >= cap - (size_t)n)
+			return;
+		n += k;
+	}
+}
+
+json_t *perf_mpt_counters_json(struct mpt_rt *rt)
+{
+	char buf[8192], *line, *save = NULL;
+	json_t *o = json_object();
+
+	perf_mpt_counters_text(rt, buf, sizeof(buf));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		unsigned long long v;
+
+		if (line[0] == '#' || sscanf(line, "%63s %llu", name, &v) != 2)
+			continue;
+		json_object_set_new(o, name, json_integer((json_int_t)v));
+	}
+	return o;
+}
