@@ -112,7 +112,9 @@ static int do_recv(const char *bind_ip, int port, double secs)
 	fflush(stdout);
 	for (;;) {
 		struct iovec iov = {buf, sizeof(buf)};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cbuf,
 				   .msg_controllen = sizeof(cbuf)};
 		ssize_t r = recvmsg(fd, &m, 0);
 		uint64_t t = now_ns(), seq, ts, kt = 0;
