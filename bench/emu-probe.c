@@ -5,7 +5,12 @@
  *   emu-probe send DST PORT RATE_BPS SIZE SECONDS   (RATE_BPS 0: as fast as possible)
  *   emu-probe recv BIND PORT SECONDS
  *     prints: pkts lost_or_late p50_ns p90_ns p99_ns max_ns min_ns rate_bps
+ *             k_p50_ns k_p90_ns k_p99_ns k_max_ns
  *     (rate: Ethernet frame bytes, i.e. UDP payload + 42, first to last arrival)
+ *     The first delays are to the receiving application (they include its own
+ *     wake-up); the k_ ones end at the receiving host's kernel timestamp of the
+ *     datagram (SO_TIMESTAMPNS, taken when the frame entered its stack), which
+ *     is what the link itself delivers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,26 +79,45 @@ static int do_send(const char *dst, int port, double rate, int size, double secs
 	return 0;
 }
 
+static int64_t rt_minus_mono(void)
+{
+	struct timespec rt, mo;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mo);
+	return ((int64_t)rt.tv_sec - (int64_t)mo.tv_sec) * 1000000000ll +
+	       ((int64_t)rt.tv_nsec - (int64_t)mo.tv_nsec);
+}
+
 static int do_recv(const char *bind_ip, int port, double secs)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct timeval tv = {2, 0};
 	static char buf[65536];
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
 	size_t cap = 1 << 22, n = 0;
-	uint64_t *owd = malloc(cap * sizeof(*owd)), maxseq = 0, bytes = 0, first = 0, last = 0;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rcvbuf = 16 << 20;
+	uint64_t *owd = malloc(cap * sizeof(*owd)), *kowd = malloc(cap * sizeof(*kowd));
+	uint64_t maxseq = 0, bytes = 0, first = 0, last = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), rcvbuf = 16 << 20, one = 1;
 	uint64_t start = now_ns();
+	int64_t off = rt_minus_mono();
 
 	inet_pton(AF_INET, bind_ip, &sa.sin_addr);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return perror("bind"), 1;
 	printf("listening\n");
 	fflush(stdout);
 	for (;;) {
-		ssize_t r = recv(fd, buf, sizeof(buf), 0);
-		uint64_t t = now_ns(), seq, ts;
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cbuf,
+				   .msg_controllen = sizeof(cbuf)};
+		ssize_t r = recvmsg(fd, &m, 0);
+		uint64_t t = now_ns(), seq, ts, kt = 0;
 
 		if (r < 0) {
 			if (n || t - start > (uint64_t)(secs * 1e9) + 10000000000ull)
@@ -101,6 +126,14 @@ static int do_recv(const char *bind_ip, int port, double secs)
 		}
 		if (r < 16)
 			continue;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+			struct timespec k;
+
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				memcpy(&k, CMSG_DATA(c), sizeof(k));
+				kt = (uint64_t)((int64_t)k.tv_sec * 1000000000ll + k.tv_nsec - off);
+			}
+		}
 		memcpy(&seq, buf, 8);
 		memcpy(&ts, buf + 8, 8);
 		if (seq == UINT64_MAX)
@@ -111,20 +144,25 @@ static int do_recv(const char *bind_ip, int port, double secs)
 		bytes += (uint64_t)r + 42;
 		if (seq + 1 > maxseq)
 			maxseq = seq + 1;
-		if (n < cap)
+		if (n < cap) {
+			kowd[n] = kt > ts ? kt - ts : 0;
 			owd[n++] = t - ts;
+		}
 	}
 	if (!n) {
-		printf("0 0 0 0 0 0 0 0\n");
+		printf("0 0 0 0 0 0 0 0 0 0 0 0\n");
 		return 0;
 	}
 	qsort(owd, n, sizeof(*owd), cmp);
-	printf("%zu %llu %llu %llu %llu %llu %llu %.0f\n", n, (unsigned long long)(maxseq - n),
-	       (unsigned long long)owd[n / 2], (unsigned long long)owd[n * 9 / 10],
-	       (unsigned long long)owd[n * 99 / 100], (unsigned long long)owd[n - 1],
-	       (unsigned long long)owd[0],
+	qsort(kowd, n, sizeof(*kowd), cmp);
+	printf("%zu %llu %llu %llu %llu %llu %llu %.0f %llu %llu %llu %llu\n", n,
+	       (unsigned long long)(maxseq - n), (unsigned long long)owd[n / 2],
+	       (unsigned long long)owd[n * 9 / 10], (unsigned long long)owd[n * 99 / 100],
+	       (unsigned long long)owd[n - 1], (unsigned long long)owd[0],
 	       last > first ? (double)(bytes - ((uint64_t)bytes / n)) * 8e9 / (double)(last - first)
-			    : 0.0);
+			    : 0.0,
+	       (unsigned long long)kowd[n / 2], (unsigned long long)kowd[n * 9 / 10],
+	       (unsigned long long)kowd[n * 99 / 100], (unsigned long long)kowd[n - 1]);
 	return 0;
 }
 

@@ -518,6 +518,13 @@ static int build_host(struct world *w, int h)
 	 * strict reverse-path filtering would drop the asymmetric cases. */
 	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/all/rp_filter", "0");
 	netnsfs_sysctl(w->host_ns[h], "net/ipv4/conf/default/rp_filter", "0");
+	/* ipv6: false means no IPv6 at all: without this, every interface still
+	 * sends link-local DAD, MLD reports and router solicitations at random
+	 * times, which a link emulator sees (and draws its loss model for). */
+	if (!t->ipv6) {
+		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/all/disable_ipv6", "1");
+		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/default/disable_ipv6", "1");
+	}
 	if (nlr_link_set_up(w->host_rt[h], "lo", true))
 		return werr(w, "host %s: lo: %s", ho->name, nlr_last_error(w->host_rt[h]));
 	return 0;

@@ -15,6 +15,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,10 @@ struct link {
 	uint64_t late_ewma, spin_ns;
 	bool spin_fixed;
 	uint64_t rt_offset_at;
+	uint64_t last_activity;	 /* last frame in or out (busy polling lingers after it) */
+	bool rt;		 /* running SCHED_FIFO */
+	struct emu_hist tx_late; /* handed to the kernel - emulated departure */
+	struct emu_hist rx_late; /* read by the emulator - kernel receive timestamp */
 };
 
 static uint64_t mono_ns(void)
@@ -177,14 +182,26 @@ static json_t *dir_json(const struct emu_dir *d)
 			 "mean", (json_int_t)(h->count ? h->sum_ns / h->count : 0));
 }
 
+static json_t *hist_json(const struct emu_hist *h)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)h->count, "p50",
+			 (json_int_t)emu_hist_percentile(h, 0.50), "p90",
+			 (json_int_t)emu_hist_percentile(h, 0.90), "p99",
+			 (json_int_t)emu_hist_percentile(h, 0.99), "max", (json_int_t)h->max_ns,
+			 "mean", (json_int_t)(h->count ? h->sum_ns / h->count : 0));
+}
+
 static json_t *stats_json(const struct link *l)
 {
-	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:o, s:o}", "link", l->cfg.link,
-			 "blackhole", l->blackhole, "carrier_events", (json_int_t)l->carrier_events,
-			 "tx_errors", (json_int_t)l->tx_errors, "tx_last_errno", l->tx_last_errno,
-			 "rx_errors", (json_int_t)l->rx_errors, "gso_frames",
-			 (json_int_t)l->gso_frames, "up", dir_json(l->dir[0]), "down",
-			 dir_json(l->dir[1]));
+	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:o, s:o,"
+			 " s:{s:o, s:o, s:I, s:b, s:I}}",
+			 "link", l->cfg.link, "blackhole", l->blackhole, "carrier_events",
+			 (json_int_t)l->carrier_events, "tx_errors", (json_int_t)l->tx_errors,
+			 "tx_last_errno", l->tx_last_errno, "rx_errors", (json_int_t)l->rx_errors,
+			 "gso_frames", (json_int_t)l->gso_frames, "up", dir_json(l->dir[0]), "down",
+			 dir_json(l->dir[1]), "timing", "rx_late_ns", hist_json(&l->rx_late),
+			 "tx_late_ns", hist_json(&l->tx_late), "spin_ns", (json_int_t)l->spin_ns,
+			 "rt", l->rt, "busy_poll_ns", (json_int_t)l->opts->busy_ns);
 }
 
 static void write_stats_file(const struct link *l)
@@ -389,10 +406,13 @@ static void rx(struct link *l, int s)
 			return;
 		}
 		now = mono_ns();
+		if (n > 0)
+			l->last_activity = now;
 		for (int i = 0; i < n; i++) {
 			uint8_t *b = l->iov[i].iov_base;
 			uint32_t len = l->msgs[i].msg_len;
 			struct virtio_net_hdr *vh = (struct virtio_net_hdr *)b;
+			uint64_t at;
 
 			if (l->sll[i].sll_pkttype == PACKET_OUTGOING || len < VNET_LEN + 14 ||
 			    (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
@@ -401,9 +421,10 @@ static void rx(struct link *l, int s)
 				l->gso_frames++;
 			else if (corrupt)
 				finish_csum(vh, b + VNET_LEN, len - VNET_LEN);
+			at = rx_time(l, &l->msgs[i].msg_hdr, now);
+			emu_hist_add(&l->rx_late, now - at);
 			emu_dir_enqueue(d, b, len, VNET_LEN,
-					wire_len(vh, b + VNET_LEN, len - VNET_LEN),
-					rx_time(l, &l->msgs[i].msg_hdr, now));
+					wire_len(vh, b + VNET_LEN, len - VNET_LEN), at);
 		}
 		if (n < BATCH)
 			return;
@@ -446,11 +467,19 @@ static void tx(struct link *l, int s, uint64_t now)
 		if (!n)
 			return;
 		while (done < n) {
+			/* lateness at the hand-off: sendmmsg itself runs the peer's receive
+			 * path (veth), which is not the emulator's scheduling */
+			uint64_t t = mono_ns();
 			int r = sendmmsg(out, m + done, (unsigned)(n - done), MSG_DONTWAIT);
 
 			if (r > 0) {
-				for (int i = done; i < done + r; i++)
+				l->last_activity = t;
+				for (int i = done; i < done + r; i++) {
+					emu_hist_add(&l->tx_late, t > pk[i]->depart_ns
+									  ? t - pk[i]->depart_ns
+									  : 0);
 					dump_pcap(l, s, pk[i]);
+				}
 				done += r;
 				continue;
 			}
@@ -628,6 +657,18 @@ static int setup(struct link *l, const struct emu_opts *o)
 		return -1;
 	}
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	if (o->rt_prio > 0) {
+		struct sched_param sp = {.sched_priority = o->rt_prio};
+
+		/* SCHED_FIFO: a wake-up preempts whatever else runs on the core.
+		 * Not with busy polling, which would then starve that core's other
+		 * tasks down to the RT throttling share. */
+		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+			l->rt = true;
+		else
+			fprintf(stderr, "mpnet-linkemu: SCHED_FIFO %d: %s (continuing)\n",
+				o->rt_prio, strerror(errno));
+	}
 	update_rt_offset(l, mono_ns());
 	if (o->pcap_dir) {
 		l->pcap_dead = pcap_open_dead(DLT_EN10MB, FRAME_MAX);
@@ -696,6 +737,16 @@ static void timer_woke(struct link *l, uint64_t now)
 		l->spin_ns = EMU_SPIN_MAX;
 }
 
+/* Busy polling: frames inside, or the last one less than busy_ns ago. */
+static bool busy_polling(const struct link *l, uint64_t now)
+{
+	if (!l->opts->busy_ns || l->rt)
+		return false;
+	if (emu_dir_stats(l->dir[0])->held_pkts || emu_dir_stats(l->dir[1])->held_pkts)
+		return true;
+	return now - l->last_activity < l->opts->busy_ns;
+}
+
 int emu_run(const struct emu_opts *o)
 {
 	struct link *l = calloc(1, sizeof(*l));
@@ -737,6 +788,8 @@ int emu_run(const struct emu_opts *o)
 			timeout = 0;
 		} else if (next - now <= l->spin_ns) {
 			timeout = 0; /* spin: poll without sleeping until the departure */
+		} else if (busy_polling(l, now)) {
+			timeout = 0;
 		} else {
 			arm_timer(l, next - l->spin_ns);
 		}

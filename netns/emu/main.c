@@ -3,6 +3,7 @@
  *
  *   mpnet-linkemu --config FILE.json --control PATH [--stats FILE]
  *                 [--pcap-dir DIR] [--ready-fd N] [--spin-us N]
+ *                 [--busy-poll-us N] [--rt PRIO]
  *
  * and, as a control client of a running emulator (for scripts and tests):
  *
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpnet-linkemu --config FILE.json --control PATH [--stats FILE]\n"
 		   "                     [--pcap-dir DIR] [--ready-fd N] [--spin-us N]\n"
+		   "                     [--busy-poll-us N] [--rt PRIO]\n"
 		   "       mpnet-linkemu --ctl PATH stats | blackhole on|off |\n"
 		   "                     set up|down|both PARAMS-JSON\n");
 }
@@ -79,11 +81,13 @@ int main(int argc, char **argv)
 		{"pcap-dir", required_argument, NULL, 'p'},
 		{"ready-fd", required_argument, NULL, 'r'},
 		{"spin-us", required_argument, NULL, 'S'},
+		{"busy-poll-us", required_argument, NULL, 'B'},
+		{"rt", required_argument, NULL, 'R'},
 		{"ctl", required_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct emu_opts o = {.ready_fd = -1};
+	struct emu_opts o = {.ready_fd = -1, .busy_ns = EMU_BUSY_POLL_DEFAULT_NS};
 	const char *ctl = NULL;
 	int c;
 
@@ -106,6 +110,12 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			o.spin_ns = strtoull(optarg, NULL, 10) * 1000;
+			break;
+		case 'B':
+			o.busy_ns = strtoull(optarg, NULL, 10) * 1000;
+			break;
+		case 'R':
+			o.rt_prio = atoi(optarg);
 			break;
 		case 'x':
 			ctl = optarg;
