@@ -19,10 +19,10 @@ teardown() { cleanup_all; }
 # frame goes through the emulator at a timing-dependent moment.
 static_arp() { # topo hostA hostB link idx
 	local t=$1 a=$2 b=$3 l=$4 i=$5 ma mb
-	ma=$(ip netns exec "mpn-$t-$a" cat "/sys/class/net/$l/address")
-	mb=$(ip netns exec "mpn-$t-$b" cat "/sys/class/net/$l/address")
-	ip -n "mpn-$t-$a" neigh replace "198.18.$i.2" lladdr "$mb" dev "$l" nud permanent
-	ip -n "mpn-$t-$b" neigh replace "198.18.$i.1" lladdr "$ma" dev "$l" nud permanent
+	ma=$(ip netns exec "mpnt-$t-$a" cat "/sys/class/net/$l/address")
+	mb=$(ip netns exec "mpnt-$t-$b" cat "/sys/class/net/$l/address")
+	ip -n "mpnt-$t-$a" neigh replace "198.18.$i.2" lladdr "$mb" dev "$l" nud permanent
+	ip -n "mpnt-$t-$b" neigh replace "198.18.$i.1" lladdr "$ma" dev "$l" nud permanent
 }
 
 # lost_seqs N < ping output: the icmp_seq numbers 1..N that got no reply, one
@@ -52,7 +52,7 @@ print(len(s), len(runs), "%.3f" % (len(s) / len(runs) if runs else 0))'
 
 # emu_stat TOPO LINK EXPR: a value of the live emulator counters (s = stats)
 emu_stat() {
-	"$ROOT/build/bin/mpnet-linkemu" --ctl "/run/mpnet/$1/$2.ctl" stats |
+	"$ROOT/build/bin/mpnet-linkemu" --ctl "/run/mpnet/mpnt-$1/$2.ctl" stats |
 		python3 -c "import json,sys; s=json.load(sys.stdin); print($3)"
 }
 
