@@ -26,6 +26,18 @@ run_suite() { # name, command...
 	fi
 }
 
+run_format() {
+	echo "# --- format"
+	local out
+	if out=$(clang-format --dry-run --Werror $(git ls-files '*.c' '*.h') 2>&1); then
+		echo "ok - clang-format: every C file matches .clang-format" | tee -a "$log"
+	else
+		echo "$out" | head -20
+		echo "not ok - clang-format: run make format" | tee -a "$log"
+		status=1
+	fi
+}
+
 run_bats() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "not ok - bats suites need root (network namespaces); run make test as root" | tee -a "$log"
@@ -50,6 +62,7 @@ all | quick)
 	run_suite unit "$BUILD/tests/unit-tests"
 	run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests"
+	run_format
 	run_bats
 	;;
 *) echo "usage: $0 all|quick|unit|asan|bats" >&2; exit 2 ;;

@@ -10,7 +10,7 @@
 #define NETADDR_STRLEN 64 /* enough for an IPv6 address with "/128" */
 
 struct netaddr {
-	int family;       /* AF_INET or AF_INET6; 0 when unset */
+	int family;	   /* AF_INET or AF_INET6; 0 when unset */
 	uint8_t bytes[16]; /* network order; IPv4 uses the first 4 */
 	uint8_t prefixlen; /* 32/128 for a host address */
 };

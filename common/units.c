@@ -82,9 +82,9 @@ static int to_u64(double v, uint64_t *out)
 int units_parse_rate(const char *s, uint64_t *bps)
 {
 	static const struct unit u[] = {
-		{"bit", 1},          {"kbit", 1e3},         {"mbit", 1e6},          {"gbit", 1e9},
-		{"tbit", 1e12},      {"kibit", 1024.0},     {"mibit", 1048576.0},   {"gibit", 1073741824.0},
-		{"bps", 8},          {"kbps", 8e3},         {"mbps", 8e6},          {"gbps", 8e9},
+		{"bit", 1},	{"kbit", 1e3},	   {"mbit", 1e6},	 {"gbit", 1e9},
+		{"tbit", 1e12}, {"kibit", 1024.0}, {"mibit", 1048576.0}, {"gibit", 1073741824.0},
+		{"bps", 8},	{"kbps", 8e3},	   {"mbps", 8e6},	 {"gbps", 8e9},
 		{"tbps", 8e12},
 	};
 	double v;
@@ -142,8 +142,7 @@ int units_parse_percent(const char *s, double *fraction)
 	return 0;
 }
 
-static const char *fmt_scaled(uint64_t v, const struct unit *units, size_t n, char *buf,
-			      size_t len)
+static const char *fmt_scaled(uint64_t v, const struct unit *units, size_t n, char *buf, size_t len)
 {
 	/* Largest unit that divides exactly, else the largest that keeps v >= 1 with
 	 * three decimals. */
@@ -178,7 +177,7 @@ const char *units_fmt_time(uint64_t ns, char *buf, size_t len)
 
 const char *units_fmt_size(uint64_t bytes, char *buf, size_t len)
 {
-	static const struct unit u[] = {{"B", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0},
-					{"GiB", 1073741824.0}};
+	static const struct unit u[] = {
+		{"B", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
 	return fmt_scaled(bytes, u, 4, buf, len);
 }

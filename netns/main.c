@@ -45,7 +45,8 @@ static const char usage_text[] =
 	"                             --interval: mpt-perf's sample bin (default 0.01 s);\n"
 	"                             writes timeseries.csv, plot.png and, per app and event\n"
 	"                             that takes a path away, a handover record in summary.json\n"
-	"  plot DIR                   redraw DIR/plot.png (script DIR/plot.gp) from a run's files;\n"
+	"  plot DIR                   redraw DIR/plot.png (script DIR/plot.gp) from a run's "
+	"files;\n"
 	"                             needs gnuplot\n"
 	"\n"
 	"Namespaces are named mpn-<topology>-<host> (hosts) and mpnl-<topology>-<link>\n"
@@ -177,12 +178,12 @@ static json_t *live_link(const struct topology *t, int l)
 	for (int d = 0; r && d < 2; d++) {
 		struct nlr_link_counters c;
 		if (nlr_link_counters(r, d == 0 ? "e1" : "e0", &c) == 0)
-			json_object_set_new(
-				o, d ? "down" : "up",
-				json_pack("{s:b, s:I, s:I, s:I}", "carrier", c.up && c.carrier,
-					  "tx_bytes", (json_int_t)c.tx_bytes, "tx_packets",
-					  (json_int_t)c.tx_packets, "dropped",
-					  (json_int_t)(c.tx_dropped + c.qdisc_drops)));
+			json_object_set_new(o, d ? "down" : "up",
+					    json_pack("{s:b, s:I, s:I, s:I}", "carrier",
+						      c.up && c.carrier, "tx_bytes",
+						      (json_int_t)c.tx_bytes, "tx_packets",
+						      (json_int_t)c.tx_packets, "dropped",
+						      (json_int_t)(c.tx_dropped + c.qdisc_drops)));
 	}
 	nlr_close(r);
 	close(fd);
@@ -267,8 +268,9 @@ static int cmd_show(int argc, char **argv)
 					continue;
 				printf("    %-15s %-18s %s", i->ifname,
 				       netaddr_fmt(&i->addr4, true, a4, sizeof(a4)),
-				       i->addr6.family ? netaddr_fmt(&i->addr6, true, a6, sizeof(a6))
-						       : "");
+				       i->addr6.family
+					       ? netaddr_fmt(&i->addr6, true, a6, sizeof(a6))
+					       : "");
 				if (i->endpoint_set)
 					printf("  endpoint id %d %s", i->endpoint_id,
 					       topo_endpoint_flags_str(i->endpoint_flags, fl,
@@ -288,11 +290,16 @@ static int cmd_show(int argc, char **argv)
 			const char *k;
 			json_object_foreach(s, k, v)
 			{
-				printf("      %-5s carrier %s, %lld bytes, %lld packets, %lld dropped\n", k,
+				printf("      %-5s carrier %s, %lld bytes, %lld packets, %lld "
+				       "dropped\n",
+				       k,
 				       json_is_true(json_object_get(v, "carrier")) ? "on" : "off",
-				       (long long)json_integer_value(json_object_get(v, "tx_bytes")),
-				       (long long)json_integer_value(json_object_get(v, "tx_packets")),
-				       (long long)json_integer_value(json_object_get(v, "dropped")));
+				       (long long)json_integer_value(
+					       json_object_get(v, "tx_bytes")),
+				       (long long)json_integer_value(
+					       json_object_get(v, "tx_packets")),
+				       (long long)json_integer_value(
+					       json_object_get(v, "dropped")));
 			}
 			json_decref(s);
 		}
@@ -349,7 +356,8 @@ static int cmd_exec(int argc, char **argv)
 		return MPNET_EXIT_USAGE;
 	}
 	if (world_enter_host(t, h)) {
-		fprintf(stderr, "mpnet: exec: cannot enter host %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "mpnet: exec: cannot enter host %s: %s\n", argv[2],
+			strerror(errno));
 		topo_free(t);
 		return MPNET_EXIT_SYSTEM;
 	}
@@ -385,9 +393,9 @@ static void perf_path(char *buf, size_t len)
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"out", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+		{"out", required_argument, NULL, 'o'},	    {"seed", required_argument, NULL, 's'},
 		{"interval", required_argument, NULL, 'i'}, {"quiet", no_argument, NULL, 'q'},
-		{"pcap", no_argument, NULL, 'P'},       {NULL, 0, NULL, 0},
+		{"pcap", no_argument, NULL, 'P'},	    {NULL, 0, NULL, 0},
 	};
 	struct scenario_opts o = {.interval_s = 0.01};
 	char perf[PATH_MAX];
@@ -407,7 +415,8 @@ static int cmd_run(int argc, char **argv)
 			errno = 0;
 			seed = strtoull(optarg, &end, 0);
 			if (errno || *end || optarg[0] == '-')
-				return usage_error("--seed: '%s' is not a non-negative integer", optarg);
+				return usage_error("--seed: '%s' is not a non-negative integer",
+						   optarg);
 			seed_set = true;
 			break;
 		case 'i':
@@ -438,7 +447,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	perf_path(perf, sizeof(perf));
 	if (t->napps && access(perf, X_OK)) {
-		fprintf(stderr, "mpnet: the traffic tool %s is missing (run make, or set MPNET_PERF)\n",
+		fprintf(stderr,
+			"mpnet: the traffic tool %s is missing (run make, or set MPNET_PERF)\n",
 			perf);
 		topo_free(t);
 		return MPNET_EXIT_USAGE;
@@ -469,10 +479,12 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	{
 		const char *p = getenv("MPNET_NS_PREFIX");
-		if (p && *p && (strlen(p) > 8 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-							 strlen(p))) {
-			fprintf(stderr, "mpnet: MPNET_NS_PREFIX='%s': use 1 to 8 characters of "
-					"[a-z0-9]\n",
+		if (p && *p &&
+		    (strlen(p) > 8 ||
+		     strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(p))) {
+			fprintf(stderr,
+				"mpnet: MPNET_NS_PREFIX='%s': use 1 to 8 characters of "
+				"[a-z0-9]\n",
 				p);
 			return MPNET_EXIT_USAGE;
 		}

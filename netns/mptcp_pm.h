@@ -23,10 +23,10 @@ int mptcp_pm_get_limits(struct mptcp_pm *pm, uint32_t *subflows, uint32_t *add_a
 
 struct mptcp_pm_endpoint {
 	struct netaddr addr;
-	uint8_t id;       /* 0: the kernel picks */
-	uint32_t flags;   /* MPTCP_PM_ADDR_FLAG_* (signal 1, subflow 2, backup 4, fullmesh 8) */
-	int ifindex;      /* 0: none */
-	uint16_t port;    /* 0: none */
+	uint8_t id;	/* 0: the kernel picks */
+	uint32_t flags; /* MPTCP_PM_ADDR_FLAG_* (signal 1, subflow 2, backup 4, fullmesh 8) */
+	int ifindex;	/* 0: none */
+	uint16_t port;	/* 0: none */
 };
 
 /* Add an endpoint.  The kernel answers -EBUSY for an id or address already there

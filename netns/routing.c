@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 
 struct reach {
-	int dist;            /* hops from the host; -1 unreached */
-	int first_link;      /* link of the first hop */
-	int first_end;       /* which end of first_link is the next hop */
+	int dist;	/* hops from the host; -1 unreached */
+	int first_link; /* link of the first hop */
+	int first_end;	/* which end of first_link is the next hop */
 };
 
 static int other_end(const struct topo_link *l, int host)
@@ -111,7 +111,8 @@ static int add_reached(const struct topology *t, int h, const struct reach *r, u
 			const struct reach *rv = &r[lk->end[best].host];
 			const struct topo_link *hop = &t->links[rv->first_link];
 			const struct netaddr *dst = iface_addr(&lk->end[best], families[f]);
-			const struct netaddr *gw = iface_addr(&hop->end[rv->first_end], families[f]);
+			const struct netaddr *gw =
+				iface_addr(&hop->end[rv->first_end], families[f]);
 			const struct netaddr *src = families[f] == AF_INET ? src4 : src6;
 			struct route_entry e = {.table = table, .link = rv->first_link};
 			int err;
@@ -165,8 +166,10 @@ int routing_compute(const struct topology *t, int h, struct host_routing *out)
 		for (int f = 0; f < 2 && !err; f++) {
 			const struct netaddr *a = f ? &me->addr6 : &me->addr4;
 			struct route_entry e = {.table = table, .link = l, .src = *a};
-			struct rule_entry ru = {.src = *a, .table = table,
-						.prio = ROUTING_RULE_PRIO_BASE + (uint32_t)lk->index,
+			struct rule_entry ru = {.src = *a,
+						.table = table,
+						.prio = ROUTING_RULE_PRIO_BASE +
+							(uint32_t)lk->index,
 						.link = l};
 
 			if (!a->family)

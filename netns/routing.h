@@ -14,15 +14,15 @@
 
 #include "topology.h"
 
-#define ROUTING_TABLE_MAIN 254u
-#define ROUTING_TABLE_BASE 1000u
+#define ROUTING_TABLE_MAIN     254u
+#define ROUTING_TABLE_BASE     1000u
 #define ROUTING_RULE_PRIO_BASE 1000u
 
 struct route_entry {
 	uint32_t table;
 	struct netaddr dst; /* a network (host bits clear) */
 	struct netaddr gw;  /* family 0: directly connected */
-	int link;           /* link index: the interface is the link's name */
+	int link;	    /* link index: the interface is the link's name */
 	struct netaddr src; /* preferred source; family 0: none */
 };
 

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #define SERVER_READY_TIMEOUT_MS 5000
-#define SERVER_GRACE_NS         (5ull * 1000000000ull)
-#define PROGRESS_EVERY_NS       (500ull * 1000000ull)
-#define NO_APPS_TAIL_NS         (1ull * 1000000000ull)
+#define SERVER_GRACE_NS		(5ull * 1000000000ull)
+#define PROGRESS_EVERY_NS	(500ull * 1000000ull)
+#define NO_APPS_TAIL_NS		(1ull * 1000000000ull)
 
 struct app_run {
 	pid_t server_pid, client_pid;
@@ -37,7 +37,7 @@ struct app_run {
 struct event_run {
 	bool fired;
 	uint64_t fired_ns; /* since t0 */
-	int result;        /* 0, or -1 when applying failed */
+	int result;	   /* 0, or -1 when applying failed */
 	char error[TOPO_ERR_MAX];
 };
 
@@ -87,10 +87,11 @@ int scenario_check(const struct topology *t, char err[TOPO_ERR_MAX])
 		for (int e = 0; e < 2; e++) {
 			const struct topo_host *h = &t->hosts[ends[e].host];
 			if (h->stack == TOPO_STACK_NONE)
-				return topo_errorf(t, ends[e].pos, err,
-						   "app %s runs on host %s, which has no stack (give "
-						   "the host stack: kernel, tcp or mpt)",
-						   ap->name, h->name);
+				return topo_errorf(
+					t, ends[e].pos, err,
+					"app %s runs on host %s, which has no stack (give "
+					"the host stack: kernel, tcp or mpt)",
+					ap->name, h->name);
 		}
 	}
 	return 0;
@@ -276,18 +277,18 @@ static json_t *app_subflows(const struct topology *t, json_t *sender, json_t *re
 	json_array_foreach(subs, i, sf)
 	{
 		json_t *loc = json_object_get(sf, "local"), *rem = json_object_get(sf, "remote");
-		const char *la = json_string_value(json_is_object(loc) ? json_object_get(loc, "addr")
-								      : loc);
-		const char *ra = json_string_value(json_is_object(rem) ? json_object_get(rem, "addr")
-								      : rem);
+		const char *la =
+			json_string_value(json_is_object(loc) ? json_object_get(loc, "addr") : loc);
+		const char *ra =
+			json_string_value(json_is_object(rem) ? json_object_get(rem, "addr") : rem);
 		const char *ln = link_of_addr(t, la);
 		json_t *bytes = json_object_get(sf, from_sender ? "bytes_sent" : "bytes_received");
 
 		if (!ln)
 			ln = link_of_addr(t, ra);
-		json_array_append_new(
-			out, json_pack("{s:s?, s:s?, s:s?, s:o}", "link", ln, "local", la, "remote",
-				       ra, "bytes", bytes ? json_incref(bytes) : json_integer(0)));
+		json_array_append_new(out, json_pack("{s:s?, s:s?, s:s?, s:o}", "link", ln, "local",
+						     la, "remote", ra, "bytes",
+						     bytes ? json_incref(bytes) : json_integer(0)));
 	}
 	return out;
 }
@@ -341,8 +342,9 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 			    json_string(ap->direction == TOPO_UPLOAD ? "upload" : "download"));
 	{
 		char b[NETADDR_STRLEN];
-		json_object_set_new(o, "server_address",
-				    json_string(netaddr_fmt(&ap->server_addr, false, b, sizeof(b))));
+		json_object_set_new(
+			o, "server_address",
+			json_string(netaddr_fmt(&ap->server_addr, false, b, sizeof(b))));
 	}
 	json_object_set_new(o, "bytes", get_or(cj, "bytes", json_integer(0)));
 	json_object_set_new(o, "seconds", get_or(cj, "seconds", json_real(0)));
@@ -395,10 +397,12 @@ static int write_events_csv(const struct topology *t, const struct event_run *ev
 		fprintf(f, "%.6f,", (double)e->at_ns / 1e9);
 		if (ev[i].fired)
 			fprintf(f, "%.6f", (double)ev[i].fired_ns / 1e9);
-		fprintf(f, ",%s,%s,%s,%s,%s\n", topo_action_name(e->action),
-			t->links[e->link].name, e->host >= 0 ? t->hosts[e->host].name : "",
+		fprintf(f, ",%s,%s,%s,%s,%s\n", topo_action_name(e->action), t->links[e->link].name,
+			e->host >= 0 ? t->hosts[e->host].name : "",
 			e->action == TOPO_EV_SET ? dir_name(e->dir_mask) : "",
-			!ev[i].fired ? "not-fired" : ev[i].result ? "failed" : "ok");
+			!ev[i].fired   ? "not-fired"
+			: ev[i].result ? "failed"
+				       : "ok");
 	}
 	return fclose(f);
 }
@@ -416,8 +420,7 @@ static void default_out_dir(const struct topology *t, char *buf, size_t len)
 	snprintf(buf, len, "results/%s-%s", t->name, ts);
 }
 
-static void progress(const struct topology *t, uint64_t now, const struct app_run *runs,
-		     int fired)
+static void progress(const struct topology *t, uint64_t now, const struct app_run *runs, int fired)
 {
 	int running = 0, done = 0;
 
@@ -549,7 +552,8 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 				r->timed_out = true;
 				kill_app(r);
 			}
-			if (r->client_done && !r->server_done && now >= r->client_end + SERVER_GRACE_NS)
+			if (r->client_done && !r->server_done &&
+			    now >= r->client_end + SERVER_GRACE_NS)
 				kill_app(r);
 			if (!r->client_done || !r->server_done)
 				apps_done = false;
@@ -579,8 +583,9 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 			last_progress = now;
 		}
 		if (tty)
-			next = last_progress + PROGRESS_EVERY_NS < next ? last_progress + PROGRESS_EVERY_NS
-								       : next;
+			next = last_progress + PROGRESS_EVERY_NS < next
+				       ? last_progress + PROGRESS_EVERY_NS
+				       : next;
 		/* Wake for timeouts at least every 100 ms. */
 		if (next > now + 100000000ull)
 			next = now + 100000000ull;
@@ -677,13 +682,13 @@ collect:
 			       json_number_value(json_object_get(ap, "seconds")),
 			       json_string_value(json_object_get(ap, "status")));
 			json_array_foreach(json_object_get(ap, "subflows"), k, sf)
-			printf("      subflow %-15s %s -> %s  %lld bytes\n",
-			       json_string_value(json_object_get(sf, "link"))
-				       ? json_string_value(json_object_get(sf, "link"))
-				       : "?",
-			       json_string_value(json_object_get(sf, "local")),
-			       json_string_value(json_object_get(sf, "remote")),
-			       (long long)json_integer_value(json_object_get(sf, "bytes")));
+				printf("      subflow %-15s %s -> %s  %lld bytes\n",
+				       json_string_value(json_object_get(sf, "link"))
+					       ? json_string_value(json_object_get(sf, "link"))
+					       : "?",
+				       json_string_value(json_object_get(sf, "local")),
+				       json_string_value(json_object_get(sf, "remote")),
+				       (long long)json_integer_value(json_object_get(sf, "bytes")));
 		}
 		json_array_foreach(links, i, ap)
 		{
@@ -698,9 +703,11 @@ collect:
 			if (em)
 				printf(", queueing p50 %.2f ms p99 %.2f ms",
 				       (double)json_integer_value(json_object_get(
-					       json_object_get(em, "qdelay_ns"), "p50")) / 1e6,
+					       json_object_get(em, "qdelay_ns"), "p50")) /
+					       1e6,
 				       (double)json_integer_value(json_object_get(
-					       json_object_get(em, "qdelay_ns"), "p99")) / 1e6);
+					       json_object_get(em, "qdelay_ns"), "p99")) /
+					       1e6);
 			printf("\n");
 		}
 		for (int e = 0; e < t->nevents; e++)

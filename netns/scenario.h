@@ -11,8 +11,8 @@
 struct scenario_opts {
 	const char *out_dir;  /* NULL: results/<name>-<UTC timestamp>/ */
 	const char *perf_bin; /* the mpt-perf binary */
-	bool pcap;            /* per-link pcaps (needs the link emulator) */
-	bool quiet;           /* no progress line, no summary on stdout */
+	bool pcap;	      /* per-link pcaps (needs the link emulator) */
+	bool quiet;	      /* no progress line, no summary on stdout */
 	double interval_s;    /* mpt-perf -i; default 0.01 (10 ms bins) */
 };
 
@@ -20,8 +20,8 @@ struct scenario_opts {
 enum {
 	MPNET_EXIT_OK = 0,
 	MPNET_EXIT_APP_FAILED = 1, /* ran, but an app failed (bytes not verified, ...) */
-	MPNET_EXIT_USAGE = 2,      /* usage or topology error: nothing was created */
-	MPNET_EXIT_SYSTEM = 3,     /* the system refused (netlink, fork, ...) */
+	MPNET_EXIT_USAGE = 2,	   /* usage or topology error: nothing was created */
+	MPNET_EXIT_SYSTEM = 3,	   /* the system refused (netlink, fork, ...) */
 };
 
 /* Run the scenario; returns one of the exit codes above.  Messages go to stderr,

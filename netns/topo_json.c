@@ -151,22 +151,21 @@ json_t *topo_json(const struct topology *t)
 		json_object_set_new(j, "between", ends);
 		json_object_set_new(j, "up", topo_json_dir(&lk->dir[0]));
 		json_object_set_new(j, "down", topo_json_dir(&lk->dir[1]));
-		json_object_set_new(j, "emulator", json_string(topo_emulator_name(
-							   lk->emulator_set ? lk->emulator
-									    : t->emulator)));
+		json_object_set_new(j, "emulator",
+				    json_string(topo_emulator_name(
+					    lk->emulator_set ? lk->emulator : t->emulator)));
 		json_array_append_new(links, j);
 	}
 	for (int a = 0; a < t->napps; a++) {
 		const struct topo_app *ap = &t->apps[a];
 		char b[NETADDR_STRLEN];
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:f}", "name", ap->name,
-				      "client", t->hosts[ap->client].name, "server",
-				      t->hosts[ap->server].name, "server_address",
-				      netaddr_fmt(&ap->server_addr, false, b, sizeof(b)),
-				      "server_link", t->links[ap->server_link].name, "port",
-				      (int)ap->port, "direction",
-				      ap->direction == TOPO_UPLOAD ? "upload" : "download",
-				      "start_s", (double)ap->start_ns / 1e9);
+		json_t *j = json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:f}", "name", ap->name, "client",
+			t->hosts[ap->client].name, "server", t->hosts[ap->server].name,
+			"server_address", netaddr_fmt(&ap->server_addr, false, b, sizeof(b)),
+			"server_link", t->links[ap->server_link].name, "port", (int)ap->port,
+			"direction", ap->direction == TOPO_UPLOAD ? "upload" : "download",
+			"start_s", (double)ap->start_ns / 1e9);
 		if (ap->bytes)
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ap->bytes));
 		else
@@ -176,9 +175,9 @@ json_t *topo_json(const struct topology *t)
 	}
 	for (int i = 0; i < t->nevents; i++) {
 		const struct topo_event *ev = &t->events[i];
-		json_t *j = json_pack("{s:f, s:s, s:s}", "at_s", (double)ev->at_ns / 1e9, "action",
-				      topo_action_name(ev->action), "link",
-				      t->links[ev->link].name);
+		json_t *j =
+			json_pack("{s:f, s:s, s:s}", "at_s", (double)ev->at_ns / 1e9, "action",
+				  topo_action_name(ev->action), "link", t->links[ev->link].name);
 		if (ev->host >= 0)
 			json_object_set_new(j, "host", json_string(t->hosts[ev->host].name));
 		if (ev->action == TOPO_EV_SET) {

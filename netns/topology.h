@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOPO_NAME_MAX  32 /* names: [a-z0-9-], 1..31 chars; link names <= 15 (interface names) */
+#define TOPO_NAME_MAX	32 /* names: [a-z0-9-], 1..31 chars; link names <= 15 (interface names) */
 #define TOPO_IFNAME_MAX 15
-#define TOPO_ERR_MAX    512
-#define TOPO_PATH_MAX   4096
+#define TOPO_ERR_MAX	512
+#define TOPO_PATH_MAX	4096
 
 struct topo_pos {
 	int line; /* 1-based; 0 when unknown */
@@ -29,8 +29,8 @@ struct topo_pos {
 enum topo_stack {
 	TOPO_STACK_NONE = 0, /* a router or a host without apps: no traffic tool */
 	TOPO_STACK_KERNEL,   /* Linux MPTCP (IPPROTO_MPTCP) */
-	TOPO_STACK_TCP,      /* Linux TCP */
-	TOPO_STACK_MPT,      /* libmpt, the userspace stack */
+	TOPO_STACK_TCP,	     /* Linux TCP */
+	TOPO_STACK_MPT,	     /* libmpt, the userspace stack */
 };
 
 /* MPTCP endpoint flags: the kernel's MPTCP_PM_ADDR_FLAG_* values. */
@@ -42,9 +42,10 @@ enum {
 };
 
 enum topo_emulator {
-	TOPO_EMU_AUTO = 0, /* netem where the kernel has it and it can express the link, else user */
-	TOPO_EMU_USER,     /* mpnet's userspace link emulator */
-	TOPO_EMU_NETEM,    /* the kernel's sch_netem; an error where the kernel lacks it */
+	TOPO_EMU_AUTO =
+		0,	/* netem where the kernel has it and it can express the link, else user */
+	TOPO_EMU_USER,	/* mpnet's userspace link emulator */
+	TOPO_EMU_NETEM, /* the kernel's sch_netem; an error where the kernel lacks it */
 };
 
 enum topo_queue_unit {
@@ -89,35 +90,36 @@ enum {
 
 /* One direction of a link.  Probabilities are fractions in [0, 1]. */
 struct topo_dir {
-	uint32_t set;                 /* TOPO_F_* given */
-	uint64_t rate_bps;            /* bits per second; 0 = unlimited */
-	uint64_t delay_ns;            /* one-way */
+	uint32_t set;	   /* TOPO_F_* given */
+	uint64_t rate_bps; /* bits per second; 0 = unlimited */
+	uint64_t delay_ns; /* one-way */
 	uint64_t jitter_ns;
-	double delay_corr;            /* jitter correlation */
+	double delay_corr; /* jitter correlation */
 	enum topo_jitter_dist dist;
 	enum topo_loss_model loss_model;
-	double loss[5];               /* RANDOM: {p, corr}; GEMODEL: {p, r, 1-h, 1-k};
-				       * STATE4: {p13, p31, p32, p23, p14} */
+	double loss[5]; /* RANDOM: {p, corr}; GEMODEL: {p, r, 1-h, 1-k};
+			 * STATE4: {p13, p31, p32, p23, p14} */
 	double duplicate, duplicate_corr;
 	double corrupt, corrupt_corr;
 	double reorder, reorder_corr; /* reorder: fraction sent at once; needs delay */
-	uint32_t reorder_gap;         /* netem's gap N; 0 = none */
+	uint32_t reorder_gap;	      /* netem's gap N; 0 = none */
 	enum topo_queue_unit queue_unit;
-	uint64_t queue;               /* packets, bytes or ns, per queue_unit; 0 = default */
-	char trace[TOPO_PATH_MAX];    /* mahimahi trace file (resolved path), or "" */
-	struct topo_pos pos;          /* the block the fields came from */
-	struct topo_pos emu_pos;      /* first key that needs the emulator (TOPO_F_NEEDS_EMULATOR) */
+	uint64_t queue;		   /* packets, bytes or ns, per queue_unit; 0 = default */
+	char trace[TOPO_PATH_MAX]; /* mahimahi trace file (resolved path), or "" */
+	struct topo_pos pos;	   /* the block the fields came from */
+	struct topo_pos emu_pos;   /* first key that needs the emulator (TOPO_F_NEEDS_EMULATOR) */
 };
 
 /* One host's end of a link. */
 struct topo_iface {
-	int host;                   /* index into topology.hosts */
-	char ifname[TOPO_IFNAME_MAX + 1]; /* the interface's name inside the host (the link's name) */
-	struct netaddr addr4;       /* with prefix length, e.g. 198.18.3.1/24 */
-	struct netaddr addr6;       /* e.g. 2001:db8:0:3::1/64; family 0 if ipv6 is off */
-	uint32_t endpoint_flags;    /* TOPO_EP_*; 0 = no MPTCP endpoint for this address */
-	bool endpoint_set;          /* an endpoint was asked for (flags may still be 0) */
-	int endpoint_id;            /* MPTCP address id, 1..255, unique per host */
+	int host; /* index into topology.hosts */
+	char ifname[TOPO_IFNAME_MAX +
+		    1];		 /* the interface's name inside the host (the link's name) */
+	struct netaddr addr4;	 /* with prefix length, e.g. 198.18.3.1/24 */
+	struct netaddr addr6;	 /* e.g. 2001:db8:0:3::1/64; family 0 if ipv6 is off */
+	uint32_t endpoint_flags; /* TOPO_EP_*; 0 = no MPTCP endpoint for this address */
+	bool endpoint_set;	 /* an endpoint was asked for (flags may still be 0) */
+	int endpoint_id;	 /* MPTCP address id, 1..255, unique per host */
 	struct topo_pos endpoint_pos;
 };
 
@@ -125,14 +127,14 @@ struct topo_link {
 	char name[TOPO_NAME_MAX]; /* also the interface name on both hosts */
 	struct topo_pos pos;
 	struct topo_iface end[2]; /* end[0] = first host of between:, end[1] = second */
-	struct topo_dir dir[2];   /* dir[0] = "up" (end 0 -> end 1), dir[1] = "down" */
+	struct topo_dir dir[2];	  /* dir[0] = "up" (end 0 -> end 1), dir[1] = "down" */
 	enum topo_emulator emulator;
-	bool emulator_set;        /* given on the link (else the topology's) */
-	int index;                /* position in the file, 0-based: picks the auto subnet */
+	bool emulator_set; /* given on the link (else the topology's) */
+	int index;	   /* position in the file, 0-based: picks the auto subnet */
 };
 
 struct topo_mptcp {
-	int subflows;          /* kernel limit "subflows", 0..8; default 8 */
+	int subflows;	       /* kernel limit "subflows", 0..8; default 8 */
 	int add_addr_accepted; /* kernel limit "add_addr_accepted", 0..8; default 8 */
 	struct topo_pos pos;
 };
@@ -141,58 +143,58 @@ struct topo_host {
 	char name[TOPO_NAME_MAX];
 	struct topo_pos pos;
 	enum topo_stack stack;
-	bool forward;             /* a router: IPv4/IPv6 forwarding on */
-	struct topo_mptcp mptcp;  /* for stack kernel (and mpt later) */
-	int nifaces;              /* how many links end at this host */
+	bool forward;		 /* a router: IPv4/IPv6 forwarding on */
+	struct topo_mptcp mptcp; /* for stack kernel (and mpt later) */
+	int nifaces;		 /* how many links end at this host */
 };
 
 enum topo_direction {
 	TOPO_UPLOAD = 0, /* the client sends */
-	TOPO_DOWNLOAD,   /* the server sends */
+	TOPO_DOWNLOAD,	 /* the server sends */
 };
 
 struct topo_app {
 	char name[TOPO_NAME_MAX];
 	struct topo_pos pos;
-	int client, server;       /* host indices */
+	int client, server; /* host indices */
 	struct topo_pos client_pos, server_pos;
-	int server_link;          /* link index of the address the client connects to */
+	int server_link;	    /* link index of the address the client connects to */
 	struct netaddr server_addr; /* that address (IPv4 unless the app says ipv6) */
-	uint64_t bytes;           /* 0 when time-limited */
-	uint64_t time_ns;         /* 0 when byte-limited */
+	uint64_t bytes;		    /* 0 when time-limited */
+	uint64_t time_ns;	    /* 0 when byte-limited */
 	enum topo_direction direction;
 	uint64_t start_ns;
-	uint16_t port;            /* default 5201 + app index */
-	uint64_t timeout_ns;      /* give up after this long (default: time + 30 s, or 300 s) */
-	bool ipv6;                /* server_addr is the IPv6 address (the app's ipv6: true) */
+	uint16_t port;	     /* default 5201 + app index */
+	uint64_t timeout_ns; /* give up after this long (default: time + 30 s, or 300 s) */
+	bool ipv6;	     /* server_addr is the IPv6 address (the app's ipv6: true) */
 };
 
 enum topo_action {
-	TOPO_EV_DOWN = 0,   /* carrier down on both ends; addresses and routes stay */
+	TOPO_EV_DOWN = 0, /* carrier down on both ends; addresses and routes stay */
 	TOPO_EV_UP,
-	TOPO_EV_SET,        /* change link parameters (dir up, down or both) */
-	TOPO_EV_BLACKHOLE,  /* drop everything; carrier stays up */
-	TOPO_EV_RESTORE,    /* end a blackhole */
-	TOPO_EV_ADDR_DEL,   /* remove the host's addresses on the link */
-	TOPO_EV_ADDR_ADD,   /* put them back (and the routes and the endpoint) */
+	TOPO_EV_SET,	   /* change link parameters (dir up, down or both) */
+	TOPO_EV_BLACKHOLE, /* drop everything; carrier stays up */
+	TOPO_EV_RESTORE,   /* end a blackhole */
+	TOPO_EV_ADDR_DEL,  /* remove the host's addresses on the link */
+	TOPO_EV_ADDR_ADD,  /* put them back (and the routes and the endpoint) */
 };
 
 struct topo_event {
 	uint64_t at_ns;
 	struct topo_pos pos;
 	enum topo_action action;
-	int link;              /* link index */
-	int host;              /* host index for addr-del/addr-add, else -1 */
-	int dir_mask;          /* for set: bit 0 = up, bit 1 = down */
+	int link;		/* link index */
+	int host;		/* host index for addr-del/addr-add, else -1 */
+	int dir_mask;		/* for set: bit 0 = up, bit 1 = down */
 	struct topo_dir params; /* for set: the fields in params.set */
 };
 
 struct topology {
 	char path[TOPO_PATH_MAX]; /* the file it came from */
 	char name[TOPO_NAME_MAX];
-	uint64_t seed;            /* default 1 */
+	uint64_t seed; /* default 1 */
 	bool seed_set;
-	bool ipv6;                /* assign IPv6 addresses too (default true) */
+	bool ipv6;		     /* assign IPv6 addresses too (default true) */
 	enum topo_emulator emulator; /* default for links */
 	struct topo_host *hosts;
 	int nhosts;

@@ -27,10 +27,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BRIDGE_NAME "br0"
-#define NS_KILL_GRACE_MS 200
+#define BRIDGE_NAME	     "br0"
+#define NS_KILL_GRACE_MS     200
 #define EMU_READY_TIMEOUT_MS 5000
-#define EMU_STOP_TIMEOUT_MS 2000
+#define EMU_STOP_TIMEOUT_MS  2000
 
 static const char *const link_ifname[2] = {"e0", "e1"};
 
@@ -93,9 +93,10 @@ static __attribute__((unused)) const char *emu_field_name(uint32_t set)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{TOPO_F_DELAY, "delay"},         {TOPO_F_JITTER, "jitter"},   {TOPO_F_LOSS, "loss"},
-		{TOPO_F_DUPLICATE, "duplicate"}, {TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
-		{TOPO_F_TRACE, "trace"},         {TOPO_F_DIST, "distribution"},
+		{TOPO_F_DELAY, "delay"},     {TOPO_F_JITTER, "jitter"},
+		{TOPO_F_LOSS, "loss"},	     {TOPO_F_DUPLICATE, "duplicate"},
+		{TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
+		{TOPO_F_TRACE, "trace"},     {TOPO_F_DIST, "distribution"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (set & names[i].bit)
@@ -158,23 +159,28 @@ static int pick_backend(struct world *w, const struct topology *t, int l, enum w
 
 	if (want == TOPO_EMU_NETEM) {
 		if (!emu_netem_available())
-			return topo_errorf(t, lk->pos, w->err,
-					   "link %s asks for emulator: netem, but this kernel has no "
-					   "sch_netem (use emulator: auto or user)",
-					   lk->name);
-		return topo_errorf(t, lk->pos, w->err,
-				   "link %s asks for emulator: netem; this kernel has sch_netem but "
-				   "mpnet does not drive it yet (use emulator: auto or user)",
-				   lk->name);
+			return topo_errorf(
+				t, lk->pos, w->err,
+				"link %s asks for emulator: netem, but this kernel has no "
+				"sch_netem (use emulator: auto or user)",
+				lk->name);
+		return topo_errorf(
+			t, lk->pos, w->err,
+			"link %s asks for emulator: netem; this kernel has sch_netem but "
+			"mpnet does not drive it yet (use emulator: auto or user)",
+			lk->name);
 	}
 	if (want == TOPO_EMU_USER || needs || w->pcap_dir[0]) {
 		if (access(world_linkemu_path(), X_OK))
-			return topo_errorf(t, needs ? lk->dir[lk->dir[0].set & TOPO_F_NEEDS_EMULATOR ? 0 : 1].emu_pos
-						    : lk->pos,
-					   w->err,
-					   "link %s needs the link emulator, but %s is missing (run make, "
-					   "or set MPNET_LINKEMU)",
-					   lk->name, world_linkemu_path());
+			return topo_errorf(
+				t,
+				needs ? lk->dir[lk->dir[0].set & TOPO_F_NEEDS_EMULATOR ? 0 : 1]
+						.emu_pos
+				      : lk->pos,
+				w->err,
+				"link %s needs the link emulator, but %s is missing (run make, "
+				"or set MPNET_LINKEMU)",
+				lk->name, world_linkemu_path());
 		*out = WORLD_BACKEND_USER;
 		return 0;
 	}
@@ -186,13 +192,14 @@ static int check_queue(struct world *w, const struct topology *t, const struct t
 		       const char *link)
 {
 	if ((d->set & TOPO_F_QUEUE) && d->queue_unit == TOPO_QUEUE_TIME && !d->rate_bps)
-		return topo_errorf(t, d->pos, w->err,
-				   "link %s: a queue given as a time needs a rate on that direction "
-				   "(give the queue in packets or bytes, or add rate:)",
-				   link);
+		return topo_errorf(
+			t, d->pos, w->err,
+			"link %s: a queue given as a time needs a rate on that direction "
+			"(give the queue in packets or bytes, or add rate:)",
+			link);
 	if ((d->set & TOPO_F_QUEUE) && d->queue > UINT32_MAX)
-		return topo_errorf(t, d->pos, w->err, "link %s: queue too large (at most %u)",
-				   link, UINT32_MAX);
+		return topo_errorf(t, d->pos, w->err, "link %s: queue too large (at most %u)", link,
+				   UINT32_MAX);
 	return 0;
 }
 
@@ -227,8 +234,9 @@ int world_check(struct world *w, const struct topology *t)
 		else
 			world_link_ns_name(t, i - t->nhosts, name, sizeof(name));
 		if (ns_exists(name))
-			return werr(w, "mpnet: topology %s is already up (namespace %s exists); run: "
-				       "mpnet down %s",
+			return werr(w,
+				    "mpnet: topology %s is already up (namespace %s exists); run: "
+				    "mpnet down %s",
 				    t->name, name, t->path);
 	}
 	return 0;
@@ -412,7 +420,7 @@ static int build_link(struct world *w, struct nlr *root, int l)
 	netnsfs_sysctl(w->link_ns[l], "net/ipv6/conf/default/disable_ipv6", "1");
 	for (int e = 0; e < 2; e++) {
 		err = nlr_veth_create(root, lk->name, w->host_ns[lk->end[e].host], link_ifname[e],
-				       w->link_ns[l]);
+				      w->link_ns[l]);
 		if (err)
 			return werr(w, "link %s: veth: %s", lk->name, nlr_last_error(root));
 	}
@@ -469,7 +477,7 @@ static int add_routes(struct world *w, int h, int only_link)
 		if (only_link >= 0 && e->link != only_link)
 			continue;
 		err = nlr_route_add(r, e->table, &e->dst, e->gw.family ? &e->gw : NULL,
-				     t->links[e->link].name, e->src.family ? &e->src : NULL);
+				    t->links[e->link].name, e->src.family ? &e->src : NULL);
 		if (err == -EEXIST)
 			err = 0;
 	}
@@ -554,8 +562,9 @@ static int configure_host(struct world *w, int h)
 		int err;
 
 		if (!pm)
-			return werr(w, "host %s: the kernel's MPTCP path manager is not reachable "
-				       "(%s); stack: kernel needs a kernel with MPTCP",
+			return werr(w,
+				    "host %s: the kernel's MPTCP path manager is not reachable "
+				    "(%s); stack: kernel needs a kernel with MPTCP",
 				    ho->name, strerror(errno));
 		w->host_pm[h] = pm;
 		err = mptcp_pm_set_limits(pm, (uint32_t)ho->mptcp.subflows,
@@ -943,9 +952,10 @@ int world_link_counters(struct world *w, int l, int d, struct world_link_counter
 				    w->t->links[l].name);
 		out->tx_bytes = (uint64_t)json_integer_value(json_object_get(j, "bytes_out"));
 		out->tx_packets = (uint64_t)json_integer_value(json_object_get(j, "pkts_out"));
-		out->backlog_bytes = (uint64_t)json_integer_value(json_object_get(j, "queued_bytes"));
-		json_object_foreach(json_object_get(j, "drops"), k, v)
-			out->dropped += (uint64_t)json_integer_value(v);
+		out->backlog_bytes =
+			(uint64_t)json_integer_value(json_object_get(j, "queued_bytes"));
+		json_object_foreach(json_object_get(j, "drops"), k, v) out->dropped +=
+			(uint64_t)json_integer_value(v);
 		json_decref(j);
 		return 0;
 	}
@@ -963,8 +973,9 @@ int world_link_counters(struct world *w, int l, int d, struct world_link_counter
 json_t *world_link_json(struct world *w, int l, int d)
 {
 	struct world_link_counters c;
-	json_t *o = json_pack("{s:s, s:s, s:s}", "name", w->t->links[l].name, "dir",
-			      d ? "down" : "up", "backend", world_backend_name(w->links[l].backend));
+	json_t *o =
+		json_pack("{s:s, s:s, s:s}", "name", w->t->links[l].name, "dir", d ? "down" : "up",
+			  "backend", world_backend_name(w->links[l].backend));
 
 	if (world_link_counters(w, l, d, &c) == 0) {
 		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c.tx_bytes));

@@ -20,8 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WORLD_DEFAULT_PREFIX "mpn"
-#define WORLD_STATE_DIR   "/run/mpnet"
+#define WORLD_DEFAULT_PREFIX	    "mpn"
+#define WORLD_STATE_DIR		    "/run/mpnet"
 #define WORLD_DEFAULT_QUEUE_PACKETS 100
 
 struct nlr;
@@ -38,23 +38,23 @@ struct world_link_state {
 	bool down;
 	bool blackhole;
 	struct topo_dir dir[2]; /* parameters in force now */
-	int emu_pid;            /* user backend: the emulator process, else 0 */
-	char emu_ctl[320];      /* its control socket */
+	int emu_pid;		/* user backend: the emulator process, else 0 */
+	char emu_ctl[320];	/* its control socket */
 };
 
 struct world {
 	const struct topology *t;
-	int *host_ns;  /* fds, -1 when not open */
+	int *host_ns; /* fds, -1 when not open */
 	int *link_ns;
 	struct nlr **host_rt;
 	struct nlr **link_rt;
 	struct mptcp_pm **host_pm; /* for stack kernel hosts */
 	struct world_link_state *links;
-	char state_dir[256];   /* /run/mpnet/T */
-	char pcap_dir[2100];   /* "" unless --pcap: set before world_check/world_up */
+	char state_dir[256]; /* /run/mpnet/T */
+	char pcap_dir[2100]; /* "" unless --pcap: set before world_check/world_up */
 	char err[TOPO_ERR_MAX];
 	bool verbose;
-	bool detach;           /* world_release leaves the emulators running (mpnet up) */
+	bool detach; /* world_release leaves the emulators running (mpnet up) */
 };
 
 /* The namespace prefix P: $MPNET_NS_PREFIX ([a-z0-9], 1..8 chars) or "mpn".

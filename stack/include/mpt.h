@@ -38,7 +38,7 @@ enum {
 	MPT_ECONNRESET = -5,   /* peer reset the connection */
 	MPT_ECONNREFUSED = -6, /* RST in answer to our SYN */
 	MPT_ETIMEDOUT = -7,    /* retransmissions exhausted */
-	MPT_EPIPE = -8,        /* send after shutdown(WR) / close */
+	MPT_EPIPE = -8,	       /* send after shutdown(WR) / close */
 	MPT_EADDRINUSE = -9,   /* 4-tuple or listening port already taken */
 	MPT_ENOENT = -10,      /* no such connection / listener / path / cc */
 	MPT_EMALFORMED = -11,  /* codec: malformed or truncated input */
@@ -53,7 +53,7 @@ enum {
 const char *mpt_strerror(int err);
 
 /* ---- addresses ------------------------------------------------------------------- */
-#define MPT_AF_INET 4
+#define MPT_AF_INET  4
 #define MPT_AF_INET6 6
 
 /* An IP address and port.  IPv4 uses ip[0..3], network byte order; port is host order. */
@@ -96,24 +96,24 @@ struct mpt_env {
 
 /* ---- configuration ------------------------------------------------------------------ */
 struct mpt_config {
-	uint32_t mtu;             /* IP MTU of every path; default 1500 */
-	uint32_t sndbuf;          /* bytes of send buffer per connection; default 256 KiB */
-	uint32_t rcvbuf;          /* bytes of receive buffer per connection; default 256 KiB */
-	const char *cc;           /* congestion control name: "newreno" (default) or "cubic" */
-	bool no_sack;             /* do not offer / use SACK (RFC 2018) */
-	bool no_timestamps;       /* do not offer RFC 7323 timestamps */
-	bool no_wscale;           /* do not offer window scaling */
-	bool nodelay;             /* disable Nagle */
-	uint8_t init_cwnd_segs;   /* initial window in segments; default 10 (RFC 6928) */
-	uint64_t min_rto_ns;      /* default 200 ms (Linux; RFC 6298 says 1 s) */
-	uint64_t max_rto_ns;      /* default 120 s */
-	uint64_t init_rto_ns;     /* default 1 s (RFC 6298 2.1) */
-	uint64_t delack_ns;       /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
-	uint64_t time_wait_ns;    /* 2*MSL; default 60 s */
-	uint32_t max_retries;     /* RTO expiries before giving up; default 15 */
-	uint32_t max_syn_retries; /* default 6 */
+	uint32_t mtu;		      /* IP MTU of every path; default 1500 */
+	uint32_t sndbuf;	      /* bytes of send buffer per connection; default 256 KiB */
+	uint32_t rcvbuf;	      /* bytes of receive buffer per connection; default 256 KiB */
+	const char *cc;		      /* congestion control name: "newreno" (default) or "cubic" */
+	bool no_sack;		      /* do not offer / use SACK (RFC 2018) */
+	bool no_timestamps;	      /* do not offer RFC 7323 timestamps */
+	bool no_wscale;		      /* do not offer window scaling */
+	bool nodelay;		      /* disable Nagle */
+	uint8_t init_cwnd_segs;	      /* initial window in segments; default 10 (RFC 6928) */
+	uint64_t min_rto_ns;	      /* default 200 ms (Linux; RFC 6298 says 1 s) */
+	uint64_t max_rto_ns;	      /* default 120 s */
+	uint64_t init_rto_ns;	      /* default 1 s (RFC 6298 2.1) */
+	uint64_t delack_ns;	      /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
+	uint64_t time_wait_ns;	      /* 2*MSL; default 60 s */
+	uint32_t max_retries;	      /* RTO expiries before giving up; default 15 */
+	uint32_t max_syn_retries;     /* default 6 */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
-	bool no_tlp;              /* disable tail loss probes */
+	bool no_tlp;		      /* disable tail loss probes */
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -122,70 +122,70 @@ void mpt_config_default(struct mpt_config *cfg);
 /* ---- counters ------------------------------------------------------------------------ */
 /* X(field, nstat name).  Names follow the kernel's SNMP / TcpExt MIBs where one exists;
  * MpnetExt* are ours. */
-#define MPT_COUNTERS(X)                                                                            \
-	X(ip_in_receives, "IpInReceives")                                                          \
-	X(ip_in_hdr_errors, "IpInHdrErrors")                                                       \
-	X(ip_in_addr_errors, "IpInAddrErrors")                                                     \
-	X(ip_in_unknown_protos, "IpInUnknownProtos")                                               \
-	X(ip_in_delivers, "IpInDelivers")                                                          \
-	X(ip_out_requests, "IpOutRequests")                                                        \
-	X(ip_reasm_fails, "IpReasmFails")                                                          \
-	X(tcp_active_opens, "TcpActiveOpens")                                                      \
-	X(tcp_passive_opens, "TcpPassiveOpens")                                                    \
-	X(tcp_attempt_fails, "TcpAttemptFails")                                                    \
-	X(tcp_estab_resets, "TcpEstabResets")                                                      \
-	X(tcp_curr_estab, "TcpCurrEstab")                                                          \
-	X(tcp_in_segs, "TcpInSegs")                                                                \
-	X(tcp_out_segs, "TcpOutSegs")                                                              \
-	X(tcp_retrans_segs, "TcpRetransSegs")                                                      \
-	X(tcp_in_errs, "TcpInErrs")                                                                \
-	X(tcp_out_rsts, "TcpOutRsts")                                                              \
-	X(tcp_in_csum_errors, "TcpInCsumErrors")                                                   \
-	X(sack_recovery, "TcpExtTCPSACKRecovery")                                                  \
-	X(reno_recovery, "TcpExtTCPRenoRecovery")                                                  \
-	X(fast_retrans, "TcpExtTCPFastRetrans")                                                    \
-	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")                                         \
-	X(timeouts, "TcpExtTCPTimeouts")                                                           \
-	X(loss_probes, "TcpExtTCPLossProbes")                                                      \
-	X(challenge_ack, "TcpExtTCPChallengeACK")                                                  \
-	X(syn_challenge, "TcpExtTCPSYNChallenge")                                                  \
-	X(ack_skipped_challenge, "TcpExtTCPACKSkippedChallenge")                                   \
-	X(abort_on_data, "TcpExtTCPAbortOnData")                                                   \
-	X(abort_on_close, "TcpExtTCPAbortOnClose")                                                 \
-	X(abort_on_timeout, "TcpExtTCPAbortOnTimeout")                                             \
-	X(ofo_queue, "TcpExtTCPOFOQueue")                                                          \
-	X(ofo_drop, "TcpExtTCPOFODrop")                                                            \
-	X(ofo_merge, "TcpExtTCPOFOMerge")                                                          \
-	X(rcv_coalesce, "TcpExtTCPRcvCoalesce")                                                    \
-	X(delayed_acks, "TcpExtDelayedACKs")                                                       \
-	X(pure_acks, "TcpExtTCPPureAcks")                                                          \
-	X(paws_estab, "TcpExtPAWSEstab")                                                           \
-	X(win_probe, "TcpExtTCPWinProbe")                                                          \
-	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")                                             \
-	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")                                          \
-	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")                                      \
-	X(time_waited, "TcpExtTW")                                                                 \
-	X(listen_drops, "TcpExtListenDrops")                                                       \
-	X(listen_overflows, "TcpExtListenOverflows")                                               \
-	X(sack_reneging, "TcpExtTCPSACKReneging")                                                  \
-	X(sack_discard, "TcpExtTCPSACKDiscard")                                                    \
-	X(ack_skipped_seq, "TcpExtTCPACKSkippedSeq")                                               \
-	X(rst_ignored, "MpnetExtRstOutOfWindow")                                                   \
-	X(rst_accepted, "MpnetExtRstAccepted")                                                     \
-	X(ack_too_new, "MpnetExtAckTooNew")                                                        \
-	X(ack_too_old, "MpnetExtAckTooOld")                                                        \
-	X(seq_out_of_window, "MpnetExtSeqOutOfWindow")                                             \
-	X(no_ts_drop, "MpnetExtNoTimestampDrop")                                                   \
-	X(opt_malformed, "MpnetExtTcpOptMalformed")                                                \
-	X(opt_unknown, "MpnetExtTcpOptUnknown")                                                    \
-	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                                                   \
-	X(hdr_malformed, "MpnetExtTcpHdrMalformed")                                                \
-	X(no_socket, "MpnetExtNoSocket")                                                           \
-	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                                                  \
-	X(state_transitions, "MpnetExtStateTransitions")                                           \
-	X(state_bad_transitions, "MpnetExtStateBadTransitions")                                    \
-	X(rtt_samples, "MpnetExtRttSamples")                                                       \
-	X(karn_skipped, "MpnetExtKarnSkipped")                                                     \
+#define MPT_COUNTERS(X)                                          \
+	X(ip_in_receives, "IpInReceives")                        \
+	X(ip_in_hdr_errors, "IpInHdrErrors")                     \
+	X(ip_in_addr_errors, "IpInAddrErrors")                   \
+	X(ip_in_unknown_protos, "IpInUnknownProtos")             \
+	X(ip_in_delivers, "IpInDelivers")                        \
+	X(ip_out_requests, "IpOutRequests")                      \
+	X(ip_reasm_fails, "IpReasmFails")                        \
+	X(tcp_active_opens, "TcpActiveOpens")                    \
+	X(tcp_passive_opens, "TcpPassiveOpens")                  \
+	X(tcp_attempt_fails, "TcpAttemptFails")                  \
+	X(tcp_estab_resets, "TcpEstabResets")                    \
+	X(tcp_curr_estab, "TcpCurrEstab")                        \
+	X(tcp_in_segs, "TcpInSegs")                              \
+	X(tcp_out_segs, "TcpOutSegs")                            \
+	X(tcp_retrans_segs, "TcpRetransSegs")                    \
+	X(tcp_in_errs, "TcpInErrs")                              \
+	X(tcp_out_rsts, "TcpOutRsts")                            \
+	X(tcp_in_csum_errors, "TcpInCsumErrors")                 \
+	X(sack_recovery, "TcpExtTCPSACKRecovery")                \
+	X(reno_recovery, "TcpExtTCPRenoRecovery")                \
+	X(fast_retrans, "TcpExtTCPFastRetrans")                  \
+	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")       \
+	X(timeouts, "TcpExtTCPTimeouts")                         \
+	X(loss_probes, "TcpExtTCPLossProbes")                    \
+	X(challenge_ack, "TcpExtTCPChallengeACK")                \
+	X(syn_challenge, "TcpExtTCPSYNChallenge")                \
+	X(ack_skipped_challenge, "TcpExtTCPACKSkippedChallenge") \
+	X(abort_on_data, "TcpExtTCPAbortOnData")                 \
+	X(abort_on_close, "TcpExtTCPAbortOnClose")               \
+	X(abort_on_timeout, "TcpExtTCPAbortOnTimeout")           \
+	X(ofo_queue, "TcpExtTCPOFOQueue")                        \
+	X(ofo_drop, "TcpExtTCPOFODrop")                          \
+	X(ofo_merge, "TcpExtTCPOFOMerge")                        \
+	X(rcv_coalesce, "TcpExtTCPRcvCoalesce")                  \
+	X(delayed_acks, "TcpExtDelayedACKs")                     \
+	X(pure_acks, "TcpExtTCPPureAcks")                        \
+	X(paws_estab, "TcpExtPAWSEstab")                         \
+	X(win_probe, "TcpExtTCPWinProbe")                        \
+	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")           \
+	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")        \
+	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")    \
+	X(time_waited, "TcpExtTW")                               \
+	X(listen_drops, "TcpExtListenDrops")                     \
+	X(listen_overflows, "TcpExtListenOverflows")             \
+	X(sack_reneging, "TcpExtTCPSACKReneging")                \
+	X(sack_discard, "TcpExtTCPSACKDiscard")                  \
+	X(ack_skipped_seq, "TcpExtTCPACKSkippedSeq")             \
+	X(rst_ignored, "MpnetExtRstOutOfWindow")                 \
+	X(rst_accepted, "MpnetExtRstAccepted")                   \
+	X(ack_too_new, "MpnetExtAckTooNew")                      \
+	X(ack_too_old, "MpnetExtAckTooOld")                      \
+	X(seq_out_of_window, "MpnetExtSeqOutOfWindow")           \
+	X(no_ts_drop, "MpnetExtNoTimestampDrop")                 \
+	X(opt_malformed, "MpnetExtTcpOptMalformed")              \
+	X(opt_unknown, "MpnetExtTcpOptUnknown")                  \
+	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                 \
+	X(hdr_malformed, "MpnetExtTcpHdrMalformed")              \
+	X(no_socket, "MpnetExtNoSocket")                         \
+	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                \
+	X(state_transitions, "MpnetExtStateTransitions")         \
+	X(state_bad_transitions, "MpnetExtStateBadTransitions")  \
+	X(rtt_samples, "MpnetExtRttSamples")                     \
+	X(karn_skipped, "MpnetExtKarnSkipped")                   \
 	X(event_queue_drop, "MpnetExtEventQueueDrop")
 
 struct mpt_counters {
@@ -209,10 +209,10 @@ struct mpt_cc {
 	uint32_t cwnd;
 	uint32_t ssthresh;
 	uint32_t mss;
-	uint32_t flight;   /* bytes in flight when the event fired */
-	uint64_t srtt_ns;  /* smoothed RTT, 0 before the first sample */
+	uint32_t flight;  /* bytes in flight when the event fired */
+	uint64_t srtt_ns; /* smoothed RTT, 0 before the first sample */
 	uint64_t min_rtt_ns;
-	uint64_t priv[8];  /* the algorithm's own state */
+	uint64_t priv[8]; /* the algorithm's own state */
 };
 
 /* One function pointer per event.  All may be NULL except init; the engine calls
@@ -292,8 +292,8 @@ enum mpt_event_type {
 	MPT_EV_READABLE,      /* conn: bytes (or EOF) can be read */
 	MPT_EV_WRITABLE,      /* conn: send buffer space opened after MPT_EAGAIN */
 	MPT_EV_PEER_CLOSED,   /* conn: peer's FIN received; recv returns 0 after the data */
-	MPT_EV_ERROR,         /* conn: reset / refused / timed out; err holds MPT_E* */
-	MPT_EV_CLOSED,        /* conn: both directions finished (FIN exchanged and acked) */
+	MPT_EV_ERROR,	      /* conn: reset / refused / timed out; err holds MPT_E* */
+	MPT_EV_CLOSED,	      /* conn: both directions finished (FIN exchanged and acked) */
 };
 
 struct mpt_event {
@@ -306,7 +306,7 @@ struct mpt_event {
  * empty.  Events are edge-triggered hints; mpt_poll gives the level. */
 int mpt_stack_poll_event(struct mpt_stack *st, struct mpt_event *ev);
 
-#define MPT_POLLIN 0x1  /* recv would not return MPT_EAGAIN */
+#define MPT_POLLIN  0x1 /* recv would not return MPT_EAGAIN */
 #define MPT_POLLOUT 0x2 /* send would accept at least one byte */
 #define MPT_POLLHUP 0x4 /* peer sent FIN, or the connection is gone */
 #define MPT_POLLERR 0x8 /* connection failed (mpt_conn_info.error says why) */
@@ -346,8 +346,8 @@ ptrdiff_t mpt_send(struct mpt_stack *st, uint32_t id, const void *buf, size_t le
  * sent by mpt_stack_send). */
 ptrdiff_t mpt_recv(struct mpt_stack *st, uint32_t id, void *buf, size_t len, uint64_t now);
 
-#define MPT_SHUT_RD 1
-#define MPT_SHUT_WR 2
+#define MPT_SHUT_RD   1
+#define MPT_SHUT_WR   2
 #define MPT_SHUT_RDWR 3
 
 /* Shut down a direction: WR queues a FIN after the buffered data; RD discards further

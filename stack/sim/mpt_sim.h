@@ -29,13 +29,13 @@ uint64_t mpt_sim_rand(uint64_t *state);
 double mpt_sim_rand01(uint64_t *state);
 
 struct mpt_sim_link_cfg {
-	uint64_t rate_bps;    /* serialisation rate; 0 = infinite */
-	uint64_t delay_ns;    /* one-way propagation delay */
-	double loss;          /* random loss probability */
-	uint64_t loss_mask;   /* bit i: drop the i-th packet (0-based) sent on this link */
-	double reorder;       /* probability a packet is held back reorder_ns extra */
+	uint64_t rate_bps;  /* serialisation rate; 0 = infinite */
+	uint64_t delay_ns;  /* one-way propagation delay */
+	double loss;	    /* random loss probability */
+	uint64_t loss_mask; /* bit i: drop the i-th packet (0-based) sent on this link */
+	double reorder;	    /* probability a packet is held back reorder_ns extra */
 	uint64_t reorder_ns;
-	double dup;           /* probability a packet is delivered twice */
+	double dup;	      /* probability a packet is delivered twice */
 	uint32_t queue_bytes; /* drop-tail limit of the bottleneck queue; 0 = unlimited */
 };
 
@@ -64,10 +64,10 @@ struct mpt_sim {
 	uint32_t npaths;
 	int family;
 	uint64_t now;
-	uint64_t rng;          /* links */
-	uint64_t ep_rng[2];    /* each stack's random_bytes */
+	uint64_t rng;	    /* links */
+	uint64_t ep_rng[2]; /* each stack's random_bytes */
 	uint64_t order;
-	uint64_t trace_hash;   /* FNV-1a over (time, sender, path, bytes) of every packet */
+	uint64_t trace_hash; /* FNV-1a over (time, sender, path, bytes) of every packet */
 	uint64_t trace_pkts;
 	uint64_t steps;
 	/* optional tap: called for every packet a stack emits (before the link) */
@@ -108,16 +108,16 @@ static inline uint8_t mpt_sim_pattern(uint64_t off)
 }
 
 struct mpt_sim_xfer {
-	uint64_t bytes;       /* client -> server */
+	uint64_t bytes;	      /* client -> server */
 	uint64_t deadline_ns; /* virtual time limit (absolute) */
-	uint16_t port;        /* server port; default 5001 */
+	uint16_t port;	      /* server port; default 5001 */
 	/* results */
 	uint64_t sent, received;
-	bool data_ok;         /* every byte matched the pattern */
-	bool eof;             /* server saw the FIN after all bytes */
-	bool client_closed;   /* client saw MPT_EV_CLOSED */
-	uint64_t done_ns;     /* virtual time when the server had everything */
-	uint64_t first_bad;   /* offset of the first wrong byte, if !data_ok */
+	bool data_ok;	    /* every byte matched the pattern */
+	bool eof;	    /* server saw the FIN after all bytes */
+	bool client_closed; /* client saw MPT_EV_CLOSED */
+	uint64_t done_ns;   /* virtual time when the server had everything */
+	uint64_t first_bad; /* offset of the first wrong byte, if !data_ok */
 	int client_err, server_err;
 	uint32_t client_id, server_id;
 	struct mpt_conn_info client_info; /* snapshot when the server got EOF */

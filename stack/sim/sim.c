@@ -444,7 +444,8 @@ int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x)
 			if (r < 0)
 				break;
 			for (i = 0; i < r; i++)
-				if (x->data_ok && buf[i] != mpt_sim_pattern(x->received + (uint64_t)i)) {
+				if (x->data_ok &&
+				    buf[i] != mpt_sim_pattern(x->received + (uint64_t)i)) {
 					x->data_ok = false;
 					x->first_bad = x->received + (uint64_t)i;
 				}

@@ -72,16 +72,16 @@ const struct mpt_cc_ops mpt_cc_newreno = {
 };
 
 /* ---- CUBIC (RFC 9438) ---- */
-#define CUBIC_C 0.4
+#define CUBIC_C	   0.4
 #define CUBIC_BETA 0.7
 
 struct cubic {
-	double w_max;     /* segments, before the last reduction */
+	double w_max; /* segments, before the last reduction */
 	double w_last_max;
-	double k;         /* seconds */
-	double w_est;     /* Reno-friendly estimate, segments */
-	double frac;      /* fractional bytes of cwnd growth */
-	uint64_t epoch;   /* ns; 0 = no epoch */
+	double k;	/* seconds */
+	double w_est;	/* Reno-friendly estimate, segments */
+	double frac;	/* fractional bytes of cwnd growth */
+	uint64_t epoch; /* ns; 0 = no epoch */
 };
 
 _Static_assert(sizeof(struct cubic) <= sizeof(((struct mpt_cc *)0)->priv), "cubic state");

@@ -41,9 +41,9 @@ void stack_log(struct mpt_stack *st, int level, const char *fmt, ...)
 const char *mpt_strerror(int err)
 {
 	static const char *const names[] = {
-		"OK",	     "EINVAL",	 "ENOMEM",    "EAGAIN",	   "ENOTCONN", "ECONNRESET",
-		"ECONNREFUSED", "ETIMEDOUT", "EPIPE",     "EADDRINUSE", "ENOENT",   "EMALFORMED",
-		"ECSUM",     "ENOBUFS",	 "ECRYPTO",   "EUNSUPP",   "ESTATE",
+		"OK",		"EINVAL",    "ENOMEM",	"EAGAIN",     "ENOTCONN", "ECONNRESET",
+		"ECONNREFUSED", "ETIMEDOUT", "EPIPE",	"EADDRINUSE", "ENOENT",	  "EMALFORMED",
+		"ECSUM",	"ENOBUFS",   "ECRYPTO", "EUNSUPP",    "ESTATE",
 	};
 
 	if (err > 0 || -err >= (int)(sizeof(names) / sizeof(names[0])))
@@ -55,7 +55,7 @@ const char *mpt_state_name(int s)
 {
 	static const char *const names[MPT_NSTATES] = {
 		"CLOSED",     "LISTEN",	    "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
-		"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",  "LAST_ACK",	"TIME_WAIT",
+		"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",	"LAST_ACK",	"TIME_WAIT",
 	};
 
 	if (s < 0 || s >= MPT_NSTATES)
@@ -309,8 +309,8 @@ static void reap(struct mpt_stack *st)
 	while (*pp) {
 		struct tcb *t = *pp;
 
-		if (t->state == MPT_CLOSED && !t->rst_pending && (t->app_closed || !t->app_visible) &&
-		    !t->in_accept_queue) {
+		if (t->state == MPT_CLOSED && !t->rst_pending &&
+		    (t->app_closed || !t->app_visible) && !t->in_accept_queue) {
 			*pp = t->next;
 			tcp_free(t);
 			continue;
@@ -525,8 +525,8 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 
 /* ---- packets out ---- */
 
-static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
-		      uint8_t *buf, size_t cap)
+static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip,
+		      const struct wire_tcp_repr *seg, uint8_t *buf, size_t cap)
 {
 	ptrdiff_t n;
 
@@ -569,7 +569,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 			start = t;
 	for (int pass = 0; pass < 2; pass++) {
 		for (t = st->conns; t; t = t->next) {
-			if (pass == 0 ? (start && t->id < start->id) : (start && t->id >= start->id))
+			if (pass == 0 ? (start && t->id < start->id)
+				      : (start && t->id >= start->id))
 				continue;
 			if (!tcp_output(t, now, scratch, &seg))
 				continue;

@@ -10,10 +10,10 @@
 #include <assert.h>
 #include <string.h>
 
-#define NS_PER_MS 1000000ull
-#define TCP_DEFAULT_MSS_V4 536  /* RFC 9293 3.7.1 */
+#define NS_PER_MS	   1000000ull
+#define TCP_DEFAULT_MSS_V4 536	/* RFC 9293 3.7.1 */
 #define TCP_DEFAULT_MSS_V6 1220 /* RFC 8200 5: 1280 - 60 */
-#define TCP_WCDELACK_NS (200 * NS_PER_MS)
+#define TCP_WCDELACK_NS	   (200 * NS_PER_MS)
 
 /* ---- small helpers ---- */
 static uint32_t min32(uint32_t a, uint32_t b)
@@ -301,9 +301,10 @@ static void take_syn_options(struct tcb *t, const struct wire_tcp_repr *syn, boo
 	const struct mpt_config *cfg = &t->st->cfg;
 	const struct wire_tcp_opts *o = &syn->opt;
 
-	t->peer_mss = (o->present & WIRE_HAS_MSS) ? max32(o->mss, 88)
-			: (t->local.family == MPT_AF_INET6 ? TCP_DEFAULT_MSS_V6
-							   : TCP_DEFAULT_MSS_V4);
+	t->peer_mss = (o->present & WIRE_HAS_MSS)
+			      ? max32(o->mss, 88)
+			      : (t->local.family == MPT_AF_INET6 ? TCP_DEFAULT_MSS_V6
+								 : TCP_DEFAULT_MSS_V4);
 	/* RFC 7323 2.2: window scaling is in effect only if both sides sent WS. */
 	t->ws_ok = !cfg->no_wscale && (o->present & WIRE_HAS_WS) && we_offered;
 	if (t->ws_ok) {
@@ -483,7 +484,8 @@ static uint8_t sack_fill(const struct tcb *t, struct wire_sack_block *b, uint8_t
 		uint32_t best = UINT32_MAX, i;
 
 		for (i = 0; i < t->n_ofo; i++)
-			if (!used[i] && (best == UINT32_MAX || t->ofo[i].stamp > t->ofo[best].stamp))
+			if (!used[i] &&
+			    (best == UINT32_MAX || t->ofo[i].stamp > t->ofo[best].stamp))
 				best = i;
 		if (best == UINT32_MAX)
 			break;
@@ -617,8 +619,8 @@ static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_
 	copy_payload(t, s->seq, dlen, scratch);
 	seg->payload = scratch;
 	seg->payload_len = dlen;
-	fill_common(t, now, seg, WIRE_TCP_ACK | (s->fin ? WIRE_TCP_FIN : 0) | (dlen ? WIRE_TCP_PSH : 0),
-		    dlen);
+	fill_common(t, now, seg,
+		    WIRE_TCP_ACK | (s->fin ? WIRE_TCP_FIN : 0) | (dlen ? WIRE_TCP_PSH : 0), dlen);
 	s->retrans = 1;
 	s->ever_retrans = 1;
 	s->sent_ns = now;
@@ -1130,8 +1132,7 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 	if (t->rtx_len)
 		rto_arm(t, now);
 	tlp_arm(t, now);
-	if (t->want_writable && t->sndbuf.len < t->sndbuf.cap && t->app_visible &&
-	    !t->app_closed) {
+	if (t->want_writable && t->sndbuf.len < t->sndbuf.cap && t->app_visible && !t->app_closed) {
 		t->want_writable = false;
 		stack_event(t->st, MPT_EV_WRITABLE, t->id, 0);
 	}
@@ -1333,7 +1334,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	rcv_window_update(t);
 	wnd = t->rcv_adv - t->rcv_nxt;
 	if (seglen == 0)
-		acceptable = wnd == 0 ? seq == t->rcv_nxt : seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd);
+		acceptable =
+			wnd == 0 ? seq == t->rcv_nxt : seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd);
 	else
 		acceptable = wnd != 0 && (seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
 					  seq_in(seq + seglen - 1, t->rcv_nxt, t->rcv_nxt + wnd));

@@ -18,10 +18,10 @@
 #include "seq.h"
 #include "wire.h"
 
-#define MPT_MAX_PATHS 64
-#define MPT_MAX_CC 8
-#define TCP_MAX_OFO 32
-#define TCP_DUPTHRESH 3
+#define MPT_MAX_PATHS	64
+#define MPT_MAX_CC	8
+#define TCP_MAX_OFO	32
+#define TCP_DUPTHRESH	3
 #define STACK_CTL_QUEUE 64
 
 struct ring {
@@ -34,15 +34,15 @@ struct tcp_txseg {
 	uint32_t seq, len; /* len in sequence space (data + 1 if FIN) */
 	uint64_t sent_ns;
 	uint8_t fin;
-	uint8_t sacked;       /* covered by a SACK block */
-	uint8_t lost;         /* RFC 6675 IsLost() / RTO: needs retransmission */
+	uint8_t sacked;	      /* covered by a SACK block */
+	uint8_t lost;	      /* RFC 6675 IsLost() / RTO: needs retransmission */
 	uint8_t retrans;      /* retransmitted since marked lost (counts in pipe) */
 	uint8_t ever_retrans; /* Karn: never take an RTT sample from it */
 };
 
 struct tcp_ofo {
 	uint32_t left, right; /* [left, right) held out of order */
-	uint32_t stamp;       /* recency, for SACK block order (RFC 2018 4) */
+	uint32_t stamp;	      /* recency, for SACK block order (RFC 2018 4) */
 };
 
 struct listener;
@@ -54,8 +54,8 @@ struct tcb {
 	enum mpt_state state;
 	int error;
 	struct listener *parent; /* passive, not yet accepted */
-	bool app_visible;        /* active, or accepted */
-	bool app_closed;         /* mpt_close called: orphan */
+	bool app_visible;	 /* active, or accepted */
+	bool app_closed;	 /* mpt_close called: orphan */
 	bool rd_shut, wr_shut;
 	bool in_accept_queue;
 
@@ -82,9 +82,9 @@ struct tcb {
 	/* negotiated options */
 	bool ws_ok, sack_ok, ts_ok;
 	uint8_t snd_wscale, rcv_wscale;
-	uint32_t peer_mss;   /* MSS the peer announced (536 / 1220 default) */
-	uint32_t rcv_mss;    /* MSS we announced */
-	uint32_t snd_mss;    /* payload bytes per data segment */
+	uint32_t peer_mss;	  /* MSS the peer announced (536 / 1220 default) */
+	uint32_t rcv_mss;	  /* MSS we announced */
+	uint32_t snd_mss;	  /* payload bytes per data segment */
 	uint32_t ulp_opt_reserve; /* option bytes kept for the MPTCP layer */
 	uint32_t ts_recent, ts_offset;
 	uint64_t ts_recent_age;
@@ -99,8 +99,8 @@ struct tcb {
 
 	/* loss recovery (RFC 6675 / RFC 6582) */
 	bool in_recovery, in_loss, tlp_out;
-	bool force_rtx;      /* retransmit the first lost segment regardless of pipe */
-	bool zero_wnd_adv;   /* our last advertised window was zero */
+	bool force_rtx;	   /* retransmit the first lost segment regardless of pipe */
+	bool zero_wnd_adv; /* our last advertised window was zero */
 	uint32_t recovery_point, dupacks;
 
 	struct mpt_cc cc;

@@ -47,13 +47,13 @@ uint16_t wire_csum_fold(uint32_t sum);
 /* ---- IP ---- */
 #define WIRE_IPV4_HDR_LEN 20
 #define WIRE_IPV6_HDR_LEN 40
-#define WIRE_PROTO_TCP 6
+#define WIRE_PROTO_TCP	  6
 
 struct wire_ip_repr {
 	uint8_t family; /* MPT_AF_INET / MPT_AF_INET6 */
-	uint8_t proto;  /* next header */
-	uint8_t ttl;    /* hop limit */
-	uint8_t tos;    /* traffic class */
+	uint8_t proto;	/* next header */
+	uint8_t ttl;	/* hop limit */
+	uint8_t tos;	/* traffic class */
 	uint16_t ident; /* IPv4 identification (emit only) */
 	uint8_t src[16], dst[16];
 	uint32_t payload_len; /* L4 bytes following the header */
@@ -92,34 +92,34 @@ uint32_t wire_ip_pseudo_sum(const struct wire_ip_repr *r, uint32_t l4len);
 #define WIRE_TCP_CWR 0x80
 
 /* option kinds */
-#define WIRE_OPT_EOL 0
-#define WIRE_OPT_NOP 1
-#define WIRE_OPT_MSS 2
-#define WIRE_OPT_WS 3
+#define WIRE_OPT_EOL	   0
+#define WIRE_OPT_NOP	   1
+#define WIRE_OPT_MSS	   2
+#define WIRE_OPT_WS	   3
 #define WIRE_OPT_SACK_PERM 4
-#define WIRE_OPT_SACK 5
-#define WIRE_OPT_TS 8
-#define WIRE_OPT_MPTCP 30
+#define WIRE_OPT_SACK	   5
+#define WIRE_OPT_TS	   8
+#define WIRE_OPT_MPTCP	   30
 
 /* exact option lengths */
-#define WIRE_OPT_MSS_LEN 4
-#define WIRE_OPT_WS_LEN 3
-#define WIRE_OPT_SACK_PERM_LEN 2
-#define WIRE_OPT_TS_LEN 10
+#define WIRE_OPT_MSS_LEN	 4
+#define WIRE_OPT_WS_LEN		 3
+#define WIRE_OPT_SACK_PERM_LEN	 2
+#define WIRE_OPT_TS_LEN		 10
 #define WIRE_OPT_SACK_MAX_BLOCKS 4
-#define WIRE_OPT_MPTCP_MAX 2       /* kind-30 options kept per segment */
-#define WIRE_OPT_MPTCP_MAX_LEN 40 /* bytes incl. kind and length */
+#define WIRE_OPT_MPTCP_MAX	 2  /* kind-30 options kept per segment */
+#define WIRE_OPT_MPTCP_MAX_LEN	 40 /* bytes incl. kind and length */
 /* RFC 7323 2.3: "the shift.cnt value... If a Window Scale option is received with a
  * shift.cnt value larger than 14, the TCP SHOULD log the error but MUST use 14". */
-#define WIRE_WS_MAX 14
+#define WIRE_WS_MAX		 14
 
 /* present bits */
-#define WIRE_HAS_MSS 0x01
-#define WIRE_HAS_WS 0x02
+#define WIRE_HAS_MSS	   0x01
+#define WIRE_HAS_WS	   0x02
 #define WIRE_HAS_SACK_PERM 0x04
-#define WIRE_HAS_SACK 0x08
-#define WIRE_HAS_TS 0x10
-#define WIRE_HAS_MPTCP 0x20
+#define WIRE_HAS_SACK	   0x08
+#define WIRE_HAS_TS	   0x10
+#define WIRE_HAS_MPTCP	   0x20
 
 struct wire_sack_block {
 	uint32_t left, right;
@@ -205,8 +205,8 @@ size_t wire_tcp_hdr_len(const struct wire_tcp_repr *r);
 
 /* Write header, options and payload, and the checksum when ip != NULL.  Returns the
  * segment length or MPT_ENOBUFS / MPT_EINVAL. */
-ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr *ip,
-			uint8_t *buf, size_t cap);
+ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr *ip, uint8_t *buf,
+			size_t cap);
 
 /* Emit a whole IP datagram: ip->payload_len is set from tcp.  Returns its length. */
 ptrdiff_t wire_packet_emit(struct wire_ip_repr *ip, const struct wire_tcp_repr *tcp, uint8_t *buf,

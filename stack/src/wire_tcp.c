@@ -369,8 +369,8 @@ size_t wire_tcp_hdr_len(const struct wire_tcp_repr *r)
 	return WIRE_TCP_HDR_LEN + wire_tcp_opts_len(&r->opt);
 }
 
-ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr *ip,
-			uint8_t *buf, size_t cap)
+ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr *ip, uint8_t *buf,
+			size_t cap)
 {
 	size_t hlen = wire_tcp_hdr_len(r), total;
 	ptrdiff_t rv;

@@ -30,7 +30,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 
 static int by_name(const void *a, const void *b)
 {
-	const struct test_case *x = *(struct test_case *const *)a, *y = *(struct test_case *const *)b;
+	const struct test_case *x = *(struct test_case *const *)a,
+			       *y = *(struct test_case *const *)b;
 	return strcmp(x->name, y->name);
 }
 

@@ -76,9 +76,9 @@ TEST(routing_chain_through_routers)
 	add_host(&f, "r1", true);      /* 1 */
 	add_host(&f, "r2", true);      /* 2 */
 	add_host(&f, "server", false); /* 3 */
-	add_link(&f, 0, 1);            /* l0: 198.18.0.0/24 */
-	add_link(&f, 1, 2);            /* l1 */
-	add_link(&f, 2, 3);            /* l2 */
+	add_link(&f, 0, 1);	       /* l0: 198.18.0.0/24 */
+	add_link(&f, 1, 2);	       /* l1 */
+	add_link(&f, 2, 3);	       /* l2 */
 
 	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
 	/* client: l1 and l2 through r1 (198.18.0.2); l2's nearest end r2 forwards,
@@ -166,10 +166,10 @@ TEST(routing_multihomed_through_routers)
 	add_host(&f, "ra", true);      /* 1 */
 	add_host(&f, "rb", true);      /* 2 */
 	add_host(&f, "server", false); /* 3 */
-	add_link(&f, 0, 1);            /* l0 client-ra */
-	add_link(&f, 0, 2);            /* l1 client-rb */
-	add_link(&f, 1, 3);            /* l2 ra-server */
-	add_link(&f, 2, 3);            /* l3 rb-server */
+	add_link(&f, 0, 1);	       /* l0 client-ra */
+	add_link(&f, 0, 2);	       /* l1 client-rb */
+	add_link(&f, 1, 3);	       /* l2 ra-server */
+	add_link(&f, 2, 3);	       /* l3 rb-server */
 	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
 	/* From the l0 address: l2 through ra; of l3 only the server's own address
 	 * (the server does not forward, rb is not reachable that way). */

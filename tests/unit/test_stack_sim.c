@@ -20,9 +20,8 @@ TEST(stack_sim_clean_transfer)
 	CHECK_EQ(mpt_sim_init(&sim, 1, NULL, NULL, MPT_AF_INET, 1, NULL), 0);
 	rv = mpt_sim_transfer(&sim, &x);
 	printf("# rv %d recv %llu t=%.3fs pkts %llu cwnd %u srtt %.1fms\n", rv,
-	       (unsigned long long)x.received, x.done_ns / 1e9,
-	       (unsigned long long)sim.trace_pkts, x.client_info.cwnd,
-	       x.client_info.srtt_ns / 1e6);
+	       (unsigned long long)x.received, x.done_ns / 1e9, (unsigned long long)sim.trace_pkts,
+	       x.client_info.cwnd, x.client_info.srtt_ns / 1e6);
 	CHECK_EQ(rv, 0);
 	CHECK(x.data_ok);
 	CHECK_U64_EQ(x.received, x.bytes);
@@ -42,9 +41,13 @@ static int lossy(uint64_t seed, const char *cc, uint64_t bytes, struct mpt_sim_x
 {
 	struct mpt_sim sim;
 	struct mpt_config cfg;
-	struct mpt_sim_link_cfg link = {.rate_bps = 100000000, .delay_ns = 10000000,
-					.loss = 0.05, .reorder = 0.01, .reorder_ns = 3000000,
-					.dup = 0.01, .queue_bytes = 300000};
+	struct mpt_sim_link_cfg link = {.rate_bps = 100000000,
+					.delay_ns = 10000000,
+					.loss = 0.05,
+					.reorder = 0.01,
+					.reorder_ns = 3000000,
+					.dup = 0.01,
+					.queue_bytes = 300000};
 	int rv;
 
 	mpt_config_default(&cfg);
@@ -55,7 +58,8 @@ static int lossy(uint64_t seed, const char *cc, uint64_t bytes, struct mpt_sim_x
 	CHECK_EQ(mpt_sim_init(&sim, seed, &cfg, NULL, MPT_AF_INET, 1, &link), 0);
 	rv = mpt_sim_transfer(&sim, x);
 	if (verbose || rv) {
-		printf("# seed %llu cc %s rv %d recv %llu/%llu t=%.3fs pkts %llu goodput %.2f Mbit/s\n",
+		printf("# seed %llu cc %s rv %d recv %llu/%llu t=%.3fs pkts %llu goodput %.2f "
+		       "Mbit/s\n",
 		       (unsigned long long)seed, cc, rv, (unsigned long long)x->received,
 		       (unsigned long long)bytes, x->done_ns / 1e9,
 		       (unsigned long long)sim.trace_pkts,
@@ -111,8 +115,8 @@ static double goodput(const char *cc, double loss, uint64_t bytes, uint64_t seed
 {
 	struct mpt_sim sim;
 	struct mpt_config cfg;
-	struct mpt_sim_link_cfg link = {.rate_bps = 20000000, .delay_ns = 10000000,
-					.loss = loss, .queue_bytes = 100000};
+	struct mpt_sim_link_cfg link = {
+		.rate_bps = 20000000, .delay_ns = 10000000, .loss = loss, .queue_bytes = 100000};
 	struct mpt_sim_xfer x = {.bytes = bytes, .deadline_ns = 600000000000ull};
 	double g;
 
@@ -145,8 +149,8 @@ TEST(stack_sim_goodput_sane)
 TEST(stack_sim_bottleneck_queue)
 {
 	struct mpt_sim sim;
-	struct mpt_sim_link_cfg link = {.rate_bps = 10000000, .delay_ns = 5000000,
-					.queue_bytes = 30000};
+	struct mpt_sim_link_cfg link = {
+		.rate_bps = 10000000, .delay_ns = 5000000, .queue_bytes = 30000};
 	struct mpt_sim_xfer x = {.bytes = 3000000, .deadline_ns = 600000000000ull};
 
 	CHECK_EQ(mpt_sim_init(&sim, 4, NULL, NULL, MPT_AF_INET, 1, &link), 0);
@@ -227,7 +231,8 @@ TEST(stack_sim_concurrent_connections)
 			CHECK(ev.type != MPT_EV_ERROR);
 		for (i = 0; i < N; i++) {
 			while (sent[i] < BYTES) {
-				size_t n = sizeof(buf) < BYTES - sent[i] ? sizeof(buf) : BYTES - sent[i];
+				size_t n = sizeof(buf) < BYTES - sent[i] ? sizeof(buf)
+									 : BYTES - sent[i];
 				ptrdiff_t w;
 
 				for (size_t k = 0; k < n; k++)

@@ -4,12 +4,12 @@
 #include "mpt_sim.h"
 #include "tcp.h"
 
-#define MS 1000000ull
+#define MS	 1000000ull
 #define PEER_ISS 1000u
-#define SYN WIRE_TCP_SYN
-#define ACK WIRE_TCP_ACK
-#define FIN WIRE_TCP_FIN
-#define RST WIRE_TCP_RST
+#define SYN	 WIRE_TCP_SYN
+#define ACK	 WIRE_TCP_ACK
+#define FIN	 WIRE_TCP_FIN
+#define RST	 WIRE_TCP_RST
 
 static struct wire_tcp_repr mk(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win)
 {
@@ -36,16 +36,16 @@ static struct wire_tcp_repr mkdata(uint32_t seq, uint32_t ack, size_t len)
 	return t;
 }
 
-#define INJECT(s, seg)                                                                             \
-	do {                                                                                       \
-		struct wire_tcp_repr in_ = (seg);                                                  \
-		mpt_script_inject((s), &in_);                                                      \
+#define INJECT(s, seg)                            \
+	do {                                      \
+		struct wire_tcp_repr in_ = (seg); \
+		mpt_script_inject((s), &in_);     \
 	} while (0)
 #define EXPECT(s, out) CHECK_EQ(mpt_script_pull((s), (out)), 1)
-#define EXPECT_NONE(s)                                                                             \
-	do {                                                                                       \
-		struct wire_tcp_repr z_;                                                           \
-		CHECK_EQ(mpt_script_pull((s), &z_), 0);                                            \
+#define EXPECT_NONE(s)                                  \
+	do {                                            \
+		struct wire_tcp_repr z_;                \
+		CHECK_EQ(mpt_script_pull((s), &z_), 0); \
 	} while (0)
 
 static int state_of(struct mpt_script *s, uint32_t id)
@@ -63,10 +63,10 @@ static int next_event(struct mpt_script *s, struct mpt_event *ev)
 }
 
 /* What the scripted peer offers in its SYN / SYN-ACK. */
-#define P_MSS 1
-#define P_WS 2
+#define P_MSS  1
+#define P_WS   2
 #define P_SACK 4
-#define P_TS 8
+#define P_TS   8
 
 static void peer_opts(struct wire_tcp_repr *t, unsigned o, uint32_t tsecr)
 {
@@ -697,7 +697,7 @@ TEST(stack_tcp_out_of_order_sack_blocks)
 
 	establish_passive(&e, NULL, P_MSS | P_SACK);
 	INJECT(&e.s, mkdata(b + 1000, e.iss + 1, 500)); /* [1000,1500) */
-	EXPECT(&e.s, &t);                               /* immediate duplicate ACK */
+	EXPECT(&e.s, &t);				/* immediate duplicate ACK */
 	CHECK_U64_EQ(t.ack, b);
 	CHECK_EQ(t.opt.nsack, 1);
 	CHECK_U64_EQ(t.opt.sack[0].left, b + 1000);
@@ -824,7 +824,7 @@ TEST(stack_tcp_sack_recovery_retransmits_only_holes)
 	base = seg[0].seq;
 	mpt_script_advance(&e.s, 20 * MS);
 	INJECT(&e.s, mk(ACK, PEER_ISS + 1, base + 1460, 1000)); /* seg 0 arrives */
-	EXPECT_NONE(&e.s); /* nothing new to send */
+	EXPECT_NONE(&e.s);					/* nothing new to send */
 	for (i = 3; i <= 5; i++) { /* segs 2.. are SACKed, seg 1 is missing */
 		a = mk(ACK, PEER_ISS + 1, base + 1460, 1000);
 		a.opt.present = WIRE_HAS_SACK;
@@ -1004,7 +1004,8 @@ TEST(stack_tcp_random_segments_robust)
 			t.opt.nsack = 1 + (r >> 48) % 3;
 			for (uint8_t k = 0; k < t.opt.nsack; k++) {
 				t.opt.sack[k].left = e.iss + (uint32_t)(mpt_sim_rand(&rng) % 4000);
-				t.opt.sack[k].right = t.opt.sack[k].left + (uint32_t)(mpt_sim_rand(&rng) % 3000);
+				t.opt.sack[k].right =
+					t.opt.sack[k].left + (uint32_t)(mpt_sim_rand(&rng) % 3000);
 			}
 		}
 		INJECT(&e.s, t);

@@ -41,7 +41,7 @@
 #define PERF_HDR_TIMEOUT_S 10 /* server: a client must send its header within this */
 #define PERF_DRAIN_WAIT_NS \
 	(5 * 1000000000ull) /* sender: at most this long for acks before sampling */
-#define PERF_ERRLEN 256
+#define PERF_ERRLEN	256
 /* the sender writes in slices this big, so its byte count moves finely enough for
  * 10 ms samples (50 Mbit/s is 62 kB per 10 ms) */
 #define PERF_SEND_SLICE (16 * 1024)
