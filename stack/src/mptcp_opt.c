@@ -67,11 +67,12 @@ ptrdiff_t mptcp_mpc_decode(struct mptcp_opt_mpc *m, uint32_t *form, const uint8_
 	m->version = p[2] & 0xf;
 	m->flags = p[3];
 	/* Linux: "try to be gentle vs future versions on the initial syn" -- a SYN may
-	 * offer a higher version, every later form must say 1 exactly; B must be clear
-	 * and H set. */
+	 * offer a higher version, every later form must say 1 exactly.  Of the low five
+	 * flag bits (D E F G H) only H may be set (mptcp_cap_flag_sha256), and B must be
+	 * clear; A and C are free. */
 	if (olen == MPTCP_LEN_MPC_SYN ? m->version < MPTCP_VERSION : m->version != MPTCP_VERSION)
 		return MPT_EUNSUPP;
-	if (!(m->flags & MPTCP_MPC_H) || (m->flags & MPTCP_MPC_B))
+	if ((m->flags & MPTCP_MPC_FLAG_MASK) != MPTCP_MPC_H || (m->flags & MPTCP_MPC_B))
 		return MPT_EUNSUPP;
 	if (olen >= MPTCP_LEN_MPC_SYNACK)
 		m->sndr_key = get64(p + 4);
@@ -728,6 +729,8 @@ static bool form_ok(uint32_t bit, const struct mptcp_opts *t, uint8_t tcp_flags,
 		return !syn && t->mpc.has_data_len == (payload_len > 0);
 	case MPTCP_OPT_MPJ_ACK:
 		return !syn && ack;
+	case MPTCP_OPT_RST:
+		return tcp_flags & WIRE_TCP_RST; /* Linux ignores MP_TCPRST elsewhere */
 	default:
 		return true;
 	}

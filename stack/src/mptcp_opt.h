@@ -73,10 +73,12 @@
 #define MPTCP_VERSION 1
 
 /* MP_CAPABLE flags (RFC 8684 3.1: A B C D E F G H, A is the high bit) */
-#define MPTCP_MPC_A 0x80 /* checksum required */
-#define MPTCP_MPC_B 0x40 /* extensibility; must be 0 in v1 */
-#define MPTCP_MPC_C 0x20 /* do not open subflows to the source address */
-#define MPTCP_MPC_H 0x01 /* HMAC-SHA256; required */
+#define MPTCP_MPC_A	    0x80 /* checksum required */
+#define MPTCP_MPC_B	    0x40 /* extensibility; must be 0 in v1 */
+#define MPTCP_MPC_C	    0x20 /* do not open subflows to the source address */
+#define MPTCP_MPC_H	    0x01 /* HMAC-SHA256; required */
+/* D E F G H: H must be the only one set (Linux's MPTCP_CAP_FLAG_MASK) */
+#define MPTCP_MPC_FLAG_MASK 0x1f
 
 /* DSS flags (RFC 8684 3.3, the low five bits of the fourth octet) */
 #define MPTCP_DSS_A 0x01 /* DATA_ACK present */
@@ -229,7 +231,10 @@ bool mptcp_opts_compatible(uint32_t a, uint32_t b, bool input);
 
 /* Turn the engine's raw kind-30 options into *m (zeroed first).  `tcp_flags`
  * (WIRE_TCP_*) and `payload_len` choose which MP_CAPABLE / MP_JOIN forms are
- * allowed, as Linux's mptcp_parse_option.  Each raw option that is malformed, of the
+ * allowed, as Linux's mptcp_parse_option (MP_CAPABLE: SYN form on SYN, SYN-ACK form
+ * on SYN+ACK, ACK+data form iff the segment carries payload; MP_TCPRST only on a
+ * RST; MP_JOIN forms on the matching SYN / SYN+ACK / ACK, which Linux checks later
+ * in subflow.c rather than in the parser).  Each raw option that is malformed, of the
  * wrong form for the flags, unknown, a duplicate or in conflict with an earlier one
  * is ignored and counted in *ctr (may be NULL): mptcp_opt_malformed,
  * mptcp_opt_unknown, mptcp_opt_conflict.  Never fails; returns how many suboptions
