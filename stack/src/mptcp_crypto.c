@@ -105,3 +105,28 @@ bool mptcp_dss_csum_ok(uint64_t dsn, uint32_t ssn, uint16_t data_len, uint16_t c
 {
 	return wire_csum_fold(dss_sum(dsn, ssn, data_len, csum, payload, len)) == 0;
 }
+
+void mptcp_csum_acc_add(struct mptcp_csum_acc *a, const uint8_t *p, size_t len)
+{
+	if (!len)
+		return;
+	if (a->bytes & 1) { /* finish the half-filled word: this byte is its low half */
+		a->sum = wire_csum_add(a->sum, (const uint8_t[]){0, p[0]}, 2);
+		a->bytes++;
+		p++;
+		len--;
+	}
+	a->sum = wire_csum_add(a->sum, p, len); /* an odd tail goes in the high lane */
+	a->bytes += len;
+}
+
+uint16_t mptcp_csum_acc_finish(const struct mptcp_csum_acc *a, uint64_t dsn, uint32_t ssn,
+			       uint16_t data_len, uint16_t csum_field)
+{
+	uint64_t s = (uint64_t)dss_sum(dsn, ssn, data_len, csum_field, NULL, 0) + a->sum;
+
+	/* ones'-complement sums add with an end-around carry */
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return wire_csum_fold((uint32_t)s);
+}

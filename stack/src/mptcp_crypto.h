@@ -50,4 +50,18 @@ uint16_t mptcp_dss_csum(uint64_t dsn, uint32_t ssn, uint16_t data_len, const uin
 bool mptcp_dss_csum_ok(uint64_t dsn, uint32_t ssn, uint16_t data_len, uint16_t csum,
 		       const uint8_t *payload, size_t len);
 
+/* The same checksum accumulated over a mapping that spans several segments (the
+ * RFC 8684 checksum covers the whole mapping's data): start with a zeroed struct,
+ * add the payload pieces in order (any lengths; an odd piece shifts the next one's
+ * byte lanes), then finish with the pseudo-header fields.  csum_field is 0 to compute
+ * the value to send, or the received value (then the result is 0 when it is right). */
+struct mptcp_csum_acc {
+	uint32_t sum;
+	uint64_t bytes;
+};
+
+void mptcp_csum_acc_add(struct mptcp_csum_acc *a, const uint8_t *p, size_t len);
+uint16_t mptcp_csum_acc_finish(const struct mptcp_csum_acc *a, uint64_t dsn, uint32_t ssn,
+			       uint16_t data_len, uint16_t csum_field);
+
 #endif
