@@ -186,7 +186,10 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(state_bad_transitions, "MpnetExtStateBadTransitions")  \
 	X(rtt_samples, "MpnetExtRttSamples")                     \
 	X(karn_skipped, "MpnetExtKarnSkipped")                   \
-	X(event_queue_drop, "MpnetExtEventQueueDrop")
+	X(event_queue_drop, "MpnetExtEventQueueDrop")            \
+	X(mptcp_opt_malformed, "MpnetExtMPTcpOptMalformed")      \
+	X(mptcp_opt_unknown, "MpnetExtMPTcpOptUnknown")          \
+	X(mptcp_opt_conflict, "MpnetExtMPTcpOptConflict")
 
 struct mpt_counters {
 #define MPT_COUNTER_FIELD(f, n) uint64_t f;

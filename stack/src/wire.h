@@ -107,7 +107,7 @@ uint32_t wire_ip_pseudo_sum(const struct wire_ip_repr *r, uint32_t l4len);
 #define WIRE_OPT_SACK_PERM_LEN	 2
 #define WIRE_OPT_TS_LEN		 10
 #define WIRE_OPT_SACK_MAX_BLOCKS 4
-#define WIRE_OPT_MPTCP_MAX	 2  /* kind-30 options kept per segment */
+#define WIRE_OPT_MPTCP_MAX	 4  /* kind-30 options kept per segment */
 #define WIRE_OPT_MPTCP_MAX_LEN	 40 /* bytes incl. kind and length */
 /* RFC 7323 2.3: "the shift.cnt value... If a Window Scale option is received with a
  * shift.cnt value larger than 14, the TCP SHOULD log the error but MUST use 14". */
