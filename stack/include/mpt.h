@@ -114,6 +114,10 @@ struct mpt_config {
 	uint32_t max_syn_retries;     /* default 6 */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
 	bool no_tlp;		      /* disable tail loss probes */
+	/* Speak MPTCP (RFC 8684 v1, one subflow): connections offer MP_CAPABLE,
+	 * listeners answer it; a peer that does not falls back to plain TCP.  Default
+	 * off (plain TCP). */
+	bool mptcp;
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -122,74 +126,86 @@ void mpt_config_default(struct mpt_config *cfg);
 /* ---- counters ------------------------------------------------------------------------ */
 /* X(field, nstat name).  Names follow the kernel's SNMP / TcpExt MIBs where one exists;
  * MpnetExt* are ours. */
-#define MPT_COUNTERS(X)                                          \
-	X(ip_in_receives, "IpInReceives")                        \
-	X(ip_in_hdr_errors, "IpInHdrErrors")                     \
-	X(ip_in_addr_errors, "IpInAddrErrors")                   \
-	X(ip_in_unknown_protos, "IpInUnknownProtos")             \
-	X(ip_in_delivers, "IpInDelivers")                        \
-	X(ip_out_requests, "IpOutRequests")                      \
-	X(ip_reasm_fails, "IpReasmFails")                        \
-	X(tcp_active_opens, "TcpActiveOpens")                    \
-	X(tcp_passive_opens, "TcpPassiveOpens")                  \
-	X(tcp_attempt_fails, "TcpAttemptFails")                  \
-	X(tcp_estab_resets, "TcpEstabResets")                    \
-	X(tcp_curr_estab, "TcpCurrEstab")                        \
-	X(tcp_in_segs, "TcpInSegs")                              \
-	X(tcp_out_segs, "TcpOutSegs")                            \
-	X(tcp_retrans_segs, "TcpRetransSegs")                    \
-	X(tcp_in_errs, "TcpInErrs")                              \
-	X(tcp_out_rsts, "TcpOutRsts")                            \
-	X(tcp_in_csum_errors, "TcpInCsumErrors")                 \
-	X(sack_recovery, "TcpExtTCPSACKRecovery")                \
-	X(reno_recovery, "TcpExtTCPRenoRecovery")                \
-	X(fast_retrans, "TcpExtTCPFastRetrans")                  \
-	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")       \
-	X(timeouts, "TcpExtTCPTimeouts")                         \
-	X(loss_probes, "TcpExtTCPLossProbes")                    \
-	X(challenge_ack, "TcpExtTCPChallengeACK")                \
-	X(syn_challenge, "TcpExtTCPSYNChallenge")                \
-	X(ack_skipped_challenge, "TcpExtTCPACKSkippedChallenge") \
-	X(abort_on_data, "TcpExtTCPAbortOnData")                 \
-	X(abort_on_close, "TcpExtTCPAbortOnClose")               \
-	X(abort_on_timeout, "TcpExtTCPAbortOnTimeout")           \
-	X(ofo_queue, "TcpExtTCPOFOQueue")                        \
-	X(ofo_drop, "TcpExtTCPOFODrop")                          \
-	X(ofo_merge, "TcpExtTCPOFOMerge")                        \
-	X(rcv_coalesce, "TcpExtTCPRcvCoalesce")                  \
-	X(delayed_acks, "TcpExtDelayedACKs")                     \
-	X(pure_acks, "TcpExtTCPPureAcks")                        \
-	X(paws_estab, "TcpExtPAWSEstab")                         \
-	X(win_probe, "TcpExtTCPWinProbe")                        \
-	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")           \
-	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")        \
-	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")    \
-	X(time_waited, "TcpExtTW")                               \
-	X(listen_drops, "TcpExtListenDrops")                     \
-	X(listen_overflows, "TcpExtListenOverflows")             \
-	X(sack_reneging, "TcpExtTCPSACKReneging")                \
-	X(sack_discard, "TcpExtTCPSACKDiscard")                  \
-	X(ack_skipped_seq, "TcpExtTCPACKSkippedSeq")             \
-	X(rst_ignored, "MpnetExtRstOutOfWindow")                 \
-	X(rst_accepted, "MpnetExtRstAccepted")                   \
-	X(ack_too_new, "MpnetExtAckTooNew")                      \
-	X(ack_too_old, "MpnetExtAckTooOld")                      \
-	X(seq_out_of_window, "MpnetExtSeqOutOfWindow")           \
-	X(no_ts_drop, "MpnetExtNoTimestampDrop")                 \
-	X(opt_malformed, "MpnetExtTcpOptMalformed")              \
-	X(opt_unknown, "MpnetExtTcpOptUnknown")                  \
-	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                 \
-	X(hdr_malformed, "MpnetExtTcpHdrMalformed")              \
-	X(no_socket, "MpnetExtNoSocket")                         \
-	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                \
-	X(state_transitions, "MpnetExtStateTransitions")         \
-	X(state_bad_transitions, "MpnetExtStateBadTransitions")  \
-	X(rtt_samples, "MpnetExtRttSamples")                     \
-	X(karn_skipped, "MpnetExtKarnSkipped")                   \
-	X(event_queue_drop, "MpnetExtEventQueueDrop")            \
-	X(mptcp_opt_malformed, "MpnetExtMPTcpOptMalformed")      \
-	X(mptcp_opt_unknown, "MpnetExtMPTcpOptUnknown")          \
-	X(mptcp_opt_conflict, "MpnetExtMPTcpOptConflict")
+#define MPT_COUNTERS(X)                                           \
+	X(ip_in_receives, "IpInReceives")                         \
+	X(ip_in_hdr_errors, "IpInHdrErrors")                      \
+	X(ip_in_addr_errors, "IpInAddrErrors")                    \
+	X(ip_in_unknown_protos, "IpInUnknownProtos")              \
+	X(ip_in_delivers, "IpInDelivers")                         \
+	X(ip_out_requests, "IpOutRequests")                       \
+	X(ip_reasm_fails, "IpReasmFails")                         \
+	X(tcp_active_opens, "TcpActiveOpens")                     \
+	X(tcp_passive_opens, "TcpPassiveOpens")                   \
+	X(tcp_attempt_fails, "TcpAttemptFails")                   \
+	X(tcp_estab_resets, "TcpEstabResets")                     \
+	X(tcp_curr_estab, "TcpCurrEstab")                         \
+	X(tcp_in_segs, "TcpInSegs")                               \
+	X(tcp_out_segs, "TcpOutSegs")                             \
+	X(tcp_retrans_segs, "TcpRetransSegs")                     \
+	X(tcp_in_errs, "TcpInErrs")                               \
+	X(tcp_out_rsts, "TcpOutRsts")                             \
+	X(tcp_in_csum_errors, "TcpInCsumErrors")                  \
+	X(sack_recovery, "TcpExtTCPSACKRecovery")                 \
+	X(reno_recovery, "TcpExtTCPRenoRecovery")                 \
+	X(fast_retrans, "TcpExtTCPFastRetrans")                   \
+	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")        \
+	X(timeouts, "TcpExtTCPTimeouts")                          \
+	X(loss_probes, "TcpExtTCPLossProbes")                     \
+	X(challenge_ack, "TcpExtTCPChallengeACK")                 \
+	X(syn_challenge, "TcpExtTCPSYNChallenge")                 \
+	X(ack_skipped_challenge, "TcpExtTCPACKSkippedChallenge")  \
+	X(abort_on_data, "TcpExtTCPAbortOnData")                  \
+	X(abort_on_close, "TcpExtTCPAbortOnClose")                \
+	X(abort_on_timeout, "TcpExtTCPAbortOnTimeout")            \
+	X(ofo_queue, "TcpExtTCPOFOQueue")                         \
+	X(ofo_drop, "TcpExtTCPOFODrop")                           \
+	X(ofo_merge, "TcpExtTCPOFOMerge")                         \
+	X(rcv_coalesce, "TcpExtTCPRcvCoalesce")                   \
+	X(delayed_acks, "TcpExtDelayedACKs")                      \
+	X(pure_acks, "TcpExtTCPPureAcks")                         \
+	X(paws_estab, "TcpExtPAWSEstab")                          \
+	X(win_probe, "TcpExtTCPWinProbe")                         \
+	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")            \
+	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")         \
+	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")     \
+	X(time_waited, "TcpExtTW")                                \
+	X(listen_drops, "TcpExtListenDrops")                      \
+	X(listen_overflows, "TcpExtListenOverflows")              \
+	X(sack_reneging, "TcpExtTCPSACKReneging")                 \
+	X(sack_discard, "TcpExtTCPSACKDiscard")                   \
+	X(ack_skipped_seq, "TcpExtTCPACKSkippedSeq")              \
+	X(rst_ignored, "MpnetExtRstOutOfWindow")                  \
+	X(rst_accepted, "MpnetExtRstAccepted")                    \
+	X(ack_too_new, "MpnetExtAckTooNew")                       \
+	X(ack_too_old, "MpnetExtAckTooOld")                       \
+	X(seq_out_of_window, "MpnetExtSeqOutOfWindow")            \
+	X(no_ts_drop, "MpnetExtNoTimestampDrop")                  \
+	X(opt_malformed, "MpnetExtTcpOptMalformed")               \
+	X(opt_unknown, "MpnetExtTcpOptUnknown")                   \
+	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                  \
+	X(hdr_malformed, "MpnetExtTcpHdrMalformed")               \
+	X(no_socket, "MpnetExtNoSocket")                          \
+	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                 \
+	X(state_transitions, "MpnetExtStateTransitions")          \
+	X(state_bad_transitions, "MpnetExtStateBadTransitions")   \
+	X(rtt_samples, "MpnetExtRttSamples")                      \
+	X(karn_skipped, "MpnetExtKarnSkipped")                    \
+	X(event_queue_drop, "MpnetExtEventQueueDrop")             \
+	X(mptcp_opt_malformed, "MpnetExtMPTcpOptMalformed")       \
+	X(mptcp_opt_unknown, "MpnetExtMPTcpOptUnknown")           \
+	X(mptcp_opt_conflict, "MpnetExtMPTcpOptConflict")         \
+	X(mpc_syn_tx, "MPTcpExtMPCapableSYNTX")                   \
+	X(mpc_syn_rx, "MPTcpExtMPCapableSYNRX")                   \
+	X(mpc_synack_rx, "MPTcpExtMPCapableSYNACKRX")             \
+	X(mpc_ack_rx, "MPTcpExtMPCapableACKRX")                   \
+	X(mpc_fallback_ack, "MPTcpExtMPCapableFallbackACK")       \
+	X(mpc_fallback_synack, "MPTcpExtMPCapableFallbackSYNACK") \
+	X(mpc_data_fallback, "MPTcpExtMPCapableDataFallback")     \
+	X(dss_not_matching, "MPTcpExtDSSNotMatching")             \
+	X(data_fin_rx, "MpnetExtMPTcpDataFinRx")                  \
+	X(mpc_csum_refused, "MpnetExtMPTcpCsumRefused")           \
+	X(mptcp_token_retry, "MpnetExtMPTcpTokenRetry")           \
+	X(mpc_ack_fallback, "MpnetExtMPTcpAckFallback")
 
 struct mpt_counters {
 #define MPT_COUNTER_FIELD(f, n) uint64_t f;
@@ -402,6 +418,10 @@ struct mpt_conn_info {
 	uint32_t rto_backoff;
 	bool in_recovery;
 	char cc[16];
+	bool mptcp;			     /* MPTCP in use (false: plain TCP or fallback) */
+	bool mptcp_fallback;		     /* MPTCP was offered / accepted, then fell back */
+	uint32_t token;			     /* local token (MPTCP) */
+	uint64_t data_snd_nxt, data_rcv_nxt; /* 64-bit data-level sequence numbers */
 };
 
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */

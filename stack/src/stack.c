@@ -1,5 +1,6 @@
 /* The stack object: paths, demultiplexing, listeners, stateless replies, events and
  * the socket-like API.  The TCP state machine itself lives in tcp.c. */
+#include "mptcp.h"
 #include "tcp.h"
 
 #include <stdarg.h>
@@ -406,6 +407,11 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 	addr_from_ip(&t->local, ip, false, seg->dport);
 	addr_from_ip(&t->remote, ip, true, seg->sport);
 	t->parent = l;
+	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) && mptcp_attach(t, true) < 0) {
+		st->ctr.listen_drops++;
+		tcp_free(t);
+		return;
+	}
 	if (tcp_open_passive(t, seg, now) < 0) {
 		st->ctr.listen_drops++;
 		tcp_free(t);
@@ -508,7 +514,13 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 	addr_from_ip(&l, &ip, false, seg.dport);
 	addr_from_ip(&r, &ip, true, seg.sport);
 	t = find_tcb(st, &l, &r);
-	if (t && t->state != MPT_CLOSED) {
+	if (t && t->state != MPT_CLOSED && t->mp) {
+		struct mptcp_opts mo;
+
+		mptcp_input_pre(t, &seg, &mo);
+		tcp_input(t, &ip, &seg, now);
+		mptcp_input_post(t, &seg, &mo);
+	} else if (t && t->state != MPT_CLOSED) {
 		tcp_input(t, &ip, &seg, now);
 	} else if ((lst = find_listener(st, &l)) != NULL) {
 		listen_input(st, lst, path, &ip, &seg, now);
@@ -574,6 +586,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 				continue;
 			if (!tcp_output(t, now, scratch, &seg))
 				continue;
+			if (t->mp)
+				mptcp_output(t, &seg);
 			memset(&ip, 0, sizeof(ip));
 			ip.family = t->local.family;
 			memcpy(ip.src, t->local.ip, 16);
@@ -663,6 +677,13 @@ int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	t->local = l;
 	t->remote = *remote;
 	t->path = (uint32_t)path;
+	if (st->cfg.mptcp) {
+		rv = mptcp_attach(t, false);
+		if (rv < 0) {
+			tcp_free(t);
+			return rv;
+		}
+	}
 	rv = tcp_open_active(t, now);
 	if (rv < 0) {
 		tcp_free(t);
@@ -816,5 +837,6 @@ int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info 
 	if (!t || !info)
 		return MPT_ENOENT;
 	tcp_info(t, info);
+	mptcp_info(t, info);
 	return 0;
 }

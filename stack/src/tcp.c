@@ -210,6 +210,7 @@ void tcp_free(struct tcb *t)
 	stack_free(t->st, t->sndbuf.buf);
 	stack_free(t->st, t->rcvbuf.buf);
 	stack_free(t->st, t->rtx);
+	stack_free(t->st, t->mp);
 	stack_free(t->st, t);
 }
 
@@ -265,6 +266,13 @@ static void update_snd_mss(struct tcb *t)
 
 	t->snd_mss = m > opt + 64 ? m - opt : 64;
 	t->cc.mss = t->snd_mss;
+}
+
+void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes)
+{
+	t->ulp_opt_reserve = bytes;
+	if (t->peer_mss)
+		update_snd_mss(t);
 }
 
 static void cc_start(struct tcb *t, uint64_t now)
@@ -925,6 +933,16 @@ static void process_fin(struct tcb *t, uint64_t now)
 	default:
 		break;
 	}
+	if (t->app_visible && !t->app_closed)
+		stack_event(t->st, MPT_EV_PEER_CLOSED, t->id, 0);
+	notify_readable(t);
+}
+
+void tcp_ulp_eof(struct tcb *t)
+{
+	if (t->ulp_eof || t->fin_rcvd)
+		return;
+	t->ulp_eof = true;
 	if (t->app_visible && !t->app_closed)
 		stack_event(t->st, MPT_EV_PEER_CLOSED, t->id, 0);
 	notify_readable(t);
@@ -1658,7 +1676,7 @@ ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now)
 	uint32_t n, before;
 
 	if (!t->rcvbuf.len) {
-		if (t->fin_rcvd)
+		if (t->fin_rcvd || t->ulp_eof)
 			return 0;
 		t->readable_ev = false;
 		if (t->error)
@@ -1773,12 +1791,12 @@ int tcp_poll(const struct tcb *t)
 {
 	int m = 0;
 
-	if (t->rcvbuf.len || t->fin_rcvd || t->error)
+	if (t->rcvbuf.len || t->fin_rcvd || t->ulp_eof || t->error)
 		m |= MPT_POLLIN;
 	if (!t->wr_shut && t->sndbuf.len < t->sndbuf.cap &&
 	    (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT))
 		m |= MPT_POLLOUT;
-	if (t->fin_rcvd || t->state == MPT_CLOSED)
+	if (t->fin_rcvd || t->ulp_eof || t->state == MPT_CLOSED)
 		m |= MPT_POLLHUP;
 	if (t->error)
 		m |= MPT_POLLERR;

@@ -46,6 +46,7 @@ struct tcp_ofo {
 };
 
 struct listener;
+struct mptcp_conn;
 
 struct tcb {
 	struct mpt_stack *st;
@@ -54,6 +55,8 @@ struct tcb {
 	enum mpt_state state;
 	int error;
 	struct listener *parent; /* passive, not yet accepted */
+	struct mptcp_conn *mp;	 /* the MPTCP connection above this subflow, or NULL */
+	bool ulp_eof;		 /* the upper layer saw the end of the stream (DATA_FIN) */
 	bool app_visible;	 /* active, or accepted */
 	bool app_closed;	 /* mpt_close called: orphan */
 	bool rd_shut, wr_shut;
@@ -207,6 +210,11 @@ void tcp_app_abort(struct tcb *t, uint64_t now);
 int tcp_poll(const struct tcb *t);
 void tcp_info(const struct tcb *t, struct mpt_conn_info *info);
 uint32_t tcp_pipe(const struct tcb *t);
+/* Set the option bytes kept for the MPTCP layer and recompute the send MSS. */
+void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes);
+/* The upper layer reached the end of the peer's stream (DATA_FIN) without a TCP
+ * FIN: recv returns 0 once the buffer is drained, PEER_CLOSED is raised. */
+void tcp_ulp_eof(struct tcb *t);
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
 int tcp_isn(struct mpt_stack *st, const struct mpt_sockaddr *l, const struct mpt_sockaddr *r,
 	    uint64_t now, uint32_t *isn);
