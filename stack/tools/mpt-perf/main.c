@@ -64,6 +64,8 @@ static const char usage_text[] =
 	"                        mpt: libmpt, the userspace stack (needs root: packet\n"
 	"                        sockets, and nftables to keep the kernel off its addresses)\n"
 	"      --counters        print the stack's counters (nstat form; libmpt)\n"
+	"      --no-mptcp        libmpt: plain TCP (default: MPTCP, falling back to TCP\n"
+	"                        when the peer does not answer MP_CAPABLE)\n"
 	"      --once            server: handle one client, then exit with its status\n"
 	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
 	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"

@@ -19,6 +19,7 @@ enum {
 	OPT_SEED,
 	OPT_CORRUPT_AT,
 	OPT_COUNTERS,
+	OPT_NO_MPTCP,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +40,7 @@ static const struct option long_opts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"corrupt-at", required_argument, NULL, OPT_CORRUPT_AT},
 	{"counters", no_argument, NULL, OPT_COUNTERS},
+	{"no-mptcp", no_argument, NULL, OPT_NO_MPTCP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -219,6 +221,9 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			break;
 		case OPT_COUNTERS:
 			o->counters = true;
+			break;
+		case OPT_NO_MPTCP:
+			o->no_mptcp = true;
 			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",

@@ -42,6 +42,7 @@ struct perf_opts {
 	bool corrupt; /* --corrupt-at (test hook) */
 	uint64_t corrupt_at;
 	bool counters; /* --counters: the stack's counters in nstat form (libmpt) */
+	bool no_mptcp; /* --no-mptcp: libmpt speaks plain TCP (default: MPTCP) */
 	bool help;
 };
 

@@ -150,6 +150,8 @@ static uint8_t linux_state(enum mpt_state s)
 	return (unsigned)s < MPT_NSTATES ? map[s] : 0;
 }
 
+static void to_ss(const struct mpt_sockaddr *a, struct sockaddr_storage *ss);
+
 void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si)
 {
 	struct mpt_conn_info ci;
@@ -171,6 +173,15 @@ void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si)
 	si->ti.tcpi_total_retrans = (uint32_t)ci.retrans_segs;
 	si->ti.tcpi_snd_cwnd = ci.snd_mss ? ci.cwnd / ci.snd_mss : 0;
 	si->ti.tcpi_pmtu = 1500;
+	if (ci.mptcp || ci.mptcp_fallback) {
+		si->is_mptcp = true;
+		si->fallback = ci.mptcp_fallback;
+		si->n_sub_kernel = 1;
+		si->n_sub = 1;
+		si->sub[0].ti = si->ti;
+		to_ss(&ci.local, &si->sub[0].local);
+		to_ss(&ci.remote, &si->sub[0].remote);
+	}
 }
 
 static void to_ss(const struct mpt_sockaddr *a, struct sockaddr_storage *ss)
@@ -300,6 +311,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.cc = "cubic";
 	cfg.sndbuf = PERF_MPT_BUF;
 	cfg.rcvbuf = PERF_MPT_BUF;
+	cfg.mptcp = !o->no_mptcp;
 	return mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen) ? -1 : 0;
 }
 

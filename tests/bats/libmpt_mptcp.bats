@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# libmpt speaking MPTCP (mpt-perf --stack mpt, MP_CAPABLE v1 + DSS on one subflow)
+# against the Linux kernel's MPTCP, through an mpnet topology: bytes verified, and
+# the kernel's own MIB counters say the connection was MPTCP end to end (no
+# fallback, every mapping accepted).
+load helpers
+bats_require_minimum_version 1.5.0
+
+teardown() { cleanup_all; }
+
+T=bt-mpc
+
+write_topo() { # file
+	cat >"$1" <<-Y
+	name: $T
+	hosts:
+	  m: { stack: mpt }
+	  k: { stack: kernel }
+	links:
+	  - { name: l0, between: [m, k] }
+	Y
+}
+
+kstat() { # host counter: the kernel's absolute value in that host (0 when absent)
+	local v
+	v=$(in_host $T "$1" nstat -az "$2" | awk -v c="$2" '$1 == c { print $2 }')
+	echo "${v:-0}"
+}
+
+kmptcp() { # host: the kernel's MPTcpExt counters, for the log
+	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
+}
+
+start_server() { # host stack port json
+	local ready=$BATS_TEST_TMPDIR/ready.$3
+	rm -f "$ready"
+	in_host $T "$1" "$PERF" -s --once --stack "$2" -p "$3" -J --ready-fd 3 \
+		3>"$ready" >"$4" 2>"$4.err" &
+	for _ in $(seq 100); do
+		grep -q ready "$ready" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$4.err" >&2
+	return 1
+}
+
+xfer() { # server-host server-stack client-host client-stack addr port [client options...]
+	local sh=$1 ss=$2 ch=$3 cs=$4 addr=$5 port=$6
+	shift 6
+	local sj=$BATS_TEST_TMPDIR/s.$port.json cj=$BATS_TEST_TMPDIR/c.$port.json
+	start_server "$sh" "$ss" "$port" "$sj"
+	run --separate-stderr in_host $T "$ch" timeout 120 "$PERF" -c "$addr" -p "$port" --stack "$cs" -J "$@"
+	echo "$output" >"$cj"
+	wait
+	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$cj" "$sj.err"; fail "client exit $status"; }
+	assert_equal "$(jq -r .verified "$cj")" true
+	assert_equal "$(jq -r .verified "$sj")" true
+	assert_equal "$(jq -r .error "$sj")" null
+	echo "# $cs $ch -> $ss $sh ($*): $(jq -r '"\(.bytes) bytes, \(.goodput_mbps | floor) Mbit/s"' "$cj")" >&3
+}
+
+@test "libmpt MPTCP client -> Linux MPTCP server: both directions, no fallback" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	write_topo "$f"
+	"$MPNET" up "$f"
+	xfer k kernel m mpt 198.18.0.2 5401 -n 4MiB
+	kmptcp k
+	assert_equal "$(kstat k MPTcpExtMPCapableSYNRX)" 1
+	assert_equal "$(kstat k MPTcpExtMPCapableACKRX)" 1
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackACK)" 0
+	assert_equal "$(kstat k MPTcpExtMPCapableDataFallback)" 0
+	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+	assert_equal "$(kstat k MPTcpExtInfiniteMapRx)" 0
+	run jq -e '.mptcp.fallback == false and .counters.MPTcpExtMPCapableSYNACKRX == 1
+		and (.counters.MPTcpExtMPCapableFallbackSYNACK // 0) == 0' "$BATS_TEST_TMPDIR/c.5401.json"
+	assert_success
+	run jq -e '.mptcp.fallback == false' "$BATS_TEST_TMPDIR/s.5401.json"
+	assert_success
+	# download: the kernel sends, libmpt maps nothing but acknowledges at data level
+	xfer k kernel m mpt 198.18.0.2 5402 -n 4MiB -R
+	kmptcp k
+	assert_equal "$(kstat k MPTcpExtMPCapableSYNRX)" 2
+	assert_equal "$(kstat k MPTcpExtMPCapableACKRX)" 2
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackACK)" 0
+	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+}
+
+@test "Linux MPTCP client -> libmpt MPTCP server: both directions, no fallback" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	write_topo "$f"
+	"$MPNET" up "$f"
+	xfer m mpt k kernel 198.18.0.1 5411 -n 4MiB
+	kmptcp k
+	assert_equal "$(kstat k MPTcpExtMPCapableSYNACKRX)" 1
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackSYNACK)" 0
+	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+	run jq -e '.mptcp.fallback == false' "$BATS_TEST_TMPDIR/c.5411.json"
+	assert_success
+	run jq -e '.mptcp.fallback == false and .counters.MPTcpExtMPCapableSYNRX == 1
+		and .counters.MPTcpExtMPCapableACKRX == 1' "$BATS_TEST_TMPDIR/s.5411.json"
+	assert_success
+	xfer m mpt k kernel 198.18.0.1 5412 -n 4MiB -R
+	kmptcp k
+	assert_equal "$(kstat k MPTcpExtMPCapableSYNACKRX)" 2
+	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+}
+
+@test "libmpt --no-mptcp: plain TCP to a Linux MPTCP server" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	write_topo "$f"
+	"$MPNET" up "$f"
+	xfer k kernel m mpt 198.18.0.2 5421 -n 1MiB --no-mptcp
+	assert_equal "$(kstat k MPTcpExtMPCapableSYNRX)" 0
+	run jq -e '.mptcp == null' "$BATS_TEST_TMPDIR/c.5421.json"
+	assert_success
+}
