@@ -132,3 +132,388 @@ TEST(stack_mptcp_sim_plain_client)
 	CHECK_U64_EQ(mpt_stack_counters(sim.ep[1])->mptcp_opt_malformed, 0);
 	mpt_sim_free(&sim);
 }
+
+/* ---- scripted segments: the handshake forms and mappings ---- */
+
+#define PEER_ISS 5000u
+#define PEER_KEY 0x0123456789abcdefull
+
+static struct wire_tcp_repr seg_mk(uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct wire_tcp_repr t;
+
+	memset(&t, 0, sizeof(t));
+	t.flags = flags;
+	t.seq = seq;
+	t.ack = ack;
+	t.window = 65535;
+	return t;
+}
+
+static uint8_t pay[2048];
+
+static void with_payload(struct wire_tcp_repr *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		pay[i] = (uint8_t)(i * 7 + 1);
+	t->payload = pay;
+	t->payload_len = len;
+}
+
+/* Put the MPTCP suboptions of w on t (as a peer would). */
+static void put_mp(struct wire_tcp_repr *t, struct mptcp_opts *w)
+{
+	size_t used = wire_tcp_opts_len(&t->opt);
+
+	CHECK_EQ(mptcp_opts_emit(w, t->flags, WIRE_TCP_MAX_OPT - used, &t->opt), w->suboptions);
+}
+
+static void get_mp(const struct wire_tcp_repr *t, struct mptcp_opts *m)
+{
+	mptcp_opts_parse(m, &t->opt, t->flags, t->payload_len, NULL);
+}
+
+static int inject(struct mpt_script *s, struct wire_tcp_repr t)
+{
+	return mpt_script_inject(s, &t);
+}
+
+struct mp_peer {
+	struct mpt_script s;
+	uint32_t lid, id, iss;
+	uint64_t key;		  /* the stack's key (from its SYN-ACK / third ACK) */
+	uint64_t idsn, peer_idsn; /* the stack's and the peer's IDSN */
+};
+
+static uint64_t idsn_of(struct mpt_script *s, uint64_t key)
+{
+	uint64_t idsn;
+
+	CHECK_EQ(mptcp_crypto_key_sha(&s->st->env.crypto, key, NULL, &idsn), 0);
+	return idsn;
+}
+
+/* The script sends an MP_CAPABLE SYN (flags given) to the stack listening on :80;
+ * returns the SYN-ACK. */
+static void passive_syn(struct mp_peer *p, uint8_t mpc_flags, struct wire_tcp_repr *sa)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct wire_tcp_repr syn = seg_mk(WIRE_TCP_SYN, PEER_ISS, 0);
+	struct mptcp_opts w = {.suboptions = MPTCP_OPT_MPC_SYN};
+
+	CHECK_EQ(mpt_script_init(&p->s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen(p->s.st, &p->s.local, 4, &p->lid), 0);
+	w.mpc.version = 1;
+	w.mpc.flags = mpc_flags;
+	syn.opt.present |= WIRE_HAS_MSS;
+	syn.opt.mss = 1460;
+	put_mp(&syn, &w);
+	inject(&p->s, syn);
+	CHECK_EQ(mpt_script_pull(&p->s, sa), 1);
+	CHECK_EQ(sa->flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+	p->iss = sa->seq;
+	p->peer_idsn = idsn_of(&p->s, PEER_KEY);
+}
+
+static void accept_one(struct mp_peer *p)
+{
+	CHECK_EQ(mpt_accept(p->s.st, p->lid, &p->id), 0);
+}
+
+TEST(stack_mptcp_script_passive)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, t, out;
+	struct mptcp_opts m, w;
+	struct mpt_conn_info i;
+	struct mpt_event ev;
+	uint8_t buf[256];
+	const struct mpt_counters *c;
+
+	passive_syn(&p, MPTCP_MPC_H, &sa);
+	c = mpt_stack_counters(p.s.st);
+	get_mp(&sa, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_SYNACK);
+	CHECK_EQ(m.mpc.version, 1);
+	CHECK_EQ(m.mpc.flags, MPTCP_MPC_H); /* no checksum asked */
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_U64_EQ(c->mpc_syn_rx, 1);
+
+	/* third ACK with both keys */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_ACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	w.mpc.rcvr_key = p.key;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->mpc_ack_rx, 1);
+	accept_one(&p);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(i.mptcp);
+	CHECK_EQ(i.snd_mss, 1460 - MPTCP_OPT_RESERVE);
+
+	/* data mapped at IDSN + 1, subflow sequence 1 */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	with_payload(&t, 100);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m;
+	w.dss.data_ack = p.idsn + 1;
+	w.dss.data_seq = p.peer_idsn + 1;
+	w.dss.subflow_seq = 1;
+	w.dss.data_len = 100;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 100);
+	CHECK(!memcmp(buf, pay, 100));
+
+	/* our data: DSS with an 8-octet DSN and DATA_ACK */
+	CHECK_EQ(mpt_send(p.s.st, p.id, "hello", 5, p.s.now), 5);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.payload_len, 5);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS);
+	CHECK_EQ(m.dss.flags,
+		 MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m); /* no checksum */
+	CHECK(!m.dss.has_csum);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 101);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 1);
+	CHECK_U64_EQ(m.dss.subflow_seq, 1);
+	CHECK_EQ(m.dss.data_len, 5);
+
+	/* a mapping that contradicts the subflow's: counted, not trusted */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 101, p.iss + 6);
+	with_payload(&t, 10);
+	w.dss.data_ack = p.idsn + 6;
+	w.dss.data_seq = p.peer_idsn + 5000;
+	w.dss.subflow_seq = 101;
+	w.dss.data_len = 10;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->dss_not_matching, 1);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+
+	/* DATA_FIN on a pure ACK (Linux's form: subflow seq 0, length 1): EOF for the
+	 * application, DATA_ACK covers it, the subflow stays open */
+	while (mpt_stack_poll_event(p.s.st, &ev) == 1)
+		;
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 111, p.iss + 6);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m | MPTCP_DSS_F;
+	w.dss.data_ack = p.idsn + 6;
+	w.dss.data_seq = p.peer_idsn + 111;
+	w.dss.subflow_seq = 0;
+	w.dss.data_len = 1;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 0);
+	CHECK_EQ(mpt_stack_poll_event(p.s.st, &ev), 1);
+	CHECK_EQ(ev.type, MPT_EV_PEER_CLOSED);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 112);
+	CHECK_EQ(out.ack, PEER_ISS + 111); /* no subflow FIN was consumed */
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK_EQ(i.state, MPT_ESTABLISHED);
+
+	/* our close: DATA_FIN rides on the subflow FIN */
+	CHECK_EQ(mpt_close(p.s.st, p.id, p.s.now), 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_FIN);
+	get_mp(&out, &m);
+	CHECK(m.dss.flags & MPTCP_DSS_F);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 6);
+	CHECK_EQ(m.dss.subflow_seq, 0);
+	CHECK_EQ(m.dss.data_len, 1);
+	mpt_script_free(&p.s);
+}
+
+/* The third ACK was lost: the first data carries MP_CAPABLE with both keys and a
+ * data-level length (RFC 8684 3.1); it completes the handshake. */
+TEST(stack_mptcp_script_passive_third_ack_lost)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, t, out;
+	struct mptcp_opts m, w;
+	uint8_t buf[256];
+
+	passive_syn(&p, MPTCP_MPC_H, &sa);
+	get_mp(&sa, &m);
+	p.key = m.mpc.sndr_key;
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	with_payload(&t, 200);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_ACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	w.mpc.rcvr_key = p.key;
+	w.mpc.has_data_len = true;
+	w.mpc.data_len = 200;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_ack_rx, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_fallback_ack, 0);
+	accept_one(&p);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 200);
+	mpt_script_advance(&p.s, 50 * MS); /* delayed ACK */
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 201);
+	mpt_script_free(&p.s);
+}
+
+TEST(stack_mptcp_script_passive_fallback_ack)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, out;
+	struct mpt_conn_info i;
+
+	passive_syn(&p, MPTCP_MPC_H, &sa);
+	inject(&p.s, seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1)); /* no MP_CAPABLE */
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_fallback_ack, 1);
+	accept_one(&p);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	CHECK_EQ(i.snd_mss, 1460);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "x", 1, p.s.now), 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	mpt_script_free(&p.s);
+}
+
+/* A SYN asking for DSS checksums (flag A): refused politely, plain TCP. */
+TEST(stack_mptcp_script_passive_csum_refused)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa;
+
+	passive_syn(&p, MPTCP_MPC_A | MPTCP_MPC_H, &sa);
+	CHECK_EQ(sa.opt.nmptcp, 0);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_csum_refused, 1);
+	mpt_script_free(&p.s);
+}
+
+static void active_syn(struct mp_peer *p, struct wire_tcp_repr *syn)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mptcp_opts m;
+
+	CHECK_EQ(mpt_script_init(&p->s, &c, MPT_AF_INET, 40000, 80), 0);
+	CHECK_EQ(mpt_connect(p->s.st, &p->s.local, &p->s.remote, p->s.now, &p->id), 0);
+	CHECK_EQ(mpt_script_pull(&p->s, syn), 1);
+	get_mp(syn, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_SYN);
+	CHECK_EQ(m.mpc.version, 1);
+	CHECK_EQ(m.mpc.flags, MPTCP_MPC_H);
+	p->iss = syn->seq;
+	p->peer_idsn = idsn_of(&p->s, PEER_KEY);
+}
+
+TEST(stack_mptcp_script_active)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr syn, t, out;
+	struct mptcp_opts m, w;
+	uint32_t token;
+
+	active_syn(&p, &syn);
+	t = seg_mk(WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISS, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_SYNACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_synack_rx, 1);
+	/* third ACK: both keys */
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_ACK);
+	CHECK(!m.mpc.has_data_len);
+	CHECK_U64_EQ(m.mpc.rcvr_key, PEER_KEY);
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_EQ(mptcp_crypto_key_sha(&p.s.st->env.crypto, p.key, &token, NULL), 0);
+	{
+		struct mpt_conn_info i;
+
+		CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+		CHECK_EQ(i.token, token);
+	}
+	/* first data, no word from the server yet: MP_CAPABLE + data-level length */
+	CHECK_EQ(mpt_send(p.s.st, p.id, "abcdefgh", 8, p.s.now), 8);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_ACK);
+	CHECK(m.mpc.has_data_len);
+	CHECK_EQ(m.mpc.data_len, 8);
+	CHECK_U64_EQ(m.mpc.sndr_key, p.key);
+	/* the server's DATA_ACK: fully established, DSS from now on */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 9);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 9;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "ij", 2, p.s.now), 2);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 9);
+	CHECK_EQ(m.dss.subflow_seq, 9);
+	CHECK_EQ(m.dss.data_len, 2);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 1);
+	mpt_script_free(&p.s);
+}
+
+TEST(stack_mptcp_script_active_fallback_synack)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr syn, out;
+	struct mpt_conn_info i;
+
+	active_syn(&p, &syn);
+	inject(&p.s, seg_mk(WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISS, p.iss + 1));
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_fallback_synack, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	mpt_script_free(&p.s);
+}
+
+/* Token uniqueness: rewinding the stack's random source makes the second
+ * connection draw the first one's key; it must draw again. */
+TEST(stack_mptcp_tokens_unique)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mpt_sim sim;
+	struct mpt_sockaddr srv, l;
+	struct mpt_conn_info a, b;
+	uint32_t id1, id2;
+	uint64_t rng;
+
+	CHECK_EQ(mpt_sim_init(&sim, 21, &c, &c, MPT_AF_INET, 1, NULL), 0);
+	srv = mpt_sim_addr(&sim, 1, 0, 80);
+	l = mpt_sim_addr(&sim, 0, 0, 0);
+	rng = sim.ep_rng[0];
+	CHECK_EQ(mpt_connect(sim.ep[0], &l, &srv, sim.now, &id1), 0);
+	sim.ep_rng[0] = rng;
+	CHECK_EQ(mpt_connect(sim.ep[0], &l, &srv, sim.now, &id2), 0);
+	CHECK_EQ(mpt_conn_info(sim.ep[0], id1, &a), 0);
+	CHECK_EQ(mpt_conn_info(sim.ep[0], id2, &b), 0);
+	CHECK(a.token != b.token);
+	CHECK_U64_EQ(mpt_stack_counters(sim.ep[0])->mptcp_token_retry, 1);
+	mpt_sim_free(&sim);
+}
