@@ -10,15 +10,22 @@ teardown() { cleanup_all; }
 
 T=bt-mpc
 
-write_topo() { # file
+write_topo() { # file [extra link settings]
 	cat >"$1" <<-Y
 	name: $T
 	hosts:
 	  m: { stack: mpt }
 	  k: { stack: kernel }
 	links:
-	  - { name: l0, between: [m, k] }
+	  - { name: l0, between: [m, k]${2:+, $2} }
 	Y
+}
+
+# libmpt's own view (its JSON's counters): MPTCP, no mapping it could not honour.
+mpt_clean() { # json
+	run jq -e '.mptcp.fallback == false and (.counters.MPTcpExtDSSNotMatching // 0) == 0
+		and (.counters.MpnetExtMPTcpOptMalformed // 0) == 0' "$1"
+	assert_success
 }
 
 kstat() { # host counter: the kernel's absolute value in that host (0 when absent)
@@ -76,6 +83,7 @@ xfer() { # server-host server-stack client-host client-stack addr port [client o
 	assert_success
 	run jq -e '.mptcp.fallback == false' "$BATS_TEST_TMPDIR/s.5401.json"
 	assert_success
+	mpt_clean "$BATS_TEST_TMPDIR/c.5401.json"
 	# download: the kernel sends, libmpt maps nothing but acknowledges at data level
 	xfer k kernel m mpt 198.18.0.2 5402 -n 4MiB -R
 	kmptcp k
@@ -83,6 +91,14 @@ xfer() { # server-host server-stack client-host client-stack addr port [client o
 	assert_equal "$(kstat k MPTcpExtMPCapableACKRX)" 2
 	assert_equal "$(kstat k MPTcpExtMPCapableFallbackACK)" 0
 	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+	mpt_clean "$BATS_TEST_TMPDIR/c.5402.json"
+	run jq -e '.counters.MpnetExtMPTcpDataFinRx == 1' "$BATS_TEST_TMPDIR/c.5402.json"
+	assert_success
+	# IPv6
+	xfer k kernel m mpt 2001:db8::2 5403 -n 1MiB
+	assert_equal "$(kstat k MPTcpExtMPCapableACKRX)" 3
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackACK)" 0
+	mpt_clean "$BATS_TEST_TMPDIR/c.5403.json"
 }
 
 @test "Linux MPTCP client -> libmpt MPTCP server: both directions, no fallback" {
@@ -99,10 +115,31 @@ xfer() { # server-host server-stack client-host client-stack addr port [client o
 	run jq -e '.mptcp.fallback == false and .counters.MPTcpExtMPCapableSYNRX == 1
 		and .counters.MPTcpExtMPCapableACKRX == 1' "$BATS_TEST_TMPDIR/s.5411.json"
 	assert_success
+	mpt_clean "$BATS_TEST_TMPDIR/s.5411.json"
 	xfer m mpt k kernel 198.18.0.1 5412 -n 4MiB -R
 	kmptcp k
 	assert_equal "$(kstat k MPTcpExtMPCapableSYNACKRX)" 2
 	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+	mpt_clean "$BATS_TEST_TMPDIR/s.5412.json"
+}
+
+# bats test_tags=slow
+@test "libmpt <-> Linux MPTCP over 20 ms RTT, 1% loss: retransmissions keep their mappings" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	write_topo "$f" "delay: 10ms, loss: 1%"
+	"$MPNET" up "$f"
+	in_host $T k ethtool -K l0 tso off gso off >/dev/null 2>&1 || true
+	xfer k kernel m mpt 198.18.0.2 5431 -n 8MiB
+	xfer m mpt k kernel 198.18.0.1 5432 -n 8MiB
+	kmptcp k
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackACK)" 0
+	assert_equal "$(kstat k MPTcpExtMPCapableFallbackSYNACK)" 0
+	assert_equal "$(kstat k MPTcpExtDSSNotMatching)" 0
+	assert_equal "$(kstat k MPTcpExtInfiniteMapRx)" 0
+	mpt_clean "$BATS_TEST_TMPDIR/c.5431.json"
+	mpt_clean "$BATS_TEST_TMPDIR/s.5432.json"
+	run jq -e '.counters.TcpRetransSegs > 0' "$BATS_TEST_TMPDIR/c.5431.json"
+	assert_success
 }
 
 @test "libmpt --no-mptcp: plain TCP to a Linux MPTCP server" {
