@@ -1,4 +1,5 @@
-/* libmpt: a sans-I/O userspace TCP engine (MPTCP lands on top in the next step).
+/* libmpt: a sans-I/O userspace TCP engine with MPTCP (RFC 8684 v1) on one subflow
+ * (opt-in: mpt_config.mptcp; see stack/src/mptcp.h).
  *
  * The library never reads a clock, opens a socket, calls rand() or holds a global.
  * The caller (an I/O backend, or the virtual-time simulator in stack/sim/) does:
@@ -66,9 +67,9 @@ struct mpt_sockaddr {
 /* ---- injected environment ---------------------------------------------------------- */
 
 /* Crypto the engine needs: RFC 6528 ISNs (sha256 of the 4-tuple and a secret),
- * timestamp offsets (random_bytes), and for MPTCP (next step) HMAC-SHA256 keys and
- * tokens.  Each returns 0 or a negative value on failure.  `ctx` is passed back
- * untouched.  The harness supplies an OpenSSL implementation (stack/sim/mpt_sim.h). */
+ * timestamp offsets (random_bytes), and for MPTCP keys (random_bytes), tokens and
+ * IDSNs (sha256) and HMAC-SHA256.  Each returns 0 or a negative value on failure.  `ctx` is passed
+ * back untouched.  The harness supplies an OpenSSL implementation (stack/sim/mpt_sim.h). */
 struct mpt_crypto {
 	void *ctx;
 	int (*sha256)(void *ctx, const uint8_t *msg, size_t len, uint8_t out[32]);

@@ -933,7 +933,7 @@ static void process_fin(struct tcb *t, uint64_t now)
 	default:
 		break;
 	}
-	if (t->app_visible && !t->app_closed)
+	if (t->app_visible && !t->app_closed && !t->ulp_eof) /* DATA_FIN told it already */
 		stack_event(t->st, MPT_EV_PEER_CLOSED, t->id, 0);
 	notify_readable(t);
 }
