@@ -156,15 +156,10 @@ bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn
 	return true;
 }
 
-/* The 8-octet DATA_ACK, or a 4-octet one widened around what we have sent. */
-static uint64_t widen_data_ack(const struct tcb *t, const struct mptcp_opt_dss *d)
+/* A 4-octet sequence number widened to the 64-bit value nearest to ref. */
+static uint64_t widen(uint64_t ref, uint64_t low32)
 {
-	uint64_t ref;
-
-	if (d->flags & MPTCP_DSS_a)
-		return d->data_ack;
-	ref = dsn_of(t, t->snd_una);
-	return ref + (uint64_t)(int64_t)(int32_t)((uint32_t)d->data_ack - (uint32_t)ref);
+	return ref + (uint64_t)(int64_t)(int32_t)((uint32_t)low32 - (uint32_t)ref);
 }
 
 static void handshake_input(struct tcb *t, const struct wire_tcp_repr *seg,
@@ -231,15 +226,15 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	if (!mp->server)
 		mp->fully_established = true; /* the server has our key */
 	if (d->flags & MPTCP_DSS_A)
-		mp->snd_data_ack = widen_data_ack(t, d);
+		mp->snd_data_ack = (d->flags & MPTCP_DSS_a)
+					   ? d->data_ack
+					   : widen(dsn_of(t, t->snd_una), d->data_ack);
 	if (d->flags & MPTCP_DSS_M) {
 		bool fin_only = (d->flags & MPTCP_DSS_F) && d->data_len == 1 && d->subflow_seq == 0;
 		uint64_t dsn = d->data_seq;
 
-		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN: widen around rcv */
-			dsn = data_ack_value(t) +
-			      (uint64_t)(int64_t)(int32_t)((uint32_t)dsn -
-							   (uint32_t)data_ack_value(t));
+		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN */
+			dsn = widen(data_ack_value(t), dsn);
 		if (!fin_only && d->data_len &&
 		    (uint32_t)(dsn - mp->remote_idsn) != d->subflow_seq) {
 			/* With one subflow the map is linear; anything else is not a
@@ -270,12 +265,10 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, struct mptc
 	dss_input(t, seg, m);
 }
 
-void mptcp_input_post(struct tcb *t, const struct wire_tcp_repr *seg, const struct mptcp_opts *m)
+void mptcp_input_post(struct tcb *t)
 {
 	struct mptcp_conn *mp = t->mp;
 
-	(void)seg;
-	(void)m;
 	if (mp->fallback || !seq_ready(t) || !mp->remote_key_known)
 		return;
 	seq_sync(t);

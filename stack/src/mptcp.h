@@ -63,10 +63,10 @@ void mptcp_detach(struct tcb *t);
  * MPCapableSYNRX. */
 bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn);
 
-/* The hooks described at the top.  `m` carries the parsed options from pre to
- * post. */
+/* The hooks described at the top.  input_pre leaves the segment's parsed options
+ * in *m (for the caller's use). */
 void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, struct mptcp_opts *m);
-void mptcp_input_post(struct tcb *t, const struct wire_tcp_repr *seg, const struct mptcp_opts *m);
+void mptcp_input_post(struct tcb *t);
 void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg);
 
 /* Fill the MPTCP fields of an info snapshot. */

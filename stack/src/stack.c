@@ -519,7 +519,7 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 
 		mptcp_input_pre(t, &seg, &mo);
 		tcp_input(t, &ip, &seg, now);
-		mptcp_input_post(t, &seg, &mo);
+		mptcp_input_post(t);
 	} else if (t && t->state != MPT_CLOSED) {
 		tcp_input(t, &ip, &seg, now);
 	} else if ((lst = find_listener(st, &l)) != NULL) {
