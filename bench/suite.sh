@@ -47,7 +47,7 @@ if [ $QUICK = 1 ]; then
 	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
 else
 	RUNS=${RUNS:-3}
-	T_STEADY=3s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
+	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
 fi
 case $RUNS in '' | *[!0-9]* | 0)
 	echo "bench/suite.sh: --runs wants a positive integer" >&2
