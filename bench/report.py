@@ -77,6 +77,7 @@ def one_run(d, rc_path):
     ex = a.get("exit") or {}
     r.update(
         goodput_mbps=a.get("goodput_mbps"),
+        seconds=a.get("seconds"),
         verified=a.get("verified"),
         bytes=a.get("bytes"),
         status=a.get("status"),
@@ -131,6 +132,7 @@ def pairing_stats(runs):
         "ok": len(ok),
         "failed": [{"run": os.path.basename(r["dir"]), "why": r["why"]} for r in runs if not r["ok"]],
         "goodput_mbps": {"median": med(g), "min": (spread(g) or [None])[0], "max": (spread(g) or [None, None])[1], "runs": [r.get("goodput_mbps") for r in runs]},
+        "seconds": med([r.get("seconds") for r in ok]),
         "cpu_snd_s_per_gb": med([r["cpu_snd_s_per_gb"] for r in ok]),
         "cpu_rcv_s_per_gb": med([r["cpu_rcv_s_per_gb"] for r in ok]),
         "maxrss_kb_client": max([r["maxrss_kb_client"] for r in runs if r.get("maxrss_kb_client")] or [0]) or None,
@@ -203,7 +205,9 @@ def render(root):
         "kernel -> kernel. CPU: user + sys seconds of each mpt-perf process per GB (1e9 bytes) "
         "delivered, medians; for the kernel stacks that excludes the kernel's softirq work done "
         "outside the process. RSS: peak `maxrss` of the mpt-perf process (libmpt's stack lives in "
-        "it), the maximum over runs."
+        "it), the maximum over runs. Duration: the app's `seconds` (connect to verdict), median; "
+        "a time-limited transfer that lasts well past its time is a sender draining a large send "
+        "buffer at the path's rate."
     )
     L.append(
         "- A run **fails** when mpnet exits non-zero, the bytes are not verified or an mpt-perf "
@@ -262,7 +266,7 @@ def render(root):
         L.append(f"{c['title']}; transfer {c.get('time')}{extra}. Topologies: " + ", ".join(f"[{p}](cases/{c['id']}/{p}.yaml)" for p in pairings) + ".")
         L.append("")
         ho = c.get("kind") in ("handover", "trace")
-        hdr = ["pairing", "ok", "goodput Mbit/s (min–max)", "vs k->k", "snd CPU s/GB", "rcv CPU s/GB", "peak RSS client/server MiB"]
+        hdr = ["pairing", "ok", "goodput Mbit/s (min–max)", "vs k->k", "duration s", "snd CPU s/GB", "rcv CPU s/GB", "peak RSS client/server MiB"]
         if ho:
             hdr += ["handover", "interruption ms", "detection ms", "t90 ms", "deficit kB"]
         hdr.append("plot")
@@ -280,7 +284,7 @@ def render(root):
                     gp += f" ({fmt(g['min'])}–{fmt(g['max'])})"
             ratio = f"{st['ratio_vs_kernel_kernel']:.2f}" if st["ratio_vs_kernel_kernel"] is not None else "–"
             rss = "/".join(fmt(x / 1024.0) if x else "–" for x in (st["maxrss_kb_client"], st["maxrss_kb_server"]))
-            row = [PAIR_LABEL.get(p, p), f"{st['ok']}/{st['runs']}", gp, ratio,
+            row = [PAIR_LABEL.get(p, p), f"{st['ok']}/{st['runs']}", gp, ratio, fmt(st["seconds"]),
                    fmt(st["cpu_snd_s_per_gb"], 2), fmt(st["cpu_rcv_s_per_gb"], 2), rss]
             if ho:
                 h = st.get("handover")
