@@ -86,6 +86,8 @@ def one_run(d, rc_path):
         direction=a.get("direction", "upload"),
     )
     why = []
+    if a.get("status") not in (None, "ok"):
+        why.append(str(a.get("status")))
     if r["rc"] != 0:
         why.append(f"mpnet exit {r['rc']}")
     if a.get("verified") is not True:
@@ -211,7 +213,8 @@ def render(root):
     )
     L.append(
         "- A run **fails** when mpnet exits non-zero, the bytes are not verified or an mpt-perf "
-        "exits non-zero; failed runs are counted in the `ok` column and listed under the table."
+        "exits non-zero (a transfer still running 15 s after its time is killed: timed out); "
+        "failed runs are counted in the `ok` column and listed under the table."
     )
     for s in meta.get("skipped") or []:
         L.append(f"- **Skipped** `{s['id']}` ({s['title']}): {s['reason']}.")

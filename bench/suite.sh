@@ -145,7 +145,7 @@ for tpl in bench/cases/*.yaml; do
 		fi
 		# one topology name for every case: only one is up at a time
 		$filt "$tpl" | sed -e "s/@NAME@/bench-$p/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" \
-			-e "s/@TIME@/$time/" -e "s/@AT@/$HO_AT/" -e "s/@BACK@/$HO_BACK/" \
+			-e "s/@TIME@/$time/" -e "s/@TIMEOUT@/$(awk -v t="${time%s}" "BEGIN { print t + 15 }")s/" -e "s/@AT@/$HO_AT/" -e "s/@BACK@/$HO_BACK/" \
 			-e "s|@TRACES@|$TRACES|g" -e "s/@TRACE@/$TRACE/g" >"$cdir/$p.yaml"
 		"$mpnet" check "$cdir/$p.yaml" >"$cdir/$p.check" 2>&1 || {
 			echo "bench/suite.sh: $cdir/$p.yaml does not load:" >&2

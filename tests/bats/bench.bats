@@ -27,7 +27,7 @@ load helpers
 			[ $p = tcp-best ] && cs=tcp ss=tcp filt="sed /#[[:space:]]*alt\$/d"
 			t=$BATS_TEST_TMPDIR/$(basename "$f" .yaml)-$p.yaml
 			$filt "$f" |
-				sed -e "s/@NAME@/bt-bench/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" -e "s/@TIME@/2s/" \
+				sed -e "s/@NAME@/bt-bench/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" -e "s/@TIME@/2s/" -e "s/@TIMEOUT@/17s/" \
 					-e "s/@AT@/1s/" -e "s/@BACK@/2s/" -e "s|@TRACES@|$BATS_TEST_TMPDIR|g" \
 					-e "s/@TRACE@/tr/g" >"$t"
 			printf '1\n2\n' >"$BATS_TEST_TMPDIR/tr.up"
