@@ -223,7 +223,8 @@ def render(root):
     if orch:
         def med_s(xs, unit):
             m = med(xs)
-            return (f"{fmt(m, 3 if unit == 's' else 1)} {unit}", " ".join(str(x) for x in xs))
+            nd = 3 if unit == "s" else 1
+            return (f"{fmt(m, nd)} {unit}", " ".join(fmt(float(x), nd) for x in xs))
 
         L.append("## Orchestrator (as bench/run.sh)")
         L.append("")

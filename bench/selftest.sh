@@ -23,7 +23,7 @@ want_re() { # a regular expression some line must match
 		fails=$((fails + 1))
 	fi
 }
-want '| `mpnet up`, 64-host chain (63 links), cold | 1.300 s | 1.2 1.4 |'
+want '| `mpnet up`, 64-host chain (63 links), cold | 1.300 s | 1.200 1.400 |'
 want '| kernel <-> kernel MPTCP, two-path.yaml (50 + 20 Mbit/s, 64 MiB) | 62.0 Mbit/s | 60.0 64.0 |'
 want '| case | libmpt -> kernel | kernel -> libmpt | kernel -> kernel | libmpt -> libmpt | TCP, best single path |'
 want '| [01-steady](#01-steady) | 42.0 (0.47x) | 30.0 (0.33x) | 90.0 | FAILED | 45.0 (0.50x) [1 failed] |'
