@@ -6,6 +6,8 @@
 #   make test-quick unit tests + ASan/UBSan unit tests + bats cases not tagged slow
 #   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
 #   make format     clang-format every C file;  make format-check  fail on a diff
+#   make bench      the side-by-side benchmark suite (bench/suite.sh, ~20 min, root)
+#   make bench-quick  a few cases, one run each (< 3 min)
 #
 # Convention: every directory of C code is a library, except that a file named
 # main.c is the entry point of one program.  Unit tests (tests/unit/*.c) link all
@@ -45,7 +47,7 @@ ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
 
-.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench
+.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick
 all: $(PROGS) $(BUILD)/tests/unit-tests
 
 # --- objects -------------------------------------------------------------------
@@ -121,7 +123,11 @@ test-asan: $(BUILD)/asan/tests/unit-tests
 
 bench: all
 	@ci/need-root.sh "make bench creates network namespaces"
-	@bench/run.sh
+	@bench/suite.sh
+
+bench-quick: all
+	@ci/need-root.sh "make bench-quick creates network namespaces"
+	@bench/suite.sh --quick
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

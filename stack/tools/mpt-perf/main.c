@@ -538,9 +538,10 @@ static json_t *report_json(const struct report *r)
 		getrusage(RUSAGE_SELF, &ru);
 		json_object_set_new(
 			o, "cpu",
-			json_pack("{s:f, s:f}", "user_s",
+			json_pack("{s:f, s:f, s:I}", "user_s",
 				  (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "sys_s",
-				  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+				  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+				  "maxrss_kb", (json_int_t)ru.ru_maxrss));
 	}
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;

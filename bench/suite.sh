@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# make bench / make bench-quick: the side-by-side benchmark suite.
+#
+#   bench/suite.sh [--quick] [--runs N]     as root; results/bench-<UTC timestamp>/
+#   bench/suite.sh --self-test              render bench/testdata/mini, check the tables
+#
+# Every case of bench/cases/*.yaml (a template: two access links client -> r and
+# r -> server, as topologies/two-path.yaml) runs with five pairings of stacks,
+# client -> server: libmpt -> kernel, kernel -> libmpt, kernel -> kernel,
+# libmpt -> libmpt, and plain TCP on the best single path (the lines of the
+# template tagged "# alt" dropped).  Runs are interleaved (run 1 of every pairing,
+# then run 2, ...).  Each run is one `mpnet run` (build/bin/mpnet, namespaces under
+# MPNET_NS_PREFIX=mpnb) into DIR/cases/<case>/<pairing>/run-<i>/; bench/report.py
+# turns the tree into report.md and report.json.  The orchestrator measurements of
+# the former bench/run.sh (`mpnet up`/`down` of a 64-host chain, kernel MPTCP on
+# topologies/two-path.yaml) come first.
+#
+# Environment: BENCH_TRACES (default: ../shared/traces beside the checkout),
+# BENCH_TRACE (default TMobile-LTE-short), BENCH_OUT (results directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+if [ "${1:-}" = --self-test ]; then
+	exec bench/selftest.sh
+fi
+
+QUICK=0
+RUNS=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--runs)
+		RUNS=$2
+		shift
+		;;
+	--runs=*) RUNS=${1#--runs=} ;;
+	*)
+		echo "usage: bench/suite.sh [--quick] [--runs N] | --self-test" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+if [ $QUICK = 1 ]; then
+	RUNS=${RUNS:-1}
+	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
+else
+	RUNS=${RUNS:-3}
+	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
+fi
+case $RUNS in '' | *[!0-9]* | 0)
+	echo "bench/suite.sh: --runs wants a positive integer" >&2
+	exit 2
+	;;
+esac
+[ "$(id -u)" = 0 ] || {
+	echo "bench/suite.sh: must run as root (it creates network namespaces)" >&2
+	exit 2
+}
+
+export MPNET_NS_PREFIX=mpnb
+mpnet=$ROOT/build/bin/mpnet
+TRACES=${BENCH_TRACES:-$ROOT/../shared/traces}
+TRACE=${BENCH_TRACE:-TMobile-LTE-short}
+out=${BENCH_OUT:-results/bench-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out/cases"
+out=$(cd "$out" && pwd)
+t_start=$(date +%s.%N)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# whatever an interrupted earlier suite left behind (only this prefix's namespaces)
+"$mpnet" down --all >/dev/null 2>&1 || true
+trap '"$mpnet" down --all >/dev/null 2>&1 || true' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+log() { printf '[%5.0f s] %s\n' "$(awk -v s="$t_start" -v e="$(date +%s.%N)" 'BEGIN{print e-s}')" "$*" >&2; }
+
+# --- 1. orchestrator: `mpnet up`/`down` of a 64-host chain; kernel MPTCP, two-path.yaml
+orch=$out/orchestrator
+mkdir -p "$orch"
+chain=$orch/chain64.yaml
+bench/gen-chain.sh bench-c64 64 >"$chain"
+: >"$orch/up64.txt"
+: >"$orch/up64-after-down.txt"
+: >"$orch/down64.txt"
+: >"$orch/two-path.txt"
+log "orchestrator: mpnet up/down of a 64-host chain, $RUNS run(s)"
+for _ in $(seq "$RUNS"); do
+	# cold: the kernel has finished destroying earlier namespaces (that work runs
+	# asynchronously after a down and competes for the rtnl lock)
+	sleep 3
+	"$mpnet" up "$chain" | sed -n 's/.* in \([0-9.]*\) s$/\1/p' >>"$orch/up64.txt"
+	s=$(date +%s.%N)
+	"$mpnet" down "$chain" >/dev/null
+	e=$(date +%s.%N)
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }' >>"$orch/down64.txt"
+	"$mpnet" up "$chain" | sed -n 's/.* in \([0-9.]*\) s$/\1/p' >>"$orch/up64-after-down.txt"
+	"$mpnet" down "$chain" >/dev/null
+done
+log "orchestrator: kernel MPTCP on topologies/two-path.yaml (64 MiB), $RUNS run(s)"
+for i in $(seq "$RUNS"); do
+	"$mpnet" run topologies/two-path.yaml --out "$orch/two-path-$i" --quiet >/dev/null 2>&1 || true
+	jq '.apps[0].goodput_mbps // empty' "$orch/two-path-$i/summary.json" >>"$orch/two-path.txt" 2>/dev/null || true
+done
+jq -n --arg runs "$RUNS" \
+	--rawfile up "$orch/up64.txt" --rawfile upb "$orch/up64-after-down.txt" \
+	--rawfile down "$orch/down64.txt" --rawfile tp "$orch/two-path.txt" '
+	def nums: split("\n") | map(select(length > 0) | tonumber);
+	{ runs: ($runs | tonumber), up64_cold_s: ($up | nums), up64_after_down_s: ($upb | nums),
+	  down64_s: ($down | nums), two_path_kernel_mbps: ($tp | nums) }' >"$orch/orchestrator.json"
+
+# --- 2. the cases
+PAIRINGS="mpt-kernel kernel-mpt kernel-kernel mpt-mpt tcp-best"
+cases=()
+skipped_json='[]'
+for tpl in bench/cases/*.yaml; do
+	id=$(basename "$tpl" .yaml)
+	kind=$(sed -n 's/^# kind: //p' "$tpl")
+	quick=$(sed -n 's/^# quick: //p' "$tpl")
+	title=$(sed -n 's/^# bench case: //p' "$tpl" | sed "s/@TRACE@/$TRACE/g")
+	[ $QUICK = 1 ] && [ "$quick" != yes ] && continue
+	if [ "$kind" = trace ] && ! { [ -r "$TRACES/$TRACE.up" ] && [ -r "$TRACES/$TRACE.down" ]; }; then
+		skipped_json=$(jq -c --arg id "$id" --arg t "$title" \
+			--arg why "no trace $TRACES/$TRACE.up|down (set BENCH_TRACES)" \
+			'. + [{id: $id, title: $t, reason: $why}]' <<<"$skipped_json")
+		log "skip $id: no trace $TRACES/$TRACE.up|down"
+		continue
+	fi
+	cases+=("$id")
+	cdir=$out/cases/$id
+	mkdir -p "$cdir"
+	case $kind in
+	handover) time=$T_HO ;;
+	trace) time=$T_TRACE ;;
+	*) time=$T_STEADY ;;
+	esac
+	jq -n --arg id "$id" --arg title "$title" --arg kind "$kind" --arg time "$time" \
+		--arg at "$HO_AT" --arg back "$HO_BACK" \
+		'{id: $id, title: $title, kind: $kind, time: $time} +
+		 (if $kind == "handover" then {event_at: $at, restore_at: $back} else {} end)' >"$cdir/case.json"
+	for p in $PAIRINGS; do
+		cs=${p%-*} ss=${p#*-} filt=cat
+		if [ "$p" = tcp-best ]; then
+			cs=tcp ss=tcp filt="sed /#[[:space:]]*alt\$/d"
+		fi
+		# one topology name for every case: only one is up at a time
+		$filt "$tpl" | sed -e "s/@NAME@/bench-$p/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" \
+			-e "s/@TIME@/$time/" -e "s/@TIMEOUT@/$(awk -v t="${time%s}" "BEGIN { print t + 15 }")s/" -e "s/@AT@/$HO_AT/" -e "s/@BACK@/$HO_BACK/" \
+			-e "s|@TRACES@|$TRACES|g" -e "s/@TRACE@/$TRACE/g" >"$cdir/$p.yaml"
+		"$mpnet" check "$cdir/$p.yaml" >"$cdir/$p.check" 2>&1 || {
+			echo "bench/suite.sh: $cdir/$p.yaml does not load:" >&2
+			cat "$cdir/$p.check" >&2
+			exit 1
+		}
+	done
+done
+
+total_runs=$((${#cases[@]} * 5 * RUNS))
+n=0
+for i in $(seq "$RUNS"); do
+	for id in "${cases[@]}"; do
+		for p in $PAIRINGS; do
+			n=$((n + 1))
+			d=$out/cases/$id/$p/run-$i
+			mkdir -p "$(dirname "$d")"
+			rc=0
+			"$mpnet" run "$out/cases/$id/$p.yaml" --out "$d" --quiet >"$d.log" 2>&1 || rc=$?
+			echo "$rc" >"$d.rc"
+			g=$(jq -r '.apps[0] | "\(.goodput_mbps // "-" | if type == "number" then (. * 10 | round / 10) else . end) Mbit/s verified \(.verified)"' \
+				"$d/summary.json" 2>/dev/null || echo "no summary")
+			log "$n/$total_runs $id $p run $i: rc $rc, $g"
+			# a failed run may leave its namespaces behind
+			[ "$rc" = 0 ] || "$mpnet" down --all >/dev/null 2>&1 || true
+		done
+	done
+done
+
+t_end=$(date +%s.%N)
+jq -n --arg started "$started" --arg quick "$QUICK" --arg runs "$RUNS" \
+	--arg total "$(awk -v s="$t_start" -v e="$t_end" 'BEGIN { printf "%.1f", e - s }')" \
+	--arg cores "$(nproc)" --arg kernel "$(uname -r)" --arg pairings "$PAIRINGS" \
+	--arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	--arg traces "$TRACES" --argjson skipped "$skipped_json" \
+	--arg t_steady "$T_STEADY" --arg t_ho "$T_HO" \
+	'{ started: $started, quick: ($quick == "1"), runs: ($runs | tonumber),
+	   total_s: ($total | tonumber), cores: ($cores | tonumber), kernel: $kernel,
+	   commit: $commit, pairings: ($pairings | split(" ")), traces: $traces,
+	   skipped: $skipped, durations: { steady: $t_steady, handover: $t_ho } }' >"$out/meta.json"
+python3 bench/report.py "$out"
+cat "$out/report.md"
+echo "report: $out/report.md"
