@@ -191,12 +191,10 @@ def render(root):
     L.append("Notes:")
     L.append("")
     L.append(
-        "- **libmpt has no MPTCP yet**: a `stack: mpt` host speaks single-path TCP. Its pairings "
-        "still run: libmpt -> kernel connects as plain TCP to the kernel's MPTCP listener, which "
-        "falls back to TCP; kernel -> libmpt's MP_CAPABLE SYN gets a plain TCP answer, so the "
-        "kernel falls back too; libmpt -> libmpt is TCP end to end. One path, whatever the case "
-        "offers. Their numbers measure libmpt as a "
-        "TCP, not multipath scheduling; a handover they survive is TCP riding out the outage."
+        "- **libmpt is MPTCP on one subflow only** (MP_CAPABLE and DSS, no MP_JOIN yet): its "
+        "pairings negotiate MPTCP with the kernel but use one path, whatever the case offers. "
+        "Their numbers measure libmpt's single-subflow transport, not multipath scheduling; a "
+        "handover they survive is one subflow riding out the outage."
     )
     L.append(
         "- Baseline: plain Linux TCP (`stack: tcp` both ends) on a topology with only the best "
