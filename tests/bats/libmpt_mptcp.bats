@@ -4,11 +4,13 @@
 # the kernel's own MIB counters say the connection was MPTCP end to end (no
 # fallback, every mapping accepted).
 load helpers
+load perf_helpers
 bats_require_minimum_version 1.5.0
 
 teardown() { cleanup_all; }
 
 T=bt-mpc
+XFER_TIMEOUT=120
 
 write_topo() { # file [extra link settings]
 	cat >"$1" <<-Y
@@ -28,42 +30,8 @@ mpt_clean() { # json
 	assert_success
 }
 
-kstat() { # host counter: the kernel's absolute value in that host (0 when absent)
-	local v
-	v=$(in_host $T "$1" nstat -az "$2" | awk -v c="$2" '$1 == c { print $2 }')
-	echo "${v:-0}"
-}
-
 kmptcp() { # host: the kernel's MPTcpExt counters, for the log
 	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
-}
-
-start_server() { # host stack port json
-	local ready=$BATS_TEST_TMPDIR/ready.$3
-	rm -f "$ready"
-	in_host $T "$1" "$PERF" -s --once --stack "$2" -p "$3" -J --ready-fd 3 \
-		3>"$ready" >"$4" 2>"$4.err" &
-	for _ in $(seq 100); do
-		grep -q ready "$ready" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$4.err" >&2
-	return 1
-}
-
-xfer() { # server-host server-stack client-host client-stack addr port [client options...]
-	local sh=$1 ss=$2 ch=$3 cs=$4 addr=$5 port=$6
-	shift 6
-	local sj=$BATS_TEST_TMPDIR/s.$port.json cj=$BATS_TEST_TMPDIR/c.$port.json
-	start_server "$sh" "$ss" "$port" "$sj"
-	run --separate-stderr in_host $T "$ch" timeout 120 "$PERF" -c "$addr" -p "$port" --stack "$cs" -J "$@"
-	echo "$output" >"$cj"
-	wait
-	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$cj" "$sj.err"; fail "client exit $status"; }
-	assert_equal "$(jq -r .verified "$cj")" true
-	assert_equal "$(jq -r .verified "$sj")" true
-	assert_equal "$(jq -r .error "$sj")" null
-	echo "# $cs $ch -> $ss $sh ($*): $(jq -r '"\(.bytes) bytes, \(.goodput_mbps | floor) Mbit/s"' "$cj")" >&3
 }
 
 @test "libmpt MPTCP client -> Linux MPTCP server: both directions, no fallback" {

@@ -4,6 +4,7 @@
 # for its addresses (no kernel RST: TcpOutRsts unchanged; its TCP never even sees a
 # segment: TcpInSegs unchanged).
 load helpers
+load perf_helpers
 bats_require_minimum_version 1.5.0
 
 teardown() { cleanup_all; }
@@ -22,42 +23,6 @@ write_topo() { # file [extra link settings]
 	  - { name: up, client: m, server: k, bytes: 2MiB }
 	  - { name: down, client: k, server: m, bytes: 2MiB, start: 500ms, port: 5202 }
 	Y
-}
-
-kstat() { # host counter: the kernel's absolute value in that host
-	in_host $T "$1" nstat -az "$2" | awk -v c="$2" '$1 == c { print $2 }'
-}
-
-# Start a server in host $1 with stack $2 on port $3; its JSON goes to $4.  Waits
-# for --ready-fd.
-start_server() {
-	local ready=$BATS_TEST_TMPDIR/ready.$3
-	rm -f "$ready"
-	in_host $T "$1" "$PERF" -s --once --stack "$2" -p "$3" -J --ready-fd 3 \
-		3>"$ready" >"$4" 2>"$4.err" &
-	for _ in $(seq 100); do
-		grep -q ready "$ready" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$4.err" >&2
-	return 1
-}
-
-# One transfer: xfer server-host server-stack client-host client-stack addr port
-# [client options...]; both ends' JSON must say verified and name the bytes.
-xfer() {
-	local sh=$1 ss=$2 ch=$3 cs=$4 addr=$5 port=$6
-	shift 6
-	local sj=$BATS_TEST_TMPDIR/s.$port.json cj=$BATS_TEST_TMPDIR/c.$port.json
-	start_server "$sh" "$ss" "$port" "$sj"
-	run --separate-stderr in_host $T "$ch" timeout 600 "$PERF" -c "$addr" -p "$port" --stack "$cs" -J "$@"
-	echo "$output" >"$cj"
-	wait
-	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$cj" "$sj.err"; fail "client exit $status"; }
-	assert_equal "$(jq -r .verified "$cj")" true
-	assert_equal "$(jq -r .verified "$sj")" true
-	assert_equal "$(jq -r .error "$sj")" null
-	echo "# $cs $ch -> $ss $sh ($*): $(jq -r '"\(.bytes) bytes, \(.goodput_mbps | floor) Mbit/s"' "$cj")" >&3
 }
 
 @test "libmpt client <-> Linux TCP server, unshaped, both directions; the kernel never answers" {
