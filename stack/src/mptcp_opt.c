@@ -437,16 +437,34 @@ ptrdiff_t mptcp_prio_encode(uint8_t *p, size_t cap, const struct mptcp_opt_prio 
 }
 
 /* ---- MP_FAIL (RFC 8684 3.7, figure 16): subtype|reserved (12 bits), DSN (64) ---- */
-ptrdiff_t mptcp_fail_decode(struct mptcp_opt_fail *f, const uint8_t *p, size_t len)
+/* MP_FAIL and MP_FASTCLOSE share one layout: subtype|reserved (12 bits), one
+ * 64-bit value (a DSN, a key).  Exact length `olen`. */
+static ptrdiff_t u64_opt_decode(uint64_t *v, const uint8_t *p, size_t len, unsigned subtype,
+				size_t olen_want)
 {
-	ptrdiff_t olen = hdr(p, len, MPTCP_SUB_FAIL);
+	ptrdiff_t olen = hdr(p, len, subtype);
 
 	if (olen < 0)
 		return olen;
-	if (olen != MPTCP_LEN_FAIL)
+	if ((size_t)olen != olen_want)
 		return MPT_EMALFORMED;
-	f->dsn = get64(p + 4);
+	*v = get64(p + 4);
 	return olen;
+}
+
+static ptrdiff_t u64_opt_encode(uint8_t *p, size_t cap, unsigned subtype, size_t olen, uint64_t v)
+{
+	if (cap < olen)
+		return MPT_ENOBUFS;
+	put_hdr(p, olen, subtype, 0);
+	p[3] = 0;
+	put64(p + 4, v);
+	return (ptrdiff_t)olen;
+}
+
+ptrdiff_t mptcp_fail_decode(struct mptcp_opt_fail *f, const uint8_t *p, size_t len)
+{
+	return u64_opt_decode(&f->dsn, p, len, MPTCP_SUB_FAIL, MPTCP_LEN_FAIL);
 }
 
 size_t mptcp_fail_len(void)
@@ -456,25 +474,13 @@ size_t mptcp_fail_len(void)
 
 ptrdiff_t mptcp_fail_encode(uint8_t *p, size_t cap, const struct mptcp_opt_fail *f)
 {
-	if (cap < MPTCP_LEN_FAIL)
-		return MPT_ENOBUFS;
-	put_hdr(p, MPTCP_LEN_FAIL, MPTCP_SUB_FAIL, 0);
-	p[3] = 0;
-	put64(p + 4, f->dsn);
-	return MPTCP_LEN_FAIL;
+	return u64_opt_encode(p, cap, MPTCP_SUB_FAIL, MPTCP_LEN_FAIL, f->dsn);
 }
 
 /* ---- MP_FASTCLOSE (RFC 8684 3.5, figure 14): subtype|reserved, receiver's key ---- */
 ptrdiff_t mptcp_fastclose_decode(struct mptcp_opt_fastclose *f, const uint8_t *p, size_t len)
 {
-	ptrdiff_t olen = hdr(p, len, MPTCP_SUB_FASTCLOSE);
-
-	if (olen < 0)
-		return olen;
-	if (olen != MPTCP_LEN_FASTCLOSE)
-		return MPT_EMALFORMED;
-	f->rcvr_key = get64(p + 4);
-	return olen;
+	return u64_opt_decode(&f->rcvr_key, p, len, MPTCP_SUB_FASTCLOSE, MPTCP_LEN_FASTCLOSE);
 }
 
 size_t mptcp_fastclose_len(void)
@@ -484,12 +490,7 @@ size_t mptcp_fastclose_len(void)
 
 ptrdiff_t mptcp_fastclose_encode(uint8_t *p, size_t cap, const struct mptcp_opt_fastclose *f)
 {
-	if (cap < MPTCP_LEN_FASTCLOSE)
-		return MPT_ENOBUFS;
-	put_hdr(p, MPTCP_LEN_FASTCLOSE, MPTCP_SUB_FASTCLOSE, 0);
-	p[3] = 0;
-	put64(p + 4, f->rcvr_key);
-	return MPTCP_LEN_FASTCLOSE;
+	return u64_opt_encode(p, cap, MPTCP_SUB_FASTCLOSE, MPTCP_LEN_FASTCLOSE, f->rcvr_key);
 }
 
 /* ---- MP_TCPRST (RFC 8684 3.6, figure 15): subtype|U V W T, reason ---- */
