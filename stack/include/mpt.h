@@ -119,6 +119,14 @@ struct mpt_config {
 	 * listeners answer it; a peer that does not falls back to plain TCP.  Default
 	 * off (plain TCP). */
 	bool mptcp;
+	/* MPTCP limits (kernel `ip mptcp limits` analogues).  Subflows per connection,
+	 * counting the first (default 8); ADD_ADDRs from a peer acted upon per
+	 * connection (default 8). */
+	uint8_t max_subflows;
+	uint8_t max_add_addr_accepted;
+	/* Ask for DSS checksums (RFC 8684 3.3.1 flag A); the peer asking turns them on
+	 * as well.  Default off (Linux's net.mptcp.checksum_enabled = 0). */
+	bool mptcp_checksum;
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -304,6 +312,30 @@ const struct mpt_counters *mpt_stack_counters(const struct mpt_stack *st);
 
 /* How many times connections went from state `from` to state `to` (enum mpt_state). */
 uint64_t mpt_stack_transitions(const struct mpt_stack *st, int from, int to);
+
+/* ---- MPTCP endpoints (the path manager's view of local addresses) -------------------- */
+/* Flags: the kernel's MPTCP_PM_ADDR_FLAG_* values, same meaning as `ip mptcp endpoint`. */
+#define MPT_EP_SIGNAL	0x1 /* announce the address (ADD_ADDR) on every connection */
+#define MPT_EP_SUBFLOW	0x2 /* as a client, open a subflow from it to the peer */
+#define MPT_EP_BACKUP	0x4 /* subflows from/to it are backups (MP_JOIN B / MP_PRIO) */
+#define MPT_EP_FULLMESH 0x8 /* a subflow from it to every address the peer has */
+
+/* Declare endpoint `id` (1..255; 0 is the address of a connection's first subflow) on
+ * the local address of `path` (added with mpt_stack_add_path) with MPT_EP_* flags.
+ * Applies to connections established from now on and to live ones (their path
+ * manager runs on the next mpt_stack_handle_expiry / send).  Returns 0, MPT_EINVAL
+ * (bad id or flags, unknown path), MPT_EADDRINUSE (id taken). */
+int mpt_stack_add_endpoint(struct mpt_stack *st, uint8_t id, uint32_t path, uint32_t flags);
+
+/* Remove endpoint `id`: live connections send REMOVE_ADDR for it (if announced) and
+ * close their subflows using its address.  Returns 0 or MPT_ENOENT. */
+int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now);
+
+/* The address of `path` is gone (deleted from the interface): every subflow on that
+ * path is closed without sending anything more on it (its data is reinjected on other
+ * subflows), endpoints on it are removed as by mpt_stack_del_endpoint, and the path
+ * id becomes free.  Returns 0 or MPT_ENOENT. */
+int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now);
 
 /* ---- events ------------------------------------------------------------------------------ */
 enum mpt_event_type {

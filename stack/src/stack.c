@@ -80,6 +80,8 @@ void mpt_config_default(struct mpt_config *c)
 	c->max_retries = 15;
 	c->max_syn_retries = 6;
 	c->challenge_ack_limit = 1000;
+	c->max_subflows = 8;
+	c->max_add_addr_accepted = 8;
 }
 
 static const struct mpt_cc_ops *find_cc(const struct mpt_stack *st, const char *name)
@@ -182,6 +184,39 @@ int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_soc
 	st->paths[path].used = true;
 	st->paths[path].local = *local;
 	st->paths[path].local.port = 0;
+	return 0;
+}
+
+int mpt_stack_add_endpoint(struct mpt_stack *st, uint8_t id, uint32_t path, uint32_t flags)
+{
+	if (!st || !id || path >= MPT_MAX_PATHS || !st->paths[path].used ||
+	    (flags & ~(uint32_t)(MPT_EP_SIGNAL | MPT_EP_SUBFLOW | MPT_EP_BACKUP | MPT_EP_FULLMESH)))
+		return MPT_EINVAL;
+	if (st->endpoints[id].used)
+		return MPT_EADDRINUSE;
+	st->endpoints[id].used = true;
+	st->endpoints[id].path = path;
+	st->endpoints[id].flags = flags;
+	return 0;
+}
+
+int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
+{
+	(void)now;
+	if (!st || !id || !st->endpoints[id].used)
+		return MPT_ENOENT;
+	st->endpoints[id].used = false;
+	return 0;
+}
+
+int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
+{
+	if (!st || path >= MPT_MAX_PATHS || !st->paths[path].used)
+		return MPT_ENOENT;
+	for (int id = 1; id < 256; id++)
+		if (st->endpoints[id].used && st->endpoints[id].path == path)
+			mpt_stack_del_endpoint(st, (uint8_t)id, now);
+	st->paths[path].used = false;
 	return 0;
 }
 

@@ -151,6 +151,11 @@ struct mpt_stack {
 		bool used;
 		struct mpt_sockaddr local;
 	} paths[MPT_MAX_PATHS];
+	struct {
+		bool used;
+		uint32_t path;
+		uint32_t flags; /* MPT_EP_* */
+	} endpoints[256];  /* by endpoint id; 0 unused */
 
 	struct tcb *conns;
 	struct listener *listeners;
