@@ -1,4 +1,4 @@
-/* MPTCP connection level over one subflow: MP_CAPABLE v1 and DSS (see mptcp.h). */
+/* MPTCP connection level: handshakes, DSS, data-level buffers (see mptcp.h). */
 #include "mptcp.h"
 
 #include "mptcp_crypto.h"
@@ -6,138 +6,659 @@
 #include <string.h>
 
 #define MPTCP_TOKEN_TRIES 16
+#define MPTCP_COPY_CHUNK  16384
 
-static struct mpt_counters *ctr(struct tcb *t)
+static struct mpt_counters *ctr(const struct mptcp_conn *mp)
 {
-	return &t->st->ctr;
+	return &mp->st->ctr;
 }
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static bool is_master(const struct tcb *t)
+{
+	return !t->sf->join;
+}
+
+static struct tcb *master_of(const struct mptcp_conn *mp)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (!mp->sub[i]->sf->join)
+			return mp->sub[i];
+	return NULL;
+}
+
+static void app_event(struct mptcp_conn *mp, enum mpt_event_type type, int err)
+{
+	if (!mp->app_closed)
+		stack_event(mp->st, type, mp->id, err);
+}
+
+/* ---- DSS maps ---------------------------------------------------------------------- */
+
+static int maps_reserve(struct mpt_stack *st, struct mptcp_maps *m)
+{
+	struct mptcp_map *v;
+	uint32_t cap;
+
+	if (m->n < m->cap)
+		return 0;
+	cap = m->cap ? m->cap * 2 : 16;
+	v = stack_calloc(st, cap, sizeof(*v));
+	if (!v)
+		return MPT_ENOMEM;
+	if (m->n)
+		memcpy(v, m->v, m->n * sizeof(*v));
+	stack_free(st, m->v);
+	m->v = v;
+	m->cap = cap;
+	return 0;
+}
+
+/* The map holding subflow sequence number seq, or NULL. */
+static struct mptcp_map *maps_find(const struct mptcp_maps *m, uint32_t seq)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		if (seq_ge(seq, m->v[i].ssn) && seq_lt(seq, m->v[i].ssn + m->v[i].len))
+			return &m->v[i];
+	return NULL;
+}
+
+/* Append a map; extends the last one when both sequence spaces continue it. */
+static int maps_add(struct mpt_stack *st, struct mptcp_maps *m, uint32_t ssn, uint64_t dsn,
+		    uint32_t len)
+{
+	struct mptcp_map *last = m->n ? &m->v[m->n - 1] : NULL;
+
+	if (last && last->ssn + last->len == ssn && last->dsn + last->len == dsn) {
+		last->len += len;
+		return 0;
+	}
+	if (maps_reserve(st, m) < 0)
+		return MPT_ENOMEM;
+	m->v[m->n++] = (struct mptcp_map){ssn, dsn, len};
+	return 0;
+}
+
+/* Forget maps wholly before subflow sequence number una. */
+static void maps_trim(struct mptcp_maps *m, uint32_t una)
+{
+	uint32_t k = 0;
+
+	while (k < m->n && seq_le(m->v[k].ssn + m->v[k].len, una))
+		k++;
+	if (k) {
+		memmove(m->v, m->v + k, (m->n - k) * sizeof(*m->v));
+		m->n -= k;
+	}
+}
+
+/* A received mapping: remembered unless an equal or covering one is known.  A map
+ * that contradicts a known one (same subflow bytes, other data sequence numbers) is
+ * not honoured (RFC 8684 3.3.1: DSSNotMatching). */
+static void rx_map_add(struct tcb *t, uint32_t ssn, uint64_t dsn, uint32_t len)
+{
+	struct mptcp_maps *m = &t->sf->rx;
+	struct mptcp_map *old = maps_find(m, ssn);
+
+	if (old) {
+		if (old->dsn + (uint32_t)(ssn - old->ssn) != dsn) {
+			ctr(t->mp)->dss_not_matching++;
+			return;
+		}
+		if (seq_le(ssn + len, old->ssn + old->len))
+			return; /* repeated */
+	}
+	if (maps_reserve(t->st, m) < 0)
+		return;
+	/* keep the list ordered by subflow sequence */
+	uint32_t i = m->n;
+
+	while (i > 0 && seq_gt(m->v[i - 1].ssn, ssn)) {
+		m->v[i] = m->v[i - 1];
+		i--;
+	}
+	m->v[i] = (struct mptcp_map){ssn, dsn, len};
+	m->n++;
+}
+
+/* ---- creation and teardown ------------------------------------------------------- */
+
+static void sf_event(struct tcb *t, enum mpt_event_type type, int err);
+static uint32_t sf_seg_limit(struct tcb *t, uint32_t seq, uint32_t len);
+static void sf_release(struct tcb *t);
+
+static const struct tcp_ulp_ops mptcp_ulp = {
+	.event = sf_event,
+	.seg_limit = sf_seg_limit,
+	.release = sf_release,
+};
 
 static bool token_in_use(const struct mpt_stack *st, uint32_t token)
 {
-	const struct tcb *o;
-
-	for (o = st->conns; o; o = o->next)
+	for (const struct tcb *o = st->conns; o; o = o->next)
 		if (o->mp && o->mp->local_token == token)
 			return true;
 	return false;
 }
 
+static int random32(struct mpt_stack *st, uint32_t *out)
+{
+	uint8_t rnd[4];
+
+	if (st->env.crypto.random_bytes(st->env.crypto.ctx, rnd, sizeof(rnd)) < 0)
+		return MPT_ECRYPTO;
+	*out = wire_get32(rnd);
+	return 0;
+}
+
+static int sf_attach(struct mptcp_conn *mp, struct tcb *t, bool join)
+{
+	struct mptcp_subflow *sf;
+
+	if (mp->nsub >= MPTCP_MAX_SUBFLOWS)
+		return MPT_ENOBUFS;
+	sf = stack_calloc(t->st, 1, sizeof(*sf));
+	if (!sf)
+		return MPT_ENOMEM;
+	sf->mp = mp;
+	sf->join = join;
+	if (join && random32(t->st, &sf->local_nonce) < 0) {
+		stack_free(t->st, sf);
+		return MPT_ECRYPTO;
+	}
+	t->sf = sf;
+	t->mp = mp;
+	t->ulp = &mptcp_ulp;
+	mp->sub[mp->nsub++] = t;
+	tcp_set_ulp_reserve(t, MPTCP_OPT_RESERVE);
+	return 0;
+}
+
 int mptcp_attach(struct tcb *t, bool server)
 {
-	const struct mpt_crypto *c = &t->st->env.crypto;
-	struct mptcp_conn *mp = stack_calloc(t->st, 1, sizeof(*mp));
+	struct mpt_stack *st = t->st;
+	const struct mpt_crypto *c = &st->env.crypto;
+	struct mptcp_conn *mp = stack_calloc(st, 1, sizeof(*mp));
 	uint8_t rnd[8];
 	int i, rv;
 
 	if (!mp)
 		return MPT_ENOMEM;
-	for (i = 0; i < MPTCP_TOKEN_TRIES; i++) {
-		if (c->random_bytes(c->ctx, rnd, sizeof(rnd)) < 0)
-			goto fail_crypto;
-		mp->local_key = (uint64_t)wire_get32(rnd) << 32 | wire_get32(rnd + 4);
-		rv = mptcp_crypto_key_sha(c, mp->local_key, &mp->local_token, &mp->local_idsn);
-		if (rv < 0)
-			goto fail_crypto;
-		if (mp->local_key && !token_in_use(t->st, mp->local_token))
-			break;
-		ctr(t)->mptcp_token_retry++;
+	mp->st = st;
+	mp->sndbuf.cap = st->cfg.sndbuf;
+	mp->rcvbuf.cap = st->cfg.rcvbuf;
+	mp->sndbuf.buf = stack_calloc(st, 1, mp->sndbuf.cap);
+	mp->rcvbuf.buf = stack_calloc(st, 1, mp->rcvbuf.cap);
+	if (!mp->sndbuf.buf || !mp->rcvbuf.buf) {
+		rv = MPT_ENOMEM;
+		goto fail;
 	}
+	for (i = 0; i < MPTCP_TOKEN_TRIES; i++) {
+		rv = MPT_ECRYPTO;
+		if (c->random_bytes(c->ctx, rnd, sizeof(rnd)) < 0)
+			goto fail;
+		mp->local_key = (uint64_t)wire_get32(rnd) << 32 | wire_get32(rnd + 4);
+		if (mptcp_crypto_key_sha(c, mp->local_key, &mp->local_token, &mp->local_idsn) < 0)
+			goto fail;
+		if (mp->local_key && !token_in_use(st, mp->local_token))
+			break;
+		st->ctr.mptcp_token_retry++;
+	}
+	rv = MPT_ECRYPTO;
 	if (i == MPTCP_TOKEN_TRIES)
-		goto fail_crypto;
+		goto fail;
 	mp->server = server;
-	t->mp = mp;
-	tcp_set_ulp_reserve(t, MPTCP_OPT_RESERVE);
+	mp->id = t->id;
+	mp->snd_una = mp->snd_nxt = mp->local_idsn + 1;
+	mp->snd_wnd_edge = mp->snd_una + 65535;
+	rv = sf_attach(mp, t, false);
+	if (rv < 0)
+		goto fail;
 	return 0;
 
-fail_crypto:
-	stack_free(t->st, mp);
-	return MPT_ECRYPTO;
+fail:
+	stack_free(st, mp->sndbuf.buf);
+	stack_free(st, mp->rcvbuf.buf);
+	stack_free(st, mp);
+	return rv;
 }
 
-void mptcp_detach(struct tcb *t)
-{
-	stack_free(t->st, t->mp);
-	t->mp = NULL;
-}
-
-static void fallback(struct tcb *t)
-{
-	if (t->mp->fallback)
-		return;
-	t->mp->fallback = true;
-	tcp_set_ulp_reserve(t, 0);
-	stack_log(t->st, 2, "conn %u: MPTCP fallback to TCP", t->id);
-}
-
-static int set_remote_key(struct tcb *t, uint64_t key)
+static void sf_release(struct tcb *t)
 {
 	struct mptcp_conn *mp = t->mp;
-	int rv = mptcp_crypto_key_sha(&t->st->env.crypto, key, &mp->remote_token, &mp->remote_idsn);
+	struct mptcp_subflow *sf = t->sf;
+	uint32_t i;
+
+	for (i = 0; i < mp->nsub; i++)
+		if (mp->sub[i] == t) {
+			mp->sub[i] = mp->sub[--mp->nsub];
+			break;
+		}
+	stack_free(t->st, sf->tx.v);
+	stack_free(t->st, sf->rx.v);
+	stack_free(t->st, sf);
+	t->sf = NULL;
+	t->mp = NULL;
+	t->ulp = NULL;
+	if (!mp->nsub) {
+		stack_free(mp->st, mp->sndbuf.buf);
+		stack_free(mp->st, mp->rcvbuf.buf);
+		stack_free(mp->st, mp);
+	}
+}
+
+static void fallback(struct mptcp_conn *mp, struct tcb *t)
+{
+	if (mp->fallback)
+		return;
+	mp->fallback = true;
+	tcp_set_ulp_reserve(t, 0);
+	/* bytes already given to the subflow are its own now: its TCP ACKs are the only
+	 * acknowledgements from here on */
+	if (mp->snd_nxt > mp->snd_una) {
+		ring_consume(&mp->sndbuf, (uint32_t)(mp->snd_nxt - mp->snd_una));
+		mp->snd_una = mp->snd_nxt;
+	}
+	stack_log(mp->st, 2, "conn %u: MPTCP fallback to TCP", mp->id);
+}
+
+static int set_remote_key(struct mptcp_conn *mp, uint64_t key)
+{
+	int rv = mptcp_crypto_key_sha(&mp->st->env.crypto, key, &mp->remote_token,
+				      &mp->remote_idsn);
 
 	if (rv < 0)
 		return rv;
 	mp->remote_key = key;
 	mp->remote_key_known = true;
+	mp->rcv_nxt = mp->remote_idsn + 1;
 	return 0;
 }
 
-/* Both sequence spaces start once the subflow's ISNs are known. */
+/* Both sequence spaces of a subflow exist once its ISNs are known. */
 static bool seq_ready(const struct tcb *t)
 {
 	return t->state != MPT_CLOSED && t->state != MPT_LISTEN && t->state != MPT_SYN_SENT;
 }
 
-static void seq_sync(struct tcb *t)
+bool mptcp_sf_sendable(const struct tcb *t)
+{
+	return t->sf->usable && !t->sf->dead && !t->wr_shut &&
+	       (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT);
+}
+
+/* Queue the not yet DATA_ACKed data a subflow carried for the others. */
+static void reinject_from(struct tcb *t)
 {
 	struct mptcp_conn *mp = t->mp;
-	uint32_t cur;
+	struct mptcp_subflow *sf = t->sf;
 
-	if (!mp->seq_init) {
-		mp->seq_init = true;
-		mp->snd_base32 = t->iss + 1;
-		mp->rcv_base32 = t->irs + 1;
-	}
-	if (seq_gt(t->snd_una, mp->snd_base32)) {
-		mp->snd_base64 += (uint32_t)(t->snd_una - mp->snd_base32);
-		mp->snd_base32 = t->snd_una;
-	}
-	cur = t->rcv_nxt - (t->fin_rcvd ? 1 : 0);
-	if (seq_gt(cur, mp->rcv_base32)) {
-		mp->rcv_base64 += (uint32_t)(cur - mp->rcv_base32);
-		mp->rcv_base32 = cur;
+	if (mp->fallback || sf->reinjected)
+		return;
+	sf->reinjected = true;
+	for (uint32_t i = 0; i < sf->tx.n; i++) {
+		const struct mptcp_map *m = &sf->tx.v[i];
+		uint64_t l = max64(m->dsn, mp->snd_una), r = min64(m->dsn + m->len, mp->snd_nxt);
+
+		if (r <= l)
+			continue;
+		if (mp->nreinj && mp->reinj[mp->nreinj - 1].dsn + mp->reinj[mp->nreinj - 1].len == l) {
+			mp->reinj[mp->nreinj - 1].len += (uint32_t)(r - l);
+		} else if (mp->nreinj < MPTCP_REINJ_MAX) {
+			mp->reinj[mp->nreinj].dsn = l;
+			mp->reinj[mp->nreinj].len = (uint32_t)(r - l);
+			mp->nreinj++;
+		}
 	}
 }
 
-static uint64_t dsn_of(const struct tcb *t, uint32_t seq)
+void mptcp_sf_kill(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now)
 {
-	const struct mptcp_conn *mp = t->mp;
+	struct mptcp_subflow *sf = t->sf;
 
-	return mp->local_idsn + 1 + mp->snd_base64 +
-	       (uint64_t)(int64_t)seq_diff(seq, mp->snd_base32);
+	(void)now;
+	if (sf->dead)
+		return;
+	sf->dead = true;
+	ctr(t->mp)->subflow_dead++;
+	reinject_from(t);
+	if (t->state == MPT_CLOSED)
+		return;
+	if (send_rst && t->state != MPT_SYN_SENT && t->state != MPT_TIME_WAIT) {
+		sf->rst_reason_set = true;
+		sf->rst_reason = reason;
+		t->rst_pending = true;
+	}
+	tcp_set_state(t, MPT_CLOSED);
 }
 
-static uint64_t data_ack_value(const struct tcb *t)
-{
-	const struct mptcp_conn *mp = t->mp;
+/* ---- events from the subflows --------------------------------------------------- */
 
-	return mp->remote_idsn + 1 + mp->rcv_base64 + (mp->data_fin_in_order ? 1 : 0);
+static bool any_alive(const struct mptcp_conn *mp)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		const struct tcb *s = mp->sub[i];
+
+		if (!s->sf->dead && s->state != MPT_CLOSED && s->state != MPT_TIME_WAIT)
+			return true;
+	}
+	return false;
 }
 
-uint64_t mptcp_data_rcv_nxt(struct tcb *t)
+static void conn_fail(struct mptcp_conn *mp, int err)
 {
-	if (!t->mp || !t->mp->remote_key_known || !seq_ready(t))
+	if (mp->error || mp->closed_ev)
+		return;
+	mp->error = err ? err : MPT_ECONNRESET;
+	app_event(mp, MPT_EV_ERROR, mp->error);
+}
+
+static void sf_event(struct tcb *t, enum mpt_event_type type, int err)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	switch (type) {
+	case MPT_EV_CONNECTED:
+		if (is_master(t) && !mp->connected_ev) {
+			mp->connected_ev = true;
+			app_event(mp, MPT_EV_CONNECTED, 0);
+		}
+		break;
+	case MPT_EV_ERROR:
+		t->sf->dead = true;
+		reinject_from(t);
+		if (mp->fallback || !mp->fully_established || !any_alive(mp))
+			conn_fail(mp, err);
+		break;
+	case MPT_EV_PEER_CLOSED:
+		if (mp->fallback && is_master(t) && !mp->eof_ev) {
+			mp->eof_ev = true;
+			app_event(mp, MPT_EV_PEER_CLOSED, 0);
+			app_event(mp, MPT_EV_READABLE, 0);
+		}
+		break;
+	case MPT_EV_CLOSED:
+		if (mp->fallback && is_master(t) && !mp->closed_ev) {
+			mp->closed_ev = true;
+			app_event(mp, MPT_EV_CLOSED, 0);
+		}
+		break;
+	default: /* READABLE / WRITABLE: the data moves in input_post and the scheduler */
+		break;
+	}
+}
+
+static uint32_t sf_seg_limit(struct tcb *t, uint32_t seq, uint32_t len)
+{
+	const struct mptcp_map *m;
+
+	if (t->mp->fallback)
+		return len;
+	m = maps_find(&t->sf->tx, seq);
+	if (!m)
+		return len;
+	return len < m->ssn + m->len - seq ? len : m->ssn + m->len - seq;
+}
+
+/* ---- data level: receive ------------------------------------------------------- */
+
+static void notify_readable(struct mptcp_conn *mp)
+{
+	if (!mp->readable_ev) {
+		mp->readable_ev = true;
+		app_event(mp, MPT_EV_READABLE, 0);
+	}
+}
+
+/* How many bytes from dsn the data-level buffer can take now (duplicates count as
+ * taken: they are dropped). */
+static uint32_t place_room(const struct mptcp_conn *mp, uint64_t dsn, uint32_t n)
+{
+	uint64_t limit = mp->rcv_nxt + (mp->rcvbuf.cap - mp->rcvbuf.len);
+
+	if (dsn + n <= mp->rcv_nxt)
+		return n;
+	if (dsn >= limit)
 		return 0;
-	seq_sync(t);
-	return data_ack_value(t);
+	if (dsn > mp->rcv_nxt && mp->nofo == MPTCP_OFO_MAX) {
+		/* a new out-of-order range needs an entry; one that touches a known range
+		 * does not */
+		bool touches = false;
+
+		for (uint32_t i = 0; i < mp->nofo; i++)
+			if (dsn <= mp->ofo[i].right && dsn + n >= mp->ofo[i].left)
+				touches = true;
+		if (!touches)
+			return 0;
+	}
+	return dsn + n <= limit ? n : (uint32_t)(limit - dsn);
 }
 
-uint64_t mptcp_data_snd_nxt(struct tcb *t)
+static void ofo_add(struct mptcp_conn *mp, uint64_t l, uint64_t r)
 {
-	if (!t->mp || !seq_ready(t))
-		return 0;
-	seq_sync(t);
-	return dsn_of(t, t->snd_nxt);
+	uint32_t i = 0, j;
+
+	while (i < mp->nofo && mp->ofo[i].right < l)
+		i++;
+	if (i < mp->nofo && mp->ofo[i].left <= r) {
+		/* overlaps or touches entry i: widen it, then swallow followers */
+		mp->ofo[i].left = min64(mp->ofo[i].left, l);
+		mp->ofo[i].right = max64(mp->ofo[i].right, r);
+		while (i + 1 < mp->nofo && mp->ofo[i + 1].left <= mp->ofo[i].right) {
+			mp->ofo[i].right = max64(mp->ofo[i].right, mp->ofo[i + 1].right);
+			for (j = i + 1; j + 1 < mp->nofo; j++)
+				mp->ofo[j] = mp->ofo[j + 1];
+			mp->nofo--;
+		}
+		return;
+	}
+	if (mp->nofo == MPTCP_OFO_MAX)
+		return; /* place_room() prevents this */
+	for (j = mp->nofo; j > i; j--)
+		mp->ofo[j] = mp->ofo[j - 1];
+	mp->ofo[i].left = l;
+	mp->ofo[i].right = r;
+	mp->nofo++;
+	ctr(mp)->mptcp_ofo_queue++;
 }
+
+static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_t n)
+{
+	if (dsn + n <= mp->rcv_nxt) {
+		ctr(mp)->duplicate_data++;
+		return;
+	}
+	if (dsn < mp->rcv_nxt) {
+		uint32_t skip = (uint32_t)(mp->rcv_nxt - dsn);
+
+		ctr(mp)->duplicate_data++;
+		d += skip;
+		n -= skip;
+		dsn = mp->rcv_nxt;
+	}
+	if (!mp->rd_shut)
+		ring_write_at(&mp->rcvbuf, mp->rcvbuf.len + (uint32_t)(dsn - mp->rcv_nxt), d, n);
+	if (dsn != mp->rcv_nxt) {
+		ofo_add(mp, dsn, dsn + n);
+		return;
+	}
+	mp->rcv_nxt += n;
+	if (!mp->rd_shut)
+		mp->rcvbuf.len += n;
+	while (mp->nofo && mp->ofo[0].left <= mp->rcv_nxt) {
+		if (mp->ofo[0].right > mp->rcv_nxt) {
+			uint32_t add = (uint32_t)(mp->ofo[0].right - mp->rcv_nxt);
+
+			if (!mp->rd_shut)
+				mp->rcvbuf.len += add;
+			mp->rcv_nxt += add;
+		}
+		for (uint32_t j = 0; j + 1 < mp->nofo; j++)
+			mp->ofo[j] = mp->ofo[j + 1];
+		mp->nofo--;
+	}
+	notify_readable(mp);
+}
+
+/* Move a subflow's in-order bytes to the data level, map by map. */
+static void drain(struct tcb *t, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+	uint8_t tmp[MPTCP_COPY_CHUNK];
+
+	while (t->rcvbuf.len) {
+		uint32_t ssn = t->rcv_nxt - (t->fin_rcvd ? 1 : 0) - t->rcvbuf.len, n;
+		uint64_t dsn;
+		ptrdiff_t got;
+
+		if (mp->fallback) {
+			dsn = mp->rcv_nxt;
+			n = t->rcvbuf.len;
+		} else {
+			const struct mptcp_map *m = maps_find(&t->sf->rx, ssn);
+
+			if (!m) {
+				/* bytes no mapping covers (yet): RFC 8684 3.3.1 lets the
+				 * receiver wait for it or reset; we wait */
+				ctr(mp)->dss_no_map++;
+				return;
+			}
+			dsn = m->dsn + (uint32_t)(ssn - m->ssn);
+			n = m->ssn + m->len - ssn;
+			if (n > t->rcvbuf.len)
+				n = t->rcvbuf.len;
+		}
+		n = place_room(mp, dsn, n);
+		if (!n)
+			return;
+		if (n > sizeof(tmp))
+			n = sizeof(tmp);
+		got = tcp_app_recv(t, tmp, n, now);
+		if (got <= 0)
+			return;
+		place(mp, dsn, tmp, (uint32_t)got);
+	}
+	if (!mp->fallback)
+		maps_trim(&t->sf->rx, t->rcv_nxt - (t->fin_rcvd ? 1 : 0));
+}
+
+static void check_data_fin(struct mptcp_conn *mp, struct tcb *t)
+{
+	if (mp->data_fin_rcvd && !mp->data_fin_in_order && mp->rcv_nxt == mp->rcv_data_fin_dsn) {
+		mp->data_fin_in_order = true;
+		mp->eof_ev = true;
+		t->ack_now = true; /* DATA_ACK the DATA_FIN */
+		app_event(mp, MPT_EV_PEER_CLOSED, 0);
+		app_event(mp, MPT_EV_READABLE, 0);
+	}
+}
+
+/* ---- data level: send ----------------------------------------------------------- */
+
+static uint64_t snd_end(const struct mptcp_conn *mp)
+{
+	return mp->snd_una + mp->sndbuf.len;
+}
+
+static bool data_fin_due(const struct mptcp_conn *mp)
+{
+	return mp->wr_shut && !mp->data_fin_acked && mp->snd_nxt == snd_end(mp) &&
+	       !mp->fallback;
+}
+
+static void data_ack_input(struct mptcp_conn *mp, uint64_t ack)
+{
+	uint64_t end = snd_end(mp);
+
+	if (ack <= mp->snd_una || ack > end + 1)
+		return;
+	if (ack == end + 1) {
+		if (!mp->wr_shut || mp->snd_nxt != end)
+			return; /* acknowledges a DATA_FIN we never sent */
+		mp->data_fin_acked = true;
+		ack = end;
+	}
+	ring_consume(&mp->sndbuf, (uint32_t)(ack - mp->snd_una));
+	mp->snd_una = ack;
+	if (mp->snd_nxt < ack)
+		mp->snd_nxt = ack;
+	while (mp->nreinj && mp->reinj[0].dsn + mp->reinj[0].len <= ack) {
+		memmove(mp->reinj, mp->reinj + 1, (mp->nreinj - 1) * sizeof(mp->reinj[0]));
+		mp->nreinj--;
+	}
+	if (mp->nreinj && mp->reinj[0].dsn < ack) {
+		mp->reinj[0].len -= (uint32_t)(ack - mp->reinj[0].dsn);
+		mp->reinj[0].dsn = ack;
+	}
+	if (mp->want_writable && mp->sndbuf.len < mp->sndbuf.cap) {
+		mp->want_writable = false;
+		app_event(mp, MPT_EV_WRITABLE, 0);
+	}
+}
+
+/* Copy data-level bytes [dsn, dsn + n) into subflow t's send buffer, recording the
+ * map.  Returns the bytes moved. */
+uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n)
+{
+	uint8_t tmp[MPTCP_COPY_CHUNK];
+	uint32_t done = 0;
+
+	if (n > tcp_sndbuf_room(t))
+		n = tcp_sndbuf_room(t);
+	while (done < n) {
+		uint32_t k = n - done < sizeof(tmp) ? n - done : (uint32_t)sizeof(tmp);
+		uint32_t ssn = t->sndbuf_seq + t->sndbuf.len;
+
+		if (maps_add(t->st, &t->sf->tx, ssn, dsn + done, k) < 0)
+			break;
+		ring_read_at(&mp->sndbuf, (uint32_t)(dsn + done - mp->snd_una), tmp, k);
+		tcp_ulp_push(t, tmp, k);
+		done += k;
+	}
+	return done;
+}
+
+/* Fallback: plain TCP on the first subflow.  Bytes move to it as it has room and leave
+ * the data level at once (its TCP ACKs are the only acknowledgements); a shutdown
+ * follows the last byte. */
+void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now)
+{
+	uint8_t tmp[MPTCP_COPY_CHUNK];
+	struct tcb *t = master_of(mp);
+
+	if (!t)
+		return;
+	while (mp->sndbuf.len && tcp_sndbuf_room(t)) {
+		uint32_t k = mp->sndbuf.len < sizeof(tmp) ? mp->sndbuf.len : (uint32_t)sizeof(tmp);
+
+		if (k > tcp_sndbuf_room(t))
+			k = tcp_sndbuf_room(t);
+		ring_read_at(&mp->sndbuf, 0, tmp, k);
+		tcp_ulp_push(t, tmp, k);
+		ring_consume(&mp->sndbuf, k);
+		mp->snd_una += k;
+		mp->snd_nxt = mp->snd_una;
+	}
+	if (mp->want_writable && mp->sndbuf.len < mp->sndbuf.cap) {
+		mp->want_writable = false;
+		app_event(mp, MPT_EV_WRITABLE, 0);
+	}
+	if (mp->wr_shut && !mp->sndbuf.len && !t->wr_shut &&
+	    (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT ||
+	     t->state == MPT_SYN_RECEIVED || t->state == MPT_SYN_SENT))
+		tcp_app_shutdown(t, MPT_SHUT_WR, now);
+}
+
+/* ---- handshakes ------------------------------------------------------------------- */
 
 bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn)
 {
@@ -156,46 +677,269 @@ bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn
 	return true;
 }
 
-/* A 4-octet sequence number widened to the 64-bit value nearest to ref. */
-static uint64_t widen(uint64_t ref, uint64_t low32)
+bool mptcp_syn_is_join(struct mpt_stack *st, const struct wire_tcp_repr *syn)
 {
-	return ref + (uint64_t)(int64_t)(int32_t)((uint32_t)low32 - (uint32_t)ref);
+	struct mptcp_opts m;
+
+	mptcp_opts_parse(&m, &syn->opt, syn->flags, syn->payload_len, &st->ctr);
+	return (m.suboptions & MPTCP_OPT_MPJ_SYN) != 0;
 }
 
-static void handshake_input(struct tcb *t, const struct wire_tcp_repr *seg,
-			    const struct mptcp_opts *m)
+static uint8_t local_id_of_path(const struct mpt_stack *st, uint32_t path)
+{
+	for (int id = 1; id < 256; id++)
+		if (st->endpoints[id].used && st->endpoints[id].path == path)
+			return (uint8_t)id;
+	return 0;
+}
+
+int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn)
+{
+	struct mpt_stack *st = t->st;
+	struct mptcp_conn *mp = NULL;
+	struct mptcp_opts m;
+	struct tcb *o, *master;
+	int rv;
+
+	mptcp_opts_parse(&m, &syn->opt, syn->flags, syn->payload_len, &st->ctr);
+	st->ctr.join_syn_rx++;
+	for (o = st->conns; o; o = o->next)
+		if (o->mp && o->mp->local_token == m.mpj.token && !o->mp->fallback) {
+			mp = o->mp;
+			break;
+		}
+	if (!mp || !mp->remote_key_known || mp->closed_ev || mp->error) {
+		/* RFC 8684 3.2: "If the token is unknown ... the receiver will send back a
+		 * reset (RST) signal" */
+		st->ctr.join_no_token++;
+		return MPT_ENOENT;
+	}
+	if (mp->nsub >= st->cfg.max_subflows || mp->nsub >= MPTCP_MAX_SUBFLOWS) {
+		st->ctr.join_rejected++;
+		return MPT_ENOBUFS;
+	}
+	rv = sf_attach(mp, t, true);
+	if (rv < 0)
+		return rv;
+	t->sf->remote_nonce = m.mpj.nonce;
+	t->sf->remote_id = m.mpj.addr_id;
+	t->sf->peer_backup = m.mpj.backup;
+	master = master_of(mp);
+	t->sf->local_id = (master && master->path == t->path) ? 0 : local_id_of_path(st, t->path);
+	if (!t->sf->local_id && master && master->path != t->path)
+		t->sf->local_id = (uint8_t)(100 + t->path);
+	t->sf->backup = t->sf->local_id && st->endpoints[t->sf->local_id].used &&
+			(st->endpoints[t->sf->local_id].flags & MPT_EP_BACKUP);
+	return 0;
+}
+
+int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
+		      const struct mpt_sockaddr *remote, uint8_t remote_id, bool backup,
+		      uint64_t now)
+{
+	struct mpt_sockaddr local;
+	struct tcb *t;
+	int rv;
+
+	memset(&local, 0, sizeof(local));
+	local = mp->st->paths[path].local;
+	local.port = 0;
+	rv = stack_tcb_new_active(mp->st, &local, remote, path, &t);
+	if (rv < 0)
+		return rv;
+	rv = sf_attach(mp, t, true);
+	if (rv < 0) {
+		tcp_free(t);
+		return rv;
+	}
+	t->sf->local_id = local_id;
+	t->sf->remote_id = remote_id;
+	t->sf->backup = backup;
+	rv = tcp_open_active(t, now);
+	t->app_visible = false;
+	if (rv < 0) {
+		tcp_free(t);
+		return rv;
+	}
+	stack_link(mp->st, t);
+	return 0;
+}
+
+/* A join's HMAC; the sender is "local" in mptcp_crypto_join_hmac. */
+static int hmac_for(const struct tcb *t, bool sender_is_us, uint8_t out[32])
+{
+	const struct mptcp_conn *mp = t->mp;
+	const struct mptcp_subflow *sf = t->sf;
+
+	if (sender_is_us)
+		return mptcp_crypto_join_hmac(&mp->st->env.crypto, mp->local_key, mp->remote_key,
+					      sf->local_nonce, sf->remote_nonce, out);
+	return mptcp_crypto_join_hmac(&mp->st->env.crypto, mp->remote_key, mp->local_key,
+				      sf->remote_nonce, sf->local_nonce, out);
+}
+
+static void mpc_handshake_input(struct tcb *t, const struct wire_tcp_repr *seg,
+				const struct mptcp_opts *m)
 {
 	struct mptcp_conn *mp = t->mp;
 	bool ack_ok = (seg->flags & WIRE_TCP_ACK) && seq_gt(seg->ack, t->snd_una) &&
 		      seq_le(seg->ack, t->snd_nxt);
 
-	if (seg->flags & WIRE_TCP_RST)
-		return;
 	if (t->state == MPT_SYN_SENT && (seg->flags & WIRE_TCP_SYN) && ack_ok) {
 		if (!(m->suboptions & MPTCP_OPT_MPC_SYNACK)) {
-			ctr(t)->mpc_fallback_synack++;
-			fallback(t);
+			ctr(mp)->mpc_fallback_synack++;
+			fallback(mp, t);
 		} else if (m->mpc.flags & MPTCP_MPC_A) {
-			ctr(t)->mpc_csum_refused++;
-			fallback(t); /* our third ACK goes without MP_CAPABLE */
-		} else if (set_remote_key(t, m->mpc.sndr_key) < 0) {
-			fallback(t);
+			ctr(mp)->mpc_csum_refused++;
+			fallback(mp, t); /* our third ACK goes without MP_CAPABLE */
+		} else if (set_remote_key(mp, m->mpc.sndr_key) < 0) {
+			fallback(mp, t);
 		} else {
-			ctr(t)->mpc_synack_rx++;
+			ctr(mp)->mpc_synack_rx++;
+			t->sf->usable = true;
 		}
 		return;
 	}
 	if (t->state == MPT_SYN_RECEIVED && !(seg->flags & WIRE_TCP_SYN) && ack_ok) {
 		/* The third ACK, or the first data when it was lost (RFC 8684 3.1). */
 		if (!(m->suboptions & MPTCP_OPT_MPC_ACK) ||
-		    set_remote_key(t, m->mpc.sndr_key) < 0) {
-			ctr(t)->mpc_fallback_ack++;
-			fallback(t);
+		    set_remote_key(mp, m->mpc.sndr_key) < 0) {
+			ctr(mp)->mpc_fallback_ack++;
+			fallback(mp, t);
 			return;
 		}
-		ctr(t)->mpc_ack_rx++;
+		ctr(mp)->mpc_ack_rx++;
 		mp->fully_established = true;
+		t->sf->usable = true;
 	}
+}
+
+static void join_handshake_input(struct tcb *t, const struct wire_tcp_repr *seg,
+				 const struct mptcp_opts *m)
+{
+	struct mptcp_conn *mp = t->mp;
+	struct mptcp_subflow *sf = t->sf;
+	bool ack_ok = (seg->flags & WIRE_TCP_ACK) && seq_gt(seg->ack, t->snd_una) &&
+		      seq_le(seg->ack, t->snd_nxt);
+	uint8_t h[32];
+
+	if (t->state == MPT_SYN_SENT && (seg->flags & WIRE_TCP_SYN) && ack_ok) {
+		if (!(m->suboptions & MPTCP_OPT_MPJ_SYNACK)) {
+			/* RFC 8684 3.2: no MP_JOIN on the SYN-ACK: the subflow is reset */
+			ctr(mp)->join_synack_missing++;
+			sf->kill_due = true;
+			sf->rst_reason = 0;
+			return;
+		}
+		sf->remote_nonce = m->mpj.nonce;
+		sf->remote_id = m->mpj.addr_id;
+		sf->peer_backup = m->mpj.backup;
+		if (hmac_for(t, false, h) < 0 || mptcp_crypto_thmac(h) != m->mpj.thmac) {
+			ctr(mp)->join_synack_hmac_fail++;
+			sf->kill_due = true;
+			sf->rst_reason = 1; /* MPTCP_RST_EMPTCP */
+			return;
+		}
+		ctr(mp)->join_synack_rx++;
+		sf->join_ack_due = true;
+		return;
+	}
+	if (t->state == MPT_SYN_RECEIVED && !(seg->flags & WIRE_TCP_SYN) && ack_ok) {
+		if (!(m->suboptions & MPTCP_OPT_MPJ_ACK) || hmac_for(t, false, h) < 0 ||
+		    memcmp(h, m->mpj.hmac, sizeof(m->mpj.hmac))) {
+			/* RFC 8684 3.2: a wrong HMAC "MUST" close the subflow with a RST */
+			ctr(mp)->join_ack_hmac_fail++;
+			sf->kill_due = true;
+			sf->rst_reason = 5; /* MPTCP_RST_EPROHIBIT */
+			return;
+		}
+		ctr(mp)->join_ack_rx++;
+		sf->hmac_ok = true;
+	}
+}
+
+/* ---- signals ------------------------------------------------------------------------ */
+
+static void add_addr_input(struct tcb *t, const struct mptcp_opt_add_addr *a)
+{
+	struct mptcp_conn *mp = t->mp;
+	uint64_t h;
+	uint32_t i, free_i = MPTCP_MAX_RADDRS;
+
+	if (a->echo) {
+		ctr(mp)->echo_add_rx++;
+		mp->announce[a->id].echoed = true;
+		return;
+	}
+	if (mptcp_crypto_add_addr_hmac(&mp->st->env.crypto, mp->remote_key, mp->local_key, a->id,
+				       a->family, a->addr, a->has_port ? a->port : 0, &h) < 0 ||
+	    h != a->hmac) {
+		ctr(mp)->add_addr_drop++;
+		return;
+	}
+	ctr(mp)->add_addr_rx++;
+	/* echo it (RFC 8684 3.4.1: "MUST" be echoed, without the HMAC) */
+	mp->echo = *a;
+	mp->echo.echo = true;
+	mp->echo_due = true;
+	t->ack_now = true;
+	for (i = 0; i < MPTCP_MAX_RADDRS; i++) {
+		if (mp->raddr[i].used && mp->raddr[i].id == a->id)
+			return; /* a retransmission */
+		if (!mp->raddr[i].used && free_i == MPTCP_MAX_RADDRS)
+			free_i = i;
+	}
+	if (free_i == MPTCP_MAX_RADDRS || mp->add_addr_accepted >= mp->st->cfg.max_add_addr_accepted)
+		return;
+	mp->add_addr_accepted++;
+	mp->raddr[free_i].used = true;
+	mp->raddr[free_i].joined = false;
+	mp->raddr[free_i].id = a->id;
+	memset(&mp->raddr[free_i].addr, 0, sizeof(mp->raddr[free_i].addr));
+	mp->raddr[free_i].addr.family = a->family;
+	memcpy(mp->raddr[free_i].addr.ip, a->addr, a->family == MPT_AF_INET ? 4 : 16);
+	mp->raddr[free_i].addr.port = a->has_port ? a->port : t->remote.port;
+}
+
+static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	for (uint8_t k = 0; k < r->nids; k++) {
+		ctr(mp)->rm_addr_rx++;
+		for (uint32_t i = 0; i < MPTCP_MAX_RADDRS; i++)
+			if (mp->raddr[i].used && mp->raddr[i].id == r->ids[k])
+				mp->raddr[i].used = false;
+		for (uint32_t i = 0; i < mp->nsub; i++) {
+			struct tcb *s = mp->sub[i];
+
+			if (!s->sf->dead && s->sf->remote_id == r->ids[k] &&
+			    s->state != MPT_CLOSED) {
+				ctr(mp)->rm_subflow++;
+				mptcp_sf_kill(s, 0, true, now);
+			}
+		}
+	}
+}
+
+static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	if (f->rcvr_key != mp->local_key)
+		return;
+	ctr(mp)->fastclose_rx++;
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mp->sub[i] != t)
+			mptcp_sf_kill(mp->sub[i], 0, true, now);
+	conn_fail(mp, MPT_ECONNRESET);
+}
+
+/* ---- input hooks ------------------------------------------------------------------- */
+
+static uint64_t widen(uint64_t ref, uint64_t low32)
+{
+	return ref + (uint64_t)(int64_t)(int32_t)((uint32_t)low32 - (uint32_t)ref);
 }
 
 static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const struct mptcp_opts *m)
@@ -203,107 +947,273 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	struct mptcp_conn *mp = t->mp;
 	const struct mptcp_opt_dss *d = &m->dss;
 
-	if (!seq_ready(t) || !mp->remote_key_known)
-		return;
-	seq_sync(t);
+	if ((m->suboptions & MPTCP_OPT_MPC_ACK) && m->mpc.has_data_len && seg->payload_len &&
+	    is_master(t)) {
+		/* MP_CAPABLE with data: the first data-level bytes at subflow byte 1 */
+		rx_map_add(t, t->irs + 1, mp->remote_idsn + 1, m->mpc.data_len);
+	}
 	if (!(m->suboptions & MPTCP_OPT_DSS)) {
+		if (!is_master(t))
+			return;
 		/* First data without a mapping (and not the MP_CAPABLE + data form): the
 		 * peer is not doing MPTCP after all (RFC 8684 3.7). */
 		if (seg->payload_len && !(m->suboptions & MPTCP_OPT_MPC_ACK) &&
-		    mp->rcv_base64 == 0 && seg->seq == t->irs + 1) {
-			ctr(t)->mpc_data_fallback++;
-			fallback(t);
+		    t->bytes_received == 0 && seg->seq == t->irs + 1 && mp->nsub == 1) {
+			ctr(mp)->mpc_data_fallback++;
+			fallback(mp, t);
 		} else if (!mp->server && !mp->fully_established && (seg->flags & WIRE_TCP_ACK) &&
-			   seq_gt(seg->ack, t->iss + 1)) {
+			   seq_gt(seg->ack, t->iss + 1) && mp->nsub == 1) {
 			/* The server acknowledges our data without a DATA_ACK: it never
 			 * got our key (our MP_CAPABLE segments were lost and a DSS one
 			 * completed its handshake, which Linux answers by falling back). */
-			ctr(t)->mpc_ack_fallback++;
-			fallback(t);
+			ctr(mp)->mpc_ack_fallback++;
+			fallback(mp, t);
 		}
 		return;
 	}
 	if (!mp->server)
 		mp->fully_established = true; /* the server has our key */
-	if (d->flags & MPTCP_DSS_A)
-		mp->snd_data_ack = (d->flags & MPTCP_DSS_a)
-					   ? d->data_ack
-					   : widen(dsn_of(t, t->snd_una), d->data_ack);
+	if (d->flags & MPTCP_DSS_A) {
+		uint64_t ack = (d->flags & MPTCP_DSS_a) ? d->data_ack : widen(mp->snd_una, d->data_ack);
+		uint64_t wnd = (uint64_t)seg->window << (t->ws_ok ? t->snd_wscale : 0);
+
+		data_ack_input(mp, ack);
+		/* RFC 8684 3.3.4: the window is relative to the DATA_ACK */
+		if (ack >= mp->snd_una && ack + wnd > mp->snd_wnd_edge)
+			mp->snd_wnd_edge = ack + wnd;
+	}
 	if (d->flags & MPTCP_DSS_M) {
-		bool fin_only = (d->flags & MPTCP_DSS_F) && d->data_len == 1 && d->subflow_seq == 0;
+		bool fin = (d->flags & MPTCP_DSS_F) != 0;
+		bool fin_only = fin && d->data_len == 1 && d->subflow_seq == 0;
 		uint64_t dsn = d->data_seq;
+		uint32_t len = d->data_len;
 
 		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN */
-			dsn = widen(data_ack_value(t), dsn);
-		if (!fin_only && d->data_len &&
-		    (uint32_t)(dsn - mp->remote_idsn) != d->subflow_seq) {
-			/* With one subflow the map is linear; anything else is not a
-			 * mapping this stream can honour. */
-			ctr(t)->dss_not_matching++;
-			return;
-		}
-		if ((d->flags & MPTCP_DSS_F) && !mp->data_fin_rcvd) {
+			dsn = widen(mp->rcv_nxt, dsn);
+		if (fin)
+			len--;
+		if (!fin_only && len)
+			rx_map_add(t, t->irs + d->subflow_seq, dsn, len);
+		if (fin && !mp->data_fin_rcvd) {
 			mp->data_fin_rcvd = true;
-			mp->rcv_data_fin_seq = dsn + d->data_len - 1;
-			ctr(t)->data_fin_rx++;
+			mp->rcv_data_fin_dsn = dsn + len;
+			ctr(mp)->data_fin_rx++;
 		}
 	}
 }
 
-void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, struct mptcp_opts *m)
+void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t now)
 {
-	mptcp_opts_parse(m, &seg->opt, seg->flags, seg->payload_len, ctr(t));
-	if (t->mp->fallback)
+	struct mptcp_conn *mp = t->mp;
+	struct mptcp_subflow *sf = t->sf;
+	struct mptcp_opts m;
+
+	mptcp_opts_parse(&m, &seg->opt, seg->flags, seg->payload_len, ctr(mp));
+	if (mp->fallback)
 		return;
-	if (t->state == MPT_SYN_SENT || t->state == MPT_SYN_RECEIVED) {
-		handshake_input(t, seg, m);
-		if (t->state == MPT_SYN_SENT || t->mp->fallback)
-			return;
+	if (m.suboptions & MPTCP_OPT_RST)
+		ctr(mp)->mprst_rx++;
+	if (m.suboptions & MPTCP_OPT_FASTCLOSE) {
+		fastclose_input(t, &m.fastclose, now);
+		return;
 	}
 	if (seg->flags & WIRE_TCP_RST)
 		return;
-	dss_input(t, seg, m);
-}
-
-void mptcp_input_post(struct tcb *t)
-{
-	struct mptcp_conn *mp = t->mp;
-
-	if (mp->fallback || !seq_ready(t) || !mp->remote_key_known)
+	if (t->state == MPT_SYN_SENT || t->state == MPT_SYN_RECEIVED) {
+		if (sf->join)
+			join_handshake_input(t, seg, &m);
+		else
+			mpc_handshake_input(t, seg, &m);
+		if (t->state == MPT_SYN_SENT || mp->fallback || sf->kill_due)
+			return;
+	} else if (sf->join_ack_due && (seg->flags & WIRE_TCP_ACK) && !(seg->flags & WIRE_TCP_SYN)) {
+		/* the peer answered our third ACK: the join is done (RFC 8684 3.2) */
+		sf->join_ack_due = false;
+		sf->usable = true;
+	}
+	if (!seq_ready(t) || !mp->remote_key_known)
 		return;
-	seq_sync(t);
-	if (mp->data_fin_rcvd && !mp->data_fin_in_order &&
-	    mp->remote_idsn + 1 + mp->rcv_base64 == mp->rcv_data_fin_seq) {
-		mp->data_fin_in_order = true;
-		t->ack_now = true; /* DATA_ACK the DATA_FIN */
-		tcp_ulp_eof(t);
+	dss_input(t, seg, &m);
+	if (m.suboptions & MPTCP_OPT_ADD_ADDR)
+		add_addr_input(t, &m.add_addr);
+	if (m.suboptions & MPTCP_OPT_RM_ADDR)
+		rm_addr_input(t, &m.rm_addr, now);
+	if (m.suboptions & MPTCP_OPT_PRIO) {
+		ctr(mp)->prio_rx++;
+		sf->peer_backup = m.prio.backup;
 	}
 }
 
-void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg)
+void mptcp_input_post(struct tcb *t, uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
+	struct mptcp_subflow *sf;
+
+	if (!mp)
+		return; /* released during input */
+	sf = t->sf;
+	if (sf->kill_due) {
+		sf->kill_due = false;
+		mptcp_sf_kill(t, sf->rst_reason, true, now);
+		return;
+	}
+	if (sf->hmac_ok && !sf->usable && t->state == MPT_ESTABLISHED) {
+		sf->usable = true;
+		t->ack_now = true; /* the fourth ACK (RFC 8684 3.2) */
+	}
+	if (!seq_ready(t) && t->state != MPT_CLOSED)
+		return;
+	if (!mp->fallback && !mp->remote_key_known)
+		return;
+	drain(t, now);
+	if (!mp->fallback)
+		check_data_fin(mp, t);
+	if (!mp->fallback && mp->wr_shut && mp->data_fin_acked && mp->data_fin_in_order &&
+	    !mp->closed_ev) {
+		/* Both DATA_FINs acknowledged: the connection is over; close the subflows
+		 * (RFC 8684 3.3.3) */
+		mp->closed_ev = true;
+		app_event(mp, MPT_EV_CLOSED, 0);
+		for (uint32_t i = 0; i < mp->nsub; i++) {
+			struct tcb *s = mp->sub[i];
+
+			if (s->state == MPT_ESTABLISHED || s->state == MPT_CLOSE_WAIT)
+				tcp_app_shutdown(s, MPT_SHUT_WR, now);
+		}
+	}
+}
+
+/* ---- output hook -------------------------------------------------------------------- */
+
+static bool emit_signals(struct tcb *t, struct mptcp_opts *w)
+{
+	struct mptcp_conn *mp = t->mp;
+	bool any = false;
+
+	if (mp->echo_due) {
+		w->add_addr = mp->echo;
+		w->suboptions |= MPTCP_OPT_ADD_ADDR;
+		return true;
+	}
+	for (int id = 1; id <= mp->st->ep_max_id; id++) {
+		const struct mpt_sockaddr *a;
+
+		if (!mp->announce[id].due || !mp->st->endpoints[id].used)
+			continue;
+		a = &mp->st->paths[mp->st->endpoints[id].path].local;
+		memset(&w->add_addr, 0, sizeof(w->add_addr));
+		w->add_addr.id = (uint8_t)id;
+		w->add_addr.family = a->family;
+		memcpy(w->add_addr.addr, a->ip, a->family == MPT_AF_INET ? 4 : 16);
+		if (mptcp_crypto_add_addr_hmac(&mp->st->env.crypto, mp->local_key, mp->remote_key,
+					       (uint8_t)id, a->family, a->ip, 0,
+					       &w->add_addr.hmac) < 0)
+			continue;
+		w->suboptions |= MPTCP_OPT_ADD_ADDR;
+		any = true;
+		break;
+	}
+	if (!any && mp->nrm) {
+		w->rm_addr.nids = mp->nrm;
+		memcpy(w->rm_addr.ids, mp->rm_ids, mp->nrm);
+		w->suboptions |= MPTCP_OPT_RM_ADDR;
+		any = true;
+	}
+	if (t->sf->prio_due) {
+		w->prio.backup = t->sf->backup;
+		w->suboptions |= MPTCP_OPT_PRIO;
+		any = true;
+	}
+	return any;
+}
+
+static void signals_sent(struct tcb *t, const struct mptcp_opts *w, uint32_t sent, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	if (sent & MPTCP_OPT_ADD_ADDR) {
+		if (w->add_addr.echo) {
+			mp->echo_due = false;
+			ctr(mp)->echo_add_tx++;
+		} else {
+			mp->announce[w->add_addr.id].due = false;
+			mp->announce[w->add_addr.id].rtx_at = now + MPTCP_ADD_ADDR_TIMO;
+			ctr(mp)->add_addr_tx++;
+		}
+	}
+	if (sent & MPTCP_OPT_RM_ADDR) {
+		ctr(mp)->rm_addr_tx++;
+		mp->nrm = 0;
+	}
+	if (sent & MPTCP_OPT_PRIO) {
+		t->sf->prio_due = false;
+		ctr(mp)->prio_tx++;
+	}
+}
+
+void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+	struct mptcp_subflow *sf = t->sf;
 	struct mptcp_opts w;
 	size_t used = wire_tcp_opts_len(&seg->opt);
 	size_t space = used < WIRE_TCP_MAX_OPT ? WIRE_TCP_MAX_OPT - used : 0;
-	uint32_t want;
+	uint32_t want, sent;
+	uint8_t h[32];
 
-	if (mp->fallback || (seg->flags & WIRE_TCP_RST))
+	if (mp->fallback)
 		return;
 	memset(&w, 0, sizeof(w));
+	if (seg->flags & WIRE_TCP_RST) {
+		if (mp->fastclose_tx && mp->remote_key_known) {
+			w.fastclose.rcvr_key = mp->remote_key;
+			w.suboptions |= MPTCP_OPT_FASTCLOSE;
+		}
+		if (sf->rst_reason_set || mp->fastclose_tx) {
+			w.rst.reason = sf->rst_reason;
+			w.suboptions |= MPTCP_OPT_RST;
+		}
+		sent = mptcp_opts_emit(&w, seg->flags, space, &seg->opt);
+		if (sent & MPTCP_OPT_FASTCLOSE)
+			ctr(mp)->fastclose_tx++;
+		if (sent & MPTCP_OPT_RST)
+			ctr(mp)->mprst_tx++;
+		return;
+	}
 	w.mpc.version = MPTCP_VERSION;
 	w.mpc.flags = MPTCP_MPC_H;
-	if (seg->flags & WIRE_TCP_SYN) {
+	if (sf->join && (seg->flags & WIRE_TCP_SYN)) {
+		w.mpj.backup = sf->backup;
+		w.mpj.addr_id = sf->local_id;
+		w.mpj.nonce = sf->local_nonce;
+		if (seg->flags & WIRE_TCP_ACK) {
+			if (hmac_for(t, true, h) < 0)
+				return;
+			w.mpj.thmac = mptcp_crypto_thmac(h);
+			want = MPTCP_OPT_MPJ_SYNACK;
+		} else {
+			w.mpj.token = mp->remote_token;
+			want = MPTCP_OPT_MPJ_SYN;
+			ctr(mp)->join_syn_tx++;
+		}
+	} else if (sf->join && sf->join_ack_due) {
+		/* the third ACK, repeated until the peer answers */
+		if (hmac_for(t, true, h) < 0)
+			return;
+		memcpy(w.mpj.hmac, h, sizeof(w.mpj.hmac));
+		want = MPTCP_OPT_MPJ_ACK;
+		sf->join_ack_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+	} else if (seg->flags & WIRE_TCP_SYN) {
 		if (seg->flags & WIRE_TCP_ACK) {
 			want = MPTCP_OPT_MPC_SYNACK;
 			w.mpc.sndr_key = mp->local_key;
 		} else {
 			want = MPTCP_OPT_MPC_SYN;
-			ctr(t)->mpc_syn_tx++;
+			ctr(mp)->mpc_syn_tx++;
 		}
 	} else if (!mp->remote_key_known || !seq_ready(t)) {
 		return;
-	} else if (!mp->server && !mp->fully_established && seg->seq == t->iss + 1 &&
+	} else if (!mp->server && !mp->fully_established && !sf->join && seg->seq == t->iss + 1 &&
 		   !(seg->flags & WIRE_TCP_FIN)) {
 		/* The third ACK, and the first data until the server shows it has our
 		 * key: both keys (RFC 8684 3.1), as Linux's mptcp_established_options_mp. */
@@ -317,46 +1227,337 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg)
 	} else {
 		struct mptcp_opt_dss *d = &w.dss;
 
-		seq_sync(t);
 		want = MPTCP_OPT_DSS;
 		d->flags = MPTCP_DSS_A | MPTCP_DSS_a;
-		d->data_ack = data_ack_value(t);
-		if (seg->payload_len || (seg->flags & WIRE_TCP_FIN)) {
-			d->flags |= MPTCP_DSS_M | MPTCP_DSS_m;
-			d->data_seq = dsn_of(t, seg->seq);
-			d->subflow_seq = seg->seq - t->iss;
-			d->data_len = (uint16_t)seg->payload_len;
-			if (seg->flags & WIRE_TCP_FIN) {
-				/* DATA_FIN rides on the subflow FIN: one more octet of
-				 * mapping; alone, the RFC's "DATA_FIN only" map (subflow
-				 * sequence 0, length 1), as Linux's mptcp_write_data_fin. */
-				d->flags |= MPTCP_DSS_F;
-				if (!seg->payload_len)
-					d->subflow_seq = 0;
-				d->data_len++;
-				mp->data_fin_sent = true;
+		d->data_ack = mp->rcv_nxt + (mp->data_fin_in_order ? 1 : 0);
+		if (seg->payload_len) {
+			const struct mptcp_map *mm = maps_find(&sf->tx, seg->seq);
+
+			if (mm) {
+				d->flags |= MPTCP_DSS_M | MPTCP_DSS_m;
+				d->data_seq = mm->dsn + (uint32_t)(seg->seq - mm->ssn);
+				d->subflow_seq = seg->seq - t->iss;
+				d->data_len = (uint16_t)seg->payload_len;
+				if (data_fin_due(mp) &&
+				    d->data_seq + seg->payload_len == snd_end(mp)) {
+					d->flags |= MPTCP_DSS_F;
+					d->data_len++;
+					ctr(mp)->data_fin_tx++;
+				}
 			}
+		} else if (data_fin_due(mp) && sf->usable) {
+			/* DATA_FIN alone: the RFC's "DATA_FIN only" map (subflow sequence
+			 * 0, length 1), as Linux's mptcp_write_data_fin */
+			d->flags |= MPTCP_DSS_M | MPTCP_DSS_m | MPTCP_DSS_F;
+			d->data_seq = snd_end(mp);
+			d->subflow_seq = 0;
+			d->data_len = 1;
+			ctr(mp)->data_fin_tx++;
 		}
+		if (d->flags & MPTCP_DSS_F)
+			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+		if (!seg->payload_len)
+			emit_signals(t, &w);
+		want = w.suboptions | MPTCP_OPT_DSS;
 	}
-	w.suboptions = want;
-	if (mptcp_opts_emit(&w, seg->flags, space, &seg->opt) != want)
-		stack_log(t->st, 1, "conn %u: no room for MPTCP option 0x%x", t->id, want);
+	w.suboptions |= want;
+	sent = mptcp_opts_emit(&w, seg->flags, space, &seg->opt);
+	signals_sent(t, &w, sent, now);
+	if ((sent & want & ~(uint32_t)(MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO)) !=
+	    (want & ~(uint32_t)(MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO)))
+		stack_log(mp->st, 1, "conn %u: no room for MPTCP option 0x%x", mp->id, want);
 }
 
-void mptcp_info(const struct tcb *t, struct mpt_conn_info *info)
-{
-	const struct mptcp_conn *mp = t->mp;
+/* ---- timers and the per-step work ------------------------------------------------- */
 
-	if (!mp)
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
+{
+	uint64_t n = 0;
+
+	if (mp->fallback)
+		return UINT64_MAX;
+	if (data_fin_due(mp) && mp->data_fin_rtx_at)
+		n = earliest(n, mp->data_fin_rtx_at);
+	for (int id = 1; id <= mp->st->ep_max_id; id++)
+		if (mp->announce[id].sent && !mp->announce[id].echoed &&
+		    mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at)
+			n = earliest(n, mp->announce[id].rtx_at);
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mp->sub[i]->sf->join_ack_due && mp->sub[i]->sf->join_ack_rtx_at)
+			n = earliest(n, mp->sub[i]->sf->join_ack_rtx_at);
+	return n ? n : UINT64_MAX;
+}
+
+static struct tcb *fastest_usable(struct mptcp_conn *mp)
+{
+	struct tcb *best = NULL;
+
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (mptcp_sf_sendable(s) && (!best || s->srtt < best->srtt))
+			best = s;
+	}
+	return best;
+}
+
+/* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress): repeated RTOs
+ * without its SND.UNA moving; its data is reinjected on the others. */
+static void stale_check(struct mptcp_conn *mp)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+		struct mptcp_subflow *sf = s->sf;
+
+		if (sf->dead)
+			continue;
+		maps_trim(&sf->tx, s->snd_una);
+		if (s->snd_una != sf->stale_una) {
+			sf->stale_una = s->snd_una;
+			if (sf->stale) {
+				sf->stale = false;
+				sf->reinjected = false;
+				ctr(mp)->subflow_recover++;
+			}
+		} else if (!sf->stale && s->backoff >= MPTCP_STALE_RTOS &&
+			   s->snd_nxt != s->snd_una) {
+			sf->stale = true;
+			ctr(mp)->subflow_stale++;
+			reinject_from(s);
+		}
+	}
+}
+
+void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
+{
+	struct tcb *t;
+
+	if (!mp->fallback) {
+		stale_check(mp);
+		for (uint32_t i = 0; i < mp->nsub; i++) {
+			struct mptcp_subflow *sf = mp->sub[i]->sf;
+
+			if (sf->join_ack_due && sf->join_ack_rtx_at && now >= sf->join_ack_rtx_at) {
+				mp->sub[i]->ack_now = true;
+				sf->join_ack_rtx_at = 0;
+			}
+		}
+		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at) &&
+		    (t = fastest_usable(mp)) != NULL) {
+			t->ack_now = true;
+			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+		}
+		if (mp->echo_due || mp->nrm) {
+			t = fastest_usable(mp);
+			if (t)
+				t->ack_now = true;
+		}
+		mptcp_pm_tick(mp, now);
+	}
+	mptcp_sched_push(mp, now);
+	if (mp->fully_established && !mp->fallback && !any_alive(mp) && !mp->closed_ev)
+		conn_fail(mp, MPT_ECONNRESET);
+}
+
+/* ---- application calls -------------------------------------------------------------- */
+
+ptrdiff_t mptcp_app_send(struct mptcp_conn *mp, const uint8_t *buf, size_t len, uint64_t now)
+{
+	uint32_t room, n;
+	struct tcb *m = master_of(mp);
+
+	(void)now;
+	if (mp->error)
+		return mp->error;
+	if (mp->wr_shut || mp->app_closed)
+		return MPT_EPIPE;
+	if (!m || (m->state != MPT_SYN_SENT && m->state != MPT_SYN_RECEIVED && !mp->connected_ev &&
+		   m->state != MPT_ESTABLISHED && m->state != MPT_CLOSE_WAIT))
+		return MPT_ENOTCONN;
+	room = mp->sndbuf.cap - mp->sndbuf.len;
+	if (!room) {
+		mp->want_writable = true;
+		return MPT_EAGAIN;
+	}
+	n = (uint32_t)(len < room ? len : room);
+	ring_write_at(&mp->sndbuf, mp->sndbuf.len, buf, n);
+	mp->sndbuf.len += n;
+	return n;
+}
+
+ptrdiff_t mptcp_app_recv(struct mptcp_conn *mp, uint8_t *buf, size_t len, uint64_t now)
+{
+	uint32_t n;
+
+	if (!mp->rcvbuf.len) {
+		if (mp->data_fin_in_order || (mp->fallback && mp->eof_ev))
+			return 0;
+		mp->readable_ev = false;
+		if (mp->error)
+			return mp->error;
+		if (!any_alive(mp) && mp->connected_ev)
+			return MPT_ENOTCONN;
+		return MPT_EAGAIN;
+	}
+	n = (uint32_t)(len < mp->rcvbuf.len ? len : mp->rcvbuf.len);
+	ring_read_at(&mp->rcvbuf, 0, buf, n);
+	ring_consume(&mp->rcvbuf, n);
+	if (!mp->rcvbuf.len)
+		mp->readable_ev = false;
+	/* room opened: subflows holding bytes the data level could not take move on */
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mp->sub[i]->rcvbuf.len)
+			drain(mp->sub[i], now);
+	if (!mp->fallback && mp->nsub)
+		check_data_fin(mp, mp->sub[0]);
+	return n;
+}
+
+int mptcp_app_shutdown(struct mptcp_conn *mp, int how, uint64_t now)
+{
+	(void)now;
+	if (how < MPT_SHUT_RD || how > MPT_SHUT_RDWR)
+		return MPT_EINVAL;
+	if (how & MPT_SHUT_RD) {
+		mp->rd_shut = true;
+		mp->rcvbuf.len = 0;
+	}
+	if (how & MPT_SHUT_WR)
+		mp->wr_shut = true;
+	return 0;
+}
+
+void mptcp_app_abort(struct mptcp_conn *mp, uint64_t now)
+{
+	struct tcb *m = master_of(mp);
+
+	mp->fastclose_tx = !mp->fallback && mp->remote_key_known;
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (s->state == MPT_SYN_SENT || s->state == MPT_CLOSED) {
+			if (s->state != MPT_CLOSED)
+				tcp_set_state(s, MPT_CLOSED);
+			continue;
+		}
+		s->sf->dead = true;
+		s->rst_pending = true;
+		tcp_set_state(s, MPT_CLOSED);
+	}
+	mp->app_closed = true;
+	if (m)
+		m->app_closed = true;
+}
+
+void mptcp_app_close(struct mptcp_conn *mp, uint64_t now)
+{
+	struct tcb *m = master_of(mp);
+
+	if (mp->rcvbuf.len && any_alive(mp)) {
+		/* RFC 9293 3.6 / RFC 2525 2.17: closing with unread data resets */
+		ctr(mp)->abort_on_close++;
+		mptcp_app_abort(mp, now);
 		return;
+	}
+	mp->wr_shut = true;
+	mp->app_closed = true;
+	if (m)
+		m->app_closed = true;
+	if (mp->fallback || !mp->remote_key_known) {
+		for (uint32_t i = 0; i < mp->nsub; i++)
+			tcp_app_close(mp->sub[i], now);
+	}
+}
+
+void mptcp_app_accepted(struct mptcp_conn *mp)
+{
+	mp->connected_ev = true;
+	if (mp->rcvbuf.len || mp->data_fin_in_order)
+		app_event(mp, MPT_EV_READABLE, 0);
+}
+
+int mptcp_poll(const struct mptcp_conn *mp)
+{
+	int m = 0;
+	const struct tcb *t = master_of(mp);
+	bool open = t && (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT ||
+			  (mp->connected_ev && any_alive(mp)));
+
+	if (mp->rcvbuf.len || mp->data_fin_in_order || mp->error || (mp->fallback && mp->eof_ev))
+		m |= MPT_POLLIN;
+	if (!mp->wr_shut && mp->sndbuf.len < mp->sndbuf.cap && open)
+		m |= MPT_POLLOUT;
+	if (mp->data_fin_in_order || mp->eof_ev || !any_alive(mp))
+		m |= MPT_POLLHUP;
+	if (mp->error)
+		m |= MPT_POLLERR;
+	return m;
+}
+
+void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
+{
 	info->mptcp = !mp->fallback;
 	info->mptcp_fallback = mp->fallback;
 	info->token = mp->local_token;
-	if (!seq_ready(t) || !mp->seq_init)
-		return;
-	info->data_snd_nxt = dsn_of(t, t->snd_nxt);
-	if (mp->remote_key_known)
-		info->data_rcv_nxt =
-			data_ack_value(t) +
-			(uint32_t)(t->rcv_nxt - (t->fin_rcvd ? 1 : 0) - mp->rcv_base32);
+	info->data_snd_nxt = mp->snd_nxt;
+	info->data_rcv_nxt = mp->remote_key_known ? mp->rcv_nxt : 0;
+	if (mp->error && !info->error)
+		info->error = mp->error;
+}
+
+/* ---- path events -------------------------------------------------------------------- */
+
+void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now)
+{
+	bool announced = mp->announce[id].sent > 0;
+
+	mp->announce[id].sent = 0;
+	mp->announce[id].due = false;
+	mp->announce[id].echoed = false;
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (!s->sf->dead && s->path == path && s->sf->join) {
+			ctr(mp)->rm_subflow++;
+			mptcp_sf_kill(s, 0, true, now);
+			announced = true;
+		}
+	}
+	if (announced && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
+		mp->rm_ids[mp->nrm++] = id;
+}
+
+void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (s->path != path || s->sf->dead)
+			continue;
+		if (!s->sf->join && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
+			mp->rm_ids[mp->nrm++] = 0; /* the first subflow's address, id 0 */
+		mptcp_sf_kill(s, 0, false, now);
+	}
+}
+
+void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (s->path == path && !s->sf->dead && s->sf->backup != backup) {
+			s->sf->backup = backup;
+			s->sf->prio_due = true;
+			s->ack_now = true;
+		}
+	}
 }

@@ -1,20 +1,28 @@
-/* MPTCP connection level (RFC 8684) above one TCP control block.
+/* MPTCP connection level (RFC 8684) above several TCP subflows.
  *
- * Today one subflow: the connection is created with its first subflow (mpt_connect
- * with cfg.mptcp, or a listener receiving an MP_CAPABLE SYN), negotiates MP_CAPABLE
- * v1 and then maps every data segment with a DSS option.  With a single subflow the
- * data sequence space is the subflow's byte stream shifted by the IDSN, so the map is
- * linear: DSN = IDSN + (subflow seq - ISN).  Sequence numbers at the data level are
- * 64 bits (Linux sends 8-octet DSNs and DATA_ACKs; so do we).
+ * Shape (as Linux's msk / subflow split):
+ *   mptcp_conn     what the application holds (its id is the first subflow's id):
+ *                  the data-level send buffer (bytes from the peer's DATA_ACK on), the
+ *                  data-level receive buffer with reassembly across subflows, keys,
+ *                  tokens, the path manager's state and the list of subflows.
+ *   mptcp_subflow  per TCP control block: MP_JOIN state, backup flags, and the DSS
+ *                  mappings of the bytes it carries (tx) and has received (rx).
+ * Data moves in two steps each way.  Sending: the application writes into the
+ * connection; the scheduler (mptcp_sched.c) copies chunks into subflow send buffers,
+ * recording subflow sequence -> data sequence maps; every data segment carries the
+ * DSS mapping of its own bytes (a segment never crosses a map boundary: the
+ * seg_limit hook).  Receiving: a subflow's in-order bytes are moved, map by map, to
+ * their data-level place; duplicates (reinjected data) are dropped there.
+ * Fallback (RFC 8684 3.7) keeps both steps with an identity map on the first subflow
+ * and no options.
  *
  * Hooks, called by stack.c around the TCP engine:
- *   mptcp_input_pre    before tcp_input: parse kind-30 options, run the handshake
- *                      (keys, fallback decisions), validate mappings, take DATA_ACKs;
- *   mptcp_input_post   after tcp_input: a DATA_FIN that is now in order ends the
- *                      stream for the application;
- *   mptcp_output       after tcp_output: add this segment's MPTCP options in the
- *                      option space the TCP engine kept (tcb.ulp_opt_reserve).
- * Fallback (RFC 8684 3.7) drops the MPTCP options and gives the reserve back.
+ *   mptcp_input_pre    before tcp_input: parse kind-30 options, handshakes (MP_CAPABLE,
+ *                      MP_JOIN), DSS mappings and DATA_ACKs, signals;
+ *   mptcp_input_post   after tcp_input: move in-order subflow bytes to the data level;
+ *   mptcp_output       after tcp_output: this segment's MPTCP options;
+ *   mptcp_tick         before output: path manager and scheduler;
+ * plus the tcp_ulp_ops (events, seg_limit, release) the engine calls.
  */
 #ifndef MPT_MPTCP_H
 #define MPT_MPTCP_H
@@ -24,56 +32,167 @@
 
 /* Option bytes kept on every segment: DSS with an 8-octet DATA_ACK and an 8-octet
  * DSN mapping (4 + 8 + 8 + 4 + 2 = 26, padded to 28). */
-#define MPTCP_OPT_RESERVE 28
+#define MPTCP_OPT_RESERVE   28
+#define MPTCP_MAX_SUBFLOWS  16 /* hard cap; cfg.max_subflows is the limit used */
+#define MPTCP_OFO_MAX	    64
+#define MPTCP_MAX_RADDRS    8
+#define MPTCP_REINJ_MAX	    32
+#define MPTCP_STALE_RTOS    2 /* RTO expiries without progress: stale (Linux: 4) */
+#define MPTCP_ADD_ADDR_RTX  3 /* "at most 3 more times" */
+#define MPTCP_ADD_ADDR_TIMO (2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s;
+						      ours retries sooner */
+
+struct mptcp_map {
+	uint32_t ssn; /* absolute subflow sequence number of the first byte */
+	uint64_t dsn;
+	uint32_t len;
+};
+
+struct mptcp_maps {
+	struct mptcp_map *v;
+	uint32_t n, cap;
+};
+
+struct mptcp_conn;
+
+struct mptcp_subflow {
+	struct mptcp_conn *mp;
+	bool join;	   /* opened by MP_JOIN (not the first subflow) */
+	bool usable;	   /* may carry data (join: handshake finished) */
+	bool join_ack_due; /* initiator: third ACK sent, no answer seen yet */
+	bool backup;	   /* we asked the peer to treat it as backup (B / MP_PRIO) */
+	bool peer_backup;  /* the peer asked us to (B / MP_PRIO) */
+	bool prio_due;	   /* MP_PRIO to send */
+	bool stale;	   /* RTOs without progress: not scheduled while others work */
+	bool dead;	   /* closed, reset or its address gone: never scheduled */
+	bool reinjected;   /* its unacknowledged data was queued on the others */
+	bool rst_reason_set;
+	uint8_t rst_reason;
+	uint8_t local_id, remote_id;
+	uint32_t local_nonce, remote_nonce;
+	bool kill_due; /* handshake failed: reset after this input (rst_reason) */
+	bool hmac_ok;  /* responder: the third ACK's HMAC was right */
+	uint32_t stale_una;
+	uint64_t join_ack_rtx_at;
+	struct mptcp_maps tx, rx;
+};
+
+struct mptcp_raddr {
+	bool used, joined;
+	uint8_t id;
+	struct mpt_sockaddr addr;
+};
 
 struct mptcp_conn {
+	struct mpt_stack *st;
+	uint32_t id; /* the application's handle: the first subflow's id */
+	struct tcb *sub[MPTCP_MAX_SUBFLOWS];
+	uint32_t nsub;
+	uint32_t tick_gen;
+
 	bool server;
-	bool fallback;		/* plain TCP from now on */
+	bool fallback;		/* plain TCP on the first subflow from now on */
 	bool fully_established; /* the peer has our key / we saw its DSS (RFC 8684 3.1) */
 	bool remote_key_known;
+	bool connected_ev, closed_ev, eof_ev;
+	bool app_closed, rd_shut, wr_shut;
+	bool fastclose_tx; /* abort: MP_FASTCLOSE on every subflow's RST */
+	int error;
 	uint64_t local_key, remote_key;
 	uint32_t local_token, remote_token;
 	uint64_t local_idsn, remote_idsn;
 
-	bool seq_init;
-	/* send side: DSN of the subflow's byte (iss + 1) is local_idsn + 1 */
-	uint32_t snd_base32;   /* a subflow sequence number ... */
-	uint64_t snd_base64;   /* ... and its offset from iss + 1, unwrapped */
-	uint64_t snd_data_ack; /* the peer's latest DATA_ACK */
-	bool data_fin_sent;
+	/* send side: bytes [snd_una, snd_una + sndbuf.len) held, [snd_una, snd_nxt)
+	 * given to subflows */
+	struct ring sndbuf;
+	uint64_t snd_una, snd_nxt;
+	uint64_t snd_wnd_edge; /* right edge of the peer's data-level window */
+	bool want_writable;
+	bool data_fin_acked;
+	uint64_t data_fin_rtx_at;
+	struct {
+		uint64_t dsn;
+		uint32_t len;
+	} reinj[MPTCP_REINJ_MAX];
+	uint32_t nreinj;
 
-	/* receive side */
-	uint32_t rcv_base32;
-	uint64_t rcv_base64;
+	/* receive side: in-order unread bytes, then room for out-of-order data */
+	struct ring rcvbuf;
+	uint64_t rcv_nxt;
+	struct {
+		uint64_t left, right;
+	} ofo[MPTCP_OFO_MAX];
+	uint32_t nofo;
+	bool readable_ev;
 	bool data_fin_rcvd, data_fin_in_order;
-	uint64_t rcv_data_fin_seq;
+	uint64_t rcv_data_fin_dsn;
+
+	/* path manager */
+	struct mptcp_raddr raddr[MPTCP_MAX_RADDRS];
+	uint32_t add_addr_accepted;
+	struct {
+		uint8_t sent;	 /* ADD_ADDR transmissions */
+		bool echoed;	 /* the peer echoed it */
+		bool due;	 /* to send on the next segment */
+		uint64_t rtx_at; /* next retransmission */
+	} announce[256];
+	bool echo_due;
+	struct mptcp_opt_add_addr echo;
+	uint8_t rm_ids[MPTCP_RM_IDS_MAX], nrm;
+	uint64_t ep_retry_at[256];
 };
 
-/* Attach a fresh connection object to t (active open, or a passive open whose SYN
- * carried MP_CAPABLE): draws the local key from the injected random source, retrying
- * while its token collides with another connection's in the stack, and reserves the
- * option space.  Returns 0, MPT_ENOMEM or MPT_ECRYPTO. */
+/* Attach a fresh connection to t, its first subflow (active open, or a passive open
+ * whose SYN carried MP_CAPABLE): draws the local key from the injected random source,
+ * retrying while its token collides with another connection's, allocates the data-
+ * level buffers and reserves the option space.  Returns 0, MPT_ENOMEM or MPT_ECRYPTO. */
 int mptcp_attach(struct tcb *t, bool server);
-
-/* Free t->mp (NULL is fine) and clear it. */
-void mptcp_detach(struct tcb *t);
 
 /* Whether a SYN reaching a listener should get an MPTCP connection: MP_CAPABLE v1
  * without the checksum flag (A is politely refused: plain TCP).  Counts
  * MPCapableSYNRX. */
 bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn);
 
-/* The hooks described at the top.  input_pre leaves the segment's parsed options
- * in *m (for the caller's use). */
-void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, struct mptcp_opts *m);
-void mptcp_input_post(struct tcb *t);
-void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg);
+/* A SYN with MP_JOIN reached a listener; t is fresh (addresses and path set).  Finds
+ * the connection by token and attaches t to it as a joining subflow.  Returns 0, or
+ * MPT_ENOENT (no such token: the caller resets), MPT_ENOBUFS (subflow limit), ... */
+int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn);
+bool mptcp_syn_is_join(struct mpt_stack *st, const struct wire_tcp_repr *syn);
 
-/* Fill the MPTCP fields of an info snapshot. */
-void mptcp_info(const struct tcb *t, struct mpt_conn_info *info);
+/* The hooks described at the top. */
+void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t now);
+void mptcp_input_post(struct tcb *t, uint64_t now);
+void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now);
+void mptcp_tick(struct mptcp_conn *mp, uint64_t now);
+uint64_t mptcp_next_timeout(const struct mptcp_conn *mp);
 
-/* 64-bit data-level sequence numbers (for tests and info). */
-uint64_t mptcp_data_rcv_nxt(struct tcb *t);
-uint64_t mptcp_data_snd_nxt(struct tcb *t);
+/* The application's calls on an MPTCP connection (stack.c dispatches here when the
+ * id's control block has an mp). */
+ptrdiff_t mptcp_app_send(struct mptcp_conn *mp, const uint8_t *buf, size_t len, uint64_t now);
+ptrdiff_t mptcp_app_recv(struct mptcp_conn *mp, uint8_t *buf, size_t len, uint64_t now);
+int mptcp_app_shutdown(struct mptcp_conn *mp, int how, uint64_t now);
+void mptcp_app_close(struct mptcp_conn *mp, uint64_t now);
+void mptcp_app_abort(struct mptcp_conn *mp, uint64_t now);
+void mptcp_app_accepted(struct mptcp_conn *mp);
+int mptcp_poll(const struct mptcp_conn *mp);
+void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info);
+
+/* Path events from the stack: an endpoint was removed (REMOVE_ADDR, subflows on it
+ * closed), a path's address is gone (its subflows die silently, data reinjected). */
+void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now);
+void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now);
+/* Endpoint backup flag changed: MP_PRIO on the subflows from it. */
+void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup);
+
+/* ---- internal, shared with mptcp_sched.c / mptcp_pm.c ---- */
+bool mptcp_sf_sendable(const struct tcb *t);
+void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
+void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
+uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
+void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now);
+int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
+		      const struct mpt_sockaddr *remote, uint8_t remote_id, bool backup,
+		      uint64_t now);
+void mptcp_sf_kill(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now);
 
 #endif

@@ -197,25 +197,64 @@ int mpt_stack_add_endpoint(struct mpt_stack *st, uint8_t id, uint32_t path, uint
 	st->endpoints[id].used = true;
 	st->endpoints[id].path = path;
 	st->endpoints[id].flags = flags;
+	if (id > st->ep_max_id)
+		st->ep_max_id = id;
 	return 0;
 }
 
+/* Each MPTCP connection once (connections are reached through their subflows). */
+#define FOR_EACH_MP(st, t)                                                   \
+	for ((st)->mp_gen++, (t) = (st)->conns; (t); (t) = (t)->next)          \
+		if ((t)->mp && (t)->mp->tick_gen != (st)->mp_gen &&                \
+		    ((t)->mp->tick_gen = (st)->mp_gen, true))
+
 int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
 {
-	(void)now;
+	struct tcb *t;
+
 	if (!st || !id || !st->endpoints[id].used)
 		return MPT_ENOENT;
+	FOR_EACH_MP(st, t)
+		mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
 	st->endpoints[id].used = false;
+	return 0;
+}
+
+int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flags)
+{
+	struct tcb *t;
+	bool backup = (flags & MPT_EP_BACKUP) != 0;
+
+	if (!st || !id || !st->endpoints[id].used)
+		return MPT_ENOENT;
+	if (flags & ~(uint32_t)(MPT_EP_SIGNAL | MPT_EP_SUBFLOW | MPT_EP_BACKUP | MPT_EP_FULLMESH))
+		return MPT_EINVAL;
+	if (backup != ((st->endpoints[id].flags & MPT_EP_BACKUP) != 0))
+		FOR_EACH_MP(st, t)
+			mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
+	st->endpoints[id].flags = flags;
 	return 0;
 }
 
 int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
 {
+	struct tcb *t;
+
 	if (!st || path >= MPT_MAX_PATHS || !st->paths[path].used)
 		return MPT_ENOENT;
-	for (int id = 1; id < 256; id++)
+	for (int id = 1; id <= st->ep_max_id; id++)
 		if (st->endpoints[id].used && st->endpoints[id].path == path)
 			mpt_stack_del_endpoint(st, (uint8_t)id, now);
+	FOR_EACH_MP(st, t)
+		mptcp_path_gone(t->mp, path, now);
+	for (t = st->conns; t; t = t->next)
+		if (!t->mp && t->path == path && t->state != MPT_CLOSED) {
+			/* plain TCP on a vanished address: nothing can be sent any more */
+			t->error = MPT_ECONNRESET;
+			tcp_set_state(t, MPT_CLOSED);
+			if (t->app_visible && !t->app_closed)
+				stack_event(st, MPT_EV_ERROR, t->id, MPT_ECONNRESET);
+		}
 	st->paths[path].used = false;
 	return 0;
 }
@@ -441,6 +480,16 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 	t->path = path;
 	addr_from_ip(&t->local, ip, false, seg->dport);
 	addr_from_ip(&t->remote, ip, true, seg->sport);
+	if (st->cfg.mptcp && mptcp_syn_is_join(st, seg)) {
+		/* an MP_JOIN: a subflow of a known connection, not an accept-queue entry */
+		if (mptcp_join_passive(t, seg) < 0 || tcp_open_passive(t, seg, now) < 0) {
+			tcp_free(t);
+			stack_reply_rst(st, path, ip, seg);
+			return;
+		}
+		stack_link(st, t);
+		return;
+	}
 	t->parent = l;
 	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) && mptcp_attach(t, true) < 0) {
 		st->ctr.listen_drops++;
@@ -550,11 +599,10 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 	addr_from_ip(&r, &ip, true, seg.sport);
 	t = find_tcb(st, &l, &r);
 	if (t && t->state != MPT_CLOSED && t->mp) {
-		struct mptcp_opts mo;
-
-		mptcp_input_pre(t, &seg, &mo);
-		tcp_input(t, &ip, &seg, now);
-		mptcp_input_post(t);
+		mptcp_input_pre(t, &seg, now);
+		if (t->state != MPT_CLOSED)
+			tcp_input(t, &ip, &seg, now);
+		mptcp_input_post(t, now);
 	} else if (t && t->state != MPT_CLOSED) {
 		tcp_input(t, &ip, &seg, now);
 	} else if ((lst = find_listener(st, &l)) != NULL) {
@@ -610,6 +658,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 		st->ctr.tcp_out_rsts++;
 		return emit(st, &c->ip, &c->tcp, buf, cap);
 	}
+	FOR_EACH_MP(st, t)
+		mptcp_tick(t->mp, now);
 	/* Round robin: start after the connection that sent last. */
 	for (t = st->conns; t; t = t->next)
 		if (t->id > st->rr && (!start || t->id < start->id))
@@ -622,7 +672,7 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 			if (!tcp_output(t, now, scratch, &seg))
 				continue;
 			if (t->mp)
-				mptcp_output(t, &seg);
+				mptcp_output(t, &seg, now);
 			memset(&ip, 0, sizeof(ip));
 			ip.family = t->local.family;
 			memcpy(ip.src, t->local.ip, 16);
@@ -651,6 +701,11 @@ uint64_t mpt_stack_next_timeout(const struct mpt_stack *st)
 
 		if (x < n)
 			n = x;
+		if (t->mp) {
+			x = mptcp_next_timeout(t->mp);
+			if (x < n)
+				n = x;
+		}
 	}
 	return n;
 }
@@ -662,12 +717,14 @@ void mpt_stack_handle_expiry(struct mpt_stack *st, uint64_t now)
 	for (t = st->conns; t; t = t->next)
 		if (tcp_next_timeout(t) <= now)
 			tcp_on_timer(t, now);
+	FOR_EACH_MP(st, t)
+		mptcp_tick(t->mp, now);
 	reap(st);
 }
 
 /* ---- socket-like API ---- */
 
-static int path_for(const struct mpt_stack *st, const struct mpt_sockaddr *local)
+int stack_path_for(const struct mpt_stack *st, const struct mpt_sockaddr *local)
 {
 	uint32_t i;
 
@@ -681,22 +738,14 @@ static int path_for(const struct mpt_stack *st, const struct mpt_sockaddr *local
 	return MPT_ENOENT;
 }
 
-int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
-		const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id)
+int stack_tcb_new_active(struct mpt_stack *st, const struct mpt_sockaddr *local,
+			 const struct mpt_sockaddr *remote, uint32_t path, struct tcb **out)
 {
-	struct mpt_sockaddr l;
+	struct mpt_sockaddr l = *local;
 	struct tcb *t;
-	int path, rv;
-	uint32_t tries;
 
-	if (!st || !local || !remote || !id || local->family != remote->family || !remote->port)
-		return MPT_EINVAL;
-	path = path_for(st, local);
-	if (path < 0)
-		return path;
-	l = *local;
 	if (!l.port) {
-		for (tries = 0; tries < 28232; tries++) {
+		for (uint32_t tries = 0; tries < 28232; tries++) {
 			l.port = st->next_port;
 			st->next_port = st->next_port >= 60999 ? 32768 : st->next_port + 1;
 			if (!find_tcb(st, &l, remote) && !find_listener(st, &l))
@@ -711,7 +760,31 @@ int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	t->id = st->next_id++;
 	t->local = l;
 	t->remote = *remote;
-	t->path = (uint32_t)path;
+	t->path = path;
+	*out = t;
+	return 0;
+}
+
+void stack_link(struct mpt_stack *st, struct tcb *t)
+{
+	t->next = st->conns;
+	st->conns = t;
+}
+
+int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id)
+{
+	struct tcb *t;
+	int path, rv;
+
+	if (!st || !local || !remote || !id || local->family != remote->family || !remote->port)
+		return MPT_EINVAL;
+	path = stack_path_for(st, local);
+	if (path < 0)
+		return path;
+	rv = stack_tcb_new_active(st, local, remote, (uint32_t)path, &t);
+	if (rv < 0)
+		return rv;
 	if (st->cfg.mptcp) {
 		rv = mptcp_attach(t, false);
 		if (rv < 0) {
@@ -724,8 +797,7 @@ int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 		tcp_free(t);
 		return rv;
 	}
-	t->next = st->conns;
-	st->conns = t;
+	stack_link(st, t);
 	*id = t->id;
 	return 0;
 }
@@ -770,7 +842,9 @@ int mpt_accept(struct mpt_stack *st, uint32_t lid, uint32_t *id)
 	stack_listener_unlink(st, t);
 	t->app_visible = true;
 	*id = t->id;
-	if (t->rcvbuf.len || t->fin_rcvd)
+	if (t->mp)
+		mptcp_app_accepted(t->mp);
+	else if (t->rcvbuf.len || t->fin_rcvd)
 		stack_event(st, MPT_EV_READABLE, t->id, 0);
 	return 0;
 }
@@ -783,6 +857,8 @@ ptrdiff_t mpt_send(struct mpt_stack *st, uint32_t id, const void *buf, size_t le
 		return MPT_ENOENT;
 	if (!buf && len)
 		return MPT_EINVAL;
+	if (t->mp)
+		return mptcp_app_send(t->mp, buf, len, now);
 	return tcp_app_send(t, buf, len, now);
 }
 
@@ -794,6 +870,8 @@ ptrdiff_t mpt_recv(struct mpt_stack *st, uint32_t id, void *buf, size_t len, uin
 		return MPT_ENOENT;
 	if (!buf && len)
 		return MPT_EINVAL;
+	if (t->mp)
+		return mptcp_app_recv(t->mp, buf, len, now);
 	return tcp_app_recv(t, buf, len, now);
 }
 
@@ -803,6 +881,8 @@ int mpt_shutdown(struct mpt_stack *st, uint32_t id, int how, uint64_t now)
 
 	if (!t || !t->app_visible)
 		return MPT_ENOENT;
+	if (t->mp)
+		return mptcp_app_shutdown(t->mp, how, now);
 	return tcp_app_shutdown(t, how, now);
 }
 
@@ -836,7 +916,10 @@ int mpt_close(struct mpt_stack *st, uint32_t id, uint64_t now)
 
 	if (!t || !t->app_visible)
 		return close_listener(st, id, now);
-	tcp_app_close(t, now);
+	if (t->mp)
+		mptcp_app_close(t->mp, now);
+	else
+		tcp_app_close(t, now);
 	reap(st);
 	return 0;
 }
@@ -847,7 +930,10 @@ int mpt_abort(struct mpt_stack *st, uint32_t id, uint64_t now)
 
 	if (!t || !t->app_visible)
 		return close_listener(st, id, now);
-	tcp_app_abort(t, now);
+	if (t->mp)
+		mptcp_app_abort(t->mp, now);
+	else
+		tcp_app_abort(t, now);
 	reap(st);
 	return 0;
 }
@@ -858,7 +944,7 @@ int mpt_poll(const struct mpt_stack *st, uint32_t id)
 	const struct listener *l;
 
 	if (t && t->app_visible)
-		return tcp_poll(t);
+		return t->mp ? mptcp_poll(t->mp) : tcp_poll(t);
 	l = find_listener_id(st, id);
 	if (l)
 		return l->qlen ? MPT_POLLIN : 0;
@@ -872,6 +958,7 @@ int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info 
 	if (!t || !info)
 		return MPT_ENOENT;
 	tcp_info(t, info);
-	mptcp_info(t, info);
+	if (t->mp)
+		mptcp_info(t->mp, info);
 	return 0;
 }

@@ -41,31 +41,6 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static void ring_write_at(struct ring *r, uint32_t off, const uint8_t *d, uint32_t n)
-{
-	uint32_t pos = (r->head + off) % r->cap, first = min32(n, r->cap - pos);
-
-	memcpy(r->buf + pos, d, first);
-	if (n > first)
-		memcpy(r->buf, d + first, n - first);
-}
-
-static void ring_read_at(const struct ring *r, uint32_t off, uint8_t *d, uint32_t n)
-{
-	uint32_t pos = (r->head + off) % r->cap, first = min32(n, r->cap - pos);
-
-	memcpy(d, r->buf + pos, first);
-	if (n > first)
-		memcpy(d + first, r->buf, n - first);
-}
-
-static void ring_consume(struct ring *r, uint32_t n)
-{
-	assert(n <= r->len);
-	r->head = (r->head + n) % r->cap;
-	r->len -= n;
-}
-
 static struct tcp_txseg *rtx_at(const struct tcb *t, uint32_t i)
 {
 	return &t->rtx[(t->rtx_head + i) % t->rtx_cap];
@@ -171,12 +146,22 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 	return 0;
 }
 
+/* An application event of this connection: to the upper layer when there is one
+ * (it decides what the application of an MPTCP connection sees), else to the
+ * application if it holds the connection. */
+static void app_event(struct tcb *t, enum mpt_event_type type, int err)
+{
+	if (t->ulp)
+		t->ulp->event(t, type, err);
+	else if (t->app_visible && !t->app_closed)
+		stack_event(t->st, type, t->id, err);
+}
+
 static void tcp_fail(struct tcb *t, int err)
 {
 	t->error = err;
 	tcp_set_state(t, MPT_CLOSED);
-	if (t->app_visible && !t->app_closed)
-		stack_event(t->st, MPT_EV_ERROR, t->id, err);
+	app_event(t, MPT_EV_ERROR, err);
 }
 
 /* ---- creation ---- */
@@ -210,7 +195,8 @@ void tcp_free(struct tcb *t)
 	stack_free(t->st, t->sndbuf.buf);
 	stack_free(t->st, t->rcvbuf.buf);
 	stack_free(t->st, t->rtx);
-	stack_free(t->st, t->mp);
+	if (t->ulp)
+		t->ulp->release(t);
 	stack_free(t->st, t);
 }
 
@@ -674,7 +660,7 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 	uint32_t unsent = unsent_bytes(t), pipe = tcp_pipe(t), len;
 	int32_t usable = seq_diff(t->snd_una + t->snd_wnd, t->snd_nxt);
 	uint32_t cwnd_room = t->cc.cwnd > pipe ? t->cc.cwnd - pipe : 0;
-	bool want_fin = t->wr_shut && !t->fin_sent;
+	bool want_fin = t->wr_shut && !t->fin_sent, at_boundary = false;
 	struct tcp_txseg s;
 	uint8_t flags = WIRE_TCP_ACK;
 
@@ -683,6 +669,16 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 	if (probe)
 		cwnd_room = t->snd_mss;
 	len = min32(unsent, t->snd_mss);
+	if (t->ulp && len) {
+		/* A segment never crosses a DSS mapping boundary: a short one there is
+		 * not a Nagle case (more data follows at once). */
+		uint32_t lim = t->ulp->seg_limit(t, t->snd_nxt, len);
+
+		if (lim < len) {
+			len = lim;
+			at_boundary = true;
+		}
+	}
 	len = min32(len, usable > 0 ? (uint32_t)usable : 0);
 	len = min32(len, cwnd_room);
 	if (unsent && !len) {
@@ -698,7 +694,7 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 	 * it is full-sized, or it is all we have and nothing is in flight (or Nagle is
 	 * off, or a FIN follows), or it is at least half the largest window the peer
 	 * offered. */
-	if (len && len < t->snd_mss && !probe) {
+	if (len && len < t->snd_mss && !probe && !at_boundary) {
 		bool all = len == unsent;
 
 		if (!(all && (t->st->cfg.nodelay || t->rtx_len == 0 || want_fin)) &&
@@ -864,7 +860,9 @@ static void delack_schedule(struct tcb *t, uint64_t now, bool full_seg)
 
 static void notify_readable(struct tcb *t)
 {
-	if (t->app_visible && !t->app_closed && !t->readable_ev) {
+	if (t->ulp)
+		t->ulp->event(t, MPT_EV_READABLE, 0);
+	else if (t->app_visible && !t->app_closed && !t->readable_ev) {
 		t->readable_ev = true;
 		stack_event(t->st, MPT_EV_READABLE, t->id, 0);
 	}
@@ -883,8 +881,7 @@ static void enter_time_wait(struct tcb *t, uint64_t now)
 	tcp_set_state(t, MPT_TIME_WAIT);
 	t->tw_at = now + t->st->cfg.time_wait_ns;
 	t->rto_at = t->tlp_at = t->persist_at = 0;
-	if (t->app_visible && !t->app_closed)
-		stack_event(t->st, MPT_EV_CLOSED, t->id, 0);
+	app_event(t, MPT_EV_CLOSED, 0);
 }
 
 /* Our FIN has been acknowledged: RFC 9293 3.10.7.4 fifth check, per state. */
@@ -901,8 +898,7 @@ static void on_fin_acked(struct tcb *t, uint64_t now)
 		break;
 	case MPT_LAST_ACK:
 		tcp_set_state(t, MPT_CLOSED);
-		if (t->app_visible && !t->app_closed)
-			stack_event(t->st, MPT_EV_CLOSED, t->id, 0);
+		app_event(t, MPT_EV_CLOSED, 0);
 		break;
 	default:
 		break;
@@ -933,8 +929,8 @@ static void process_fin(struct tcb *t, uint64_t now)
 	default:
 		break;
 	}
-	if (t->app_visible && !t->app_closed && !t->ulp_eof) /* DATA_FIN told it already */
-		stack_event(t->st, MPT_EV_PEER_CLOSED, t->id, 0);
+	if (!t->ulp_eof) /* DATA_FIN told it already */
+		app_event(t, MPT_EV_PEER_CLOSED, 0);
 	notify_readable(t);
 }
 
@@ -943,8 +939,7 @@ void tcp_ulp_eof(struct tcb *t)
 	if (t->ulp_eof || t->fin_rcvd)
 		return;
 	t->ulp_eof = true;
-	if (t->app_visible && !t->app_closed)
-		stack_event(t->st, MPT_EV_PEER_CLOSED, t->id, 0);
+	app_event(t, MPT_EV_PEER_CLOSED, 0);
 	notify_readable(t);
 }
 
@@ -1150,7 +1145,10 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 	if (t->rtx_len)
 		rto_arm(t, now);
 	tlp_arm(t, now);
-	if (t->want_writable && t->sndbuf.len < t->sndbuf.cap && t->app_visible && !t->app_closed) {
+	if (t->ulp) {
+		t->ulp->event(t, MPT_EV_WRITABLE, 0);
+	} else if (t->want_writable && t->sndbuf.len < t->sndbuf.cap && t->app_visible &&
+		   !t->app_closed) {
 		t->want_writable = false;
 		stack_event(t->st, MPT_EV_WRITABLE, t->id, 0);
 	}
@@ -1289,7 +1287,7 @@ static void input_syn_sent(struct tcb *t, const struct wire_ip_repr *ip,
 		t->backoff = 0;
 		tcp_established(t);
 		send_ack_now(t);
-		stack_event(t->st, MPT_EV_CONNECTED, t->id, 0);
+		app_event(t, MPT_EV_CONNECTED, 0);
 		if (seg->payload_len)
 			send_ack_now(t); /* data on SYN-ACK is not queued; the peer resends */
 		return;
@@ -1450,8 +1448,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 		tcp_established(t);
 		if (t->parent)
 			stack_listener_established(t->st, t);
-		else if (t->app_visible)
-			stack_event(t->st, MPT_EV_CONNECTED, t->id, 0);
+		else if (t->ulp || t->app_visible)
+			app_event(t, MPT_EV_CONNECTED, 0);
 	} else if (t->state == MPT_TIME_WAIT) {
 		/* "The only thing that can arrive in this state is a retransmission of the
 		 * remote FIN.  Acknowledge it, and restart the 2 MSL timeout." */
@@ -1704,6 +1702,25 @@ ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now)
 		}
 	}
 	return n;
+}
+
+uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len)
+{
+	uint32_t room = t->sndbuf.cap - t->sndbuf.len, n = len < room ? len : room;
+
+	ring_write_at(&t->sndbuf, t->sndbuf.len, buf, n);
+	t->sndbuf.len += n;
+	return n;
+}
+
+uint32_t tcp_sndbuf_room(const struct tcb *t)
+{
+	return t->sndbuf.cap - t->sndbuf.len;
+}
+
+uint32_t tcp_unsent(const struct tcb *t)
+{
+	return unsent_bytes(t);
 }
 
 static void queue_fin(struct tcb *t)

@@ -15,6 +15,7 @@
 #define MPT_TCP_H
 
 #include "mpt.h"
+#include "ring.h"
 #include "seq.h"
 #include "wire.h"
 
@@ -24,10 +25,6 @@
 #define TCP_DUPTHRESH	3
 #define STACK_CTL_QUEUE 64
 
-struct ring {
-	uint8_t *buf;
-	uint32_t cap, head, len;
-};
 
 /* One sent segment in the retransmission queue (the SACK scoreboard). */
 struct tcp_txseg {
@@ -47,6 +44,18 @@ struct tcp_ofo {
 
 struct listener;
 struct mptcp_conn;
+struct mptcp_subflow;
+struct tcb;
+
+/* The upper layer above a TCP connection (MPTCP), as Linux's tcp_ulp_ops: the engine
+ * hands it the application events of a subflow (the ULP decides what the application
+ * sees), asks it where a data segment must end (a DSS mapping boundary), and tells it
+ * when the control block is freed. */
+struct tcp_ulp_ops {
+	void (*event)(struct tcb *t, enum mpt_event_type type, int err);
+	uint32_t (*seg_limit)(struct tcb *t, uint32_t seq, uint32_t len);
+	void (*release)(struct tcb *t);
+};
 
 struct tcb {
 	struct mpt_stack *st;
@@ -56,6 +65,8 @@ struct tcb {
 	int error;
 	struct listener *parent; /* passive, not yet accepted */
 	struct mptcp_conn *mp;	 /* the MPTCP connection above this subflow, or NULL */
+	struct mptcp_subflow *sf; /* this subflow's MPTCP state (with mp) */
+	const struct tcp_ulp_ops *ulp;
 	bool ulp_eof;		 /* the upper layer saw the end of the stream (DATA_FIN) */
 	bool app_visible;	 /* active, or accepted */
 	bool app_closed;	 /* mpt_close called: orphan */
@@ -155,7 +166,8 @@ struct mpt_stack {
 		bool used;
 		uint32_t path;
 		uint32_t flags; /* MPT_EP_* */
-	} endpoints[256];  /* by endpoint id; 0 unused */
+	} endpoints[256]; /* by endpoint id; 0 unused */
+	int ep_max_id;	  /* highest id ever used (bounds the walks) */
 
 	struct tcb *conns;
 	struct listener *listeners;
@@ -172,7 +184,8 @@ struct mpt_stack {
 	uint64_t chal_epoch;
 	uint32_t chal_count;
 
-	uint32_t rr; /* round-robin cursor over connections (by id) */
+	uint32_t rr;	 /* round-robin cursor over connections (by id) */
+	uint32_t mp_gen; /* visit mark for walks over MPTCP connections */
 };
 
 /* ---- stack services used by tcp.c ---- */
@@ -188,6 +201,14 @@ void stack_log(struct mpt_stack *st, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void stack_listener_established(struct mpt_stack *st, struct tcb *t);
 void stack_listener_unlink(struct mpt_stack *st, struct tcb *t);
+/* A fresh control block from `local` (port 0: an ephemeral one) to `remote` leaving
+ * on `path`, with an id; not yet linked.  Returns 0, MPT_EADDRINUSE or MPT_ENOMEM. */
+int stack_tcb_new_active(struct mpt_stack *st, const struct mpt_sockaddr *local,
+			 const struct mpt_sockaddr *remote, uint32_t path, struct tcb **out);
+/* Put t on the connection list (demux, timers, output). */
+void stack_link(struct mpt_stack *st, struct tcb *t);
+/* The path id whose address is `local`'s IP, or MPT_ENOENT. */
+int stack_path_for(const struct mpt_stack *st, const struct mpt_sockaddr *local);
 
 /* ---- TCP engine (tcp.c) ---- */
 /* The one state setter: checks tcp_transition_ok, counts, logs.  Returns 0 or
@@ -220,6 +241,12 @@ void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes);
 /* The upper layer reached the end of the peer's stream (DATA_FIN) without a TCP
  * FIN: recv returns 0 once the buffer is drained, PEER_CLOSED is raised. */
 void tcp_ulp_eof(struct tcb *t);
+/* Append bytes to the subflow's send buffer for the upper layer (no application
+ * checks).  Returns the bytes taken (bounded by the free space). */
+uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len);
+/* Free bytes in the send buffer, and bytes queued but not yet sent. */
+uint32_t tcp_sndbuf_room(const struct tcb *t);
+uint32_t tcp_unsent(const struct tcb *t);
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
 int tcp_isn(struct mpt_stack *st, const struct mpt_sockaddr *l, const struct mpt_sockaddr *r,
 	    uint64_t now, uint32_t *isn);

@@ -285,17 +285,34 @@ TEST(stack_mptcp_script_passive)
 	CHECK_U64_EQ(m.dss.subflow_seq, 1);
 	CHECK_EQ(m.dss.data_len, 5);
 
-	/* a mapping that contradicts the subflow's: counted, not trusted */
+	/* ten more bytes, mapped right after the first hundred */
 	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 101, p.iss + 6);
 	with_payload(&t, 10);
 	w.dss.data_ack = p.idsn + 6;
-	w.dss.data_seq = p.peer_idsn + 5000;
+	w.dss.data_seq = p.peer_idsn + 101;
 	w.dss.subflow_seq = 101;
 	w.dss.data_len = 10;
 	put_mp(&t, &w);
 	inject(&p.s, t);
-	CHECK_U64_EQ(c->dss_not_matching, 1);
+	CHECK_U64_EQ(c->dss_not_matching, 0);
 	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+	/* out-of-order subflow bytes with their map, then the same bytes again under
+	 * other data sequence numbers: a mapping that contradicts the known one is
+	 * counted and not trusted (RFC 8684 3.3.1); nothing new to read */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 121, p.iss + 6);
+	with_payload(&t, 10);
+	w.dss.data_seq = p.peer_idsn + 121;
+	w.dss.subflow_seq = 121;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->dss_not_matching, 0);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 121, p.iss + 6);
+	with_payload(&t, 10);
+	w.dss.data_seq = p.peer_idsn + 5000;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->dss_not_matching, 1);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), MPT_EAGAIN);
 
 	/* DATA_FIN on a pure ACK (Linux's form: subflow seq 0, length 1): EOF for the
 	 * application, DATA_ACK covers it, the subflow stays open */
@@ -321,15 +338,26 @@ TEST(stack_mptcp_script_passive)
 	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
 	CHECK_EQ(i.state, MPT_ESTABLISHED);
 
-	/* our close: DATA_FIN rides on the subflow FIN */
+	/* our close: a DATA_FIN alone first (the subflow stays open: it could still
+	 * carry reinjected data), the subflow FIN once both DATA_FINs are acknowledged
+	 * (RFC 8684 3.3.3) */
 	CHECK_EQ(mpt_close(p.s.st, p.id, p.s.now), 0);
 	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
-	CHECK(out.flags & WIRE_TCP_FIN);
+	CHECK(!(out.flags & WIRE_TCP_FIN));
 	get_mp(&out, &m);
 	CHECK(m.dss.flags & MPTCP_DSS_F);
 	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 6);
 	CHECK_EQ(m.dss.subflow_seq, 0);
 	CHECK_EQ(m.dss.data_len, 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 111, p.iss + 6);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 7;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_FIN);
 	mpt_script_free(&p.s);
 }
 
