@@ -78,7 +78,9 @@ struct mpt_sim {
 
 /* Create stacks ep[0] ("client") and ep[1] ("server") with `cfg` (NULL = defaults)
  * and `npaths` paths each; path p joins 10.0.p.1 (ep 0) and 10.0.p.2 (ep 1), or
- * fd00::p:1 / fd00::p:2 for MPT_AF_INET6.  Both directions of every path get
+ * fd00::p:1 / fd00::p:2 for MPT_AF_INET6.  A packet travels on its sender's path's
+ * link and is received on the path that owns its destination address (the paths
+ * meet as at a router).  Both directions of every path get
  * `link` (NULL = 100 Mbit/s, 10 ms, lossless).  Returns 0 or a negative MPT_E*. */
 int mpt_sim_init(struct mpt_sim *sim, uint64_t seed, const struct mpt_config *cfg,
 		 const struct mpt_config *cfg_server, int family, uint32_t npaths,

@@ -209,6 +209,47 @@ static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8
 	}
 }
 
+/* Which path of endpoint `ep` owns the address at pkt[off..], or npaths. */
+static uint32_t path_of(const struct mpt_sim *sim, int ep, const uint8_t *pkt, size_t len, bool src)
+{
+	size_t alen = sim->family == MPT_AF_INET ? 4 : 16;
+	size_t off = sim->family == MPT_AF_INET ? (src ? 12 : 16) : (src ? 8 : 24);
+
+	if (len < off + alen)
+		return sim->npaths;
+	for (uint32_t p = 0; p < sim->npaths; p++) {
+		struct mpt_sockaddr a = mpt_sim_addr(sim, ep, p, 0);
+
+		if (!memcmp(a.ip, pkt + off, alen))
+			return p;
+	}
+	return sim->npaths;
+}
+
+/* The link a packet travels on.  Paths are the client's (ep 0's) access links meeting
+ * the server behind them as at a router: a packet between the two addresses of one
+ * path uses that path; a packet across paths (a join from the client's second
+ * address to the server's first) uses the path of the client's address, in both
+ * directions. */
+static uint32_t tx_path(const struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt,
+			size_t len)
+{
+	uint32_t ps = path_of(sim, from, pkt, len, true),
+		 pd = path_of(sim, 1 - from, pkt, len, false);
+
+	if (ps == sim->npaths || pd == sim->npaths || ps == pd)
+		return path;
+	return from == 0 ? ps : pd;
+}
+
+/* The receiving path: the one whose address the packet is for. */
+static uint32_t rx_path(const struct mpt_sim *sim, int ep, const struct mpt_sim_pkt *k)
+{
+	uint32_t p = path_of(sim, ep, k->data, k->len, false);
+
+	return p < sim->npaths ? p : k->path;
+}
+
 static void drain(struct mpt_sim *sim)
 {
 	uint8_t buf[65536];
@@ -226,6 +267,7 @@ static void drain(struct mpt_sim *sim)
 			trace(sim, i, path, buf, (size_t)n);
 			if (sim->tap)
 				sim->tap(sim->tap_ctx, i, path, buf, (size_t)n, sim->now);
+			path = tx_path(sim, i, path, buf, (size_t)n);
 			if (path < sim->npaths)
 				link_offer(sim, i, path, buf, (size_t)n);
 		}
@@ -278,7 +320,8 @@ int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
 				l->head = k->next;
 				l->delivered++;
 				l->bytes_delivered += k->len;
-				mpt_stack_recv(sim->ep[1 - i], k->data, k->len, k->path, sim->now);
+				mpt_stack_recv(sim->ep[1 - i], k->data, k->len,
+					       rx_path(sim, 1 - i, k), sim->now);
 				free(k);
 			}
 		}

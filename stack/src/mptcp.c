@@ -273,8 +273,8 @@ static void fallback(struct mptcp_conn *mp, struct tcb *t)
 
 static int set_remote_key(struct mptcp_conn *mp, uint64_t key)
 {
-	int rv = mptcp_crypto_key_sha(&mp->st->env.crypto, key, &mp->remote_token,
-				      &mp->remote_idsn);
+	int rv =
+		mptcp_crypto_key_sha(&mp->st->env.crypto, key, &mp->remote_token, &mp->remote_idsn);
 
 	if (rv < 0)
 		return rv;
@@ -311,7 +311,8 @@ static void reinject_from(struct tcb *t)
 
 		if (r <= l)
 			continue;
-		if (mp->nreinj && mp->reinj[mp->nreinj - 1].dsn + mp->reinj[mp->nreinj - 1].len == l) {
+		if (mp->nreinj &&
+		    mp->reinj[mp->nreinj - 1].dsn + mp->reinj[mp->nreinj - 1].len == l) {
 			mp->reinj[mp->nreinj - 1].len += (uint32_t)(r - l);
 		} else if (mp->nreinj < MPTCP_REINJ_MAX) {
 			mp->reinj[mp->nreinj].dsn = l;
@@ -571,8 +572,7 @@ static uint64_t snd_end(const struct mptcp_conn *mp)
 
 static bool data_fin_due(const struct mptcp_conn *mp)
 {
-	return mp->wr_shut && !mp->data_fin_acked && mp->snd_nxt == snd_end(mp) &&
-	       !mp->fallback;
+	return mp->wr_shut && !mp->data_fin_acked && mp->snd_nxt == snd_end(mp) && !mp->fallback;
 }
 
 static void data_ack_input(struct mptcp_conn *mp, uint64_t ack)
@@ -889,7 +889,8 @@ static void add_addr_input(struct tcb *t, const struct mptcp_opt_add_addr *a)
 		if (!mp->raddr[i].used && free_i == MPTCP_MAX_RADDRS)
 			free_i = i;
 	}
-	if (free_i == MPTCP_MAX_RADDRS || mp->add_addr_accepted >= mp->st->cfg.max_add_addr_accepted)
+	if (free_i == MPTCP_MAX_RADDRS ||
+	    mp->add_addr_accepted >= mp->st->cfg.max_add_addr_accepted)
 		return;
 	mp->add_addr_accepted++;
 	mp->raddr[free_i].used = true;
@@ -974,7 +975,8 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	if (!mp->server)
 		mp->fully_established = true; /* the server has our key */
 	if (d->flags & MPTCP_DSS_A) {
-		uint64_t ack = (d->flags & MPTCP_DSS_a) ? d->data_ack : widen(mp->snd_una, d->data_ack);
+		uint64_t ack =
+			(d->flags & MPTCP_DSS_a) ? d->data_ack : widen(mp->snd_una, d->data_ack);
 		uint64_t wnd = (uint64_t)seg->window << (t->ws_ok ? t->snd_wscale : 0);
 
 		data_ack_input(mp, ack);
@@ -1026,7 +1028,8 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 			mpc_handshake_input(t, seg, &m);
 		if (t->state == MPT_SYN_SENT || mp->fallback || sf->kill_due)
 			return;
-	} else if (sf->join_ack_due && (seg->flags & WIRE_TCP_ACK) && !(seg->flags & WIRE_TCP_SYN)) {
+	} else if (sf->join_ack_due && (seg->flags & WIRE_TCP_ACK) &&
+		   !(seg->flags & WIRE_TCP_SYN)) {
 		/* the peer answered our third ACK: the join is done (RFC 8684 3.2) */
 		sf->join_ack_due = false;
 		sf->usable = true;

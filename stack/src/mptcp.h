@@ -32,15 +32,16 @@
 
 /* Option bytes kept on every segment: DSS with an 8-octet DATA_ACK and an 8-octet
  * DSN mapping (4 + 8 + 8 + 4 + 2 = 26, padded to 28). */
-#define MPTCP_OPT_RESERVE   28
-#define MPTCP_MAX_SUBFLOWS  16 /* hard cap; cfg.max_subflows is the limit used */
-#define MPTCP_OFO_MAX	    64
-#define MPTCP_MAX_RADDRS    8
-#define MPTCP_REINJ_MAX	    32
-#define MPTCP_STALE_RTOS    2 /* RTO expiries without progress: stale (Linux: 4) */
-#define MPTCP_ADD_ADDR_RTX  3 /* "at most 3 more times" */
-#define MPTCP_ADD_ADDR_TIMO (2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s;
-						      ours retries sooner */
+#define MPTCP_OPT_RESERVE  28
+#define MPTCP_MAX_SUBFLOWS 16 /* hard cap; cfg.max_subflows is the limit used */
+#define MPTCP_OFO_MAX	   64
+#define MPTCP_MAX_RADDRS   8
+#define MPTCP_REINJ_MAX	   32
+#define MPTCP_STALE_RTOS   2 /* RTO expiries without progress: stale (Linux: 4) */
+#define MPTCP_ADD_ADDR_RTX 3 /* "at most 3 more times" */
+#define MPTCP_ADD_ADDR_TIMO                                          \
+	(2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s; \
+				  ours retries sooner */
 
 struct mptcp_map {
 	uint32_t ssn; /* absolute subflow sequence number of the first byte */

@@ -19,7 +19,8 @@
 
 #include <string.h>
 
-static bool has_subflow(const struct mptcp_conn *mp, uint32_t path, const struct mpt_sockaddr *remote)
+static bool has_subflow(const struct mptcp_conn *mp, uint32_t path,
+			const struct mpt_sockaddr *remote)
 {
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		const struct tcb *s = mp->sub[i];

@@ -9,7 +9,6 @@
  */
 #include "mptcp.h"
 
-
 /* Bytes a subflow may take now: what its congestion window can send in the next round
  * plus two segments of slack, minus what it already holds unsent or in flight. */
 static uint32_t sf_room(const struct tcb *t)

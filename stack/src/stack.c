@@ -203,9 +203,9 @@ int mpt_stack_add_endpoint(struct mpt_stack *st, uint8_t id, uint32_t path, uint
 }
 
 /* Each MPTCP connection once (connections are reached through their subflows). */
-#define FOR_EACH_MP(st, t)                                                   \
-	for ((st)->mp_gen++, (t) = (st)->conns; (t); (t) = (t)->next)          \
-		if ((t)->mp && (t)->mp->tick_gen != (st)->mp_gen &&                \
+#define FOR_EACH_MP(st, t)                                            \
+	for ((st)->mp_gen++, (t) = (st)->conns; (t); (t) = (t)->next) \
+		if ((t)->mp && (t)->mp->tick_gen != (st)->mp_gen &&   \
 		    ((t)->mp->tick_gen = (st)->mp_gen, true))
 
 int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
@@ -215,7 +215,7 @@ int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
 	if (!st || !id || !st->endpoints[id].used)
 		return MPT_ENOENT;
 	FOR_EACH_MP(st, t)
-		mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
+	mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
 	st->endpoints[id].used = false;
 	return 0;
 }
@@ -231,7 +231,7 @@ int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flag
 		return MPT_EINVAL;
 	if (backup != ((st->endpoints[id].flags & MPT_EP_BACKUP) != 0))
 		FOR_EACH_MP(st, t)
-			mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
+	mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
 	st->endpoints[id].flags = flags;
 	return 0;
 }
@@ -246,7 +246,7 @@ int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
 		if (st->endpoints[id].used && st->endpoints[id].path == path)
 			mpt_stack_del_endpoint(st, (uint8_t)id, now);
 	FOR_EACH_MP(st, t)
-		mptcp_path_gone(t->mp, path, now);
+	mptcp_path_gone(t->mp, path, now);
 	for (t = st->conns; t; t = t->next)
 		if (!t->mp && t->path == path && t->state != MPT_CLOSED) {
 			/* plain TCP on a vanished address: nothing can be sent any more */
@@ -445,6 +445,30 @@ static void addr_from_ip(struct mpt_sockaddr *a, const struct wire_ip_repr *ip, 
 	a->port = port;
 }
 
+/* A SYN with MP_JOIN: a new subflow of a known connection (found by token), not an
+ * accept-queue entry.  Accepted on any local address and port the connection could be
+ * reached at, with or without a listener there (announced addresses need none). */
+static void join_input(struct mpt_stack *st, uint32_t path, const struct wire_ip_repr *ip,
+		       const struct wire_tcp_repr *seg, uint64_t now)
+{
+	struct tcb *t = tcp_new(st);
+
+	if (!t) {
+		st->ctr.listen_drops++;
+		return;
+	}
+	t->id = st->next_id++;
+	t->path = path;
+	addr_from_ip(&t->local, ip, false, seg->dport);
+	addr_from_ip(&t->remote, ip, true, seg->sport);
+	if (mptcp_join_passive(t, seg) < 0 || tcp_open_passive(t, seg, now) < 0) {
+		tcp_free(t);
+		stack_reply_rst(st, path, ip, seg);
+		return;
+	}
+	stack_link(st, t);
+}
+
 static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path,
 			 const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 			 uint64_t now)
@@ -481,13 +505,8 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 	addr_from_ip(&t->local, ip, false, seg->dport);
 	addr_from_ip(&t->remote, ip, true, seg->sport);
 	if (st->cfg.mptcp && mptcp_syn_is_join(st, seg)) {
-		/* an MP_JOIN: a subflow of a known connection, not an accept-queue entry */
-		if (mptcp_join_passive(t, seg) < 0 || tcp_open_passive(t, seg, now) < 0) {
-			tcp_free(t);
-			stack_reply_rst(st, path, ip, seg);
-			return;
-		}
-		stack_link(st, t);
+		tcp_free(t);
+		join_input(st, path, ip, seg, now);
 		return;
 	}
 	t->parent = l;
@@ -607,6 +626,9 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 		tcp_input(t, &ip, &seg, now);
 	} else if ((lst = find_listener(st, &l)) != NULL) {
 		listen_input(st, lst, path, &ip, &seg, now);
+	} else if (st->cfg.mptcp && (seg.flags & WIRE_TCP_SYN) && !(seg.flags & WIRE_TCP_ACK) &&
+		   !(seg.flags & WIRE_TCP_RST) && mptcp_syn_is_join(st, &seg)) {
+		join_input(st, path, &ip, &seg, now);
 	} else {
 		/* RFC 9293 3.10.7.1 CLOSED: "An incoming segment not containing a RST
 		 * causes a RST to be sent in response." */
@@ -659,7 +681,7 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 		return emit(st, &c->ip, &c->tcp, buf, cap);
 	}
 	FOR_EACH_MP(st, t)
-		mptcp_tick(t->mp, now);
+	mptcp_tick(t->mp, now);
 	/* Round robin: start after the connection that sent last. */
 	for (t = st->conns; t; t = t->next)
 		if (t->id > st->rr && (!start || t->id < start->id))
@@ -718,7 +740,7 @@ void mpt_stack_handle_expiry(struct mpt_stack *st, uint64_t now)
 		if (tcp_next_timeout(t) <= now)
 			tcp_on_timer(t, now);
 	FOR_EACH_MP(st, t)
-		mptcp_tick(t->mp, now);
+	mptcp_tick(t->mp, now);
 	reap(st);
 }
 

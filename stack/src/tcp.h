@@ -25,7 +25,6 @@
 #define TCP_DUPTHRESH	3
 #define STACK_CTL_QUEUE 64
 
-
 /* One sent segment in the retransmission queue (the SACK scoreboard). */
 struct tcp_txseg {
 	uint32_t seq, len; /* len in sequence space (data + 1 if FIN) */
@@ -63,13 +62,13 @@ struct tcb {
 	uint32_t id;
 	enum mpt_state state;
 	int error;
-	struct listener *parent; /* passive, not yet accepted */
-	struct mptcp_conn *mp;	 /* the MPTCP connection above this subflow, or NULL */
+	struct listener *parent;  /* passive, not yet accepted */
+	struct mptcp_conn *mp;	  /* the MPTCP connection above this subflow, or NULL */
 	struct mptcp_subflow *sf; /* this subflow's MPTCP state (with mp) */
 	const struct tcp_ulp_ops *ulp;
-	bool ulp_eof;		 /* the upper layer saw the end of the stream (DATA_FIN) */
-	bool app_visible;	 /* active, or accepted */
-	bool app_closed;	 /* mpt_close called: orphan */
+	bool ulp_eof;	  /* the upper layer saw the end of the stream (DATA_FIN) */
+	bool app_visible; /* active, or accepted */
+	bool app_closed;  /* mpt_close called: orphan */
 	bool rd_shut, wr_shut;
 	bool in_accept_queue;
 
@@ -166,8 +165,8 @@ struct mpt_stack {
 		bool used;
 		uint32_t path;
 		uint32_t flags; /* MPT_EP_* */
-	} endpoints[256]; /* by endpoint id; 0 unused */
-	int ep_max_id;	  /* highest id ever used (bounds the walks) */
+	} endpoints[256];	/* by endpoint id; 0 unused */
+	int ep_max_id;		/* highest id ever used (bounds the walks) */
 
 	struct tcb *conns;
 	struct listener *listeners;
