@@ -218,6 +218,8 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 		set_error(r, "out of memory");
 		return;
 	}
+	if (h->time_mode && c->rt)
+		c->wr_bound_until = deadline;
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	r->have_sp = true;
 	perf_sampler_start(&r->sp);
