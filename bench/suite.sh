@@ -38,7 +38,7 @@ fi
 QUICK=0
 RUNS=
 ESTIMATE=0
-RUN_OVERHEAD_S=1.0 # measured: 02-sf-balanced 1.5 s -> 2.5 s wall, kernel and libmpt
+RUN_OVERHEAD_S=1.0 # measured (bench-quick, 2 vCPUs): a 1.5-2 s transfer takes 2-3 s wall
 ORCH_S=20	   # per --runs round: two 64-host up/down, 3 s pause, two-path 64 MiB
 APP_GRACE_S=6	   # an app's timeout is its time + this
 while [ $# -gt 0 ]; do
