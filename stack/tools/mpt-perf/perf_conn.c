@@ -340,7 +340,33 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.sndbuf = PERF_MPT_BUF;
 	cfg.rcvbuf = PERF_MPT_BUF;
 	cfg.mptcp = !o->no_mptcp;
-	return mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen) ? -1 : 0;
+	if (o->max_subflows)
+		cfg.max_subflows = o->max_subflows;
+	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
+		return -1;
+	for (int i = 0; i < o->nendpoints; i++) {
+		const struct perf_endpoint *ep = &o->endpoints[i];
+		int rv;
+
+		if (parse_addr(ep->addr, 0, &b)) {
+			snprintf(err, errlen, "--endpoint %s: not an address", ep->addr);
+			return -1;
+		}
+		rv = mpt_rt_add_endpoint(*rt, ep->id, &b, ep->flags);
+		if (rv == MPT_ENOENT) {
+			snprintf(err, errlen,
+				 "--endpoint %s: no interface in this namespace has that "
+				 "address%s",
+				 ep->addr, o->bind ? " (or -B left it out)" : "");
+			return -1;
+		}
+		if (rv) {
+			snprintf(err, errlen, "--endpoint %s,id=%u: %s", ep->addr, ep->id,
+				 mpt_strerror(rv));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int perf_mpt_connect(struct mpt_rt *rt, const struct perf_opts *o, struct perf_conn *c, char *err,
@@ -459,6 +485,10 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
 		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
 		{"MpnetIoTxErrors", io->tx_errors},
+		{"MpnetRtAddrDel", rs->addr_del},
+		{"MpnetRtAddrAdd", rs->addr_add},
+		{"MpnetRtEndpointReadd", rs->endpoints_readded},
+		{"MpnetRtAddrOverruns", rs->addr_overruns},
 	};
 
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {

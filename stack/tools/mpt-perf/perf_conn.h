@@ -57,8 +57,10 @@ void perf_conn_close(struct perf_conn *c);
 
 /* ---- libmpt set-up ---- */
 
-/* Open the runtime on every address of this namespace (-B: only that one).
- * Returns 0 or -1 with a reason in err. */
+/* Open the runtime on every address of this namespace (-B: only that one), with
+ * --max-subflows, and declare the --endpoint list on the paths with those addresses
+ * (mpt_rt_add_endpoint, so they survive an address removed and restored).  Returns
+ * 0 or -1 with a reason in err (*rt may then be open: mpt_rt_close it). */
 int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen);
 
 /* Connect to o->host:o->port and wait for the handshake.  Returns 0 or -1 with err. */
