@@ -182,7 +182,7 @@ def render(root):
     L.append("")
     L.append(
         f"{meta.get('cores', '?')} cores, kernel {meta.get('kernel', '?')}, commit {meta.get('commit', '?')}; "
-        f"{meta.get('runs', '?')} run(s) per case and pairing; transfers of "
+        f"{meta.get('runs', '?')} run(s) per case and pairing (fewer where a case says so); transfers of "
         f"{(meta.get('durations') or {}).get('steady', '?')} (handover cases "
         f"{(meta.get('durations') or {}).get('handover', '?')}); "
         f"**measured total time {fmt(meta.get('total_s'), 0)} s**."
@@ -265,7 +265,8 @@ def render(root):
         extra = ""
         if c.get("kind") == "handover":
             extra = f"; event at {c.get('event_at')}, path back at {c.get('restore_at')}"
-        L.append(f"{c['title']}; transfer {c.get('time')}{extra}. Topologies: " + ", ".join(f"[{p}](cases/{c['id']}/{p}.yaml)" for p in pairings) + ".")
+        runs = f", {c['runs']} run(s)" if c.get("runs") else ""
+        L.append(f"{c['title']}; transfer {c.get('time')}{runs}{extra}. Topologies: " + ", ".join(f"[{p}](cases/{c['id']}/{p}.yaml)" for p in pairings) + ".")
         L.append("")
         ho = c.get("kind") in ("handover", "trace")
         hdr = ["pairing", "ok", "goodput Mbit/s (min–max)", "vs k->k", "duration s", "snd CPU s/GB", "rcv CPU s/GB", "peak RSS client/server MiB"]

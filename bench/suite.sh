@@ -2,6 +2,7 @@
 # make bench / make bench-quick: the side-by-side benchmark suite.
 #
 #   bench/suite.sh [--quick] [--runs N]     as root; results/bench-<UTC timestamp>/
+#   bench/suite.sh [--quick] [--runs N] --estimate   the plan and its duration; runs nothing
 #   bench/suite.sh --self-test              render bench/testdata/mini, check the tables
 #
 # Every case of bench/cases/*.yaml (a template: two access links client -> r and
@@ -15,6 +16,15 @@
 # the former bench/run.sh (`mpnet up`/`down` of a 64-host chain, kernel MPTCP on
 # topologies/two-path.yaml) come first.
 #
+# Budget (make bench < 20 min, make bench-quick < 3 min, 2 vCPUs): a case's header
+# may say `# time: 1.5s` (its transfer, instead of its kind's) and `# runs: 2` (its
+# repeats in the full suite when --runs is not given: loss-free shaped cases, whose
+# spread is small); an app is killed at its time + 6 s (a run still going then is a
+# failed run); libmpt senders bound their backlog in time mode (mpt-perf), so every
+# pairing stops within about an RTT of its time.  --estimate adds up the plan with
+# the per-run overhead measured on 2 vCPUs (RUN_OVERHEAD_S: namespaces, emulators,
+# server start, the sender's drain, teardown).
+#
 # Environment: BENCH_TRACES (default: ../shared/traces beside the checkout),
 # BENCH_TRACE (default TMobile-LTE-short), BENCH_OUT (results directory).
 set -euo pipefail
@@ -27,6 +37,10 @@ fi
 
 QUICK=0
 RUNS=
+ESTIMATE=0
+RUN_OVERHEAD_S=1.0 # measured (bench-quick, 2 vCPUs): a 1.5-2 s transfer takes 2-3 s wall
+ORCH_S=20	   # per --runs round: two 64-host up/down, 3 s pause, two-path 64 MiB
+APP_GRACE_S=6	   # an app's timeout is its time + this
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -35,25 +49,65 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--runs=*) RUNS=${1#--runs=} ;;
+	--estimate) ESTIMATE=1 ;;
 	*)
-		echo "usage: bench/suite.sh [--quick] [--runs N] | --self-test" >&2
+		echo "usage: bench/suite.sh [--quick] [--runs N] [--estimate] | --self-test" >&2
 		exit 2
 		;;
 	esac
 	shift
 done
+# RUNS_GIVEN: --runs overrides every case's own `# runs:`
+RUNS_GIVEN=${RUNS:+1}
 if [ $QUICK = 1 ]; then
 	RUNS=${RUNS:-1}
-	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
+	RUNS_GIVEN=1
 else
 	RUNS=${RUNS:-3}
-	T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=11s
 fi
+T_STEADY=2s T_HO=4s HO_AT=1.5s HO_BACK=3s T_TRACE=8s FLAP_AT=3s FLAP_BACK=6s
 case $RUNS in '' | *[!0-9]* | 0)
 	echo "bench/suite.sh: --runs wants a positive integer" >&2
 	exit 2
 	;;
 esac
+PAIRINGS="mpt-kernel kernel-mpt kernel-kernel mpt-mpt tcp-best"
+TRACES=${BENCH_TRACES:-$ROOT/../shared/traces}
+TRACE=${BENCH_TRACE:-TMobile-LTE-short}
+
+# case_plan TEMPLATE: "<transfer time> <runs>" for this suite's mode
+case_plan() {
+	local kind t r
+	kind=$(sed -n 's/^# kind: //p' "$1")
+	t=$(sed -n 's/^# time: //p' "$1")
+	r=$(sed -n 's/^# runs: //p' "$1")
+	if [ -z "$t" ]; then
+		case $kind in
+		handover) t=$T_HO ;;
+		trace) t=$T_TRACE ;;
+		*) t=$T_STEADY ;;
+		esac
+	fi
+	[ -n "$RUNS_GIVEN" ] || [ -z "$r" ] && r=$RUNS
+	echo "$t $r"
+}
+
+if [ $ESTIMATE = 1 ]; then
+	tot=0
+	nruns=0
+	for tpl in bench/cases/*.yaml; do
+		[ $QUICK = 1 ] && [ "$(sed -n 's/^# quick: //p' "$tpl")" != yes ] && continue
+		read -r t r <<<"$(case_plan "$tpl")"
+		s=$(awk -v t="${t%s}" -v r="$r" -v o="$RUN_OVERHEAD_S" 'BEGIN { print r * 5 * (t + o) }')
+		printf '%-28s %5s x %d runs x 5 pairings  %6.0f s\n' "$(basename "$tpl" .yaml)" "$t" "$r" "$s"
+		tot=$(awk -v a="$tot" -v b="$s" 'BEGIN { print a + b }')
+		nruns=$((nruns + r * 5))
+	done
+	o=$((RUNS * ORCH_S))
+	printf '%-28s %d round(s)  %6d s\n' orchestrator "$RUNS" "$o"
+	awk -v t="$tot" -v o="$o" -v n="$nruns" 'BEGIN { printf "estimate: %d transfers, %.0f s (%.1f min)\n", n, t + o, (t + o) / 60 }'
+	exit 0
+fi
 [ "$(id -u)" = 0 ] || {
 	echo "bench/suite.sh: must run as root (it creates network namespaces)" >&2
 	exit 2
@@ -61,8 +115,6 @@ esac
 
 export MPNET_NS_PREFIX=mpnb
 mpnet=$ROOT/build/bin/mpnet
-TRACES=${BENCH_TRACES:-$ROOT/../shared/traces}
-TRACE=${BENCH_TRACE:-TMobile-LTE-short}
 out=${BENCH_OUT:-results/bench-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out/cases"
 out=$(cd "$out" && pwd)
@@ -110,8 +162,8 @@ jq -n --arg runs "$RUNS" \
 	  down64_s: ($down | nums), two_path_kernel_mbps: ($tp | nums) }' >"$orch/orchestrator.json"
 
 # --- 2. the cases
-PAIRINGS="mpt-kernel kernel-mpt kernel-kernel mpt-mpt tcp-best"
 cases=()
+declare -A case_runs
 skipped_json='[]'
 for tpl in bench/cases/*.yaml; do
 	id=$(basename "$tpl" .yaml)
@@ -129,14 +181,11 @@ for tpl in bench/cases/*.yaml; do
 	cases+=("$id")
 	cdir=$out/cases/$id
 	mkdir -p "$cdir"
-	case $kind in
-	handover) time=$T_HO ;;
-	trace) time=$T_TRACE ;;
-	*) time=$T_STEADY ;;
-	esac
+	read -r time runs <<<"$(case_plan "$tpl")"
+	case_runs[$id]=$runs
 	jq -n --arg id "$id" --arg title "$title" --arg kind "$kind" --arg time "$time" \
-		--arg at "$HO_AT" --arg back "$HO_BACK" \
-		'{id: $id, title: $title, kind: $kind, time: $time} +
+		--arg at "$HO_AT" --arg back "$HO_BACK" --arg runs "$runs" \
+		'{id: $id, title: $title, kind: $kind, time: $time, runs: ($runs | tonumber)} +
 		 (if $kind == "handover" then {event_at: $at, restore_at: $back} else {} end)' >"$cdir/case.json"
 	for p in $PAIRINGS; do
 		cs=${p%-*} ss=${p#*-} filt=cat
@@ -145,7 +194,8 @@ for tpl in bench/cases/*.yaml; do
 		fi
 		# one topology name for every case: only one is up at a time
 		$filt "$tpl" | sed -e "s/@NAME@/bench-$p/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" \
-			-e "s/@TIME@/$time/" -e "s/@TIMEOUT@/$(awk -v t="${time%s}" "BEGIN { print t + 15 }")s/" -e "s/@AT@/$HO_AT/" -e "s/@BACK@/$HO_BACK/" \
+			-e "s/@TIME@/$time/" -e "s/@TIMEOUT@/$(awk -v t="${time%s}" -v g="$APP_GRACE_S" 'BEGIN { print t + g }')s/" \
+			-e "s/@AT@/$HO_AT/" -e "s/@BACK@/$HO_BACK/" -e "s/@FLAP_AT@/$FLAP_AT/" -e "s/@FLAP_BACK@/$FLAP_BACK/" \
 			-e "s|@TRACES@|$TRACES|g" -e "s/@TRACE@/$TRACE/g" >"$cdir/$p.yaml"
 		"$mpnet" check "$cdir/$p.yaml" >"$cdir/$p.check" 2>&1 || {
 			echo "bench/suite.sh: $cdir/$p.yaml does not load:" >&2
@@ -155,10 +205,12 @@ for tpl in bench/cases/*.yaml; do
 	done
 done
 
-total_runs=$((${#cases[@]} * 5 * RUNS))
+total_runs=0
+for id in "${cases[@]}"; do total_runs=$((total_runs + ${case_runs[$id]} * 5)); done
 n=0
 for i in $(seq "$RUNS"); do
 	for id in "${cases[@]}"; do
+		[ "$i" -le "${case_runs[$id]}" ] || continue
 		for p in $PAIRINGS; do
 			n=$((n + 1))
 			d=$out/cases/$id/$p/run-$i

@@ -2,6 +2,7 @@
 
 #include "metrics.h"
 #include "netaddr.h"
+#include "perf_argv.h"
 #include "topo_json.h"
 #include "units.h"
 #include "world.h"
@@ -70,11 +71,6 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static const char *stack_arg(enum topo_stack s)
-{
-	return s == TOPO_STACK_TCP ? "tcp" : s == TOPO_STACK_MPT ? "mpt" : "kernel";
-}
-
 int scenario_check(const struct topology *t, char err[TOPO_ERR_MAX])
 {
 	for (int a = 0; a < t->napps; a++) {
@@ -138,27 +134,19 @@ static int start_server(const struct topology *t, const struct scenario_opts *o,
 			struct app_run *r)
 {
 	const struct topo_app *ap = &t->apps[a];
-	char port[16], *argv[16];
-	int p[2], n = 0;
+	struct perf_argv pa;
+	int p[2];
 	char buf[16];
 	struct pollfd pfd;
 	ssize_t got;
 
-	snprintf(port, sizeof(port), "%u", ap->port);
-	argv[n++] = (char *)o->perf_bin;
-	argv[n++] = (char *)"-s";
-	argv[n++] = (char *)"-p";
-	argv[n++] = port;
-	argv[n++] = (char *)"--stack";
-	argv[n++] = (char *)stack_arg(t->hosts[ap->server].stack);
-	argv[n++] = (char *)"--once";
-	argv[n++] = (char *)"-J";
-	argv[n++] = (char *)"--ready-fd";
-	argv[n++] = (char *)"3";
-	argv[n] = NULL;
+	if (perf_argv_server(&pa, t, a, o->perf_bin)) {
+		fprintf(stderr, "mpnet: app %s: server command line too long\n", ap->name);
+		return -1;
+	}
 	if (pipe(p))
 		return -1;
-	r->server_pid = spawn(t, ap->server, argv, r->server_json, r->server_log, p[1]);
+	r->server_pid = spawn(t, ap->server, pa.argv, r->server_json, r->server_log, p[1]);
 	close(p[1]);
 	if (r->server_pid < 0) {
 		close(p[0]);
@@ -178,34 +166,13 @@ static int start_server(const struct topology *t, const struct scenario_opts *o,
 static int start_client(const struct topology *t, const struct scenario_opts *o, int a,
 			struct app_run *r)
 {
-	const struct topo_app *ap = &t->apps[a];
-	char port[16], amount[32], addr[NETADDR_STRLEN], interval[32], *argv[20];
-	int n = 0;
+	struct perf_argv pa;
 
-	snprintf(port, sizeof(port), "%u", ap->port);
-	snprintf(interval, sizeof(interval), "%g", o->interval_s);
-	argv[n++] = (char *)o->perf_bin;
-	argv[n++] = (char *)"-c";
-	argv[n++] = (char *)netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr));
-	argv[n++] = (char *)"-p";
-	argv[n++] = port;
-	argv[n++] = (char *)"--stack";
-	argv[n++] = (char *)stack_arg(t->hosts[ap->client].stack);
-	if (ap->bytes) {
-		snprintf(amount, sizeof(amount), "%llu", (unsigned long long)ap->bytes);
-		argv[n++] = (char *)"-n";
-	} else {
-		snprintf(amount, sizeof(amount), "%.3f", (double)ap->time_ns / 1e9);
-		argv[n++] = (char *)"-t";
+	if (perf_argv_client(&pa, t, a, o->perf_bin, o->interval_s)) {
+		fprintf(stderr, "mpnet: app %s: client command line too long\n", t->apps[a].name);
+		return -1;
 	}
-	argv[n++] = amount;
-	if (ap->direction == TOPO_DOWNLOAD)
-		argv[n++] = (char *)"-R";
-	argv[n++] = (char *)"-J";
-	argv[n++] = (char *)"-i";
-	argv[n++] = interval;
-	argv[n] = NULL;
-	r->client_pid = spawn(t, ap->client, argv, r->client_json, r->client_log, -1);
+	r->client_pid = spawn(t, t->apps[a].client, pa.argv, r->client_json, r->client_log, -1);
 	r->client_started = true;
 	return r->client_pid < 0 ? -1 : 0;
 }

@@ -465,6 +465,39 @@ static const struct mpt_io_stats *pkt_stats(void *v)
 	return &((struct pkt_io *)v)->stats;
 }
 
+static int pkt_add_path(void *v, const struct mpt_io_path *path, char *err, size_t errlen)
+{
+	struct pkt_io *io = v;
+	size_t i = io->npaths;
+	bool seen = false;
+	int rv;
+
+	if (i >= MPT_IO_MAX_PATHS) {
+		snprintf(err, errlen, "too many paths (%d)", MPT_IO_MAX_PATHS);
+		return -ENOSPC;
+	}
+	io->paths[i] = *path;
+	io->npaths++;
+	/* as at open: the kernel's TCP is off the address before anything is sent */
+	if (own_addresses(io, err, errlen)) {
+		io->npaths--;
+		return -EPERM;
+	}
+	for (size_t j = 0; j < io->nifs; j++)
+		seen |= io->ifs[j].ifindex == path->ifindex;
+	rv = !seen && io->nifs < MPT_IO_MAX_PATHS ? open_rx(io, path->ifindex, err, errlen) : 0;
+	if (!rv)
+		rv = open_tx(io, i, err, errlen);
+	if (rv) {
+		/* not a path after all; an rx socket opened stays until close() */
+		if (io->txfd[i] >= 0)
+			close(io->txfd[i]);
+		io->txfd[i] = -1;
+		io->npaths--;
+	}
+	return rv;
+}
+
 const struct mpt_io_ops mpt_io_packet = {
 	.name = "packet",
 	.open = pkt_open,
@@ -473,4 +506,5 @@ const struct mpt_io_ops mpt_io_packet = {
 	.fd = pkt_fd,
 	.stats = pkt_stats,
 	.close = pkt_close,
+	.add_path = pkt_add_path,
 };

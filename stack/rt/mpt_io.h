@@ -72,6 +72,9 @@ struct mpt_io_ops {
 	int (*fd)(void *io);
 	const struct mpt_io_stats *(*stats)(void *io);
 	void (*close)(void *io);
+	/* Optional (NULL: the backend's paths are fixed): start carrying one more path
+	 * (an address that appeared at run time).  Returns 0 or -errno with a reason. */
+	int (*add_path)(void *io, const struct mpt_io_path *path, char *err, size_t errlen);
 };
 
 extern const struct mpt_io_ops mpt_io_packet;

@@ -12,6 +12,13 @@
  * on one host): each hands its stack only the segments for the local ports it
  * claimed (mpt_rt_claim_port), so nobody answers another's segments with a RST.
  * Segments for unclaimed ports are dropped without an answer.
+ *
+ * Addresses: the paths are the namespace's addresses at open; an rtnetlink socket
+ * in the same epoll set (rt_addr.h) follows them.  RTM_DELADDR of a path's address
+ * -> mpt_stack_del_path (its subflows close, its endpoints go); RTM_NEWADDR of that
+ * address again on the same interface -> mpt_stack_add_path with the same id and
+ * the endpoints declared with mpt_rt_add_endpoint on it come back; RTM_NEWADDR of
+ * a new address -> a new path (the next free id) when the backend can add one.
  */
 #ifndef MPT_RT_H
 #define MPT_RT_H
@@ -25,6 +32,9 @@ struct mpt_rt;
 
 struct mpt_rt_stats {
 	uint64_t steps, wakeups_timer, rx_datagrams, rx_unclaimed, tx_datagrams;
+	/* address changes followed: paths removed, paths (re)added, endpoints put back
+	 * with their address, netlink overruns (changes lost) */
+	uint64_t addr_del, addr_add, endpoints_readded, addr_overruns;
 };
 
 /* Find the paths of the calling thread's network namespace: every IPv4 and global
@@ -42,6 +52,13 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 void mpt_rt_close(struct mpt_rt *rt);
 
 struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt);
+
+/* Declare MPTCP endpoint `id` with MPT_EP_* flags on the path whose local address is
+ * addr's IP (mpt_stack_add_endpoint), and remember it: if the address is deleted and
+ * comes back, so does the endpoint.  Returns 0, MPT_ENOENT (no path has that
+ * address now), MPT_ENOMEM (table full) or mpt_stack_add_endpoint's error. */
+int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr *addr,
+			uint32_t flags);
 
 /* The runtime's clock (monotonic ns). */
 uint64_t mpt_rt_now(const struct mpt_rt *rt);

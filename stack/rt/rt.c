@@ -1,6 +1,7 @@
 /* The libmpt runtime loop (see mpt_rt.h). */
 #include "mpt_rt.h"
 #include "mpt_sim.h"
+#include "rt_addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,19 @@
 #define RT_BATCH     64
 #define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
 #define RT_MAX_PORTS 64
+#define RT_MAX_EPS   32
+
+/* epoll tags */
+enum { RT_EV_IO, RT_EV_TIMER, RT_EV_ADDR };
+
+/* An endpoint the application declared, kept so that it comes back with its
+ * address (mpt_stack_del_path drops the stack's copy with the path). */
+struct rt_ep {
+	bool used;
+	uint8_t id;
+	uint32_t flags;
+	struct mpt_sockaddr addr;
+};
 
 struct mpt_rt {
 	struct mpt_stack *st;
@@ -29,7 +43,10 @@ struct mpt_rt {
 	uint64_t armed; /* timerfd expiry currently set; 0 = disarmed */
 	uint32_t mtu;
 	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
+	bool gone[MPT_IO_MAX_PATHS]; /* the address was deleted; the id is free in the stack */
 	size_t npaths;
+	struct rt_addr_watch *aw;
+	struct rt_ep eps[RT_MAX_EPS];
 	uint16_t ports[RT_MAX_PORTS];
 	size_t nports;
 	uint8_t *txbuf; /* RT_BATCH * mtu */
@@ -144,13 +161,23 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 	rv = io->open(&rt->io, paths, npaths, rt->mtu, err, errlen);
 	if (rv)
 		goto fail;
-	ev.data.u32 = 0;
+	ev.data.u32 = RT_EV_IO;
 	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, io->fd(rt->io), &ev)) {
 		rv = -errno;
 		goto fail_errno;
 	}
-	ev.data.u32 = 1;
+	ev.data.u32 = RT_EV_TIMER;
 	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->tfd, &ev)) {
+		rv = -errno;
+		goto fail_errno;
+	}
+	rv = rt_addr_watch_open(&rt->aw);
+	if (rv) {
+		snprintf(err, errlen, "rtnetlink address watch: %s", strerror(-rv));
+		goto fail;
+	}
+	ev.data.u32 = RT_EV_ADDR;
+	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt_addr_watch_fd(rt->aw), &ev)) {
 		rv = -errno;
 		goto fail_errno;
 	}
@@ -173,6 +200,7 @@ void mpt_rt_close(struct mpt_rt *rt)
 		close(rt->epfd);
 	if (rt->tfd >= 0)
 		close(rt->tfd);
+	rt_addr_watch_close(rt->aw);
 	mpt_stack_free(rt->st);
 	free(rt->txbuf);
 	free(rt);
@@ -253,7 +281,7 @@ int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct
 		for (size_t i = 0; i < rt->npaths; i++) {
 			const struct mpt_sockaddr *a = &rt->paths[i].addr;
 
-			if (a->family == dst->family &&
+			if (!rt->gone[i] && a->family == dst->family &&
 			    !memcmp(a->ip, ip, a->family == MPT_AF_INET ? 4 : 16)) {
 				*src = *a;
 				src->port = 0;
@@ -328,9 +356,104 @@ static int arm(struct mpt_rt *rt, uint64_t at)
 	return 0;
 }
 
+static bool same_ip(const struct mpt_sockaddr *a, const struct mpt_sockaddr *b)
+{
+	return a->family == b->family && !memcmp(a->ip, b->ip, a->family == MPT_AF_INET ? 4 : 16);
+}
+
+static int path_with(const struct mpt_rt *rt, const struct mpt_sockaddr *addr)
+{
+	for (size_t i = 0; i < rt->npaths; i++)
+		if (same_ip(&rt->paths[i].addr, addr))
+			return (int)i;
+	return -1;
+}
+
+/* The endpoints the application declared on addr go back into the stack. */
+static void readd_endpoints(struct mpt_rt *rt, size_t i)
+{
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		const struct rt_ep *ep = &rt->eps[e];
+
+		if (ep->used && same_ip(&ep->addr, &rt->paths[i].addr) &&
+		    !mpt_stack_add_endpoint(rt->st, ep->id, rt->paths[i].id, ep->flags))
+			rt->stats.endpoints_readded++;
+	}
+}
+
+/* rtnetlink says an address came or went (rt_addr.h). */
+static void addr_changed(void *ctx, bool added, int ifindex, const struct mpt_sockaddr *addr)
+{
+	struct mpt_rt *rt = ctx;
+	int i = path_with(rt, addr);
+	char err[128];
+
+	if (!added) {
+		if (i < 0 || rt->gone[i])
+			return;
+		/* the stack closes the path's subflows without sending on them and
+		 * reinjects their data; the I/O backend keeps its sockets for a return */
+		mpt_stack_del_path(rt->st, rt->paths[i].id, clock_ns());
+		rt->gone[i] = true;
+		rt->stats.addr_del++;
+		return;
+	}
+	if (i >= 0) {
+		/* the same address back on another interface would need the backend
+		 * to move its sockets; not done, the path stays gone */
+		if (!rt->gone[i] || rt->paths[i].ifindex != ifindex)
+			return;
+		if (mpt_stack_add_path(rt->st, rt->paths[i].id, &rt->paths[i].addr))
+			return;
+		rt->gone[i] = false;
+		rt->stats.addr_add++;
+		readd_endpoints(rt, (size_t)i);
+		return;
+	}
+	if (rt->npaths >= MPT_IO_MAX_PATHS || !rt->ops->add_path)
+		return;
+	{
+		struct mpt_io_path *p = &rt->paths[rt->npaths];
+
+		memset(p, 0, sizeof(*p));
+		if (!if_indextoname((unsigned)ifindex, p->ifname))
+			return;
+		p->ifindex = ifindex;
+		p->addr = *addr;
+		p->addr.port = 0;
+		/* ids are indices: the first free one is the next */
+		p->id = (uint32_t)rt->npaths;
+		if (rt->ops->add_path(rt->io, p, err, sizeof(err)) ||
+		    mpt_stack_add_path(rt->st, p->id, &p->addr))
+			return;
+		rt->gone[rt->npaths] = false;
+		rt->npaths++;
+		rt->stats.addr_add++;
+	}
+}
+
+int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr *addr,
+			uint32_t flags)
+{
+	int i = path_with(rt, addr), rv;
+	size_t e;
+
+	if (i < 0 || rt->gone[i])
+		return MPT_ENOENT;
+	for (e = 0; e < RT_MAX_EPS && rt->eps[e].used; e++)
+		;
+	if (e == RT_MAX_EPS)
+		return MPT_ENOMEM;
+	rv = mpt_stack_add_endpoint(rt->st, id, rt->paths[i].id, flags);
+	if (rv)
+		return rv;
+	rt->eps[e] = (struct rt_ep){.used = true, .id = id, .flags = flags, .addr = *addr};
+	return 0;
+}
+
 int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 {
-	struct epoll_event evs[2];
+	struct epoll_event evs[3];
 	struct mpt_event ev;
 	uint64_t now, wake;
 	int rv, nev;
@@ -347,19 +470,24 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 		rv = arm(rt, wake);
 		if (rv)
 			return rv;
-		nev = epoll_wait(rt->epfd, evs, 2, -1);
+		nev = epoll_wait(rt->epfd, evs, 3, -1);
 	} else {
-		nev = epoll_wait(rt->epfd, evs, 2, 0);
+		nev = epoll_wait(rt->epfd, evs, 3, 0);
 	}
 	if (nev < 0 && errno != EINTR)
 		return -errno;
 	for (int i = 0; i < nev; i++) {
-		if (evs[i].data.u32 == 1) {
+		if (evs[i].data.u32 == RT_EV_TIMER) {
 			uint64_t exp;
 
 			if (read(rt->tfd, &exp, sizeof(exp)) > 0)
 				rt->stats.wakeups_timer++;
 			rt->armed = 0;
+		} else if (evs[i].data.u32 == RT_EV_ADDR) {
+			/* ENOBUFS (changes lost) is counted; the next change of an address
+			 * we track still brings it in line */
+			if (rt_addr_watch_read(rt->aw, addr_changed, rt) < 0)
+				rt->stats.addr_overruns++;
 		}
 	}
 	for (int round = 0; round < RT_RX_ROUNDS; round++) {

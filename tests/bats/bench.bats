@@ -28,7 +28,8 @@ load helpers
 			t=$BATS_TEST_TMPDIR/$(basename "$f" .yaml)-$p.yaml
 			$filt "$f" |
 				sed -e "s/@NAME@/bt-bench/" -e "s/@CS@/$cs/" -e "s/@SS@/$ss/" -e "s/@TIME@/2s/" -e "s/@TIMEOUT@/17s/" \
-					-e "s/@AT@/1s/" -e "s/@BACK@/2s/" -e "s|@TRACES@|$BATS_TEST_TMPDIR|g" \
+					-e "s/@AT@/1s/" -e "s/@BACK@/2s/" -e "s/@FLAP_AT@/1s/" -e "s/@FLAP_BACK@/2s/" \
+					-e "s|@TRACES@|$BATS_TEST_TMPDIR|g" \
 					-e "s/@TRACE@/tr/g" >"$t"
 			printf '1\n2\n' >"$BATS_TEST_TMPDIR/tr.up"
 			printf '1\n2\n' >"$BATS_TEST_TMPDIR/tr.down"
@@ -36,4 +37,23 @@ load helpers
 			[ "$status" -eq 0 ] || fail "$(basename "$f") $p: $output"
 		done
 	done
+}
+
+@test "bench/suite.sh --estimate: every case and the total, inside the budgets, nothing run" {
+	run "$ROOT/bench/suite.sh" --estimate
+	assert_success
+	local n
+	n=$(ls "$ROOT"/bench/cases/*.yaml | wc -l)
+	[ "$(grep -c 'pairings' <<<"$output")" -eq "$n" ] || fail "not every case planned: $output"
+	assert_output --regexp '02-sf-balanced +1.5s x 2 runs'
+	assert_output --regexp '10-lossy-3pct-60ms +2s x 3 runs'
+	local s
+	s=$(sed -n 's/^estimate: .* transfers, \([0-9]*\) s.*/\1/p' <<<"$output")
+	[ "$s" -lt 1200 ] || fail "full suite estimated at $s s (budget 1200)"
+	run "$ROOT/bench/suite.sh" --quick --estimate
+	assert_success
+	s=$(sed -n 's/^estimate: .* transfers, \([0-9]*\) s.*/\1/p' <<<"$output")
+	[ "$s" -lt 180 ] || fail "quick suite estimated at $s s (budget 180)"
+	run "$ROOT/bench/suite.sh" --runs 1 --estimate
+	assert_output --regexp '02-sf-balanced +1.5s x 1 runs'
 }

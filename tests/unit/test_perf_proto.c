@@ -3,6 +3,7 @@
 #include "perf_rx.h"
 #include "perf_args.h"
 #include "pattern.h"
+#include "mpt.h"
 
 #include <stdlib.h>
 
@@ -246,4 +247,59 @@ TEST(perf_args)
 	CHECK_EQ(PARSE(&o, err, "-s", "extra"), -1);
 	CHECK_EQ(PARSE(&o, err, "--help"), 0);
 	CHECK(o.help);
+}
+
+TEST(perf_args_endpoints)
+{
+	struct perf_opts o;
+	char err[256];
+
+	CHECK_EQ(PARSE(&o, err, "-c", "198.18.2.2", "-t", "1", "--stack", "mpt", "--endpoint",
+		       "198.18.1.1,id=3,subflow,backup", "--endpoint", "2001:db8::1,signal",
+		       "--max-subflows", "3"),
+		 0);
+	CHECK_EQ(o.nendpoints, 2);
+	CHECK_STR_EQ(o.endpoints[0].addr, "198.18.1.1");
+	CHECK_EQ(o.endpoints[0].id, 3);
+	CHECK_EQ(o.endpoints[0].flags, MPT_EP_SUBFLOW | MPT_EP_BACKUP);
+	CHECK_STR_EQ(o.endpoints[1].addr, "2001:db8::1");
+	CHECK_EQ(o.endpoints[1].id, 2); /* its position */
+	CHECK_EQ(o.endpoints[1].flags, MPT_EP_SIGNAL);
+	CHECK_EQ(o.max_subflows, 3);
+	{
+		char fl[64];
+		CHECK_STR_EQ(
+			perf_endpoint_flags_str(MPT_EP_SUBFLOW | MPT_EP_BACKUP, fl, sizeof(fl)),
+			"subflow,backup");
+		CHECK_STR_EQ(perf_endpoint_flags_str(0, fl, sizeof(fl)), "");
+	}
+	/* an endpoint with no flags, on a server */
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "198.18.1.1"), 0);
+	CHECK_EQ(o.endpoints[0].id, 1);
+	CHECK_EQ(o.endpoints[0].flags, 0u);
+
+	CHECK_EQ(PARSE(&o, err, "-s", "--endpoint", "198.18.1.1"), -1);
+	CHECK_CONTAINS(err, "--endpoint is for --stack mpt");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "tcp", "--max-subflows", "2"), -1);
+	CHECK_CONTAINS(err, "--max-subflows is for --stack mpt");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--no-mptcp", "--endpoint", "198.18.1.1"),
+		 -1);
+	CHECK_CONTAINS(err, "drop --no-mptcp");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "wifi,subflow"), -1);
+	CHECK_CONTAINS(err, "'wifi' is not an IPv4 or IPv6 address");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "198.18.1.1,sub"), -1);
+	CHECK_CONTAINS(err, "unknown flag 'sub'");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "198.18.1.1,id=0"), -1);
+	CHECK_CONTAINS(err, "id wants 1..255");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "198.18.1.1,signal,fullmesh"),
+		 -1);
+	CHECK_CONTAINS(err, "signal and fullmesh exclude each other");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint", "198.18.1.1,id=2",
+		       "--endpoint", "198.18.2.1,id=2"),
+		 -1);
+	CHECK_CONTAINS(err, "id 2 is already 198.18.1.1's");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--max-subflows", "0"), -1);
+	CHECK_CONTAINS(err, "--max-subflows 0: give 1..255");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint"), -1);
+	CHECK_CONTAINS(err, "needs an argument");
 }

@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"                   [-J] [--logfile FILE]\n"
 	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
 	"                   [-R] [-i SECONDS] [--seed N] [-J] [--logfile FILE]\n"
+	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N])\n"
 	"\n"
 	"Sends a deterministic pseudo-random stream over one connection; the receiver\n"
 	"checks every byte and reports its verdict back, so both ends print it.\n"
@@ -66,6 +67,12 @@ static const char usage_text[] =
 	"      --counters        print the stack's counters (nstat form; libmpt)\n"
 	"      --no-mptcp        libmpt: plain TCP (default: MPTCP, falling back to TCP\n"
 	"                        when the peer does not answer MP_CAPABLE)\n"
+	"      --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]\n"
+	"                        libmpt: an MPTCP endpoint on the local address ADDR, as\n"
+	"                        `ip mptcp endpoint add` (repeatable; id default: its\n"
+	"                        position, 1, 2, ...); ADDR must be in this namespace\n"
+	"      --max-subflows N  libmpt: subflows per connection, the first included\n"
+	"                        (1..255, default 8)\n"
 	"      --once            server: handle one client, then exit with its status\n"
 	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
 	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"
@@ -205,6 +212,20 @@ static int open_socket(enum perf_stack stack, int family, char *err, size_t errl
 	return fd;
 }
 
+/* What --endpoint declared (libmpt), so a run's JSON shows what the stack was told. */
+static json_t *endpoints_json(const struct perf_opts *o)
+{
+	json_t *a = json_array();
+	char fl[64];
+
+	for (int i = 0; i < o->nendpoints; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "addr", o->endpoints[i].addr,
+						   "id", o->endpoints[i].id, "flags",
+						   perf_endpoint_flags_str(o->endpoints[i].flags,
+									   fl, sizeof(fl))));
+	return a;
+}
+
 /* --- the two halves of a transfer ---------------------------------------------------- */
 
 static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockinfo *pre)
@@ -218,6 +239,8 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 		set_error(r, "out of memory");
 		return;
 	}
+	if (h->time_mode && c->rt)
+		c->wr_bound_until = deadline;
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	r->have_sp = true;
 	perf_sampler_start(&r->sp);
@@ -532,6 +555,7 @@ static json_t *report_json(const struct report *r)
 	if (r->have_sp)
 		perf_sampler_json(&r->sp, r->start_mono_ns, o);
 	json_object_set_new(o, "counters", r->rt ? perf_mpt_counters_json(r->rt) : json_null());
+	json_object_set_new(o, "endpoints", r->rt ? endpoints_json(r->o) : json_null());
 	{
 		struct rusage ru;
 

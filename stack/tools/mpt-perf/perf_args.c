@@ -1,6 +1,8 @@
 #include "perf_args.h"
+#include "mpt.h"
 #include "units.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,8 @@ enum {
 	OPT_CORRUPT_AT,
 	OPT_COUNTERS,
 	OPT_NO_MPTCP,
+	OPT_ENDPOINT,
+	OPT_MAX_SUBFLOWS,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +45,8 @@ static const struct option long_opts[] = {
 	{"corrupt-at", required_argument, NULL, OPT_CORRUPT_AT},
 	{"counters", no_argument, NULL, OPT_COUNTERS},
 	{"no-mptcp", no_argument, NULL, OPT_NO_MPTCP},
+	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
+	{"max-subflows", required_argument, NULL, OPT_MAX_SUBFLOWS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -96,6 +102,84 @@ static int parse_u64(const char *s, uint64_t *out)
 	if (errno || *end)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+} ep_flags[] = {
+	{"signal", MPT_EP_SIGNAL},
+	{"subflow", MPT_EP_SUBFLOW},
+	{"backup", MPT_EP_BACKUP},
+	{"fullmesh", MPT_EP_FULLMESH},
+};
+
+const char *perf_endpoint_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(ep_flags) / sizeof(ep_flags[0]); i++) {
+		int k;
+
+		if (!(flags & ep_flags[i].flag))
+			continue;
+		k = snprintf(buf + n, len - n, "%s%s", n ? "," : "", ep_flags[i].name);
+		if (k < 0 || (size_t)k >= len - n)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}
+
+int perf_parse_endpoint(const char *s, struct perf_endpoint *ep, char *err, size_t errlen)
+{
+	char copy[256], *tok, *save = NULL;
+	uint8_t bin[16];
+	bool first = true;
+
+	memset(ep, 0, sizeof(*ep));
+	if (strlen(s) >= sizeof(copy))
+		return fail(err, errlen, "--endpoint %.32s...: too long", s);
+	memcpy(copy, s, strlen(s) + 1);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		if (first) {
+			if (inet_pton(AF_INET, tok, bin) != 1 && inet_pton(AF_INET6, tok, bin) != 1)
+				return fail(err, errlen,
+					    "--endpoint %s: '%s' is not an IPv4 or IPv6 address", s,
+					    tok);
+			snprintf(ep->addr, sizeof(ep->addr), "%s", tok);
+			first = false;
+			continue;
+		}
+		if (!strncmp(tok, "id=", 3)) {
+			uint64_t v;
+
+			if (parse_u64(tok + 3, &v) || v < 1 || v > 255)
+				return fail(err, errlen, "--endpoint %s: id wants 1..255", s);
+			ep->id = (uint8_t)v;
+			continue;
+		}
+		for (i = 0; i < sizeof(ep_flags) / sizeof(ep_flags[0]); i++)
+			if (!strcmp(tok, ep_flags[i].name))
+				break;
+		if (i == sizeof(ep_flags) / sizeof(ep_flags[0]))
+			return fail(err, errlen,
+				    "--endpoint %s: unknown flag '%s' (use id=N, signal, subflow, "
+				    "backup, fullmesh)",
+				    s, tok);
+		ep->flags |= ep_flags[i].flag;
+	}
+	if (first)
+		return fail(err, errlen, "--endpoint wants ADDR[,id=N][,FLAG...]");
+	if ((ep->flags & MPT_EP_SIGNAL) && (ep->flags & MPT_EP_FULLMESH))
+		return fail(err, errlen,
+			    "--endpoint %s: signal and fullmesh exclude each other (as in the "
+			    "kernel)",
+			    s);
 	return 0;
 }
 
@@ -225,6 +309,33 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 		case OPT_NO_MPTCP:
 			o->no_mptcp = true;
 			break;
+		case OPT_ENDPOINT: {
+			struct perf_endpoint *ep = &o->endpoints[o->nendpoints];
+
+			if (o->nendpoints >= PERF_MAX_ENDPOINTS)
+				return fail(err, errlen, "--endpoint: at most %d",
+					    PERF_MAX_ENDPOINTS);
+			if (perf_parse_endpoint(optarg, ep, err, errlen))
+				return -1;
+			if (!ep->id)
+				ep->id = (uint8_t)(o->nendpoints + 1);
+			for (int i = 0; i < o->nendpoints; i++)
+				if (o->endpoints[i].id == ep->id)
+					return fail(err, errlen,
+						    "--endpoint %s: id %u is already %s's; give "
+						    "another id=N",
+						    optarg, ep->id, o->endpoints[i].addr);
+			o->nendpoints++;
+			break;
+		}
+		case OPT_MAX_SUBFLOWS:
+			if (parse_u64(optarg, &v) || v < 1 || v > 255)
+				return fail(err, errlen,
+					    "--max-subflows %s: give 1..255 (the first subflow "
+					    "counts)",
+					    optarg);
+			o->max_subflows = (uint8_t)v;
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -236,6 +347,14 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
+	if ((o->nendpoints || o->max_subflows) && o->stack != PERF_STACK_MPT)
+		return fail(err, errlen,
+			    "%s is for --stack mpt (the kernel's endpoints and limits are the "
+			    "system's: ip mptcp endpoint / limits)",
+			    o->nendpoints ? "--endpoint" : "--max-subflows");
+	if ((o->nendpoints || o->max_subflows) && o->no_mptcp)
+		return fail(err, errlen, "%s needs MPTCP; drop --no-mptcp",
+			    o->nendpoints ? "--endpoint" : "--max-subflows");
 
 	switch (o->role) {
 	case PERF_ROLE_NONE:

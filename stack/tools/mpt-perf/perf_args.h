@@ -8,8 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PERF_DEFAULT_PORT 5201
-#define PERF_SEED_MAX	  ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
+#define PERF_DEFAULT_PORT  5201
+#define PERF_SEED_MAX	   ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
+#define PERF_MAX_ENDPOINTS 16
+#define PERF_ADDR_MAX	   64
+
+/* --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh] (libmpt): an MPTCP
+ * endpoint on the path with that local address, as `ip mptcp endpoint add` declares
+ * one for the kernel. */
+struct perf_endpoint {
+	char addr[PERF_ADDR_MAX]; /* numeric IPv4 or IPv6, checked */
+	uint8_t id;		  /* 1..255; default: 1 + its position among --endpoint */
+	uint32_t flags;		  /* MPT_EP_* */
+};
 
 enum perf_role {
 	PERF_ROLE_NONE,
@@ -43,6 +54,9 @@ struct perf_opts {
 	uint64_t corrupt_at;
 	bool counters; /* --counters: the stack's counters in nstat form (libmpt) */
 	bool no_mptcp; /* --no-mptcp: libmpt speaks plain TCP (default: MPTCP) */
+	struct perf_endpoint endpoints[PERF_MAX_ENDPOINTS];
+	int nendpoints;
+	uint8_t max_subflows; /* --max-subflows (libmpt; counts the first); 0 = default */
 	bool help;
 };
 
@@ -56,5 +70,12 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 int perf_parse_seconds(const char *s, uint64_t *ns);
 
 const char *perf_stack_name(enum perf_stack s);
+
+/* Parse one --endpoint value into ep (id 0 when none is given).  Returns 0, or -1
+ * with a one-line message in err. */
+int perf_parse_endpoint(const char *s, struct perf_endpoint *ep, char *err, size_t errlen);
+
+/* "signal,subflow" etc. for MPT_EP_* flags ("" for none) into buf. */
+const char *perf_endpoint_flags_str(uint32_t flags, char *buf, size_t len);
 
 #endif

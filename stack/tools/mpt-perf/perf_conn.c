@@ -65,6 +65,31 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 	}
 }
 
+/* A time-limited sender must stop close to its -t: what sits in the send buffer at
+ * the deadline still has to drain, and libmpt's buffer is a fixed 4 MiB (minutes at
+ * the Mathis rate of a lossy 60 ms path).  Linux autotunes sk_sndbuf to about twice
+ * the congestion window; wait until the unacknowledged backlog is below that, so the
+ * overrun is about one RTT, as with the kernel stacks. */
+static void wait_backlog(struct perf_conn *c)
+{
+	struct mpt_stack *st = mpt_rt_stack(c->rt);
+
+	for (;;) {
+		struct mpt_conn_info ci;
+		uint64_t limit, now = mpt_rt_now(c->rt);
+
+		if (now >= c->wr_bound_until || mpt_conn_info(st, c->id, &ci) || ci.error)
+			return;
+		limit = 2ull * ci.cwnd;
+		if (limit < PERF_MPT_MIN_BACKLOG)
+			limit = PERF_MPT_MIN_BACKLOG;
+		if (c->written <= ci.bytes_acked + limit)
+			return;
+		if (mpt_rt_step(c->rt, c->wr_bound_until) < 0)
+			return;
+	}
+}
+
 int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -80,6 +105,8 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 				return -errno;
 			}
 		} else {
+			if (c->wr_bound_until)
+				wait_backlog(c);
 			n = mpt_send(mpt_rt_stack(c->rt), c->id, p, len, mpt_rt_now(c->rt));
 			if (n == MPT_EAGAIN) {
 				int r = mpt_rt_wait(c->rt, c->id,
@@ -95,6 +122,7 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 			}
 			if (n < 0)
 				return -mpt_errno(n);
+			c->written += (uint64_t)n;
 			/* the new bytes leave now, not at the next wake-up */
 			mpt_rt_step(c->rt, 0);
 		}
@@ -312,7 +340,33 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.sndbuf = PERF_MPT_BUF;
 	cfg.rcvbuf = PERF_MPT_BUF;
 	cfg.mptcp = !o->no_mptcp;
-	return mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen) ? -1 : 0;
+	if (o->max_subflows)
+		cfg.max_subflows = o->max_subflows;
+	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
+		return -1;
+	for (int i = 0; i < o->nendpoints; i++) {
+		const struct perf_endpoint *ep = &o->endpoints[i];
+		int rv;
+
+		if (parse_addr(ep->addr, 0, &b)) {
+			snprintf(err, errlen, "--endpoint %s: not an address", ep->addr);
+			return -1;
+		}
+		rv = mpt_rt_add_endpoint(*rt, ep->id, &b, ep->flags);
+		if (rv == MPT_ENOENT) {
+			snprintf(err, errlen,
+				 "--endpoint %s: no interface in this namespace has that "
+				 "address%s",
+				 ep->addr, o->bind ? " (or -B left it out)" : "");
+			return -1;
+		}
+		if (rv) {
+			snprintf(err, errlen, "--endpoint %s,id=%u: %s", ep->addr, ep->id,
+				 mpt_strerror(rv));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int perf_mpt_connect(struct mpt_rt *rt, const struct perf_opts *o, struct perf_conn *c, char *err,
@@ -431,6 +485,10 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
 		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
 		{"MpnetIoTxErrors", io->tx_errors},
+		{"MpnetRtAddrDel", rs->addr_del},
+		{"MpnetRtAddrAdd", rs->addr_add},
+		{"MpnetRtEndpointReadd", rs->endpoints_readded},
+		{"MpnetRtAddrOverruns", rs->addr_overruns},
 	};
 
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {

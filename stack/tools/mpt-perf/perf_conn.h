@@ -19,7 +19,14 @@ struct perf_conn {
 	struct mpt_rt *rt;    /* libmpt; NULL for kernel stacks */
 	uint32_t id;	      /* libmpt connection */
 	uint64_t rd_deadline; /* libmpt: perf_conn_read gives -ETIMEDOUT after this; 0 none */
+	/* libmpt, time mode: until this deadline, writes wait while more than
+	 * max(2 * cwnd, PERF_MPT_MIN_BACKLOG) bytes are unacknowledged; 0 = no bound */
+	uint64_t wr_bound_until;
+	uint64_t written; /* libmpt: bytes mpt_send took */
 };
+
+/* The least backlog a bounded libmpt writer keeps (one 16 KiB slice and a half). */
+#define PERF_MPT_MIN_BACKLOG (64 * 1024)
 
 /* Read up to len bytes: > 0, 0 at EOF, or -errno. */
 ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len);
@@ -50,8 +57,10 @@ void perf_conn_close(struct perf_conn *c);
 
 /* ---- libmpt set-up ---- */
 
-/* Open the runtime on every address of this namespace (-B: only that one).
- * Returns 0 or -1 with a reason in err. */
+/* Open the runtime on every address of this namespace (-B: only that one), with
+ * --max-subflows, and declare the --endpoint list on the paths with those addresses
+ * (mpt_rt_add_endpoint, so they survive an address removed and restored).  Returns
+ * 0 or -1 with a reason in err (*rt may then be open: mpt_rt_close it). */
 int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen);
 
 /* Connect to o->host:o->port and wait for the handshake.  Returns 0 or -1 with err. */

@@ -1,0 +1,127 @@
+/* mpt-perf command lines of a run's apps (see perf_argv.h). */
+#include "perf_argv.h"
+
+#include "netaddr.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+__attribute__((format(printf, 2, 3))) static int add(struct perf_argv *pa, const char *fmt, ...)
+{
+	size_t room = sizeof(pa->buf) - pa->used;
+	va_list ap;
+	int n;
+
+	if (pa->argc >= PERF_ARGV_MAX)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(pa->buf + pa->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -1;
+	pa->argv[pa->argc++] = pa->buf + pa->used;
+	pa->argv[pa->argc] = NULL;
+	pa->used += (size_t)n + 1;
+	return 0;
+}
+
+static const char *stack_arg(enum topo_stack s)
+{
+	return s == TOPO_STACK_TCP ? "tcp" : s == TOPO_STACK_MPT ? "mpt" : "kernel";
+}
+
+/* --endpoint / --max-subflows for a libmpt host (nothing for the others). */
+static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} names[] = {{TOPO_EP_SIGNAL, "signal"},
+		     {TOPO_EP_SUBFLOW, "subflow"},
+		     {TOPO_EP_BACKUP, "backup"},
+		     {TOPO_EP_FULLMESH, "fullmesh"}};
+	int rc = 0;
+
+	if (t->hosts[h].stack != TOPO_STACK_MPT)
+		return 0;
+	for (int l = 0; l < t->nlinks && !rc; l++) {
+		for (int e = 0; e < 2 && !rc; e++) {
+			const struct topo_iface *i = &t->links[l].end[e];
+			char addr[NETADDR_STRLEN], flags[64] = "";
+			size_t n = 0;
+
+			if (i->host != h || !i->endpoint_set)
+				continue;
+			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+				if (i->endpoint_flags & names[k].flag)
+					n += (size_t)snprintf(flags + n, sizeof(flags) - n, ",%s",
+							      names[k].name);
+			rc = add(pa, "--endpoint") ||
+			     add(pa, "%s,id=%d%s", netaddr_fmt(&i->addr4, false, addr, sizeof(addr)),
+				 i->endpoint_id, flags);
+		}
+	}
+	return rc || add(pa, "--max-subflows") || add(pa, "%d", t->hosts[h].mptcp.subflows + 1);
+}
+
+static void reset(struct perf_argv *pa)
+{
+	pa->argc = 0;
+	pa->used = 0;
+	pa->argv[0] = NULL;
+}
+
+int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin)
+{
+	const struct topo_app *ap = &t->apps[a];
+
+	reset(pa);
+	if (add(pa, "%s", perf_bin) || add(pa, "-s") || add(pa, "-p") ||
+	    add(pa, "%u", ap->port) || add(pa, "--stack") ||
+	    add(pa, "%s", stack_arg(t->hosts[ap->server].stack)) || add(pa, "--once") ||
+	    add(pa, "-J") || add(pa, "--ready-fd") || add(pa, "3"))
+		return -1;
+	return add_mptcp(pa, t, ap->server);
+}
+
+int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin,
+		     double interval_s)
+{
+	const struct topo_app *ap = &t->apps[a];
+	char addr[NETADDR_STRLEN];
+
+	reset(pa);
+	if (add(pa, "%s", perf_bin) || add(pa, "-c") ||
+	    add(pa, "%s", netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr))) ||
+	    add(pa, "-p") || add(pa, "%u", ap->port) || add(pa, "--stack") ||
+	    add(pa, "%s", stack_arg(t->hosts[ap->client].stack)))
+		return -1;
+	if (ap->bytes) {
+		if (add(pa, "-n") || add(pa, "%llu", (unsigned long long)ap->bytes))
+			return -1;
+	} else if (add(pa, "-t") || add(pa, "%.3f", (double)ap->time_ns / 1e9)) {
+		return -1;
+	}
+	if (ap->direction == TOPO_DOWNLOAD && add(pa, "-R"))
+		return -1;
+	if (add(pa, "-J") || add(pa, "-i") || add(pa, "%g", interval_s))
+		return -1;
+	return add_mptcp(pa, t, ap->client);
+}
+
+const char *perf_argv_str(const struct perf_argv *pa, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < pa->argc && n < len; i++) {
+		int k = snprintf(buf + n, len - n, "%s%s", i ? " " : "", pa->argv[i]);
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}

@@ -1,0 +1,40 @@
+/* The mpt-perf command lines `mpnet run` starts for an app: pure (no system calls),
+ * so tests can check exactly what a topology turns into.
+ *
+ * For a `stack: mpt` end, the host's MPTCP configuration goes on the command line,
+ * since libmpt lives in the mpt-perf process and has no system-wide path manager to
+ * configure: one `--endpoint ADDR,id=N[,signal][,subflow][,backup][,fullmesh]` per
+ * interface of the host that has `endpoint:` flags (its IPv4 address and endpoint id,
+ * as world.c gives the kernel for `stack: kernel` hosts), and `--max-subflows` =
+ * the host's `mptcp.subflows` + 1 (the kernel's limit counts the subflows added to
+ * the first; libmpt's counts all).
+ */
+#ifndef MPNET_PERF_ARGV_H
+#define MPNET_PERF_ARGV_H
+
+#include "topology.h"
+
+#include <stddef.h>
+
+#define PERF_ARGV_MAX 64
+
+struct perf_argv {
+	char *argv[PERF_ARGV_MAX + 1]; /* NULL-terminated; points into buf or literals */
+	int argc;
+	char buf[4096];
+	size_t used;
+};
+
+/* The server of app a: `PERF -s -p PORT --stack S --once -J --ready-fd 3 [mpt]`.
+ * Returns 0 or -1 (too many arguments). */
+int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin);
+
+/* The client of app a: `PERF -c ADDR -p PORT --stack S (-n B | -t S) [-R] -J -i I
+ * [mpt]`.  Returns 0 or -1. */
+int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin,
+		     double interval_s);
+
+/* argv joined with spaces (for messages and tests) into buf. */
+const char *perf_argv_str(const struct perf_argv *pa, char *buf, size_t len);
+
+#endif
