@@ -93,6 +93,12 @@ struct mpt_env {
 	struct mpt_alloc alloc;
 	mpt_log_fn *log;
 	void *log_ctx;
+	/* Optional: choose (and reserve) a free local port for a connection the stack
+	 * opens itself (an MPTCP subflow) or for mpt_connect with port 0, when several
+	 * stacks share the addresses (one per process).  Returns 0 or a negative
+	 * MPT_E*.  NULL: the stack's own ephemeral range 32768..60999. */
+	int (*pick_port)(void *ctx, uint16_t *port);
+	void *port_ctx;
 };
 
 /* ---- configuration ------------------------------------------------------------------ */

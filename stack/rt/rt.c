@@ -104,6 +104,8 @@ int mpt_rt_discover_paths(struct mpt_io_path *paths, size_t max)
 	return (int)n;
 }
 
+static int rt_pick_port_cb(void *ctx, uint16_t *port);
+
 int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct mpt_io_path *paths,
 		size_t npaths, const struct mpt_config *cfg, char *err, size_t errlen)
 {
@@ -139,6 +141,8 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 	}
 	memset(&env, 0, sizeof(env));
 	env.crypto = mpt_crypto_openssl(NULL);
+	env.pick_port = rt_pick_port_cb;
+	env.port_ctx = rt;
 	rv = mpt_stack_new(&rt->st, &env, cfg);
 	if (rv) {
 		snprintf(err, errlen, "mpt_stack_new: %s", mpt_strerror(rv));
@@ -243,6 +247,12 @@ int mpt_rt_pick_port(struct mpt_rt *rt, uint16_t *port)
 		}
 	}
 	return MPT_EADDRINUSE;
+}
+
+/* The stack's own subflows take their ports from the same claimed set. */
+static int rt_pick_port_cb(void *ctx, uint16_t *port)
+{
+	return mpt_rt_pick_port(ctx, port);
 }
 
 int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct mpt_sockaddr *src)

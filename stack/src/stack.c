@@ -766,7 +766,12 @@ int stack_tcb_new_active(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	struct mpt_sockaddr l = *local;
 	struct tcb *t;
 
-	if (!l.port) {
+	if (!l.port && st->env.pick_port) {
+		int rv = st->env.pick_port(st->env.port_ctx, &l.port);
+
+		if (rv < 0)
+			return rv;
+	} else if (!l.port) {
 		for (uint32_t tries = 0; tries < 28232; tries++) {
 			l.port = st->next_port;
 			st->next_port = st->next_port >= 60999 ? 32768 : st->next_port + 1;
