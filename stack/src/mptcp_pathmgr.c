@@ -7,8 +7,9 @@
  *   - the connection's initiator opens a subflow from every `subflow` endpoint to the
  *     peer's address of the first subflow (and, with `fullmesh`, to every address the
  *     peer announced), with MP_JOIN's B flag for `backup` endpoints;
- *   - the initiator joins every address the peer announces (ADD_ADDR), from the first
- *     subflow's address, up to cfg.max_add_addr_accepted;
+ *   - the initiator joins every address the peer announces (ADD_ADDR), from a local
+ *     address on its subnet if there is one (Linux lets routing choose the source),
+ *     else from the first subflow's address, up to cfg.max_add_addr_accepted;
  *   - either side announces every `signal` endpoint with ADD_ADDR, retransmitted every
  *     MPTCP_ADD_ADDR_TIMO until echoed, at most MPTCP_ADD_ADDR_RTX more times
  *     (RFC 8684 3.4.1).
@@ -56,6 +57,51 @@ static void try_join(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
 		return;
 	if (mptcp_join_active(mp, path, local_id, remote, remote_id, backup, now) < 0)
 		stack_log(mp->st, 1, "conn %u: cannot open a subflow on path %u", mp->id, path);
+}
+
+static unsigned common_prefix(const struct mpt_sockaddr *a, const struct mpt_sockaddr *b)
+{
+	unsigned n = 0, len = a->family == MPT_AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < len; i++) {
+		uint8_t x = a->ip[i] ^ b->ip[i];
+
+		if (!x) {
+			n += 8;
+			continue;
+		}
+		while (!(x & 0x80)) {
+			n++;
+			x <<= 1;
+		}
+		break;
+	}
+	return n;
+}
+
+/* The local path to join an announced address from.  The core knows no routes, so
+ * it does what routing would on the usual topologies: a local address on the same
+ * subnet (/24, /64) as the announced one (directly attached), else the first
+ * subflow's address (both behind the same router). */
+static uint32_t local_path_for(const struct mptcp_conn *mp, const struct mpt_sockaddr *remote,
+			       uint32_t dflt)
+{
+	const struct mpt_stack *st = mp->st;
+	unsigned best = remote->family == MPT_AF_INET ? 24 : 64;
+	uint32_t path = dflt;
+
+	for (uint32_t p = 0; p < MPT_MAX_PATHS; p++) {
+		unsigned n;
+
+		if (!st->paths[p].used || st->paths[p].local.family != remote->family)
+			continue;
+		n = common_prefix(&st->paths[p].local, remote);
+		if (n >= best) {
+			best = n;
+			path = p;
+		}
+	}
+	return path;
 }
 
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now)
@@ -110,7 +156,15 @@ void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now)
 	for (uint32_t i = 0; i < MPTCP_MAX_RADDRS; i++) {
 		if (!mp->raddr[i].used || mp->raddr[i].joined)
 			continue;
+		uint32_t path = local_path_for(mp, &mp->raddr[i].addr, first->path);
+		uint8_t lid = 0;
+
 		mp->raddr[i].joined = true;
-		try_join(mp, first->path, 0, &mp->raddr[i].addr, mp->raddr[i].id, false, now);
+		for (int id = 1; id <= st->ep_max_id && path != first->path; id++)
+			if (st->endpoints[id].used && st->endpoints[id].path == path)
+				lid = (uint8_t)id;
+		if (path != first->path && !lid)
+			lid = (uint8_t)(100 + path);
+		try_join(mp, path, lid, &mp->raddr[i].addr, mp->raddr[i].id, false, now);
 	}
 }

@@ -7,18 +7,19 @@ kstat() { # host counter: the kernel's absolute value in that host (0 when absen
 	echo "${v:-0}"
 }
 
-# Start a server in host $1 with stack $2 on port $3; its JSON goes to $4.  Waits
-# for --ready-fd.
+# Start a server in host $1 with stack $2 on port $3; its JSON goes to $4; more
+# arguments go to mpt-perf.  Waits for --ready-fd.
 start_server() {
-	local ready=$BATS_TEST_TMPDIR/ready.$3
+	local ready=$BATS_TEST_TMPDIR/ready.$3 h=$1 s=$2 p=$3 j=$4
+	shift 4
 	rm -f "$ready"
-	in_host $T "$1" "$PERF" -s --once --stack "$2" -p "$3" -J --ready-fd 3 \
-		3>"$ready" >"$4" 2>"$4.err" &
+	in_host $T "$h" "$PERF" -s --once --stack "$s" -p "$p" -J --ready-fd 3 "$@" \
+		3>"$ready" >"$j" 2>"$j.err" &
 	for _ in $(seq 100); do
 		grep -q ready "$ready" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	cat "$4.err" >&2
+	cat "$j.err" >&2
 	return 1
 }
 

@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# libmpt MPTCP with several subflows against the Linux kernel's MPTCP, through mpnet
+# topologies: MP_JOIN both ways, ADD_ADDR both ways, a path lost mid-transfer.  Bytes
+# verified end to end by mpt-perf; the kernel's MPTcpExt counters (nstat in its
+# namespace) are the referee: joins accepted, no HMAC failure, no mapping refused,
+# no fallback; interface counters show that both paths carried data.
+load helpers
+load perf_helpers
+bats_require_minimum_version 1.5.0
+
+teardown() { cleanup_all; }
+
+T=bt-mpj
+XFER_TIMEOUT=120
+
+# Two 20 Mbit/s access paths from host c to a router in front of host s (as the
+# kernel's simult_flows.sh).  $1 file, $2 c's stack, $3 s's stack, $4 c's lte
+# endpoint flags.
+two_paths() {
+	cat >"$1" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: $2 }
+	  r: { forward: true }
+	  s: { stack: $3 }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit }
+	  - { name: lte, between: [c, r], rate: 20mbit${4:+, endpoint: [$4]} }
+	  - { name: lan, between: [r, s] }
+	Y
+}
+
+# Two direct links between c and s; s announces its second address.  $1 file,
+# $2 c's stack, $3 s's stack, $4 s's l1 endpoint flags
+two_links() {
+	cat >"$1" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: $2 }
+	  s: { stack: $3 }
+	links:
+	  - { name: l0, between: [c, s], rate: 20mbit }
+	  - { name: l1, between: [c, s], rate: 20mbit${4:+, endpoint: { s: [$4] }} }
+	Y
+}
+
+kmptcp() { # host: the kernel's MPTcpExt counters, for the log
+	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
+}
+
+no_trouble() { # kernel host: nothing refused, nothing fell back
+	local c
+	for c in MPTcpExtMPJoinAckHMacFailure MPTcpExtMPJoinSynAckHMacFailure \
+		MPTcpExtDSSNotMatching MPTcpExtMPCapableFallbackACK \
+		MPTcpExtMPCapableFallbackSYNACK MPTcpExtMPCapableDataFallback \
+		MPTcpExtInfiniteMapRx MPTcpExtAddAddrDrop; do
+		assert_equal "$c=$(kstat "$1" $c)" "$c=0"
+	done
+}
+
+mpt_clean() { # json: libmpt's own view
+	run jq -e '.mptcp.fallback == false and (.counters.MPTcpExtDSSNotMatching // 0) == 0
+		and (.counters.MpnetExtMPTcpOptMalformed // 0) == 0
+		and (.counters.MPTcpExtMPJoinSynAckHMacFailure // 0) == 0
+		and (.counters.MPTcpExtMPJoinAckHMacFailure // 0) == 0' "$1"
+	assert_success
+}
+
+both_carried() { # host if1 if2 direction(tx|rx) min-bytes
+	local a b
+	a=$(in_host $T "$1" cat /sys/class/net/"$2"/statistics/"$4"_bytes)
+	b=$(in_host $T "$1" cat /sys/class/net/"$3"/statistics/"$4"_bytes)
+	echo "# $1 $4: $2 $a bytes, $3 $b bytes" >&3
+	[ "$a" -gt "$5" ] || fail "$2 carried only $a bytes"
+	[ "$b" -gt "$5" ] || fail "$3 carried only $b bytes"
+}
+
+@test "libmpt client -> Linux server, two paths: MP_JOIN accepted, both paths carry data, both directions" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	xfer s kernel c mpt 198.18.2.2 5601 -n 16MiB --endpoint 198.18.1.1,subflow
+	kmptcp s
+	assert_equal "$(kstat s MPTcpExtMPCapableACKRX)" 1
+	assert_equal "$(kstat s MPTcpExtMPJoinSynRx)" 1
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 1
+	no_trouble s
+	mpt_clean "$BATS_TEST_TMPDIR/c.5601.json"
+	run jq -e '.counters.MPTcpExtMPJoinSynAckRx == 1 and .goodput_mbps > 25' "$BATS_TEST_TMPDIR/c.5601.json"
+	assert_success
+	both_carried c wifi lte tx 4000000
+	# download: the kernel schedules over both subflows, libmpt reassembles
+	xfer s kernel c mpt 198.18.2.2 5602 -n 16MiB -R --endpoint 198.18.1.1,subflow
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 2
+	no_trouble s
+	mpt_clean "$BATS_TEST_TMPDIR/c.5602.json"
+	both_carried c wifi lte rx 8000000
+}
+
+@test "Linux client -> libmpt server, two paths: the kernel's join is verified and used" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_paths "$f" kernel mpt subflow
+	"$MPNET" up "$f"
+	xfer s mpt c kernel 198.18.2.2 5611 -n 16MiB
+	kmptcp c
+	assert_equal "$(kstat c MPTcpExtMPCapableSYNACKRX)" 1
+	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
+	no_trouble c
+	mpt_clean "$BATS_TEST_TMPDIR/s.5611.json"
+	run jq -e '.counters.MPTcpExtMPJoinSynRx == 1 and .counters.MPTcpExtMPJoinAckRx == 1' "$BATS_TEST_TMPDIR/s.5611.json"
+	assert_success
+	both_carried c wifi lte tx 4000000
+	xfer s mpt c kernel 198.18.2.2 5612 -n 16MiB -R
+	no_trouble c
+	mpt_clean "$BATS_TEST_TMPDIR/s.5612.json"
+	both_carried c wifi lte rx 4000000
+}
+
+@test "Linux announces a signal endpoint (ADD_ADDR): libmpt echoes it and joins" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_links "$f" mpt kernel signal
+	"$MPNET" up "$f"
+	xfer s kernel c mpt 198.18.0.2 5621 -n 16MiB
+	kmptcp s
+	assert_equal "$(kstat s MPTcpExtAddAddrTx)" 1
+	assert_equal "$(kstat s MPTcpExtEchoAdd)" 1
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 1
+	no_trouble s
+	run jq -e '.counters.MPTcpExtAddAddr == 1 and .counters.MPTcpExtEchoAddTx == 1
+		and .counters.MPTcpExtMPJoinSynAckRx == 1' "$BATS_TEST_TMPDIR/c.5621.json"
+	assert_success
+	both_carried c l0 l1 tx 4000000
+}
+
+@test "libmpt announces an address (ADD_ADDR with HMAC): Linux echoes it and joins" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_links "$f" kernel mpt
+	"$MPNET" up "$f"
+	start_server s mpt 5631 "$BATS_TEST_TMPDIR/s.5631.json" --endpoint 198.18.1.2,signal
+	run --separate-stderr in_host $T c timeout 120 "$PERF" -c 198.18.0.2 -p 5631 --stack kernel -J -n 16MiB
+	echo "$output" >"$BATS_TEST_TMPDIR/c.5631.json"
+	wait
+	assert_equal "$status" 0
+	assert_equal "$(jq -r .verified "$BATS_TEST_TMPDIR/c.5631.json")" true
+	kmptcp c
+	assert_equal "$(kstat c MPTcpExtAddAddr)" 1
+	assert_equal "$(kstat c MPTcpExtEchoAddTx)" 1
+	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
+	no_trouble c
+	run jq -e '.counters.MPTcpExtAddAddrTx >= 1 and .counters.MPTcpExtEchoAdd == 1
+		and .counters.MPTcpExtMPJoinAckRx == 1' "$BATS_TEST_TMPDIR/s.5631.json"
+	assert_success
+	both_carried c l0 l1 tx 4000000
+}
