@@ -253,6 +253,11 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(mptcp_ofo_queue, "MPTcpExtOFOQueue")                      \
 	X(subflow_dead, "MpnetExtMPTcpSubflowDead")                 \
 	X(data_fin_tx, "MpnetExtMPTcpDataFinTx")                    \
+	X(data_csum_err, "MPTcpExtDataCsumErr")                     \
+	X(data_rtx, "MpnetExtMPTcpDataRtxTimeout")                  \
+	X(mp_fail_tx, "MPTcpExtMPFailTx")                           \
+	X(mp_fail_rx, "MPTcpExtMPFailRx")                           \
+	X(infinite_map_rx, "MPTcpExtInfiniteMapRx")                 \
 	X(mpc_ack_fallback, "MpnetExtMPTcpAckFallback")
 
 struct mpt_counters {

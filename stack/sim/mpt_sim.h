@@ -37,6 +37,12 @@ struct mpt_sim_link_cfg {
 	uint64_t reorder_ns;
 	double dup;	      /* probability a packet is delivered twice */
 	uint32_t queue_bytes; /* drop-tail limit of the bottleneck queue; 0 = unlimited */
+	/* A middlebox that rewrites payload: from packet corrupt_from on (0-based, only
+	 * when corrupt_count > 0), corrupt_count packets that carry payload get one byte
+	 * flipped and their TCP checksum recomputed, so only an end-to-end check above
+	 * TCP (the DSS checksum) can notice. */
+	uint64_t corrupt_from;
+	uint32_t corrupt_count;
 };
 
 struct mpt_sim_pkt {
@@ -55,6 +61,7 @@ struct mpt_sim_link {
 	struct mpt_sim_pkt *head;
 	/* stats */
 	uint64_t delivered, dropped_loss, dropped_mask, dropped_queue, duplicated, reordered;
+	uint64_t corrupted;
 	uint64_t bytes_delivered;
 };
 

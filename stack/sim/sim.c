@@ -174,12 +174,36 @@ static void link_insert(struct mpt_sim *sim, struct mpt_sim_link *l, uint64_t at
 	*pp = k;
 }
 
+/* Flip one payload byte and re-emit the packet with valid IP and TCP checksums. */
+static bool rewrite_payload(uint8_t *pkt, size_t len)
+{
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr tcp;
+	uint8_t body[65536];
+
+	if (wire_packet_parse(&ip, &tcp, pkt, len) < 0 || !tcp.payload_len)
+		return false;
+	memcpy(body, tcp.payload, tcp.payload_len);
+	body[tcp.payload_len / 2] ^= 0x5a;
+	tcp.payload = body;
+	return wire_packet_emit(&ip, &tcp, pkt, len) == (ptrdiff_t)len;
+}
+
 static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt, size_t len)
 {
 	struct mpt_sim_link *l = &sim->link[from][path];
 	const struct mpt_sim_link_cfg *c = &l->cfg;
 	uint64_t idx = l->count++, start, tx = 0, at;
+	uint8_t copy[65536];
 
+	if (c->corrupt_count && idx >= c->corrupt_from && l->corrupted < c->corrupt_count &&
+	    len <= sizeof(copy)) {
+		memcpy(copy, pkt, len);
+		if (rewrite_payload(copy, len)) {
+			l->corrupted++;
+			pkt = copy;
+		}
+	}
 	if (idx < 64 && (c->loss_mask >> idx) & 1) {
 		l->dropped_mask++;
 		return;

@@ -84,7 +84,7 @@ static int maps_add(struct mpt_stack *st, struct mptcp_maps *m, uint32_t ssn, ui
 	}
 	if (maps_reserve(st, m) < 0)
 		return MPT_ENOMEM;
-	m->v[m->n++] = (struct mptcp_map){ssn, dsn, len};
+	m->v[m->n++] = (struct mptcp_map){ssn, dsn, len, 0, 0, 0};
 	return 0;
 }
 
@@ -104,7 +104,8 @@ static void maps_trim(struct mptcp_maps *m, uint32_t una)
 /* A received mapping: remembered unless an equal or covering one is known.  A map
  * that contradicts a known one (same subflow bytes, other data sequence numbers) is
  * not honoured (RFC 8684 3.3.1: DSSNotMatching). */
-static void rx_map_add(struct tcb *t, uint32_t ssn, uint64_t dsn, uint32_t len)
+static void rx_map_add(struct tcb *t, uint32_t ssn, uint64_t dsn, uint32_t len, bool has_csum,
+		       uint16_t csum, bool fin)
 {
 	struct mptcp_maps *m = &t->sf->rx;
 	struct mptcp_map *old = maps_find(m, ssn);
@@ -126,13 +127,14 @@ static void rx_map_add(struct tcb *t, uint32_t ssn, uint64_t dsn, uint32_t len)
 		m->v[i] = m->v[i - 1];
 		i--;
 	}
-	m->v[i] = (struct mptcp_map){ssn, dsn, len};
+	m->v[i] = (struct mptcp_map){ssn, dsn, len, csum, has_csum, fin};
 	m->n++;
 }
 
 /* ---- creation and teardown ------------------------------------------------------- */
 
 static void sf_event(struct tcb *t, enum mpt_event_type type, int err);
+static int csum_on(struct mptcp_conn *mp);
 static uint32_t sf_seg_limit(struct tcb *t, uint32_t seq, uint32_t len);
 static void sf_release(struct tcb *t);
 
@@ -218,6 +220,10 @@ int mptcp_attach(struct tcb *t, bool server)
 		goto fail;
 	mp->server = server;
 	mp->id = t->id;
+	if (!server && st->cfg.mptcp_checksum && csum_on(mp) < 0) {
+		rv = MPT_ENOMEM;
+		goto fail;
+	}
 	mp->snd_una = mp->snd_nxt = mp->local_idsn + 1;
 	mp->snd_wnd_edge = mp->snd_una + 65535;
 	rv = sf_attach(mp, t, false);
@@ -226,6 +232,7 @@ int mptcp_attach(struct tcb *t, bool server)
 	return 0;
 
 fail:
+	stack_free(st, mp->csum_buf);
 	stack_free(st, mp->sndbuf.buf);
 	stack_free(st, mp->rcvbuf.buf);
 	stack_free(st, mp);
@@ -250,6 +257,8 @@ static void sf_release(struct tcb *t)
 	t->mp = NULL;
 	t->ulp = NULL;
 	if (!mp->nsub) {
+		stack_free(mp->st, mp->reinj.v);
+		stack_free(mp->st, mp->csum_buf);
 		stack_free(mp->st, mp->sndbuf.buf);
 		stack_free(mp->st, mp->rcvbuf.buf);
 		stack_free(mp->st, mp);
@@ -296,6 +305,33 @@ bool mptcp_sf_sendable(const struct tcb *t)
 	       (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT);
 }
 
+void mptcp_reinj_add(struct mptcp_conn *mp, uint64_t dsn, uint64_t len)
+{
+	struct mptcp_maps *q = &mp->reinj;
+	uint32_t i;
+
+	while (len) {
+		uint32_t k = len > 0x40000000u ? 0x40000000u : (uint32_t)len;
+
+		/* extend a range it continues, else insert in dsn order */
+		for (i = 0; i < q->n; i++)
+			if (q->v[i].dsn + q->v[i].len == dsn)
+				break;
+		if (i < q->n) {
+			q->v[i].len += k;
+		} else {
+			if (maps_reserve(mp->st, q) < 0)
+				return;
+			for (i = q->n; i > 0 && q->v[i - 1].dsn > dsn; i--)
+				q->v[i] = q->v[i - 1];
+			q->v[i] = (struct mptcp_map){0, dsn, k, 0, 0, 0};
+			q->n++;
+		}
+		dsn += k;
+		len -= k;
+	}
+}
+
 /* Queue the not yet DATA_ACKed data a subflow carried for the others. */
 static void reinject_from(struct tcb *t)
 {
@@ -309,16 +345,8 @@ static void reinject_from(struct tcb *t)
 		const struct mptcp_map *m = &sf->tx.v[i];
 		uint64_t l = max64(m->dsn, mp->snd_una), r = min64(m->dsn + m->len, mp->snd_nxt);
 
-		if (r <= l)
-			continue;
-		if (mp->nreinj &&
-		    mp->reinj[mp->nreinj - 1].dsn + mp->reinj[mp->nreinj - 1].len == l) {
-			mp->reinj[mp->nreinj - 1].len += (uint32_t)(r - l);
-		} else if (mp->nreinj < MPTCP_REINJ_MAX) {
-			mp->reinj[mp->nreinj].dsn = l;
-			mp->reinj[mp->nreinj].len = (uint32_t)(r - l);
-			mp->nreinj++;
-		}
+		if (r > l)
+			mptcp_reinj_add(mp, l, r - l);
 	}
 }
 
@@ -510,12 +538,42 @@ static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_
 	notify_readable(mp);
 }
 
+/* A mapping with a DSS checksum is delivered whole or not at all: it waits until
+ * all its bytes are in order on the subflow and the data level has room, then the
+ * checksum over the pseudo-header and the whole mapping decides (RFC 8684 3.3.1).
+ * A failure resets the subflow with MP_FAIL (its data comes again on another
+ * subflow).  Returns bytes delivered, 0 to wait, < 0 after a failure. */
+static int drain_checked(struct tcb *t, const struct mptcp_map *m, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+	uint32_t n = m->len;
+	uint64_t dsn = m->dsn;
+
+	if (t->rcvbuf.len < n || place_room(mp, dsn, n) < n)
+		return 0;
+	ring_read_at(&t->rcvbuf, 0, mp->csum_buf, n);
+	if (!mptcp_dss_csum_ok(dsn, m->ssn - t->irs, (uint16_t)(n + m->fin), m->csum, mp->csum_buf,
+			       n)) {
+		ctr(mp)->data_csum_err++;
+		t->sf->fail_due = true;
+		t->sf->fail_dsn = dsn;
+		mptcp_sf_kill(t, 6 /* MPTCP_RST_EMIDDLEBOX */, true, now);
+		return -1;
+	}
+	if (tcp_app_recv(t, mp->csum_buf, n, now) != (ptrdiff_t)n)
+		return -1;
+	place(mp, dsn, mp->csum_buf, n);
+	return (int)n;
+}
+
 /* Move a subflow's in-order bytes to the data level, map by map. */
 static void drain(struct tcb *t, uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
 	uint8_t tmp[MPTCP_COPY_CHUNK];
 
+	if (t->sf->dead)
+		return; /* a reset subflow's leftovers come again on another */
 	while (t->rcvbuf.len) {
 		uint32_t ssn = t->rcv_nxt - (t->fin_rcvd ? 1 : 0) - t->rcvbuf.len, n;
 		uint64_t dsn;
@@ -532,6 +590,11 @@ static void drain(struct tcb *t, uint64_t now)
 				 * receiver wait for it or reset; we wait */
 				ctr(mp)->dss_no_map++;
 				return;
+			}
+			if (mp->csum && m->has_csum && ssn == m->ssn) {
+				if (drain_checked(t, m, now) <= 0)
+					return;
+				continue;
 			}
 			dsn = m->dsn + (uint32_t)(ssn - m->ssn);
 			n = m->ssn + m->len - ssn;
@@ -591,14 +654,24 @@ static void data_ack_input(struct mptcp_conn *mp, uint64_t ack)
 	mp->snd_una = ack;
 	if (mp->snd_nxt < ack)
 		mp->snd_nxt = ack;
-	while (mp->nreinj && mp->reinj[0].dsn + mp->reinj[0].len <= ack) {
-		memmove(mp->reinj, mp->reinj + 1, (mp->nreinj - 1) * sizeof(mp->reinj[0]));
-		mp->nreinj--;
+	{
+		struct mptcp_maps *q = &mp->reinj;
+		uint32_t k = 0;
+
+		while (k < q->n && q->v[k].dsn + q->v[k].len <= ack)
+			k++;
+		if (k) {
+			memmove(q->v, q->v + k, (q->n - k) * sizeof(*q->v));
+			q->n -= k;
+		}
+		if (q->n && q->v[0].dsn < ack) {
+			q->v[0].len -= (uint32_t)(ack - q->v[0].dsn);
+			q->v[0].dsn = ack;
+		}
 	}
-	if (mp->nreinj && mp->reinj[0].dsn < ack) {
-		mp->reinj[0].len -= (uint32_t)(ack - mp->reinj[0].dsn);
-		mp->reinj[0].dsn = ack;
-	}
+	/* progress: the data-level retransmission timer restarts */
+	mp->data_rtx_backoff = 0;
+	mp->data_rtx_at = 0;
 	if (mp->want_writable && mp->sndbuf.len < mp->sndbuf.cap) {
 		mp->want_writable = false;
 		app_event(mp, MPT_EV_WRITABLE, 0);
@@ -668,13 +741,30 @@ bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn
 	if (!(m.suboptions & MPTCP_OPT_MPC_SYN))
 		return false;
 	st->ctr.mpc_syn_rx++;
-	if (m.mpc.flags & MPTCP_MPC_A) {
-		/* Checksums are not implemented: answer as plain TCP, the peer falls back
-		 * (RFC 8684 3.1 lets a host refuse to negotiate). */
-		st->ctr.mpc_csum_refused++;
-		return false;
-	}
 	return true;
+}
+
+static int csum_on(struct mptcp_conn *mp)
+{
+	if (mp->csum)
+		return 0;
+	mp->csum_buf = stack_calloc(mp->st, 1, 65536);
+	if (!mp->csum_buf)
+		return MPT_ENOMEM;
+	mp->csum = true;
+	return 0;
+}
+
+int mptcp_passive_syn(struct tcb *t, const struct wire_tcp_repr *syn)
+{
+	struct mptcp_opts m;
+
+	mptcp_opts_parse(&m, &syn->opt, syn->flags, syn->payload_len, &t->st->ctr);
+	/* RFC 8684 3.1: "if either host requires the use of checksums, checksums
+	 * MUST be used" */
+	if ((m.mpc.flags & MPTCP_MPC_A) || t->st->cfg.mptcp_checksum)
+		return csum_on(t->mp);
+	return 0;
 }
 
 bool mptcp_syn_is_join(struct mpt_stack *st, const struct wire_tcp_repr *syn)
@@ -789,9 +879,8 @@ static void mpc_handshake_input(struct tcb *t, const struct wire_tcp_repr *seg,
 		if (!(m->suboptions & MPTCP_OPT_MPC_SYNACK)) {
 			ctr(mp)->mpc_fallback_synack++;
 			fallback(mp, t);
-		} else if (m->mpc.flags & MPTCP_MPC_A) {
-			ctr(mp)->mpc_csum_refused++;
-			fallback(mp, t); /* our third ACK goes without MP_CAPABLE */
+		} else if ((m->mpc.flags & MPTCP_MPC_A) && csum_on(mp) < 0) {
+			fallback(mp, t);
 		} else if (set_remote_key(mp, m->mpc.sndr_key) < 0) {
 			fallback(mp, t);
 		} else {
@@ -951,7 +1040,8 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	if ((m->suboptions & MPTCP_OPT_MPC_ACK) && m->mpc.has_data_len && seg->payload_len &&
 	    is_master(t)) {
 		/* MP_CAPABLE with data: the first data-level bytes at subflow byte 1 */
-		rx_map_add(t, t->irs + 1, mp->remote_idsn + 1, m->mpc.data_len);
+		rx_map_add(t, t->irs + 1, mp->remote_idsn + 1, m->mpc.data_len, m->mpc.has_csum,
+			   m->mpc.csum, false);
 	}
 	if (!(m->suboptions & MPTCP_OPT_DSS)) {
 		if (!is_master(t))
@@ -995,7 +1085,9 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 		if (fin)
 			len--;
 		if (!fin_only && len)
-			rx_map_add(t, t->irs + d->subflow_seq, dsn, len);
+			rx_map_add(t, t->irs + d->subflow_seq, dsn, len, d->has_csum, d->csum, fin);
+		else if (!fin && !len && d->subflow_seq)
+			ctr(mp)->infinite_map_rx++; /* an infinite mapping: not supported */
 		if (fin && !mp->data_fin_rcvd) {
 			mp->data_fin_rcvd = true;
 			mp->rcv_data_fin_dsn = dsn + len;
@@ -1015,6 +1107,8 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		return;
 	if (m.suboptions & MPTCP_OPT_RST)
 		ctr(mp)->mprst_rx++;
+	if (m.suboptions & MPTCP_OPT_FAIL)
+		ctr(mp)->mp_fail_rx++; /* on a RST: the subflow goes, its data is reinjected */
 	if (m.suboptions & MPTCP_OPT_FASTCLOSE) {
 		fastclose_input(t, &m.fastclose, now);
 		return;
@@ -1176,7 +1270,15 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 			w.rst.reason = sf->rst_reason;
 			w.suboptions |= MPTCP_OPT_RST;
 		}
+		if (sf->fail_due) {
+			w.fail.dsn = sf->fail_dsn;
+			w.suboptions |= MPTCP_OPT_FAIL;
+		}
 		sent = mptcp_opts_emit(&w, seg->flags, space, &seg->opt);
+		if (sent & MPTCP_OPT_FAIL) {
+			sf->fail_due = false;
+			ctr(mp)->mp_fail_tx++;
+		}
 		if (sent & MPTCP_OPT_FASTCLOSE)
 			ctr(mp)->fastclose_tx++;
 		if (sent & MPTCP_OPT_RST)
@@ -1184,7 +1286,7 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		return;
 	}
 	w.mpc.version = MPTCP_VERSION;
-	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.flags = MPTCP_MPC_H | (mp->csum ? MPTCP_MPC_A : 0);
 	if (sf->join && (seg->flags & WIRE_TCP_SYN)) {
 		w.mpj.backup = sf->backup;
 		w.mpj.addr_id = sf->local_id;
@@ -1226,6 +1328,11 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		if (seg->payload_len) {
 			w.mpc.has_data_len = true;
 			w.mpc.data_len = (uint16_t)seg->payload_len;
+			if (mp->csum) {
+				w.mpc.has_csum = true;
+				w.mpc.csum = mptcp_dss_csum(mp->local_idsn + 1, 1, w.mpc.data_len,
+							    seg->payload, seg->payload_len);
+			}
 		}
 	} else {
 		struct mptcp_opt_dss *d = &w.dss;
@@ -1256,6 +1363,11 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 			d->subflow_seq = 0;
 			d->data_len = 1;
 			ctr(mp)->data_fin_tx++;
+		}
+		if ((d->flags & MPTCP_DSS_M) && mp->csum) {
+			d->has_csum = true;
+			d->csum = mptcp_dss_csum(d->data_seq, d->subflow_seq, d->data_len,
+						 seg->payload, seg->payload_len);
 		}
 		if (d->flags & MPTCP_DSS_F)
 			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
@@ -1290,6 +1402,8 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 		return UINT64_MAX;
 	if (data_fin_due(mp) && mp->data_fin_rtx_at)
 		n = earliest(n, mp->data_fin_rtx_at);
+	if (mp->data_rtx_at)
+		n = earliest(n, mp->data_rtx_at);
 	for (int id = 1; id <= mp->st->ep_max_id; id++)
 		if (mp->announce[id].sent && !mp->announce[id].echoed &&
 		    mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at)
@@ -1340,6 +1454,36 @@ static void stale_check(struct mptcp_conn *mp)
 	}
 }
 
+/* The data-level retransmission timer (as Linux's mptcp_retransmit_timer): data handed
+ * to subflows that the peer does not DATA_ACK in time (a subflow that delivered it
+ * died, or the peer dropped it at the data level) is queued again from the DATA_ACK
+ * on, one window at a time, with exponential backoff. */
+static void data_rtx_check(struct mptcp_conn *mp, uint64_t now)
+{
+	uint64_t rto = 0;
+
+	if (mp->snd_una == mp->snd_nxt) {
+		mp->data_rtx_at = 0;
+		return;
+	}
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mptcp_sf_sendable(mp->sub[i]) && mp->sub[i]->rto > rto)
+			rto = mp->sub[i]->rto;
+	if (!rto)
+		rto = 1000000000ull;
+	rto = max64(rto, 200000000ull) << (mp->data_rtx_backoff < 6 ? mp->data_rtx_backoff : 6);
+	if (!mp->data_rtx_at) {
+		mp->data_rtx_at = now + 2 * rto;
+		return;
+	}
+	if (now < mp->data_rtx_at)
+		return;
+	mptcp_reinj_add(mp, mp->snd_una, min64(mp->snd_nxt - mp->snd_una, 65536));
+	ctr(mp)->data_rtx++;
+	mp->data_rtx_backoff++;
+	mp->data_rtx_at = now + 2 * (rto << 1);
+}
+
 void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 {
 	struct tcb *t;
@@ -1365,6 +1509,7 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 				t->ack_now = true;
 		}
 		mptcp_pm_tick(mp, now);
+		data_rtx_check(mp, now);
 	}
 	mptcp_sched_push(mp, now);
 	if (mp->fully_established && !mp->fallback && !any_alive(mp) && !mp->closed_ev)

@@ -46,7 +46,10 @@
 struct mptcp_map {
 	uint32_t ssn; /* absolute subflow sequence number of the first byte */
 	uint64_t dsn;
-	uint32_t len;
+	uint32_t len;	  /* data bytes (a DATA_FIN is not counted) */
+	uint16_t csum;	  /* received maps: the DSS checksum, when has_csum */
+	uint8_t has_csum; /* received with a checksum */
+	uint8_t fin;	  /* received with DATA_FIN (the checksum's length counts it) */
 };
 
 struct mptcp_maps {
@@ -72,7 +75,9 @@ struct mptcp_subflow {
 	uint8_t local_id, remote_id;
 	uint32_t local_nonce, remote_nonce;
 	bool kill_due; /* handshake failed: reset after this input (rst_reason) */
-	bool hmac_ok;  /* responder: the third ACK's HMAC was right */
+	bool fail_due; /* a checksum failed: MP_FAIL(fail_dsn) rides on the RST */
+	uint64_t fail_dsn;
+	bool hmac_ok; /* responder: the third ACK's HMAC was right */
 	uint32_t stale_una;
 	uint64_t join_ack_rtx_at;
 	struct mptcp_maps tx, rx;
@@ -98,6 +103,8 @@ struct mptcp_conn {
 	bool connected_ev, closed_ev, eof_ev;
 	bool app_closed, rd_shut, wr_shut;
 	bool fastclose_tx; /* abort: MP_FASTCLOSE on every subflow's RST */
+	bool csum;	   /* DSS checksums in use (RFC 8684 3.3.1: either side asked) */
+	uint8_t *csum_buf; /* one whole mapping, to check before delivering it */
 	int error;
 	uint64_t local_key, remote_key;
 	uint32_t local_token, remote_token;
@@ -111,11 +118,9 @@ struct mptcp_conn {
 	bool want_writable;
 	bool data_fin_acked;
 	uint64_t data_fin_rtx_at;
-	struct {
-		uint64_t dsn;
-		uint32_t len;
-	} reinj[MPTCP_REINJ_MAX];
-	uint32_t nreinj;
+	struct mptcp_maps reinj; /* data-level ranges to send again (ssn unused), by dsn */
+	uint64_t data_rtx_at;	 /* data-level retransmission timer (0 = off) */
+	uint32_t data_rtx_backoff;
 
 	/* receive side: in-order unread bytes, then room for out-of-order data */
 	struct ring rcvbuf;
@@ -149,10 +154,11 @@ struct mptcp_conn {
  * level buffers and reserves the option space.  Returns 0, MPT_ENOMEM or MPT_ECRYPTO. */
 int mptcp_attach(struct tcb *t, bool server);
 
-/* Whether a SYN reaching a listener should get an MPTCP connection: MP_CAPABLE v1
- * without the checksum flag (A is politely refused: plain TCP).  Counts
- * MPCapableSYNRX. */
+/* Whether a SYN reaching a listener should get an MPTCP connection: MP_CAPABLE v1.
+ * Counts MPCapableSYNRX. */
 bool mptcp_syn_wants_mptcp(struct mpt_stack *st, const struct wire_tcp_repr *syn);
+/* The SYN of a passive connection just attached: takes its checksum request. */
+int mptcp_passive_syn(struct tcb *t, const struct wire_tcp_repr *syn);
 
 /* A SYN with MP_JOIN reached a listener; t is fresh (addresses and path set).  Finds
  * the connection by token and attaches t to it as a joining subflow.  Returns 0, or
@@ -195,5 +201,7 @@ int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
 		      const struct mpt_sockaddr *remote, uint8_t remote_id, bool backup,
 		      uint64_t now);
 void mptcp_sf_kill(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now);
+/* Queue data-level bytes [dsn, dsn + len) for sending again on some subflow. */
+void mptcp_reinj_add(struct mptcp_conn *mp, uint64_t dsn, uint64_t len);
 
 #endif

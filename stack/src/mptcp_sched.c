@@ -56,24 +56,38 @@ static struct tcb *pick(struct mptcp_conn *mp, const struct tcb *exclude)
 
 static void push_reinjections(struct mptcp_conn *mp)
 {
-	while (mp->nreinj) {
+	struct mptcp_maps *q = &mp->reinj;
+
+	while (q->n) {
 		struct tcb *t = pick(mp, NULL);
+		uint64_t dsn = q->v[0].dsn;
 		uint32_t n, room;
 
 		if (!t)
 			return;
-		room = sf_room(t);
-		n = mp->reinj[0].len < room ? mp->reinj[0].len : room;
-		n = mptcp_copy_to_subflow(mp, t, mp->reinj[0].dsn, n);
-		if (!n)
-			return;
-		mp->st->ctr.mptcp_retrans++;
-		mp->reinj[0].dsn += n;
-		mp->reinj[0].len -= n;
-		if (!mp->reinj[0].len) {
-			for (uint32_t i = 0; i + 1 < mp->nreinj; i++)
-				mp->reinj[i] = mp->reinj[i + 1];
-			mp->nreinj--;
+		if (dsn < mp->snd_una) { /* acknowledged meanwhile */
+			uint64_t skip = mp->snd_una - dsn;
+
+			if (skip >= q->v[0].len) {
+				q->v[0].len = 0;
+			} else {
+				q->v[0].len -= (uint32_t)skip;
+				q->v[0].dsn = dsn = mp->snd_una;
+			}
+		}
+		if (q->v[0].len) {
+			room = sf_room(t);
+			n = q->v[0].len < room ? q->v[0].len : room;
+			n = mptcp_copy_to_subflow(mp, t, dsn, n);
+			if (!n)
+				return;
+			mp->st->ctr.mptcp_retrans++;
+			q->v[0].dsn += n;
+			q->v[0].len -= n;
+		}
+		if (!q->v[0].len) {
+			memmove(q->v, q->v + 1, (q->n - 1) * sizeof(*q->v));
+			q->n--;
 		}
 	}
 }

@@ -510,7 +510,8 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 		return;
 	}
 	t->parent = l;
-	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) && mptcp_attach(t, true) < 0) {
+	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) &&
+	    (mptcp_attach(t, true) < 0 || mptcp_passive_syn(t, seg) < 0)) {
 		st->ctr.listen_drops++;
 		tcp_free(t);
 		return;

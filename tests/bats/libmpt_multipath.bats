@@ -33,6 +33,8 @@ two_paths() {
 # Two direct links between c and s; s announces its second address.  $1 file,
 # $2 c's stack, $3 s's stack, $4 s's l1 endpoint flags
 two_links() {
+	local ep=""
+	[ -z "$4" ] || ep=", endpoint: { s: [$4] }"
 	cat >"$1" <<-Y
 	name: $T
 	hosts:
@@ -40,7 +42,7 @@ two_links() {
 	  s: { stack: $3 }
 	links:
 	  - { name: l0, between: [c, s], rate: 20mbit }
-	  - { name: l1, between: [c, s], rate: 20mbit${4:+, endpoint: { s: [$4] }} }
+	  - { name: l1, between: [c, s], rate: 20mbit$ep }
 	Y
 }
 
@@ -151,4 +153,59 @@ both_carried() { # host if1 if2 direction(tx|rx) min-bytes
 		and .counters.MPTcpExtMPJoinAckRx == 1' "$BATS_TEST_TMPDIR/s.5631.json"
 	assert_success
 	both_carried c l0 l1 tx 4000000
+}
+
+# mpnet run with libmpt at one end: wifi $1 at 2 s on an upload over wifi + lte.
+handover_topo() { # file action client-stack server-stack lte-flags
+	cat >"$1" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: $3 }
+	  r: { forward: true }
+	  s: { stack: $4 }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit, delay: 5ms }
+	  - { name: lte, between: [c, r], rate: 10mbit, delay: 15ms, endpoint: [$5] }
+	  - { name: lan, between: [r, s] }
+	apps:
+	  - { name: bulk, client: c, server: s, bytes: 12MiB, direction: upload }
+	events:
+	  - { at: 2s, link: wifi, action: $2 }
+	Y
+}
+
+handover_ok() { # out-dir: verified, and lte carried the rest
+	local s=$1/summary.json
+	run jq -r '.apps[0] | "\(.verified) \(.status)"' "$s"
+	assert_output "true ok"
+	run jq -e '[.links[] | select(.name == "lte" and .dir == "up") | .tx_bytes > 4000000] | any' "$s"
+	assert_success
+	echo "# $(jq -c '.apps[0] | {goodput_mbps, seconds, handover: [.handover[]? | {interruption_ms, detection_ms}]}' "$s")" >&3
+}
+
+@test "libmpt client: wifi carrier lost mid-transfer, the transfer completes on lte" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	handover_topo "$f" down mpt kernel subflow
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	handover_ok "$out"
+	no_trouble s
+}
+
+@test "libmpt client, lte as backup: wifi blackholed, the backup takes over" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	handover_topo "$f" blackhole mpt kernel "subflow, backup"
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	handover_ok "$out"
+	no_trouble s
+}
+
+@test "libmpt server: the Linux client's wifi carrier is lost mid-transfer, lte finishes it" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	handover_topo "$f" down kernel mpt subflow
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	handover_ok "$out"
+	no_trouble c
 }

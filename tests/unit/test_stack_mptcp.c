@@ -416,15 +416,19 @@ TEST(stack_mptcp_script_passive_fallback_ack)
 	mpt_script_free(&p.s);
 }
 
-/* A SYN asking for DSS checksums (flag A): refused politely, plain TCP. */
-TEST(stack_mptcp_script_passive_csum_refused)
+/* A SYN asking for DSS checksums (flag A): "if either host requires the use of
+ * checksums, checksums MUST be used" (RFC 8684 3.1): the SYN-ACK says A too. */
+TEST(stack_mptcp_script_passive_csum_accepted)
 {
 	struct mp_peer p;
 	struct wire_tcp_repr sa;
+	struct mptcp_opts m;
 
 	passive_syn(&p, MPTCP_MPC_A | MPTCP_MPC_H, &sa);
-	CHECK_EQ(sa.opt.nmptcp, 0);
-	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_csum_refused, 1);
+	get_mp(&sa, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_SYNACK);
+	CHECK(m.mpc.flags & MPTCP_MPC_A);
+	CHECK(m.mpc.flags & MPTCP_MPC_H);
 	mpt_script_free(&p.s);
 }
 

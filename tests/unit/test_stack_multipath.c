@@ -214,3 +214,54 @@ TEST(multipath_sim_subflow_limit_refuses_joins)
 	CHECK_U64_EQ(mpt_stack_counters(sim.ep[1])->join_ack_rx, 0);
 	mpt_sim_free(&sim);
 }
+
+/* DSS checksums (RFC 8684 3.3.1): one side asking turns them on for both; every
+ * mapping then carries one and the receiver checks it before delivering. */
+TEST(multipath_sim_checksums_negotiated_by_either_side)
+{
+	for (int asker = 0; asker < 2; asker++) {
+		struct mpt_config c = mp_cfg(), s = mp_cfg();
+		struct mpt_sim sim;
+		struct mpt_sim_xfer x = {.bytes = 1000000, .deadline_ns = 120000000000ull};
+
+		(asker ? &s : &c)->mptcp_checksum = true;
+		CHECK_EQ(mpt_sim_init(&sim, 28 + asker, &c, &s, MPT_AF_INET, 2, &path10), 0);
+		CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+		CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+		CHECK(x.data_ok);
+		CHECK(x.client_info.mptcp);
+		CHECK_U64_EQ(mpt_stack_counters(sim.ep[0])->data_csum_err, 0);
+		CHECK_U64_EQ(mpt_stack_counters(sim.ep[1])->data_csum_err, 0);
+		/* checksummed DSS options are 2 bytes longer: the MSS says so */
+		CHECK_EQ(x.client_info.snd_mss, 1460 - 12 - MPTCP_OPT_RESERVE);
+		mpt_sim_free(&sim);
+	}
+}
+
+/* A middlebox rewrites payload on path 0 (and fixes the TCP checksum): the DSS
+ * checksum catches it, that subflow is reset with MP_FAIL, the data comes again on
+ * path 1 and the transfer is intact. */
+TEST(multipath_sim_checksum_failure_resets_the_subflow)
+{
+	struct mpt_config c = mp_cfg();
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 2000000, .deadline_ns = 120000000000ull};
+	const struct mpt_counters *sc, *cc;
+
+	c.mptcp_checksum = true;
+	CHECK_EQ(mpt_sim_init(&sim, 30, &c, &c, MPT_AF_INET, 2, &path10), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+	sim.link[0][0].cfg.corrupt_from = 300;
+	sim.link[0][0].cfg.corrupt_count = 1;
+	CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+	CHECK(x.data_ok);
+	CHECK_U64_EQ(sim.link[0][0].corrupted, 1);
+	sc = mpt_stack_counters(sim.ep[1]);
+	cc = mpt_stack_counters(sim.ep[0]);
+	dump("server", sim.ep[1]);
+	CHECK_U64_EQ(sc->data_csum_err, 1);
+	CHECK_U64_EQ(sc->mp_fail_tx, 1);
+	CHECK_U64_EQ(cc->mp_fail_rx, 1);
+	CHECK(cc->mptcp_retrans >= 1);
+	mpt_sim_free(&sim);
+}
