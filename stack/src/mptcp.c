@@ -1394,6 +1394,21 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* When a subflow with data in flight counts as stalled: no acknowledgement for three
+ * smoothed RTTs (at least MPTCP_STALE_MIN_NS), or an RTO.  An ACK clock never
+ * pauses that long on a working path; a receiver's zero window is not a stall. */
+static uint64_t stall_after(const struct tcb *s)
+{
+	uint64_t thr = 3 * s->srtt;
+
+	return thr > MPTCP_STALE_MIN_NS ? thr : MPTCP_STALE_MIN_NS;
+}
+
+static bool in_flight(const struct tcb *s)
+{
+	return s->snd_nxt != s->snd_una && s->snd_wnd > 0;
+}
+
 uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 {
 	uint64_t n = 0;
@@ -1408,9 +1423,15 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 		if (mp->announce[id].sent && !mp->announce[id].echoed &&
 		    mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at)
 			n = earliest(n, mp->announce[id].rtx_at);
-	for (uint32_t i = 0; i < mp->nsub; i++)
-		if (mp->sub[i]->sf->join_ack_due && mp->sub[i]->sf->join_ack_rtx_at)
-			n = earliest(n, mp->sub[i]->sf->join_ack_rtx_at);
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		const struct tcb *s = mp->sub[i];
+
+		if (s->sf->join_ack_due && s->sf->join_ack_rtx_at)
+			n = earliest(n, s->sf->join_ack_rtx_at);
+		if (!s->sf->dead && !s->sf->stale && in_flight(s) && s->sf->progress_at &&
+		    mp->nsub > 1)
+			n = earliest(n, s->sf->progress_at + stall_after(s));
+	}
 	return n ? n : UINT64_MAX;
 }
 
@@ -1427,9 +1448,10 @@ static struct tcb *fastest_usable(struct mptcp_conn *mp)
 	return best;
 }
 
-/* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress): repeated RTOs
- * without its SND.UNA moving; its data is reinjected on the others. */
-static void stale_check(struct mptcp_conn *mp)
+/* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress, e.g. its path
+ * silently lost): its unacknowledged data is queued on the others, and it is used
+ * again only when nothing else is usable, or once it makes progress. */
+static void stale_check(struct mptcp_conn *mp, uint64_t now)
 {
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		struct tcb *s = mp->sub[i];
@@ -1438,16 +1460,18 @@ static void stale_check(struct mptcp_conn *mp)
 		if (sf->dead)
 			continue;
 		maps_trim(&sf->tx, s->snd_una);
-		if (s->snd_una != sf->stale_una) {
+		if (s->snd_una != sf->stale_una || !in_flight(s)) {
 			sf->stale_una = s->snd_una;
-			if (sf->stale) {
+			sf->progress_at = now;
+			if (sf->stale && s->snd_una != sf->stale_una_at_stale) {
 				sf->stale = false;
 				sf->reinjected = false;
 				ctr(mp)->subflow_recover++;
 			}
-		} else if (!sf->stale && s->backoff >= MPTCP_STALE_RTOS &&
-			   s->snd_nxt != s->snd_una) {
+		} else if (!sf->stale && (s->backoff >= MPTCP_STALE_RTOS ||
+					  now - sf->progress_at >= stall_after(s))) {
 			sf->stale = true;
+			sf->stale_una_at_stale = s->snd_una;
 			ctr(mp)->subflow_stale++;
 			reinject_from(s);
 		}
@@ -1489,7 +1513,7 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 	struct tcb *t;
 
 	if (!mp->fallback) {
-		stale_check(mp);
+		stale_check(mp, now);
 		for (uint32_t i = 0; i < mp->nsub; i++) {
 			struct mptcp_subflow *sf = mp->sub[i]->sf;
 

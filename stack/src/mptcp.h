@@ -37,8 +37,9 @@
 #define MPTCP_OFO_MAX	   64
 #define MPTCP_MAX_RADDRS   8
 #define MPTCP_REINJ_MAX	   32
-#define MPTCP_STALE_RTOS   2 /* RTO expiries without progress: stale (Linux: 4) */
-#define MPTCP_ADD_ADDR_RTX 3 /* "at most 3 more times" */
+#define MPTCP_STALE_RTOS   1			 /* an RTO without progress: stale */
+#define MPTCP_STALE_MIN_NS (200ull * 1000000ull) /* least stall before stale */
+#define MPTCP_ADD_ADDR_RTX 3			 /* "at most 3 more times" */
 #define MPTCP_ADD_ADDR_TIMO                                          \
 	(2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s; \
 				  ours retries sooner */
@@ -78,7 +79,8 @@ struct mptcp_subflow {
 	bool fail_due; /* a checksum failed: MP_FAIL(fail_dsn) rides on the RST */
 	uint64_t fail_dsn;
 	bool hmac_ok; /* responder: the third ACK's HMAC was right */
-	uint32_t stale_una;
+	uint32_t stale_una, stale_una_at_stale;
+	uint64_t progress_at; /* last time SND.UNA moved (or nothing was in flight) */
 	uint64_t join_ack_rtx_at;
 	struct mptcp_maps tx, rx;
 };

@@ -209,3 +209,40 @@ handover_ok() { # out-dir: verified, and lte carried the rest
 	handover_ok "$out"
 	no_trouble c
 }
+
+# An aborting sender (mpt-perf --abort-at, a test hook): $1 client stack, $2 server
+# stack; sets $cj / $sj to the two JSON files.
+abort_run() {
+	local f=$BATS_TEST_TMPDIR/t.yaml port=$3
+	sj=$BATS_TEST_TMPDIR/s.$port.json cj=$BATS_TEST_TMPDIR/c.$port.json
+	if [ "$1" = mpt ]; then two_paths "$f" mpt kernel; else two_paths "$f" kernel mpt subflow; fi
+	"$MPNET" up "$f"
+	start_server s "$2" "$port" "$sj"
+	local ep=()
+	[ "$1" = mpt ] && ep=(--endpoint 198.18.1.1,subflow)
+	run --separate-stderr in_host $T c timeout 60 "$PERF" -c 198.18.2.2 -p "$port" --stack "$1" -J -n 8MiB --abort-at 2MiB "${ep[@]}"
+	echo "$output" >"$cj"
+	wait || true
+	[ "$status" -ne 0 ] || fail "the aborting client exited 0"
+	run jq -r .error "$cj"
+	assert_output --partial "aborted after"
+	# the receiver saw a reset, not a clean end
+	run jq -e '.verified != true and .error != null' "$sj"
+	assert_success
+}
+
+@test "libmpt aborts: MP_FASTCLOSE on its resets, Linux closes the whole connection" {
+	abort_run mpt kernel 5641
+	kmptcp s
+	[ "$(kstat s MPTcpExtMPFastcloseRx)" -ge 1 ] || fail "no MPFastcloseRx"
+	run jq -e '.counters.MPTcpExtMPFastcloseTx >= 1' "$cj"
+	assert_success
+}
+
+@test "Linux aborts (SO_LINGER 0): libmpt gets MP_FASTCLOSE and fails the connection" {
+	abort_run kernel mpt 5642
+	kmptcp c
+	[ "$(kstat c MPTcpExtMPFastcloseTx)" -ge 1 ] || fail "no MPFastcloseTx"
+	run jq -e '.counters.MPTcpExtMPFastcloseRx >= 1' "$sj"
+	assert_success
+}

@@ -256,6 +256,8 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 			if (h->amount - off < n)
 				n = (size_t)(h->amount - off);
 		}
+		if (r->o->abort_at && r->o->abort_at - off < n)
+			n = (size_t)(r->o->abort_at - off);
 		pattern_fill(h->seed, off, buf, n);
 		if (h->corrupt && h->corrupt_at >= off && h->corrupt_at - off < n)
 			buf[h->corrupt_at - off] ^= 0x01;
@@ -274,6 +276,15 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 			break;
 		}
 		off += n;
+		if (r->o->abort_at && off >= r->o->abort_at) {
+			perf_conn_sockinfo(c, pre);
+			perf_conn_abort(c);
+			set_error(r, "aborted after %" PRIu64 " bytes (--abort-at)", off);
+			r->sent_bytes = off;
+			r->send_ns = mono_ns() - t0;
+			free(buf);
+			return;
+		}
 	}
 	r->sent_bytes = off;
 	r->send_ns = mono_ns() - t0;

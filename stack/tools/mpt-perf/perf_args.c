@@ -20,6 +20,7 @@ enum {
 	OPT_LOGFILE,
 	OPT_SEED,
 	OPT_CORRUPT_AT,
+	OPT_ABORT_AT,
 	OPT_COUNTERS,
 	OPT_NO_MPTCP,
 	OPT_ENDPOINT,
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{"logfile", required_argument, NULL, OPT_LOGFILE},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"corrupt-at", required_argument, NULL, OPT_CORRUPT_AT},
+	{"abort-at", required_argument, NULL, OPT_ABORT_AT},
 	{"counters", no_argument, NULL, OPT_COUNTERS},
 	{"no-mptcp", no_argument, NULL, OPT_NO_MPTCP},
 	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
@@ -302,6 +304,12 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg);
 			o->corrupt = true;
 			o->corrupt_at = v;
+			break;
+		case OPT_ABORT_AT:
+			if (parse_u64(optarg, &v) || !v)
+				return fail(err, errlen, "--abort-at %s: give a byte count > 0",
+					    optarg);
+			o->abort_at = v;
 			break;
 		case OPT_COUNTERS:
 			o->counters = true;

@@ -50,6 +50,8 @@ struct perf_opts {
 	const char *logfile;  /* NULL: stdout */
 	bool have_seed;
 	uint64_t seed;
+	uint64_t abort_at; /* --abort-at (test hook): the sender aborts after this many
+			    * bytes (RST; MPTCP: MP_FASTCLOSE); 0 = never */
 	bool corrupt; /* --corrupt-at (test hook) */
 	uint64_t corrupt_at;
 	bool counters; /* --counters: the stack's counters in nstat form (libmpt) */

@@ -249,8 +249,29 @@ void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
 	}
 }
 
+void perf_conn_abort(struct perf_conn *c)
+{
+	if (!c->rt) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+		if (c->fd >= 0) {
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(c->fd);
+		}
+		c->fd = -1;
+		return;
+	}
+	mpt_abort(mpt_rt_stack(c->rt), c->id, mpt_rt_now(c->rt));
+	mpt_rt_flush(c->rt);
+	c->id = 0;
+}
+
 void perf_conn_close(struct perf_conn *c)
 {
+	if (!c->rt && c->fd < 0)
+		return;
+	if (c->rt && !c->id)
+		return; /* aborted */
 	struct mpt_stack *st;
 	uint64_t give_up;
 

@@ -51,6 +51,10 @@ void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si);
 void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
 		     struct sockaddr_storage *remote);
 
+/* Abort: a RST now (kernel: SO_LINGER 0 then close, which Linux MPTCP turns into
+ * MP_FASTCLOSE; libmpt: mpt_abort, MP_FASTCLOSE on every subflow's RST). */
+void perf_conn_abort(struct perf_conn *c);
+
 /* Close.  libmpt: after our FIN, keep the loop running until the close handshake
  * is done (TIME_WAIT or CLOSED) or a few seconds passed, then release the id. */
 void perf_conn_close(struct perf_conn *c);
