@@ -311,5 +311,7 @@ sys.exit(0 if lo <= k <= hi else 1)"
 	read -r bytes secs < <(tcp_timed 4 cubic)
 	mbit=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f", b * 8 / s / 1e6 }')
 	echo "unshaped goodput $mbit Mbit/s; gso $(stat 's["gso_frames"]') frames -> $(stat 's.get("gso_segments", 0)') segments"
-	[ "$mbit" -ge 300 ]
+	# segmenting costs CPU: ~0.6-1.7 Gbit/s here (2 loaded vCPUs) against 0.9-2.2
+	# forwarding super-frames whole; this only catches a collapse
+	[ "$mbit" -ge 200 ]
 }
