@@ -36,10 +36,21 @@ struct emu_opts {
 	 * core while traffic flows; removes the wake-up of an idle vCPU (100+ us in
 	 * a VM) from both the arrival and the departure path. */
 	uint64_t busy_ns;
-	int rt_prio; /* > 0: SCHED_FIFO at this priority when permitted */
+	/* > 0: SCHED_FIFO at this priority when permitted (a warning otherwise);
+	 * EMU_RT_AUTO: EMU_RT_DEFAULT_PRIO when permitted, silently as before when
+	 * not; 0: never. */
+	int rt_prio;
+	/* Spinning before departures may take at most this share of each
+	 * EMU_SPIN_WINDOW_NS (percent; 0: EMU_SPIN_SHARE_DEFAULT); past it the loop
+	 * sleeps until the departure itself.  Not applied to --busy-poll-us. */
+	unsigned spin_share_pct;
 };
 
 #define EMU_BUSY_POLL_DEFAULT_NS 0ull
+#define EMU_RT_AUTO		 (-1)
+#define EMU_RT_DEFAULT_PRIO	 10
+#define EMU_SPIN_WINDOW_NS	 10000000ull
+#define EMU_SPIN_SHARE_DEFAULT	 20u
 
 /* Run the emulator until SIGTERM/SIGINT; returns the process exit status (0 after
  * a signal, 1 on a set-up error, which is printed on stderr). */
