@@ -3,11 +3,13 @@
 #include "emu_config.h"
 #include "emu_ctl.h"
 #include "emu_dir.h"
+#include "emu_gso.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <linux/ethtool.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
@@ -51,7 +53,10 @@ struct link {
 	pcap_t *pcap_dead;
 	pcap_dumper_t *pcap[2];
 	bool blackhole;
-	uint64_t carrier_events, tx_errors, rx_errors, gso_frames;
+	uint64_t carrier_events, tx_errors, rx_errors;
+	/* GSO super-frames received; the wire segments made of them; those that
+	 * could not be segmented (unknown type, malformed) and went through whole */
+	uint64_t gso_frames, gso_segments, gso_unsegmented;
 	int tx_last_errno;
 	int64_t rt_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for pcap timestamps */
 	uint64_t timer_armed;
@@ -62,8 +67,12 @@ struct link {
 	struct sockaddr_ll sll[BATCH];
 	uint8_t cmsg[BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	uint8_t *bufs;
+	uint8_t *seg; /* one segment being cut from a GSO frame (vnet header + frame) */
 	/* timer wake-up lateness, to size the spin before a departure */
 	uint64_t late_ewma, spin_ns;
+	/* spin budget: time spent spinning in the current window */
+	uint64_t spin_win_start, spin_win_used, spin_since;
+	uint64_t spin_skipped; /* departures slept for because the budget was spent */
 	bool spin_fixed;
 	uint64_t rt_offset_at;
 	uint64_t last_activity;	 /* last frame in or out (busy polling lingers after it) */
@@ -140,7 +149,8 @@ static void finish_csum(struct virtio_net_hdr *vh, uint8_t *f, size_t len)
 	vh->flags &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
 }
 
-/* Bytes a frame costs on the wire: a GSO frame counts every segment's headers. */
+/* Bytes a frame costs on the wire: a GSO frame that could not be segmented
+ * counts every segment's headers. */
 static uint32_t wire_len(const struct virtio_net_hdr *vh, const uint8_t *f, size_t len)
 {
 	bool l4;
@@ -193,15 +203,18 @@ static json_t *hist_json(const struct emu_hist *h)
 
 static json_t *stats_json(const struct link *l)
 {
-	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:o, s:o,"
-			 " s:{s:o, s:o, s:I, s:b, s:I}}",
+	return json_pack("{s:s, s:b, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:o, s:o,"
+			 " s:{s:o, s:o, s:I, s:I, s:b, s:I}}",
 			 "link", l->cfg.link, "blackhole", l->blackhole, "carrier_events",
 			 (json_int_t)l->carrier_events, "tx_errors", (json_int_t)l->tx_errors,
 			 "tx_last_errno", l->tx_last_errno, "rx_errors", (json_int_t)l->rx_errors,
-			 "gso_frames", (json_int_t)l->gso_frames, "up", dir_json(l->dir[0]), "down",
+			 "gso_frames", (json_int_t)l->gso_frames, "gso_segments",
+			 (json_int_t)l->gso_segments, "gso_unsegmented",
+			 (json_int_t)l->gso_unsegmented, "up", dir_json(l->dir[0]), "down",
 			 dir_json(l->dir[1]), "timing", "rx_late_ns", hist_json(&l->rx_late),
 			 "tx_late_ns", hist_json(&l->tx_late), "spin_ns", (json_int_t)l->spin_ns,
-			 "rt", l->rt, "busy_poll_ns", (json_int_t)l->opts->busy_ns);
+			 "spin_skipped", (json_int_t)l->spin_skipped, "rt", l->rt, "busy_poll_ns",
+			 (json_int_t)l->opts->busy_ns);
 }
 
 static void write_stats_file(const struct link *l)
@@ -379,6 +392,33 @@ static void update_rt_offset(struct link *l, uint64_t now)
 	l->rt_offset_at = now;
 }
 
+/* Cut a GSO super-frame b[0 .. len) (virtio-net header first) into wire segments
+ * and hand each to the model, all with the super-frame's arrival time: every
+ * model (loss, duplication, corruption, rate, counters, pcap) then sees the
+ * packets a wire would carry.  The segments carry a zero virtio-net header (their
+ * checksums are complete).  Returns false when the frame is not one emu_gso
+ * handles (the caller forwards it whole). */
+static bool gso_enqueue(struct link *l, struct emu_dir *d, const uint8_t *b, uint32_t len,
+			uint64_t at)
+{
+	struct emu_gso g;
+	int n = emu_gso_init(&g, b, VNET_LEN, b + VNET_LEN, len - VNET_LEN);
+
+	if (n <= 0)
+		return false;
+	memset(l->seg, 0, VNET_LEN);
+	for (int i = 0; i < n; i++) {
+		ptrdiff_t sl =
+			emu_gso_segment(&g, (size_t)i, l->seg + VNET_LEN, FRAME_MAX - VNET_LEN);
+
+		if (sl < 0) /* cannot happen: a segment is never larger than the frame */
+			return i > 0;
+		emu_dir_enqueue(d, l->seg, VNET_LEN + (size_t)sl, VNET_LEN, 0, at);
+		l->gso_segments++;
+	}
+	return true;
+}
+
 /* Read what socket s has (frames entering direction s). */
 static void rx(struct link *l, int s)
 {
@@ -417,12 +457,16 @@ static void rx(struct link *l, int s)
 			if (l->sll[i].sll_pkttype == PACKET_OUTGOING || len < VNET_LEN + 14 ||
 			    (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
 				continue;
-			if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-				l->gso_frames++;
-			else if (corrupt)
-				finish_csum(vh, b + VNET_LEN, len - VNET_LEN);
 			at = rx_time(l, &l->msgs[i].msg_hdr, now);
 			emu_hist_add(&l->rx_late, now - at);
+			if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+				l->gso_frames++;
+				if (gso_enqueue(l, d, b, len, at))
+					continue;
+				l->gso_unsegmented++;
+			} else if (corrupt) {
+				finish_csum(vh, b + VNET_LEN, len - VNET_LEN);
+			}
 			emu_dir_enqueue(d, b, len, VNET_LEN,
 					wire_len(vh, b + VNET_LEN, len - VNET_LEN), at);
 		}
@@ -611,8 +655,15 @@ static int setup(struct link *l, const struct emu_opts *o)
 			return -1;
 		}
 	}
+	/* Frames are malloc'ed one by one (a GSO frame becomes ~45 of them): keep
+	 * freed heap memory mapped instead of trimming and faulting it in again,
+	 * which cost a third of the emulator's time at ~1 Gbit/s. */
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	l->bufs = malloc((size_t)BATCH * FRAME_MAX);
-	if (!l->bufs)
+	l->seg = malloc(FRAME_MAX);
+	if (!l->bufs || !l->seg)
 		return -1;
 	for (int i = 0; i < BATCH; i++) {
 		l->iov[i].iov_base = l->bufs + (size_t)i * FRAME_MAX;
@@ -657,15 +708,16 @@ static int setup(struct link *l, const struct emu_opts *o)
 		return -1;
 	}
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	if (o->rt_prio > 0) {
-		struct sched_param sp = {.sched_priority = o->rt_prio};
+	if (o->rt_prio > 0 || o->rt_prio == EMU_RT_AUTO) {
+		struct sched_param sp = {.sched_priority =
+						 o->rt_prio > 0 ? o->rt_prio : EMU_RT_DEFAULT_PRIO};
 
 		/* SCHED_FIFO: a wake-up preempts whatever else runs on the core.
 		 * Not with busy polling, which would then starve that core's other
 		 * tasks down to the RT throttling share. */
 		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
 			l->rt = true;
-		else
+		else if (o->rt_prio > 0)
 			fprintf(stderr, "mpnet-linkemu: SCHED_FIFO %d: %s (continuing)\n",
 				o->rt_prio, strerror(errno));
 	}
@@ -704,6 +756,7 @@ static void teardown(struct link *l)
 		unlink(l->opts->control_path);
 	}
 	free(l->bufs);
+	free(l->seg);
 }
 
 static void arm_timer(struct link *l, uint64_t at)
@@ -735,6 +788,27 @@ static void timer_woke(struct link *l, uint64_t now)
 	l->spin_ns = 2 * l->late_ewma + EMU_SPIN_MIN;
 	if (l->spin_ns > EMU_SPIN_MAX)
 		l->spin_ns = EMU_SPIN_MAX;
+}
+
+/* May the loop spin (poll without sleeping) before a departure?  At most
+ * spin_share_pct of each EMU_SPIN_WINDOW_NS: with dense departures (100 Mbit/s:
+ * one every ~120 us) an unbounded spin is a busy loop, which under SCHED_FIFO
+ * takes the core from everything else on it, and under CFS makes the emulator
+ * the task the scheduler makes wait (measured: p99 departure lateness 60 ms at
+ * a load average of 4 on 2 vCPUs). */
+static bool spin_allowed(struct link *l, uint64_t now)
+{
+	unsigned pct = l->opts->spin_share_pct ? l->opts->spin_share_pct : EMU_SPIN_SHARE_DEFAULT;
+
+	if (l->spin_since) {
+		l->spin_win_used += now - l->spin_since;
+		l->spin_since = 0;
+	}
+	if (now - l->spin_win_start >= EMU_SPIN_WINDOW_NS) {
+		l->spin_win_start = now;
+		l->spin_win_used = 0;
+	}
+	return pct >= 100 || l->spin_win_used * 100 < (uint64_t)pct * EMU_SPIN_WINDOW_NS;
 }
 
 /* Busy polling: frames inside, or the last one less than busy_ns ago. */
@@ -774,6 +848,7 @@ int emu_run(const struct emu_opts *o)
 		struct epoll_event evs[16];
 		uint64_t now = mono_ns(), next;
 		int timeout = -1, n;
+		bool spin;
 
 		update_rt_offset(l, now);
 		tx(l, 0, now);
@@ -784,12 +859,17 @@ int emu_run(const struct emu_opts *o)
 
 			next = n1 < next ? n1 : next;
 		}
+		spin = spin_allowed(l, now);
 		if (next <= now) {
 			timeout = 0;
-		} else if (next - now <= l->spin_ns) {
-			timeout = 0; /* spin: poll without sleeping until the departure */
 		} else if (busy_polling(l, now)) {
 			timeout = 0;
+		} else if (next - now <= l->spin_ns && spin) {
+			timeout = 0; /* spin: poll without sleeping until the departure */
+			l->spin_since = now;
+		} else if (next - now <= l->spin_ns) {
+			l->spin_skipped += next != l->timer_armed;
+			arm_timer(l, next); /* budget spent: sleep until the departure */
 		} else {
 			arm_timer(l, next - l->spin_ns);
 		}

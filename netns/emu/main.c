@@ -3,7 +3,7 @@
  *
  *   mpnet-linkemu --config FILE.json --control PATH [--stats FILE]
  *                 [--pcap-dir DIR] [--ready-fd N] [--spin-us N]
- *                 [--busy-poll-us N] [--rt PRIO]
+ *                 [--busy-poll-us N] [--rt PRIO] [--spin-share PCT]
  *
  * and, as a control client of a running emulator (for scripts and tests):
  *
@@ -25,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpnet-linkemu --config FILE.json --control PATH [--stats FILE]\n"
 		   "                     [--pcap-dir DIR] [--ready-fd N] [--spin-us N]\n"
-		   "                     [--busy-poll-us N] [--rt PRIO]\n"
+		   "                     [--busy-poll-us N] [--rt PRIO] [--spin-share PCT]\n"
 		   "       mpnet-linkemu --ctl PATH stats | blackhole on|off |\n"
 		   "                     set up|down|both PARAMS-JSON\n");
 }
@@ -83,11 +83,13 @@ int main(int argc, char **argv)
 		{"spin-us", required_argument, NULL, 'S'},
 		{"busy-poll-us", required_argument, NULL, 'B'},
 		{"rt", required_argument, NULL, 'R'},
+		{"spin-share", required_argument, NULL, 'P'},
 		{"ctl", required_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct emu_opts o = {.ready_fd = -1, .busy_ns = EMU_BUSY_POLL_DEFAULT_NS};
+	struct emu_opts o = {
+		.ready_fd = -1, .busy_ns = EMU_BUSY_POLL_DEFAULT_NS, .rt_prio = EMU_RT_AUTO};
 	const char *ctl = NULL;
 	int c;
 
@@ -116,6 +118,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			o.rt_prio = atoi(optarg);
+			break;
+		case 'P':
+			o.spin_share_pct = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'x':
 			ctl = optarg;
