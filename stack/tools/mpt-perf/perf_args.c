@@ -306,8 +306,8 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			o->corrupt_at = v;
 			break;
 		case OPT_ABORT_AT:
-			if (parse_u64(optarg, &v) || !v)
-				return fail(err, errlen, "--abort-at %s: give a byte count > 0",
+			if (units_parse_size(optarg, &v) || !v)
+				return fail(err, errlen, "--abort-at %s: give a byte count > 0 like 2MiB",
 					    optarg);
 			o->abort_at = v;
 			break;
