@@ -344,7 +344,19 @@ static int start_emulator(struct world *w, int l)
 	f = fopen(cfg, "w");
 	if (!f)
 		return werr(w, "link %s: %s: %s", lk->name, cfg, strerror(errno));
-	err = emu_config_write(f, lk->name, lk->dir, t->seed, lk->index);
+	{
+		/* the emulator gets the same default bottleneck queue as the HTB backend
+		 * (and `mpnet show`): WORLD_DEFAULT_QUEUE_PACKETS, not its own 1000 */
+		struct topo_dir dirs[2] = {lk->dir[0], lk->dir[1]};
+
+		for (int d = 0; d < 2; d++)
+			if (!(dirs[d].set & TOPO_F_QUEUE) || !dirs[d].queue) {
+				dirs[d].set |= TOPO_F_QUEUE;
+				dirs[d].queue = WORLD_DEFAULT_QUEUE_PACKETS;
+				dirs[d].queue_unit = TOPO_QUEUE_PACKETS;
+			}
+		err = emu_config_write(f, lk->name, dirs, t->seed, lk->index);
+	}
 	if (fclose(f) || err)
 		return werr(w, "link %s: writing %s failed", lk->name, cfg);
 

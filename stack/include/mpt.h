@@ -505,6 +505,27 @@ struct mpt_conn_info {
 	uint64_t data_snd_nxt, data_rcv_nxt; /* 64-bit data-level sequence numbers */
 };
 
+/* One subflow of a connection (a plain TCP connection is its own one subflow). */
+struct mpt_subflow_info {
+	struct mpt_sockaddr local, remote;
+	uint32_t path;
+	enum mpt_state state;
+	bool backup; /* we or the peer asked for backup */
+	bool stale;  /* stopped making progress: used only when nothing else is */
+	bool dead;   /* reset, closed, or its address gone */
+	uint8_t local_id, remote_id;
+	uint32_t cwnd; /* bytes */
+	uint64_t srtt_ns;
+	uint64_t bytes_sent, bytes_acked, bytes_retrans, bytes_received;
+	uint64_t retrans_segs;
+};
+
+/* Fill up to `max` subflows of connection `id` (first subflow first; subflows
+ * already freed are not listed).  Returns how many the connection has (may exceed
+ * max), or MPT_ENOENT. */
+int mpt_conn_subflows(const struct mpt_stack *st, uint32_t id, struct mpt_subflow_info *out,
+		      size_t max);
+
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);
 

@@ -78,6 +78,11 @@ int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct
  * 0 = do not sleep).  Returns 0 or -errno from the backend / epoll. */
 int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline);
 
+/* Call fn(ctx, now) from the loop about every interval_ns (between steps, never from
+ * inside the stack: fn may call the mpt_* API).  interval_ns 0 or fn NULL: off. */
+void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *ctx, uint64_t now),
+		     void *ctx);
+
 /* Push out whatever the stack has to send now. */
 int mpt_rt_flush(struct mpt_rt *rt);
 

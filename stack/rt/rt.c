@@ -53,6 +53,9 @@ struct mpt_rt {
 	struct mpt_io_pkt txp[RT_BATCH];
 	struct mpt_io_pkt rxp[RT_BATCH];
 	struct mpt_rt_stats stats;
+	void (*tick_fn)(void *ctx, uint64_t now);
+	void *tick_ctx;
+	uint64_t tick_interval, tick_next;
 };
 
 static uint64_t clock_ns(void)
@@ -461,6 +464,15 @@ int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr
 	return 0;
 }
 
+void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *ctx, uint64_t now),
+		     void *ctx)
+{
+	rt->tick_fn = interval_ns ? fn : NULL;
+	rt->tick_ctx = ctx;
+	rt->tick_interval = interval_ns;
+	rt->tick_next = clock_ns() + interval_ns;
+}
+
 int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 {
 	struct epoll_event evs[3];
@@ -473,9 +485,17 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 	if (rv < 0)
 		return rv;
 	now = clock_ns();
+	if (rt->tick_fn && now >= rt->tick_next) {
+		rt->tick_fn(rt->tick_ctx, now);
+		rt->tick_next += rt->tick_interval;
+		if (rt->tick_next <= now) /* fell behind: skip, do not burst */
+			rt->tick_next = now + rt->tick_interval;
+	}
 	wake = mpt_stack_next_timeout(rt->st);
 	if (deadline < wake)
 		wake = deadline;
+	if (rt->tick_fn && rt->tick_next < wake)
+		wake = rt->tick_next;
 	if (wake > now) {
 		rv = arm(rt, wake);
 		if (rv)

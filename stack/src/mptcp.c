@@ -1686,6 +1686,15 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 		info->error = mp->error;
 }
 
+void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o)
+{
+	o->backup = t->sf->backup || t->sf->peer_backup;
+	o->stale = t->sf->stale;
+	o->dead = t->sf->dead;
+	o->local_id = t->sf->local_id;
+	o->remote_id = t->sf->remote_id;
+}
+
 /* ---- path events -------------------------------------------------------------------- */
 
 void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now)

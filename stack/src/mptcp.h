@@ -185,6 +185,7 @@ void mptcp_app_abort(struct mptcp_conn *mp, uint64_t now);
 void mptcp_app_accepted(struct mptcp_conn *mp);
 int mptcp_poll(const struct mptcp_conn *mp);
 void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info);
+void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o);
 
 /* Path events from the stack: an endpoint was removed (REMOVE_ADDR, subflows on it
  * closed), a path's address is gone (its subflows die silently, data reinjected). */

@@ -990,3 +990,51 @@ int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info 
 		mptcp_info(t->mp, info);
 	return 0;
 }
+
+static void subflow_info(const struct tcb *t, struct mpt_subflow_info *o)
+{
+	struct mpt_conn_info ci;
+
+	tcp_info(t, &ci);
+	memset(o, 0, sizeof(*o));
+	o->local = t->local;
+	o->remote = t->remote;
+	o->path = t->path;
+	o->state = t->state;
+	o->cwnd = ci.cwnd;
+	o->srtt_ns = ci.srtt_ns;
+	o->bytes_sent = ci.bytes_sent;
+	o->bytes_acked = ci.bytes_acked;
+	o->bytes_retrans = ci.bytes_retrans;
+	o->bytes_received = ci.bytes_received;
+	o->retrans_segs = ci.retrans_segs;
+	if (t->mp)
+		mptcp_subflow_flags(t, o);
+}
+
+int mpt_conn_subflows(const struct mpt_stack *st, uint32_t id, struct mpt_subflow_info *out,
+		      size_t max)
+{
+	const struct tcb *t = find_id(st, id);
+	size_t n = 0;
+
+	if (!t)
+		return MPT_ENOENT;
+	if (!t->mp) {
+		if (max)
+			subflow_info(t, out);
+		return 1;
+	}
+	/* the first subflow first, then the joins in the order they were made */
+	for (uint32_t pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < t->mp->nsub; i++) {
+			const struct tcb *s = t->mp->sub[i];
+
+			if ((pass == 0) == s->sf->join)
+				continue;
+			if (n < max)
+				subflow_info(s, &out[n]);
+			n++;
+		}
+	return (int)n;
+}

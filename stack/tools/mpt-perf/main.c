@@ -228,6 +228,50 @@ static json_t *endpoints_json(const struct perf_opts *o)
 
 /* --- the two halves of a transfer ---------------------------------------------------- */
 
+/* libmpt: the stack is single-threaded, so its subflows are sampled from the
+ * runtime's own loop (mpt_rt_set_tick) instead of the sampler thread. */
+struct mpt_tick {
+	struct perf_conn *c;
+	struct perf_sampler *sp;
+};
+
+static void mpt_sample(void *ctx, uint64_t now)
+{
+	struct mpt_tick *k = ctx;
+	struct perf_subflow sub[PERF_MAX_SUBFLOWS];
+	int n = perf_conn_subflows(k->c, sub, PERF_MAX_SUBFLOWS);
+
+	if (n >= 0)
+		perf_sampler_add(k->sp, now, atomic_load(&k->sp->app_bytes), sub, n);
+}
+
+static struct mpt_tick mpt_tick;
+
+static void sampling_start(struct perf_conn *c, struct report *r)
+{
+	r->have_sp = true;
+	if (!c->rt) {
+		perf_sampler_start(&r->sp);
+		return;
+	}
+	mpt_tick.c = c;
+	mpt_tick.sp = &r->sp;
+	mpt_rt_set_tick(c->rt, r->sp.interval_ns, mpt_sample, &mpt_tick);
+}
+
+static void sampling_stop(struct perf_conn *c, struct report *r)
+{
+	if (!c->rt) {
+		perf_sampler_stop(&r->sp);
+		return;
+	}
+	if (mpt_tick.c == c && r->sp.interval_ns) {
+		mpt_rt_set_tick(c->rt, 0, NULL, NULL);
+		mpt_sample(&mpt_tick, mono_ns());
+		mpt_tick.c = NULL;
+	}
+}
+
 static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockinfo *pre)
 {
 	const struct perf_hdr *h = &r->hdr;
@@ -242,8 +286,7 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	if (h->time_mode && c->rt)
 		c->wr_bound_until = deadline;
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
-	r->have_sp = true;
-	perf_sampler_start(&r->sp);
+	sampling_start(c, r);
 	for (;;) {
 		size_t n = PERF_BUFSZ;
 
@@ -362,8 +405,7 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 	}
 	perf_rx_init(&rx, h->seed, h->interval_ns, t0);
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
-	r->have_sp = true;
-	perf_sampler_start(&r->sp);
+	sampling_start(c, r);
 	for (;;) {
 		ptrdiff_t n = perf_conn_read(c, buf, PERF_BUFSZ);
 
@@ -378,7 +420,7 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 			set_error(r, "out of memory for interval samples");
 		atomic_store(&r->sp.app_bytes, rx.bytes);
 	}
-	perf_sampler_stop(&r->sp);
+	sampling_stop(c, r);
 	if (perf_rx_finish(&rx))
 		set_error(r, "out of memory for interval samples");
 	/* sample before the connection winds down: every subflow is still there */
@@ -459,7 +501,7 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 		r->si = late;
 	r->have_si = true;
 	if (r->have_sp)
-		perf_sampler_stop(&r->sp);
+		sampling_stop(c, r);
 }
 
 static bool report_ok(const struct report *r)

@@ -202,14 +202,55 @@ void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si)
 	si->ti.tcpi_snd_cwnd = ci.snd_mss ? ci.cwnd / ci.snd_mss : 0;
 	si->ti.tcpi_pmtu = 1500;
 	if (ci.mptcp || ci.mptcp_fallback) {
+		int n = perf_conn_subflows(c, si->sub, PERF_MAX_SUBFLOWS);
+
 		si->is_mptcp = true;
 		si->fallback = ci.mptcp_fallback;
-		si->n_sub_kernel = 1;
-		si->n_sub = 1;
-		si->sub[0].ti = si->ti;
-		to_ss(&ci.local, &si->sub[0].local);
-		to_ss(&ci.remote, &si->sub[0].remote);
+		si->n_sub_kernel = n;
+		si->n_sub = n < PERF_MAX_SUBFLOWS ? n : PERF_MAX_SUBFLOWS;
+		/* the connection's totals are its subflows' */
+		si->ti.tcpi_bytes_sent = si->ti.tcpi_bytes_acked = 0;
+		si->ti.tcpi_bytes_received = si->ti.tcpi_bytes_retrans = 0;
+		si->ti.tcpi_total_retrans = 0;
+		for (int i = 0; i < si->n_sub; i++) {
+			si->ti.tcpi_bytes_sent += si->sub[i].ti.tcpi_bytes_sent;
+			si->ti.tcpi_bytes_acked += si->sub[i].ti.tcpi_bytes_acked;
+			si->ti.tcpi_bytes_received += si->sub[i].ti.tcpi_bytes_received;
+			si->ti.tcpi_bytes_retrans += si->sub[i].ti.tcpi_bytes_retrans;
+			si->ti.tcpi_total_retrans += si->sub[i].ti.tcpi_total_retrans;
+		}
 	}
+}
+
+int perf_conn_subflows(struct perf_conn *c, struct perf_subflow *sub, int max)
+{
+	struct mpt_subflow_info si[PERF_MAX_SUBFLOWS];
+	int n;
+
+	if (!c->rt)
+		return -1;
+	n = mpt_conn_subflows(mpt_rt_stack(c->rt), c->id, si, PERF_MAX_SUBFLOWS);
+	if (n < 0)
+		return 0;
+	if (n > max)
+		n = max;
+	if (n > PERF_MAX_SUBFLOWS)
+		n = PERF_MAX_SUBFLOWS;
+	for (int i = 0; i < n; i++) {
+		struct tcp_info *ti = &sub[i].ti;
+
+		memset(&sub[i], 0, sizeof(sub[i]));
+		to_ss(&si[i].local, &sub[i].local);
+		to_ss(&si[i].remote, &sub[i].remote);
+		ti->tcpi_state = linux_state(si[i].state);
+		ti->tcpi_bytes_sent = si[i].bytes_sent;
+		ti->tcpi_bytes_acked = si[i].bytes_acked;
+		ti->tcpi_bytes_retrans = si[i].bytes_retrans;
+		ti->tcpi_bytes_received = si[i].bytes_received;
+		ti->tcpi_total_retrans = (uint32_t)si[i].retrans_segs;
+		ti->tcpi_rtt = (uint32_t)(si[i].srtt_ns / 1000);
+	}
+	return n;
 }
 
 static void to_ss(const struct mpt_sockaddr *a, struct sockaddr_storage *ss)

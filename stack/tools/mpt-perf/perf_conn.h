@@ -51,6 +51,10 @@ void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si);
 void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
 		     struct sockaddr_storage *remote);
 
+/* libmpt: the connection's subflows as the kernel's MPTCP_TCPINFO would give them
+ * (first subflow first).  Returns how many were filled, or -1 for kernel stacks. */
+int perf_conn_subflows(struct perf_conn *c, struct perf_subflow *sub, int max);
+
 /* Abort: a RST now (kernel: SO_LINGER 0 then close, which Linux MPTCP turns into
  * MP_FASTCLOSE; libmpt: mpt_abort, MP_FASTCLOSE on every subflow's RST). */
 void perf_conn_abort(struct perf_conn *c);
