@@ -103,7 +103,7 @@ run:
 	@ci/deps.sh run
 	@$(MAKE) --no-print-directory all
 	@ci/need-root.sh "make run creates network namespaces"
-	./$(BUILD)/bin/mpnet run topologies/two-path.yaml
+	./$(BUILD)/bin/mpnet run topologies/handover.yaml
 
 test:
 	@ci/deps.sh test

@@ -499,6 +499,9 @@ struct mpt_conn_info {
 	uint32_t rto_backoff;
 	bool in_recovery;
 	char cc[16];
+	/* For an MPTCP connection the byte and segment counts are the sums over its
+	 * subflows, bytes_acked is what the peer DATA_ACKed and cwnd the sum over the
+	 * subflows that can send; the rest describes the first subflow. */
 	bool mptcp;			     /* MPTCP in use (false: plain TCP or fallback) */
 	bool mptcp_fallback;		     /* MPTCP was offered / accepted, then fell back */
 	uint32_t token;			     /* local token (MPTCP) */

@@ -1677,6 +1677,29 @@ int mptcp_poll(const struct mptcp_conn *mp)
 
 void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 {
+	if (!mp->fallback && mp->nsub) {
+		/* the connection's view: bytes the peer DATA_ACKed, the subflows' sums,
+		 * and the window of the ones that can send */
+		uint32_t cwnd = 0;
+
+		info->bytes_acked = mp->snd_una - (mp->local_idsn + 1);
+		info->bytes_sent = info->bytes_retrans = info->bytes_received = 0;
+		info->segs_out = info->segs_in = info->retrans_segs = 0;
+		for (uint32_t i = 0; i < mp->nsub; i++) {
+			const struct tcb *s = mp->sub[i];
+
+			info->bytes_sent += s->bytes_sent;
+			info->bytes_retrans += s->bytes_retrans;
+			info->bytes_received += s->bytes_received;
+			info->segs_out += s->segs_out;
+			info->segs_in += s->segs_in;
+			info->retrans_segs += s->retrans_segs;
+			if (mptcp_sf_sendable(s))
+				cwnd += s->cc.cwnd;
+		}
+		if (cwnd)
+			info->cwnd = cwnd;
+	}
 	info->mptcp = !mp->fallback;
 	info->mptcp_fallback = mp->fallback;
 	info->token = mp->local_token;
