@@ -246,3 +246,62 @@ abort_run() {
 	run jq -e '.counters.MPTcpExtMPFastcloseRx >= 1' "$sj"
 	assert_success
 }
+
+@test "Linux flips its lte endpoint to backup (MP_PRIO): libmpt stops sending on lte" {
+	local f=$BATS_TEST_TMPDIR/t.yaml sj=$BATS_TEST_TMPDIR/s.5651.json cj=$BATS_TEST_TMPDIR/c.5651.json
+	local l0 l1 l2 w1 w2
+	two_paths "$f" kernel mpt subflow
+	"$MPNET" up "$f"
+	start_server s mpt 5651 "$sj"
+	# libmpt sends (download) over both subflows for 7 s
+	in_host $T c timeout 60 "$PERF" -c 198.18.2.2 -p 5651 --stack kernel -J -t 7 -R >"$cj" &
+	sleep 3
+	l0=$(in_host $T c cat /sys/class/net/lte/statistics/rx_bytes)
+	in_host $T c ip mptcp endpoint change id 1 backup
+	sleep 1
+	l1=$(in_host $T c cat /sys/class/net/lte/statistics/rx_bytes)
+	w1=$(in_host $T c cat /sys/class/net/wifi/statistics/rx_bytes)
+	sleep 2
+	l2=$(in_host $T c cat /sys/class/net/lte/statistics/rx_bytes)
+	w2=$(in_host $T c cat /sys/class/net/wifi/statistics/rx_bytes)
+	wait
+	echo "# lte rx before the change $l0, 1 s after $l1, 3 s after $l2; wifi +$((w2 - w1)) in the last 2 s" >&3
+	assert_equal "$(jq -r .verified "$cj")" true
+	[ "$(kstat c MPTcpExtMPPrioTx)" -ge 1 ] || fail "the kernel sent no MP_PRIO"
+	run jq -e '.counters.MPTcpExtMPPrioRx >= 1' "$sj"
+	assert_success
+	# lte carried data before; after the flip only ACK-sized traffic is left
+	[ "$l0" -gt 2000000 ] || fail "lte was not in use before the change ($l0)"
+	[ $((l2 - l1)) -lt 100000 ] || fail "lte still carried $((l2 - l1)) bytes in 2 s"
+	[ $((w2 - w1)) -gt 2000000 ] || fail "wifi carried only $((w2 - w1)) bytes"
+}
+
+@test "IPv6: libmpt client joins over the second path to a Linux server" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	xfer s kernel c mpt 2001:db8:0:2::2 5661 -n 16MiB --endpoint 2001:db8:0:1::1,subflow
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 1
+	no_trouble s
+	mpt_clean "$BATS_TEST_TMPDIR/c.5661.json"
+	both_carried c wifi lte tx 4000000
+}
+
+@test "a capture of a libmpt <-> Linux multipath run: tshark finds no malformed MPTCP option" {
+	local f=$BATS_TEST_TMPDIR/t.yaml pc=$BATS_TEST_TMPDIR/c.pcap
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	in_host $T r timeout 30 tshark -q -i lan -w "$pc" -a duration:12 2>/dev/null &
+	sleep 2
+	xfer s kernel c mpt 198.18.2.2 5671 -n 8MiB --endpoint 198.18.1.1,subflow
+	wait
+	run --separate-stderr tshark -r "$pc" -Y "mptcp" -T fields -e frame.number
+	[ "${#lines[@]}" -gt 1000 ] || fail "only ${#lines[@]} MPTCP packets captured"
+	run --separate-stderr tshark -r "$pc" -Y "_ws.malformed or _ws.expert.severity == error"
+	assert_output ""
+	# every suboption the run uses was dissected
+	run --separate-stderr tshark -r "$pc" -T fields -e tcp.options.mptcp.subtype
+	assert_output --partial "0"
+	assert_output --partial "1"
+	assert_output --partial "2"
+}
