@@ -445,22 +445,34 @@ static void addr_from_ip(struct mpt_sockaddr *a, const struct wire_ip_repr *ip, 
 	a->port = port;
 }
 
+/* A fresh control block for a SYN that reached us on `path` (counted as a listen drop
+ * when memory runs out). */
+static struct tcb *tcb_for_syn(struct mpt_stack *st, uint32_t path, const struct wire_ip_repr *ip,
+			       const struct wire_tcp_repr *seg)
+{
+	struct tcb *t = tcp_new(st);
+
+	if (!t) {
+		st->ctr.listen_drops++;
+		return NULL;
+	}
+	t->id = st->next_id++;
+	t->path = path;
+	addr_from_ip(&t->local, ip, false, seg->dport);
+	addr_from_ip(&t->remote, ip, true, seg->sport);
+	return t;
+}
+
 /* A SYN with MP_JOIN: a new subflow of a known connection (found by token), not an
  * accept-queue entry.  Accepted on any local address and port the connection could be
  * reached at, with or without a listener there (announced addresses need none). */
 static void join_input(struct mpt_stack *st, uint32_t path, const struct wire_ip_repr *ip,
 		       const struct wire_tcp_repr *seg, uint64_t now)
 {
-	struct tcb *t = tcp_new(st);
+	struct tcb *t = tcb_for_syn(st, path, ip, seg);
 
-	if (!t) {
-		st->ctr.listen_drops++;
+	if (!t)
 		return;
-	}
-	t->id = st->next_id++;
-	t->path = path;
-	addr_from_ip(&t->local, ip, false, seg->dport);
-	addr_from_ip(&t->remote, ip, true, seg->sport);
 	if (mptcp_join_passive(t, seg) < 0 || tcp_open_passive(t, seg, now) < 0) {
 		tcp_free(t);
 		stack_reply_rst(st, path, ip, seg);
@@ -495,20 +507,13 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 		st->ctr.listen_drops++;
 		return;
 	}
-	t = tcp_new(st);
-	if (!t) {
-		st->ctr.listen_drops++;
-		return;
-	}
-	t->id = st->next_id++;
-	t->path = path;
-	addr_from_ip(&t->local, ip, false, seg->dport);
-	addr_from_ip(&t->remote, ip, true, seg->sport);
 	if (st->cfg.mptcp && mptcp_syn_is_join(st, seg)) {
-		tcp_free(t);
 		join_input(st, path, ip, seg, now);
 		return;
 	}
+	t = tcb_for_syn(st, path, ip, seg);
+	if (!t)
+		return;
 	t->parent = l;
 	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) &&
 	    (mptcp_attach(t, true) < 0 || mptcp_passive_syn(t, seg) < 0)) {

@@ -2,9 +2,11 @@
 # The Linux selftest simult_flows.sh, reproduced with libmpt at one end: two paths
 # to a router in front of the server, 16 MiB each way, the kernel's MPTCP at the
 # other end.  The selftest's bound is the time the summed rate needs plus 10 % plus
-# 450 ms.  libmpt does not meet it in every case yet (8.2-8.8 s against 7.83 s when
-# this was written; see the issue note), so this suite asserts the bound times
-# SF_SLACK (1.25) and prints each time against the selftest's own bound.  Bytes
+# 450 ms.  On mpnet's shaping (HTB or the link emulator at the bottleneck, not the
+# selftest's tbf + netem on both ends) neither stack meets it in every case: when
+# this was written libmpt took 7.6-8.8 s against a 7.83 s bound, and kernel <->
+# kernel 7.9 s on 15/5 Mbit/s (upload) in the same topology.  So this suite asserts
+# the bound times SF_SLACK (1.25) and prints each time against the selftest's own.  Bytes
 # verified, no fallback, both paths used.
 load helpers
 load perf_helpers
