@@ -549,3 +549,141 @@ TEST(stack_mptcp_tokens_unique)
 	CHECK_U64_EQ(mpt_stack_counters(sim.ep[0])->mptcp_token_retry, 1);
 	mpt_sim_free(&sim);
 }
+
+/* An MPTCP connection the stack accepted (third ACK with both keys), for joins. */
+static void passive_established(struct mp_peer *p)
+{
+	struct wire_tcp_repr sa, t;
+	struct mptcp_opts m, w;
+
+	passive_syn(p, MPTCP_MPC_H, &sa);
+	get_mp(&sa, &m);
+	p->key = m.mpc.sndr_key;
+	p->iss = sa.seq;
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p->iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_ACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	w.mpc.rcvr_key = p->key;
+	put_mp(&t, &w);
+	inject(&p->s, t);
+	accept_one(p);
+}
+
+/* A join from the peer's port 1235 (MP_JOIN SYN with the stack's token); returns the
+ * stack's SYN-ACK. */
+static void join_syn(struct mp_peer *p, uint32_t nonce, struct wire_tcp_repr *sa)
+{
+	struct wire_tcp_repr t = seg_mk(WIRE_TCP_SYN, PEER_ISS + 7000, 0);
+	struct mptcp_opts w;
+	uint32_t token;
+
+	CHECK_EQ(mptcp_crypto_key_sha(&p->s.st->env.crypto, p->key, &token, NULL), 0);
+	t.sport = 1235;
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPJ_SYN;
+	w.mpj.token = token;
+	w.mpj.nonce = nonce;
+	w.mpj.addr_id = 2;
+	put_mp(&t, &w);
+	inject(&p->s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p->s.st)->join_syn_rx, 1);
+	CHECK_EQ(mpt_script_pull(&p->s, sa), 1);
+	CHECK_EQ(sa->flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+	CHECK_EQ(sa->dport, 1235);
+}
+
+static void join_third_ack(struct mp_peer *p, const struct wire_tcp_repr *sa,
+			   const uint8_t hmac[20])
+{
+	struct wire_tcp_repr t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 7001, sa->seq + 1);
+	struct mptcp_opts w;
+
+	t.sport = 1235;
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPJ_ACK;
+	memcpy(w.mpj.hmac, hmac, 20);
+	put_mp(&t, &w);
+	inject(&p->s, t);
+}
+
+/* RFC 8684 3.2: the SYN-ACK carries the responder's truncated HMAC over both nonces
+ * with both keys; a third ACK with the initiator's full HMAC makes the subflow and
+ * gets an immediate fourth ACK. */
+TEST(stack_mptcp_script_join_passive)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, out;
+	struct mptcp_opts m;
+	uint8_t h[32];
+
+	passive_established(&p);
+	join_syn(&p, 0x11223344, &sa);
+	get_mp(&sa, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_MPJ_SYNACK);
+	CHECK_EQ(mptcp_crypto_join_hmac(&p.s.st->env.crypto, p.key, PEER_KEY, m.mpj.nonce,
+					0x11223344, h),
+		 0);
+	CHECK_U64_EQ(m.mpj.thmac, mptcp_crypto_thmac(h));
+	CHECK_EQ(mptcp_crypto_join_hmac(&p.s.st->env.crypto, PEER_KEY, p.key, 0x11223344,
+					m.mpj.nonce, h),
+		 0);
+	join_third_ack(&p, &sa, h);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_ack_rx, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_ack_hmac_fail, 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK);
+	CHECK_EQ(out.dport, 1235);
+	mpt_script_free(&p.s);
+}
+
+/* A third ACK with a wrong HMAC: "the receiver MUST close the subflow with a RST"
+ * (RFC 8684 3.2), with MP_TCPRST; the connection itself is unharmed. */
+TEST(stack_mptcp_script_join_wrong_hmac_resets_the_subflow)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, out;
+	struct mptcp_opts m;
+	struct mpt_conn_info i;
+	uint8_t bad[20];
+
+	passive_established(&p);
+	join_syn(&p, 0x55667788, &sa);
+	memset(bad, 0xa5, sizeof(bad));
+	join_third_ack(&p, &sa, bad);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_ack_hmac_fail, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_ack_rx, 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_RST);
+	CHECK_EQ(out.dport, 1235);
+	get_mp(&out, &m);
+	CHECK(m.suboptions & MPTCP_OPT_RST);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK_EQ(i.state, MPT_ESTABLISHED);
+	CHECK(i.mptcp);
+	mpt_script_free(&p.s);
+}
+
+/* An MP_JOIN for a token nobody has: RST (RFC 8684 3.2), counted. */
+TEST(stack_mptcp_script_join_unknown_token)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w;
+
+	passive_established(&p);
+	t = seg_mk(WIRE_TCP_SYN, PEER_ISS + 9000, 0);
+	t.sport = 1236;
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPJ_SYN;
+	w.mpj.token = 0xdeadbeef;
+	w.mpj.nonce = 1;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_no_token, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_RST);
+	mpt_script_free(&p.s);
+}
