@@ -504,6 +504,7 @@ struct mpt_conn_info {
 	 * subflows that can send; the rest describes the first subflow. */
 	bool mptcp;			     /* MPTCP in use (false: plain TCP or fallback) */
 	bool mptcp_fallback;		     /* MPTCP was offered / accepted, then fell back */
+	bool mptcp_checksum;		     /* DSS checksums in use */
 	uint32_t token;			     /* local token (MPTCP) */
 	uint64_t data_snd_nxt, data_rcv_nxt; /* 64-bit data-level sequence numbers */
 };

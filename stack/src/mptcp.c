@@ -1702,6 +1702,7 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 	}
 	info->mptcp = !mp->fallback;
 	info->mptcp_fallback = mp->fallback;
+	info->mptcp_checksum = mp->csum && !mp->fallback;
 	info->token = mp->local_token;
 	info->data_snd_nxt = mp->snd_nxt;
 	info->data_rcv_nxt = mp->remote_key_known ? mp->rcv_nxt : 0;

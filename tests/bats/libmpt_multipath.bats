@@ -305,3 +305,25 @@ abort_run() {
 	assert_output --partial "1"
 	assert_output --partial "2"
 }
+
+@test "DSS checksums: Linux asks (sysctl) or libmpt asks (--checksum); 0 DataCsumErr, both directions" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	in_host $T s sysctl -qw net.mptcp.checksum_enabled=1
+	xfer s kernel c mpt 198.18.2.2 5681 -n 8MiB --endpoint 198.18.1.1,subflow
+	xfer s kernel c mpt 198.18.2.2 5682 -n 8MiB -R --endpoint 198.18.1.1,subflow
+	in_host $T s sysctl -qw net.mptcp.checksum_enabled=0
+	xfer s kernel c mpt 198.18.2.2 5683 -n 8MiB --checksum --endpoint 198.18.1.1,subflow
+	xfer s kernel c mpt 198.18.2.2 5684 -n 8MiB -R --checksum --endpoint 198.18.1.1,subflow
+	kmptcp s
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 4
+	assert_equal "$(kstat s MPTcpExtDataCsumErr)" 0
+	no_trouble s
+	for p in 5681 5682 5683 5684; do
+		mpt_clean "$BATS_TEST_TMPDIR/c.$p.json"
+		run jq -e '(.counters.MPTcpExtDataCsumErr // 0) == 0 and .mptcp.csum_enabled == true' "$BATS_TEST_TMPDIR/c.$p.json"
+		assert_success
+	done
+	both_carried c wifi lte tx 4000000
+}

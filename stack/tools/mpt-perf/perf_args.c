@@ -25,6 +25,7 @@ enum {
 	OPT_NO_MPTCP,
 	OPT_ENDPOINT,
 	OPT_MAX_SUBFLOWS,
+	OPT_CHECKSUM,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
 	{"no-mptcp", no_argument, NULL, OPT_NO_MPTCP},
 	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
 	{"max-subflows", required_argument, NULL, OPT_MAX_SUBFLOWS},
+	{"checksum", no_argument, NULL, OPT_CHECKSUM},
 	{NULL, 0, NULL, 0},
 };
 
@@ -307,7 +309,8 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			break;
 		case OPT_ABORT_AT:
 			if (units_parse_size(optarg, &v) || !v)
-				return fail(err, errlen, "--abort-at %s: give a byte count > 0 like 2MiB",
+				return fail(err, errlen,
+					    "--abort-at %s: give a byte count > 0 like 2MiB",
 					    optarg);
 			o->abort_at = v;
 			break;
@@ -344,6 +347,9 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg);
 			o->max_subflows = (uint8_t)v;
 			break;
+		case OPT_CHECKSUM:
+			o->checksum = true;
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -355,14 +361,19 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
-	if ((o->nendpoints || o->max_subflows) && o->stack != PERF_STACK_MPT)
-		return fail(err, errlen,
-			    "%s is for --stack mpt (the kernel's endpoints and limits are the "
-			    "system's: ip mptcp endpoint / limits)",
-			    o->nendpoints ? "--endpoint" : "--max-subflows");
-	if ((o->nendpoints || o->max_subflows) && o->no_mptcp)
+	if ((o->nendpoints || o->max_subflows || o->checksum) && o->stack != PERF_STACK_MPT)
+		return fail(
+			err, errlen,
+			"%s is for --stack mpt (the kernel's endpoints, limits and checksums "
+			"are the system's: ip mptcp endpoint / limits, net.mptcp.checksum_enabled)",
+			o->nendpoints	  ? "--endpoint"
+			: o->max_subflows ? "--max-subflows"
+					  : "--checksum");
+	if ((o->nendpoints || o->max_subflows || o->checksum) && o->no_mptcp)
 		return fail(err, errlen, "%s needs MPTCP; drop --no-mptcp",
-			    o->nendpoints ? "--endpoint" : "--max-subflows");
+			    o->nendpoints     ? "--endpoint"
+			    : o->max_subflows ? "--max-subflows"
+					      : "--checksum");
 
 	switch (o->role) {
 	case PERF_ROLE_NONE:

@@ -52,13 +52,14 @@ struct perf_opts {
 	uint64_t seed;
 	uint64_t abort_at; /* --abort-at (test hook): the sender aborts after this many
 			    * bytes (RST; MPTCP: MP_FASTCLOSE); 0 = never */
-	bool corrupt; /* --corrupt-at (test hook) */
+	bool corrupt;	   /* --corrupt-at (test hook) */
 	uint64_t corrupt_at;
 	bool counters; /* --counters: the stack's counters in nstat form (libmpt) */
 	bool no_mptcp; /* --no-mptcp: libmpt speaks plain TCP (default: MPTCP) */
 	struct perf_endpoint endpoints[PERF_MAX_ENDPOINTS];
 	int nendpoints;
 	uint8_t max_subflows; /* --max-subflows (libmpt; counts the first); 0 = default */
+	bool checksum;	      /* --checksum: libmpt asks for DSS checksums (flag A) */
 	bool help;
 };
 

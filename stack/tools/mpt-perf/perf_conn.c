@@ -206,6 +206,11 @@ void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si)
 
 		si->is_mptcp = true;
 		si->fallback = ci.mptcp_fallback;
+		si->have_info = true;
+		memset(&si->mi, 0, sizeof(si->mi));
+		si->mi.mptcpi_subflows = (uint8_t)(n > 0 ? n - 1 : 0);
+		si->mi.mptcpi_csum_enabled = ci.mptcp_checksum;
+		si->mi.mptcpi_token = ci.token;
 		si->n_sub_kernel = n;
 		si->n_sub = n < PERF_MAX_SUBFLOWS ? n : PERF_MAX_SUBFLOWS;
 		/* the connection's totals are its subflows' */
@@ -404,6 +409,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.mptcp = !o->no_mptcp;
 	if (o->max_subflows)
 		cfg.max_subflows = o->max_subflows;
+	cfg.mptcp_checksum = o->checksum;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
 	for (int i = 0; i < o->nendpoints; i++) {
