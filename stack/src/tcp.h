@@ -155,7 +155,7 @@ struct mpt_stack {
 		bool used;
 		uint32_t path;
 		uint32_t flags; /* MPT_EP_* */
-	} endpoints[256];  /* by endpoint id; 0 unused */
+	} endpoints[256];	/* by endpoint id; 0 unused */
 
 	struct tcb *conns;
 	struct listener *listeners;
