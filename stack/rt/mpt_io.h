@@ -53,6 +53,7 @@ struct mpt_io_pkt {
 struct mpt_io_stats {
 	uint64_t rx_frames, rx_gso_frames, rx_csum_fixed, rx_dropped; /* dropped: malformed */
 	uint64_t tx_packets, tx_errors;
+	uint64_t tx_gso_frames; /* GSO super-frames sent (each counts its segments in tx_packets) */
 };
 
 struct mpt_io_ops {
@@ -90,5 +91,23 @@ int mpt_io_tcp_csum_fix(uint8_t *ip, size_t len);
  * MPT_EUNSUPP / MPT_ENOBUFS. */
 ptrdiff_t mpt_io_gso_segment(const uint8_t *ip, size_t len, uint32_t gso_size, uint32_t k,
 			     uint8_t *out, size_t cap);
+
+/* Transmit-side GSO, the reverse of mpt_io_gso_segment: how many datagrams from
+ * pkts[0] on can leave as one TCP super-datagram that the kernel (or a device) cuts
+ * back into exactly those segments.  They must share the path, the IP header (but
+ * length / id / checksum), ports, ACK, window, urgent pointer and options byte for
+ * byte, carry only ACK (+PSH; FIN on the last), follow each other in sequence, and all
+ * but the last carry the first's payload size; the whole stays within max_len bytes.
+ * Returns the count (>= 1; 1 = send it alone) and *gso_size (the first's payload
+ * size when the count is > 1, else 0). */
+unsigned mpt_io_gso_run(const struct mpt_io_pkt *pkts, unsigned n, size_t max_len,
+			uint32_t *gso_size);
+
+/* Turn the headers of a run's first datagram (ip) into those of the super-datagram
+ * of `total` bytes (the headers plus every payload of the run): IPv4 total length and
+ * header checksum / IPv6 payload length, the last segment's FIN and PSH, and the TCP
+ * checksum field set to the pseudo-header sum as CHECKSUM_PARTIAL wants it (the
+ * kernel's segmenter, or the receiving device, completes each segment's sum). */
+void mpt_io_gso_prepare(uint8_t *ip, size_t total, uint8_t last_flags);
 
 #endif

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RT_BATCH     64
+#define RT_BATCH     256
 #define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
 #define RT_MAX_PORTS 64
 

@@ -431,6 +431,8 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
 		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
 		{"MpnetIoTxErrors", io->tx_errors},
+		{"MpnetIoTxPackets", io->tx_packets},
+		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
 	};
 
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
