@@ -88,6 +88,7 @@ static int rtx_push(struct tcb *t, const struct tcp_txseg *s)
 	}
 	t->rtx[(t->rtx_head + t->rtx_len) % t->rtx_cap] = *s;
 	t->rtx_len++;
+	t->rtx_bytes += s->len;
 	return 0;
 }
 
@@ -162,6 +163,7 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 	if (to == MPT_CLOSED) {
 		t->rto_at = t->tlp_at = t->delack_at = t->persist_at = t->tw_at = 0;
 		t->rtx_len = 0;
+		t->rtx_bytes = 0;
 		t->ack_now = false;
 		t->syn_pending = false;
 		t->probe_pending = t->tlp_pending = false;
@@ -586,7 +588,7 @@ static void emit_syn(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg)
 
 /* RFC 6675 SetPipe(): for every octet not SACKed, count it once if it is not lost
  * and once more if it has been retransmitted. */
-uint32_t tcp_pipe(const struct tcb *t)
+static uint32_t pipe_scan(const struct tcb *t)
 {
 	uint32_t i, pipe = 0;
 
@@ -600,6 +602,30 @@ uint32_t tcp_pipe(const struct tcb *t)
 		if (s->retrans)
 			pipe += s->len;
 	}
+	return pipe;
+}
+
+/* True if some rtx entry is SACKed, lost or retransmitted (stops at the first). */
+static bool sb_marked(const struct tcb *t)
+{
+	for (uint32_t i = 0; i < t->rtx_len; i++) {
+		const struct tcp_txseg *s = rtx_at(t, i);
+
+		if (s->sacked || s->lost || s->retrans)
+			return true;
+	}
+	return false;
+}
+
+uint32_t tcp_pipe(const struct tcb *t)
+{
+	uint32_t pipe;
+
+#ifdef MPT_TCP_PARANOID
+	assert(t->sb_dirty || !sb_marked(t));
+	assert(t->sb_dirty || pipe_scan(t) == t->rtx_bytes);
+#endif
+	pipe = t->sb_dirty ? pipe_scan(t) : t->rtx_bytes;
 	if (!t->sack_ok && t->in_recovery) {
 		/* Without SACK each duplicate ACK means a segment left the network
 		 * (RFC 6582 / RFC 5681 cwnd inflation, expressed as a pipe deflation). */
@@ -631,6 +657,7 @@ static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_
 		    WIRE_TCP_ACK | (s->fin ? WIRE_TCP_FIN : 0) | (dlen ? WIRE_TCP_PSH : 0), dlen);
 	s->retrans = 1;
 	s->ever_retrans = 1;
+	t->sb_dirty = true;
 	s->sent_ns = now;
 	t->retrans_segs++;
 	t->bytes_retrans += dlen;
@@ -781,7 +808,7 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 		/* RFC 6675 NextSeg (1): the first lost, not yet retransmitted segment. */
 		uint32_t pipe = tcp_pipe(t);
 
-		for (i = 0; i < t->rtx_len; i++) {
+		for (i = 0; t->sb_dirty && i < t->rtx_len; i++) {
 			struct tcp_txseg *s = rtx_at(t, i);
 
 			if (s->sacked || !s->lost || s->retrans)
@@ -1022,6 +1049,7 @@ static void mark_losses(struct tcb *t)
 				 sacked_bytes > (TCP_DUPTHRESH - 1) * t->snd_mss)) {
 			s->lost = 1;
 			s->retrans = 0;
+			t->sb_dirty = true;
 		}
 	}
 }
@@ -1042,8 +1070,10 @@ static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
 		for (i = 0; i < t->rtx_len; i++) {
 			struct tcp_txseg *s = rtx_at(t, i);
 
-			if (seq_ge(s->seq, l) && seq_le(s->seq + s->len, r))
+			if (seq_ge(s->seq, l) && seq_le(s->seq + s->len, r)) {
 				s->sacked = 1;
+				t->sb_dirty = true;
+			}
 		}
 	}
 }
@@ -1084,14 +1114,18 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 				fin_acked = true;
 			t->rtx_head = (t->rtx_head + 1) % t->rtx_cap;
 			t->rtx_len--;
+			t->rtx_bytes -= s->len;
 			continue;
 		}
 		if (seq_lt(s->seq, ack)) { /* partially acknowledged */
+			t->rtx_bytes -= ack - s->seq;
 			s->len -= ack - s->seq;
 			s->seq = ack;
 		}
 		break;
 	}
+	if (t->sb_dirty && !sb_marked(t))
+		t->sb_dirty = false;
 	if (t->fin_sent && seq_gt(ack, t->fin_seq))
 		fin_acked = true;
 	/* data bytes: [sndbuf_seq, sndbuf_seq + len) */
@@ -1132,6 +1166,7 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 
 			if (!h->retrans) {
 				h->lost = 1;
+				t->sb_dirty = true;
 				t->force_rtx = true;
 			}
 		}
@@ -1220,10 +1255,12 @@ static bool process_ack(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t
 	if (t->rtx_len && t->dupacks >= TCP_DUPTHRESH && !t->in_recovery) {
 		struct tcp_txseg *h = rtx_at(t, 0);
 
-		if (!h->sacked && !h->retrans)
+		if (!h->sacked && !h->retrans) {
 			h->lost = 1;
+			t->sb_dirty = true;
+		}
 	}
-	if (!t->in_recovery && !t->in_loss && t->rtx_len) {
+	if (!t->in_recovery && !t->in_loss && t->rtx_len && t->sb_dirty) {
 		uint32_t i;
 
 		for (i = 0; i < t->rtx_len; i++)
@@ -1587,6 +1624,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 		if (!s->sacked) {
 			s->lost = 1;
 			s->retrans = 0;
+			t->sb_dirty = true;
 		}
 	}
 	t->in_recovery = false;

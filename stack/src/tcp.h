@@ -73,6 +73,11 @@ struct tcb {
 	uint32_t fin_seq;
 	struct tcp_txseg *rtx;
 	uint32_t rtx_cap, rtx_head, rtx_len;
+	uint32_t rtx_bytes; /* sum of rtx[].len */
+	/* Some rtx entry may be SACKed, lost or retransmitted.  While false the
+	 * scoreboard is plain (pipe == rtx_bytes, nothing to retransmit) and the
+	 * per-segment scans are skipped. */
+	bool sb_dirty;
 
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
