@@ -127,6 +127,12 @@ struct mpt_config {
 	/* Ask for DSS checksums (RFC 8684 3.3.1 flag A); the peer asking turns them on
 	 * as well.  Default off (Linux's net.mptcp.checksum_enabled = 0). */
 	bool mptcp_checksum;
+	/* Transmit checksum offload: segments leave mpt_stack_send with the TCP checksum
+	 * field holding only the pseudo-header sum, not inverted (Linux's
+	 * CHECKSUM_PARTIAL form); the I/O layer, the kernel or the device completes it.
+	 * Default off (complete checksums).  The runtime (mpt_rt.h) turns it on for
+	 * backends that complete checksums (mpt_io_ops.tx_csum_partial). */
+	bool tx_csum_partial;
 };
 
 /* Fill `cfg` with the defaults listed above. */

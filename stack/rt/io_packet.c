@@ -189,6 +189,8 @@ static int open_rx(struct pkt_io *io, int ifindex, char *err, size_t errlen)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	/* our own transmissions would be cloned to this socket only to be filtered out */
+	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	ev.data.u32 = (uint32_t)(io->nifs - 1);
 	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
@@ -490,6 +492,8 @@ static void raw_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *pkts, u
 		while (done + k < n && k < PKT_BATCH) {
 			const struct mpt_io_pkt *p = &pkts[done + k];
 
+			/* the stack left the checksum partial (tx_csum_partial) */
+			mpt_io_tcp_csum_fix(p->data, p->len);
 			memset(&m[k], 0, sizeof(m[k]));
 			memset(&dst[k], 0, sizeof(dst[k]));
 			if (io->paths[pi].addr.family == MPT_AF_INET) {
@@ -592,6 +596,15 @@ static unsigned packet_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *
 			vh->csum_offset = 16;
 			io->stats.tx_gso_frames++;
 		}
+		if (k == 1) { /* one datagram: its checksum is partial, the kernel ends it */
+			size_t iphl =
+				(p->data[0] >> 4) == 4 ? WIRE_IPV4_HDR_LEN : WIRE_IPV6_HDR_LEN;
+
+			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh->csum_start = (uint16_t)(ETH_LEN + iphl);
+			vh->csum_offset = 16;
+			vh->hdr_len = (uint16_t)(ETH_LEN + iphl + WIRE_TCP_HDR_LEN);
+		}
 		m[nf].msg_hdr.msg_iovlen = k + 1;
 		segs[nf++] = k;
 		done += k;
@@ -656,6 +669,7 @@ static const struct mpt_io_stats *pkt_stats(void *v)
 
 const struct mpt_io_ops mpt_io_packet = {
 	.name = "packet",
+	.tx_csum_partial = true,
 	.open = pkt_open,
 	.recv = pkt_recv,
 	.send = pkt_send,

@@ -58,6 +58,9 @@ struct mpt_io_stats {
 
 struct mpt_io_ops {
 	const char *name;
+	/* The backend completes the TCP checksum of every datagram it sends: the
+	 * runtime then has the stack leave it partial (mpt_config.tx_csum_partial). */
+	bool tx_csum_partial;
 	/* Open on paths[0..npaths) (copied) for datagrams up to mtu bytes.  Returns 0
 	 * and *io, or -errno with a one-line reason in err. */
 	int (*open)(void **io, const struct mpt_io_path *paths, size_t npaths, uint32_t mtu,
@@ -65,9 +68,9 @@ struct mpt_io_ops {
 	/* Up to n received datagrams into pkts, without blocking.  Returns the count
 	 * (0: nothing waiting) or -errno. */
 	int (*recv)(void *io, struct mpt_io_pkt *pkts, unsigned n);
-	/* Transmit pkts[0..n) in order.  Returns how many the backend took (a datagram the
-	 * kernel refused is counted as taken and in tx_errors: it is a loss to TCP), or
-	 * -errno when nothing could be sent. */
+	/* Transmit pkts[0..n) in order (the backend may rewrite their bytes).  Returns how many the
+	 * backend took (a datagram the kernel refused is counted as taken and in tx_errors: it is a
+	 * loss to TCP), or -errno when nothing could be sent. */
 	int (*send)(void *io, const struct mpt_io_pkt *pkts, unsigned n);
 	/* The fd that becomes readable (EPOLLIN) when recv has something. */
 	int (*fd)(void *io);

@@ -100,10 +100,12 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 		snprintf(err, errlen, "no usable address in this namespace (%zu)", npaths);
 		return MPT_EINVAL;
 	}
-	if (!cfg) {
+	if (!cfg)
 		mpt_config_default(&def);
-		cfg = &def;
-	}
+	else
+		def = *cfg;
+	def.tx_csum_partial = io->tx_csum_partial;
+	cfg = &def;
 	rt = calloc(1, sizeof(*rt));
 	if (!rt) {
 		snprintf(err, errlen, "out of memory");

@@ -578,6 +578,7 @@ static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip,
 	ptrdiff_t n;
 
 	ip->ident = st->ip_ident++;
+	ip->csum_partial = st->cfg.tx_csum_partial;
 	if (!ip->ttl)
 		ip->ttl = 64;
 	n = wire_packet_emit(ip, seg, buf, cap);

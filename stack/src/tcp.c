@@ -636,12 +636,19 @@ uint32_t tcp_pipe(const struct tcb *t)
 	return pipe;
 }
 
-static void copy_payload(struct tcb *t, uint32_t seq, uint32_t n, uint8_t *dst)
+/* The payload [seq, seq+n) of a segment: a pointer into the send buffer when the
+ * bytes are contiguous there (valid until the buffer changes), else copied into
+ * scratch. */
+static const uint8_t *payload_at(struct tcb *t, uint32_t seq, uint32_t n, uint8_t *scratch)
 {
-	uint32_t off = seq - t->sndbuf_seq;
+	uint32_t off = seq - t->sndbuf_seq, pos;
 
 	assert(off + n <= t->sndbuf.len);
-	ring_read_at(&t->sndbuf, off, dst, n);
+	pos = (t->sndbuf.head + off) % t->sndbuf.cap;
+	if (pos + n <= t->sndbuf.cap)
+		return t->sndbuf.buf + pos;
+	ring_read_at(&t->sndbuf, off, scratch, n);
+	return scratch;
 }
 
 static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_t *scratch,
@@ -650,8 +657,7 @@ static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_
 	uint32_t dlen = s->len - s->fin;
 
 	seg->seq = s->seq;
-	copy_payload(t, s->seq, dlen, scratch);
-	seg->payload = scratch;
+	seg->payload = payload_at(t, s->seq, dlen, scratch);
 	seg->payload_len = dlen;
 	fill_common(t, now, seg,
 		    WIRE_TCP_ACK | (s->fin ? WIRE_TCP_FIN : 0) | (dlen ? WIRE_TCP_PSH : 0), dlen);
@@ -739,8 +745,7 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 	if (len == 0 && !(flags & WIRE_TCP_FIN))
 		return 0;
 	seg->seq = t->snd_nxt;
-	copy_payload(t, t->snd_nxt, len, scratch);
-	seg->payload = scratch;
+	seg->payload = payload_at(t, t->snd_nxt, len, scratch);
 	seg->payload_len = len;
 	if (len)
 		flags |= WIRE_TCP_PSH;

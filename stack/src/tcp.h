@@ -207,7 +207,8 @@ int tcp_open_active(struct tcb *t, uint64_t now);
 int tcp_open_passive(struct tcb *t, const struct wire_tcp_repr *syn, uint64_t now);
 void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 	       uint64_t now);
-/* Fill seg (payload copied into scratch, >= snd_mss bytes) with the next segment due.
+/* Fill seg with the next segment due (its payload points into the send buffer, or into
+ * scratch, >= snd_mss bytes, when it wraps there).
  * Returns 1 if there is one, 0 otherwise. */
 int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_repr *seg);
 uint64_t tcp_next_timeout(const struct tcb *t);
