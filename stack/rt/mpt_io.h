@@ -52,6 +52,7 @@ struct mpt_io_pkt {
 /* Backend counters (beyond the stack's own). */
 struct mpt_io_stats {
 	uint64_t rx_frames, rx_gso_frames, rx_csum_fixed, rx_dropped; /* dropped: malformed */
+	uint64_t rx_sock_drops; /* frames the kernel dropped: the socket buffer was full */
 	uint64_t tx_packets, tx_errors;
 	uint64_t tx_gso_frames; /* GSO super-frames sent (each counts its segments in tx_packets) */
 };

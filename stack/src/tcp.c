@@ -879,10 +879,11 @@ static void challenge_ack(struct tcb *t, uint64_t now)
 	}
 }
 
-static void delack_schedule(struct tcb *t, uint64_t now, bool full_seg)
+/* `full_segs`: full-sized segments the data just placed amounts to (a segment the
+ * I/O layer did not cut back from a GSO super-frame counts as several). */
+static void delack_schedule(struct tcb *t, uint64_t now, uint32_t full_segs)
 {
-	if (full_seg)
-		t->segs_unacked++;
+	t->segs_unacked += full_segs;
 	/* RFC 9293 3.8.6.3 (SHLD-19): "an ACK SHOULD be generated for at least every
 	 * second full-sized segment", and (MUST-40) the delay "MUST be less than 0.5
 	 * seconds". */
@@ -1013,7 +1014,7 @@ static void place_data(struct tcb *t, uint32_t seq, const uint8_t *d, uint32_t n
 		if (had_ofo)
 			send_ack_now(t); /* RFC 5681 4.2: ACK at once when a hole fills */
 		else
-			delack_schedule(t, now, n >= t->rcv_mss - 64);
+			delack_schedule(t, now, n / (t->rcv_mss - 64));
 		notify_readable(t);
 		return;
 	}

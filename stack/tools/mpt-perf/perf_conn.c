@@ -430,6 +430,7 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetIoRxGsoFrames", io->rx_gso_frames},
 		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
 		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
+		{"MpnetIoRxSockDrops", io->rx_sock_drops},
 		{"MpnetIoTxErrors", io->tx_errors},
 		{"MpnetIoTxPackets", io->tx_packets},
 		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
