@@ -294,15 +294,59 @@ static bool ip_is_any(const struct mpt_sockaddr *a)
 	return !memcmp(a->ip, zero, a->family == MPT_AF_INET ? 4 : 16);
 }
 
+static uint32_t demux_hash(const struct mpt_sockaddr *l, const struct mpt_sockaddr *r)
+{
+	size_t n = l->family == MPT_AF_INET ? 4 : 16;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ l->ip[i]) * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ r->ip[i]) * 16777619u;
+	h = (h ^ l->port) * 16777619u;
+	h = (h ^ r->port) * 16777619u;
+	return (h ^ (h >> 15)) & (STACK_DEMUX_BUCKETS - 1);
+}
+
+void stack_demux_forget(struct mpt_stack *st, struct tcb *t)
+{
+	struct tcb **pp;
+
+	if (!t->demux_in)
+		return;
+	for (pp = &st->demux[demux_hash(&t->local, &t->remote)]; *pp; pp = &(*pp)->demux_next)
+		if (*pp == t) {
+			*pp = t->demux_next;
+			break;
+		}
+	t->demux_in = false;
+	t->demux_next = NULL;
+}
+
+/* The connection of a 4-tuple: the newest in `conns` (a CLOSED one may linger there
+ * next to its successor).  The cache answers for live connections; anything else
+ * takes the list, and what the list finds is cached. */
 static struct tcb *find_tcb(struct mpt_stack *st, const struct mpt_sockaddr *l,
 			    const struct mpt_sockaddr *r)
 {
+	uint32_t h = demux_hash(l, r);
 	struct tcb *t;
 
+	for (t = st->demux[h]; t; t = t->demux_next)
+		if (addr_eq(&t->local, l) && addr_eq(&t->remote, r)) {
+			if (t->state != MPT_CLOSED)
+				return t;
+			break;
+		}
 	for (t = st->conns; t; t = t->next)
 		if (addr_eq(&t->local, l) && addr_eq(&t->remote, r))
-			return t;
-	return NULL;
+			break;
+	if (t && !t->demux_in) {
+		t->demux_next = st->demux[h];
+		st->demux[h] = t;
+		t->demux_in = true;
+	}
+	return t;
 }
 
 static struct tcb *find_id(const struct mpt_stack *st, uint32_t id)
@@ -341,7 +385,10 @@ static struct listener *find_listener(struct mpt_stack *st, const struct mpt_soc
 static void reap(struct mpt_stack *st)
 {
 	struct tcb **pp = &st->conns;
+	bool again = false;
 
+	if (!st->reap_hint)
+		return;
 	while (*pp) {
 		struct tcb *t = *pp;
 
@@ -351,8 +398,11 @@ static void reap(struct mpt_stack *st)
 			tcp_free(t);
 			continue;
 		}
+		/* waiting for its RST to leave: look again later */
+		again |= t->state == MPT_CLOSED && t->rst_pending;
 		pp = &t->next;
 	}
+	st->reap_hint = again;
 }
 
 /* ---- listeners ---- */
@@ -827,6 +877,7 @@ static int close_listener(struct mpt_stack *st, uint32_t id, uint64_t now)
 		*pp = l->next;
 		listener_free(st, l);
 	}
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }
@@ -838,6 +889,7 @@ int mpt_close(struct mpt_stack *st, uint32_t id, uint64_t now)
 	if (!t || !t->app_visible)
 		return close_listener(st, id, now);
 	tcp_app_close(t, now);
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }
@@ -849,6 +901,7 @@ int mpt_abort(struct mpt_stack *st, uint32_t id, uint64_t now)
 	if (!t || !t->app_visible)
 		return close_listener(st, id, now);
 	tcp_app_abort(t, now);
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }

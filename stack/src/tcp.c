@@ -161,6 +161,7 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 		t->tw_at = 0; /* armed by the caller, which knows `now` */
 	t->state = to;
 	if (to == MPT_CLOSED) {
+		st->reap_hint = true;
 		t->rto_at = t->tlp_at = t->delack_at = t->persist_at = t->tw_at = 0;
 		t->rtx_len = 0;
 		t->rtx_bytes = 0;
@@ -209,6 +210,7 @@ void tcp_free(struct tcb *t)
 {
 	if (!t)
 		return;
+	stack_demux_forget(t->st, t);
 	stack_free(t->st, t->sndbuf.buf);
 	stack_free(t->st, t->rcvbuf.buf);
 	stack_free(t->st, t->rtx);

@@ -18,11 +18,12 @@
 #include "seq.h"
 #include "wire.h"
 
-#define MPT_MAX_PATHS	64
-#define MPT_MAX_CC	8
-#define TCP_MAX_OFO	32
-#define TCP_DUPTHRESH	3
-#define STACK_CTL_QUEUE 64
+#define MPT_MAX_PATHS	    64
+#define MPT_MAX_CC	    8
+#define TCP_MAX_OFO	    32
+#define TCP_DUPTHRESH	    3
+#define STACK_CTL_QUEUE	    64
+#define STACK_DEMUX_BUCKETS 1024 /* a power of two */
 
 struct ring {
 	uint8_t *buf;
@@ -51,6 +52,8 @@ struct mptcp_conn;
 struct tcb {
 	struct mpt_stack *st;
 	struct tcb *next;
+	struct tcb *demux_next; /* chain in st->demux (stack.c), while demux_in */
+	bool demux_in;
 	uint32_t id;
 	enum mpt_state state;
 	int error;
@@ -163,6 +166,10 @@ struct mpt_stack {
 	} endpoints[256];	/* by endpoint id; 0 unused */
 
 	struct tcb *conns;
+	/* 4-tuple -> tcb, a cache in front of the `conns` list: filled by lookups that
+	 * fell back to the list, emptied of a tcb by tcp_free (stack_demux_forget) */
+	struct tcb *demux[STACK_DEMUX_BUCKETS];
+	bool reap_hint; /* some connection may be ready to free (reap) */
 	struct listener *listeners;
 	uint32_t next_id;
 	uint16_t next_port;
@@ -193,6 +200,8 @@ void stack_log(struct mpt_stack *st, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void stack_listener_established(struct mpt_stack *st, struct tcb *t);
 void stack_listener_unlink(struct mpt_stack *st, struct tcb *t);
+/* Drop t from the demultiplexing cache (tcp_free calls it). */
+void stack_demux_forget(struct mpt_stack *st, struct tcb *t);
 
 /* ---- TCP engine (tcp.c) ---- */
 /* The one state setter: checks tcp_transition_ok, counts, logs.  Returns 0 or
