@@ -316,7 +316,10 @@ static int arm(struct mpt_rt *rt, uint64_t at)
 {
 	struct itimerspec its = {0};
 
-	if (at == rt->armed)
+	/* An armed expiry that comes sooner stays: waking early is harmless (the
+	 * step finds nothing due and arms again), and the RTO moving later on every
+	 * ACK would otherwise cost a timerfd_settime per step. */
+	if (rt->armed && rt->armed <= at)
 		return 0;
 	if (at != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(at / 1000000000ull);
