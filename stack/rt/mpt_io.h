@@ -6,13 +6,27 @@
  * moves whole IP datagrams in batches, and exposes one fd to poll for input.
  *
  * The first backend, mpt_io_packet (io_packet.c):
- *   - receive: one AF_PACKET socket per interface (PACKET_VNET_HDR, recvmmsg), with a
- *     classic-BPF filter keeping incoming IPv4/IPv6 TCP only.  Frames a veth hands
- *     over half-finished (CHECKSUM_PARTIAL) get their TCP checksum completed; GSO
- *     super-frames (a peer with TSO on a veth) are cut back into MSS-sized segments.
+ *   - receive: one AF_PACKET socket per interface (PACKET_VNET_HDR, recvmmsg,
+ *     PACKET_IGNORE_OUTGOING), with a classic-BPF filter keeping incoming IPv4/IPv6
+ *     TCP only.  Frames a veth hands over half-finished (CHECKSUM_PARTIAL) get their
+ *     TCP checksum completed; GSO super-frames (a peer with TSO on a veth) go to the
+ *     stack whole, one TCP segment of up to 64 KiB, as GRO hands them to a kernel
+ *     TCP (cut back into MSS-sized segments only if they do not parse).
  *   - transmit: raw IP sockets (IPPROTO_RAW, header included) bound to each path's
  *     address, sendmmsg: the kernel routes (policy rules by source address
  *     included) and resolves neighbours, but no kernel TCP ever sees the segments.
+ *     That is the way until a path has received a frame from the destination: then
+ *     its next hop's MAC (the frame's source) and our own (its destination) are
+ *     known, and datagrams leave through a per-path AF_PACKET socket with a
+ *     virtio_net_hdr instead.  Runs of segments of one flow (mpt_io_gso_run) become
+ *     one TCP GSO super-frame of up to 64 KiB (payloads gathered by iovec), which
+ *     the kernel passes through veths and bridges as it does its own TSO frames and
+ *     segments in software wherever a device cannot take it; no frame on a wire is
+ *     larger than the MTU.  The stack leaves TCP checksums partial
+ *     (mpt_config.tx_csum_partial): the vnet header asks the kernel to finish them,
+ *     and the raw-socket path completes them itself.  A learnt MAC is refreshed by
+ *     every received frame; a next hop that changes without sending anything (a
+ *     route moving to another router on the same interface) is not noticed.
  *   - ownership: an nftables table `inet libmpt` in the namespace drops TCP to the
  *     stack's addresses at prerouting (priority raw).  Packet sockets tap frames
  *     before that hook, so the stack sees them and the kernel's TCP never does: it

@@ -540,7 +540,7 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 	}
 	/* Option space: whatever the data leaves in the MTU, capped by 40 bytes, less
 	 * what the upper layer reserved. */
-	if (t->sack_ok && t->n_ofo && !syn && (flags & WIRE_TCP_ACK)) {
+	if (t->sack_ok && (t->n_ofo || t->dsack_pending) && !syn && (flags & WIRE_TCP_ACK)) {
 		uint32_t ip = t->local.family == MPT_AF_INET6 ? 40 : 20;
 		size_t used = wire_tcp_opts_len(&seg->opt) + t->ulp_opt_reserve;
 		size_t by_mtu = t->st->cfg.mtu - ip - WIRE_TCP_HDR_LEN - payload_len;
@@ -551,11 +551,20 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 		max = room >= 4 + 8 ? (uint8_t)((room - 4) / 8) : 0;
 		if (max > WIRE_OPT_SACK_MAX_BLOCKS)
 			max = WIRE_OPT_SACK_MAX_BLOCKS;
-		if (max) {
+		if (max && t->dsack_pending) {
+			/* RFC 2883 4 (1): "A D-SACK block is only used to report a duplicate
+			 * contiguous sequence of data received by the receiver in the most
+			 * recent packet"; it goes first, the usual blocks follow. */
+			seg->opt.sack[0].left = t->dsack_left;
+			seg->opt.sack[0].right = t->dsack_right;
+			seg->opt.nsack = (uint8_t)(1 + sack_fill(t, seg->opt.sack + 1, max - 1));
+			t->dsack_pending = false;
+			t->st->ctr.dsack_old_sent++;
+		} else if (max) {
 			seg->opt.nsack = sack_fill(t, seg->opt.sack, max);
-			if (seg->opt.nsack)
-				seg->opt.present |= WIRE_HAS_SACK;
 		}
+		if (seg->opt.nsack)
+			seg->opt.present |= WIRE_HAS_SACK;
 	}
 	t->segs_out++;
 }
@@ -666,6 +675,8 @@ static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_
 	s->retrans = 1;
 	s->ever_retrans = 1;
 	t->sb_dirty = true;
+	if (t->undo_valid)
+		t->undo_retrans++;
 	s->sent_ns = now;
 	t->retrans_segs++;
 	t->bytes_retrans += dlen;
@@ -1062,12 +1073,55 @@ static void mark_losses(struct tcb *t)
 	}
 }
 
+/* Every retransmission of the episode was needless (RFC 3708 2.2, D-SACK based): put
+ * cwnd and ssthresh back, leave recovery, forget the loss marks (Linux's
+ * tcp_try_undo_dsack / tcp_undo_cwnd_reduction). */
+static void undo_reduction(struct tcb *t)
+{
+	t->st->ctr.dsack_undo++;
+	t->cc.cwnd = max32(t->cc.cwnd, t->undo_cwnd);
+	t->cc.ssthresh = max32(t->cc.ssthresh, t->undo_ssthresh);
+	t->in_recovery = t->in_loss = false;
+	t->force_rtx = false;
+	t->dupacks = 0;
+	for (uint32_t i = 0; i < t->rtx_len; i++) {
+		struct tcp_txseg *s = rtx_at(t, i);
+
+		if (!s->sacked)
+			s->lost = s->retrans = 0;
+	}
+	t->undo_valid = false;
+}
+
+/* RFC 2883 4.1: the first block is a D-SACK if it lies below the cumulative ACK or
+ * inside the second block.  Returns true if it was one (and accounts for it). */
+static bool take_dsack(struct tcb *t, const struct wire_tcp_opts *o)
+{
+	uint32_t l = o->sack[0].left, r = o->sack[0].right;
+
+	if (!o->nsack || !seq_lt(l, r))
+		return false;
+	if (!seq_le(r, t->snd_una) &&
+	    !(o->nsack > 1 && seq_ge(l, o->sack[1].left) && seq_le(r, o->sack[1].right)))
+		return false;
+	t->st->ctr.dsack_recv++;
+	/* a duplicate of something this episode retransmitted: that retransmission was
+	 * not needed */
+	if (t->undo_valid && t->undo_retrans && seq_ge(l, t->undo_marker) &&
+	    seq_le(r, t->snd_nxt)) {
+		t->undo_dsacks++;
+		if (--t->undo_retrans == 0)
+			undo_reduction(t);
+	}
+	return true;
+}
+
 static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
 {
 	uint8_t b;
 	uint32_t i;
 
-	for (b = 0; b < o->nsack; b++) {
+	for (b = take_dsack(t, o) ? 1 : 0; b < o->nsack; b++) {
 		uint32_t l = o->sack[b].left, r = o->sack[b].right;
 
 		/* RFC 2018 / RFC 6675: blocks must lie within (SND.UNA, SND.NXT]. */
@@ -1086,8 +1140,32 @@ static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
 	}
 }
 
+/* Recovery is over: D-SACKs may still come for one more flight. */
+static void undo_close(struct tcb *t)
+{
+	if (t->undo_valid && !t->undo_closing) {
+		t->undo_closing = true;
+		t->undo_end = t->snd_nxt;
+	}
+}
+
+/* A cwnd reduction starts (or continues) an undoable episode. */
+static void undo_start(struct tcb *t)
+{
+	if (t->undo_valid && !t->undo_closing)
+		return;
+	t->undo_valid = true;
+	t->undo_closing = false;
+	t->undo_cwnd = t->cc.cwnd;
+	t->undo_ssthresh = t->cc.ssthresh;
+	t->undo_marker = t->snd_una;
+	t->undo_retrans = 0;
+	t->undo_dsacks = 0;
+}
+
 static void enter_recovery(struct tcb *t, uint64_t now)
 {
+	undo_start(t);
 	t->in_recovery = true;
 	/* RFC 6675 5 (3): "RecoveryPoint = HighData" */
 	t->recovery_point = t->snd_nxt;
@@ -1162,9 +1240,13 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 
 	t->dupacks = 0;
 	t->tlp_out = false;
+	/* the D-SACKs of an episode arrive within an RTT of its end */
+	if (t->undo_valid && t->undo_closing && seq_ge(ack, t->undo_end))
+		t->undo_valid = false;
 	if (t->in_recovery) {
 		if (seq_ge(ack, t->recovery_point)) {
 			t->in_recovery = false;
+			undo_close(t);
 			if (t->ccops->on_recovery_end)
 				t->ccops->on_recovery_end(&t->cc, now);
 		} else if (!t->sack_ok && t->rtx_len) {
@@ -1179,8 +1261,10 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 			}
 		}
 	} else {
-		if (t->in_loss && seq_ge(ack, t->recovery_point))
+		if (t->in_loss && seq_ge(ack, t->recovery_point)) {
 			t->in_loss = false;
+			undo_close(t);
+		}
 		t->cc.flight = tcp_pipe(t);
 		if (t->ccops->on_ack)
 			t->ccops->on_ack(&t->cc, acked, t->rtt_valid ? t->srtt : 0, now);
@@ -1359,6 +1443,21 @@ static bool disordered_ack(const struct tcb *t, const struct wire_tcp_repr *seg)
 	       seg->ack == t->snd_una && seq_diff(t->ts_recent, seg->opt.tsval) < 1000;
 }
 
+/* Data [seq, seq+n) arrived again, partly or wholly below RCV.NXT: report the part
+ * below as a D-SACK (RFC 2883 4) in the next ACK. */
+static void note_dsack(struct tcb *t, uint32_t seq, uint32_t n)
+{
+	uint32_t right = seq + n;
+
+	if (!t->sack_ok || !n)
+		return;
+	if (seq_gt(right, t->rcv_nxt))
+		right = t->rcv_nxt;
+	t->dsack_left = seq;
+	t->dsack_right = right;
+	t->dsack_pending = true;
+}
+
 void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 	       uint64_t now)
 {
@@ -1419,6 +1518,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 			t->st->ctr.rst_ignored++;
 		} else {
 			t->st->ctr.seq_out_of_window++;
+			if (seg->payload_len && seq_lt(seq, t->rcv_nxt))
+				note_dsack(t, seq, (uint32_t)seg->payload_len);
 			send_ack_now(t);
 			/* TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout. */
 			if (t->state == MPT_TIME_WAIT && fin)
@@ -1516,6 +1617,7 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	if (dlen && seq_lt(seq, t->rcv_nxt)) { /* trim what we already have */
 		uint32_t cut = min32(t->rcv_nxt - seq, dlen);
 
+		note_dsack(t, seq, cut);
 		data += cut;
 		dlen -= cut;
 		seq += cut;
@@ -1624,6 +1726,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 			rtx_at(t, i)->sacked = 0;
 	}
 	t->cc.flight = tcp_pipe(t);
+	undo_start(t);
 	if (t->ccops->on_rto)
 		t->ccops->on_rto(&t->cc, now);
 	for (i = 0; i < t->rtx_len; i++) {

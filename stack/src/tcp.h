@@ -110,6 +110,15 @@ struct tcb {
 
 	/* loss recovery (RFC 6675 / RFC 6582) */
 	bool in_recovery, in_loss, tlp_out;
+	/* D-SACK (RFC 2883): a duplicate range to report first in the next ACK */
+	bool dsack_pending;
+	uint32_t dsack_left, dsack_right;
+	/* Undo (RFC 3708 with D-SACK, as Linux): cwnd / ssthresh before the episode's
+	 * first reduction, its start (SND.UNA then), and how many of its
+	 * retransmissions no D-SACK has shown to be spurious yet. */
+	bool undo_valid, undo_closing; /* closing: recovery over, D-SACKs until undo_end */
+	uint32_t undo_end;
+	uint32_t undo_cwnd, undo_ssthresh, undo_marker, undo_retrans, undo_dsacks;
 	bool force_rtx;	   /* retransmit the first lost segment regardless of pipe */
 	bool zero_wnd_adv; /* our last advertised window was zero */
 	uint32_t recovery_point, dupacks;
