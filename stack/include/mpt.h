@@ -306,6 +306,13 @@ int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_soc
 int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
 		   uint64_t now);
 
+/* As mpt_stack_recv, for a datagram whose TCP checksum needs no check: the caller
+ * verified it, or the datagram never crossed a wire (a frame the local kernel hands
+ * over as CHECKSUM_PARTIAL, or marks DATA_VALID).  The IPv4 header checksum is
+ * still checked. */
+int mpt_stack_recv_verified(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+			    uint64_t now);
+
 /* Produce the next packet to transmit into buf (cap must be >= the configured MTU),
  * and its path in *path.  Call until it returns 0.  Returns the packet length, 0 when
  * nothing is due now, or MPT_ENOBUFS when cap < MTU. */

@@ -420,6 +420,9 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 		size_t iplen = flen > VNET_LEN + ETH_LEN ? flen - VNET_LEN - ETH_LEN : 0;
 		int path = iplen ? path_of(io, io->ifs[io->cur_if].ifindex, ip, iplen) : -1;
 		uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+		/* the kernel vouches for the data (CHECKSUM_PARTIAL / _UNNECESSARY) */
+		bool trusted =
+			vh->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID);
 
 		if (path < 0) {
 			io->cur++;
@@ -428,13 +431,16 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 		if (io->cur_seg == 0)
 			learn(io, path, f + VNET_LEN, (ip[0] >> 4) == 4 ? ip + 12 : ip + 8);
 		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
-		    io->cur_seg == 0 && mpt_io_tcp_csum_fix(ip, iplen) == 0) {
+		    io->cur_seg == 0 &&
+		    (trusted ? mpt_io_tcp_check(ip, iplen) : mpt_io_tcp_csum_fix(ip, iplen)) == 0) {
 			/* the super-frame goes up whole, as GRO would hand it to a kernel
-			 * TCP: one header, one checksum pass, no copy */
+			 * TCP: one header, no copy, no checksum pass when the kernel vouches
+			 * for it */
 			io->stats.rx_gso_frames++;
 			pkts[out].data = ip;
 			pkts[out].len = (uint32_t)iplen;
 			pkts[out].path = io->paths[path].id;
+			pkts[out].csum_ok = trusted;
 			out++;
 			io->cur++;
 			continue;
@@ -458,22 +464,23 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 			pkts[out].data = io->segs + seg * io->seg_cap;
 			pkts[out].len = (uint32_t)r;
 			pkts[out].path = io->paths[path].id;
+			pkts[out].csum_ok = false;
 			out++;
 			seg++;
 			io->cur_seg++;
 			continue;
 		}
-		if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-			if (mpt_io_tcp_csum_fix(ip, iplen)) {
-				io->stats.rx_dropped++;
-				io->cur++;
-				continue;
-			}
-			io->stats.rx_csum_fixed++;
+		if (trusted && mpt_io_tcp_check(ip, iplen)) {
+			io->stats.rx_dropped++;
+			io->cur++;
+			continue;
 		}
+		if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			io->stats.rx_csum_fixed++; /* taken as it is, never completed */
 		pkts[out].data = ip;
 		pkts[out].len = (uint32_t)iplen;
 		pkts[out].path = io->paths[path].id;
+		pkts[out].csum_ok = trusted;
 		out++;
 		io->cur++;
 	}

@@ -62,6 +62,13 @@ static uint16_t tcp_csum(const uint8_t *ip, size_t iphl, const uint8_t *tcp, siz
 	return wire_csum_fold(sum);
 }
 
+int mpt_io_tcp_check(const uint8_t *ip, size_t len)
+{
+	size_t iphl, tcphl, total;
+
+	return tcp_headers(ip, len, &iphl, &tcphl, &total);
+}
+
 int mpt_io_tcp_csum_fix(uint8_t *ip, size_t len)
 {
 	size_t iphl, tcphl, total;

@@ -8,10 +8,12 @@
  * The first backend, mpt_io_packet (io_packet.c):
  *   - receive: one AF_PACKET socket per interface (PACKET_VNET_HDR, recvmmsg,
  *     PACKET_IGNORE_OUTGOING), with a classic-BPF filter keeping incoming IPv4/IPv6
- *     TCP only.  Frames a veth hands over half-finished (CHECKSUM_PARTIAL) get their
- *     TCP checksum completed; GSO super-frames (a peer with TSO on a veth) go to the
- *     stack whole, one TCP segment of up to 64 KiB, as GRO hands them to a kernel
- *     TCP (cut back into MSS-sized segments only if they do not parse).
+ *     TCP only.  Frames the kernel vouches for -- a veth hands them over
+ *     half-finished (CHECKSUM_PARTIAL: they never crossed a wire) or checked
+ *     (DATA_VALID) -- go up without a checksum pass (mpt_stack_recv_verified), the
+ *     rest are checked by the stack; GSO super-frames (a peer with TSO on a veth) go
+ *     to the stack whole, one TCP segment of up to 64 KiB, as GRO hands them to a
+ *     kernel TCP (cut back into MSS-sized segments only if they do not parse).
  *   - transmit: raw IP sockets (IPPROTO_RAW, header included) bound to each path's
  *     address, sendmmsg: the kernel routes (policy rules by source address
  *     included) and resolves neighbours, but no kernel TCP ever sees the segments.
@@ -55,17 +57,23 @@ struct mpt_io_path {
 };
 
 /* One datagram in a batch: on receive the backend fills data (pointing into its own
- * memory, valid until the next recv or close), len and path; on send the caller
- * does. */
+ * memory, valid until the next recv or close), len, path and csum_ok; on send the
+ * caller fills data, len and path. */
 struct mpt_io_pkt {
 	uint8_t *data;
 	uint32_t len;
 	uint32_t path;
+	/* receive: the TCP checksum needs no check (the kernel handed the frame over
+	 * as CHECKSUM_PARTIAL or DATA_VALID: it never crossed a wire unchecked); the
+	 * checksum field is then not necessarily complete */
+	bool csum_ok;
 };
 
 /* Backend counters (beyond the stack's own). */
 struct mpt_io_stats {
-	uint64_t rx_frames, rx_gso_frames, rx_csum_fixed, rx_dropped; /* dropped: malformed */
+	/* csum_fixed: frames that came with a partial checksum (CHECKSUM_PARTIAL) and
+	 * went up as they were (csum_ok); dropped: malformed */
+	uint64_t rx_frames, rx_gso_frames, rx_csum_fixed, rx_dropped;
 	uint64_t rx_sock_drops; /* frames the kernel dropped: the socket buffer was full */
 	uint64_t tx_packets, tx_errors;
 	uint64_t tx_gso_frames; /* GSO super-frames sent (each counts its segments in tx_packets) */
@@ -100,6 +108,10 @@ extern const struct mpt_io_ops mpt_io_packet;
 /* Recompute the TCP checksum of the IPv4/IPv6 datagram ip[0..len) (no IPv6
  * extension headers).  Returns 0, or MPT_EMALFORMED / MPT_EUNSUPP. */
 int mpt_io_tcp_csum_fix(uint8_t *ip, size_t len);
+
+/* Only the structure mpt_io_tcp_csum_fix needs (IP and TCP header lengths, TCP, no
+ * fragment): 0, or MPT_EMALFORMED / MPT_EUNSUPP. */
+int mpt_io_tcp_check(const uint8_t *ip, size_t len);
 
 /* Segment k (0-based) of the TCP GSO super-datagram ip[0..len) cut at gso_size
  * payload bytes: headers copied, IPv4 total length / id / header checksum or IPv6

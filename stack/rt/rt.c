@@ -381,7 +381,10 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 				continue;
 			}
 			rt->stats.rx_datagrams++;
-			mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
+			if (p->csum_ok)
+				mpt_stack_recv_verified(rt->st, p->data, p->len, p->path, now);
+			else
+				mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
 		}
 		if (n < RT_BATCH)
 			break;

@@ -548,8 +548,8 @@ void stack_reply_rst(struct mpt_stack *st, uint32_t path, const struct wire_ip_r
 
 /* ---- packets in ---- */
 
-int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
-		   uint64_t now)
+static int recv_one(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+		    uint64_t now, bool verify)
 {
 	struct wire_ip_repr ip;
 	struct wire_tcp_repr seg;
@@ -579,7 +579,7 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 		return MPT_EUNSUPP;
 	}
 	st->ctr.ip_in_delivers++;
-	rv = wire_tcp_parse(&seg, pkt + ihl, ip.payload_len, &ip);
+	rv = wire_tcp_parse(&seg, pkt + ihl, ip.payload_len, verify ? &ip : NULL);
 	if (rv < 0) {
 		st->ctr.tcp_in_errs++;
 		if (rv == MPT_ECSUM)
@@ -618,6 +618,18 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 	}
 	reap(st);
 	return ret;
+}
+
+int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+		   uint64_t now)
+{
+	return recv_one(st, pkt, len, path, now, true);
+}
+
+int mpt_stack_recv_verified(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+			    uint64_t now)
+{
+	return recv_one(st, pkt, len, path, now, false);
 }
 
 /* ---- packets out ---- */

@@ -447,3 +447,41 @@ TEST(stack_wire_csum_matches_reference)
 			wire_csum_fold(csum_ref(7, buf, 1501)));
 	}
 }
+
+/* mpt_stack_recv_verified skips the TCP checksum (a kernel-vouched frame), nothing
+ * else: the IPv4 header checksum and the structure are still checked. */
+TEST(stack_wire_recv_verified_skips_tcp_csum_only)
+{
+	struct mpt_script s;
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr t;
+	uint8_t buf[128];
+	ptrdiff_t n;
+	const struct mpt_counters *c;
+
+	CHECK_EQ(mpt_script_init(&s, NULL, MPT_AF_INET, 80, 1234), 0);
+	c = mpt_stack_counters(s.st);
+	ip4(&ip);
+	memcpy(ip.src, s.remote.ip, 16);
+	memcpy(ip.dst, s.local.ip, 16);
+	memset(&t, 0, sizeof(t));
+	t.sport = 1234, t.dport = 80, t.flags = WIRE_TCP_SYN, t.seq = 1;
+	ip.csum_partial = true; /* as a kernel hands a CHECKSUM_PARTIAL frame over */
+	n = wire_packet_emit(&ip, &t, buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK_EQ(mpt_stack_recv(s.st, buf, (size_t)n, 0, s.now), MPT_ECSUM);
+	CHECK_U64_EQ(c->tcp_in_csum_errors, 1);
+	/* taken: no listener, so a RST answers it */
+	CHECK_EQ(mpt_stack_recv_verified(s.st, buf, (size_t)n, 0, s.now), MPT_ENOENT);
+	CHECK_U64_EQ(c->tcp_in_csum_errors, 1);
+	CHECK_U64_EQ(c->no_socket, 1);
+	CHECK_EQ(mpt_script_pull(&s, &t), 1);
+	CHECK(t.flags & WIRE_TCP_RST);
+	buf[10] ^= 1; /* IP header checksum broken: still refused */
+	CHECK_EQ(mpt_stack_recv_verified(s.st, buf, (size_t)n, 0, s.now), MPT_ECSUM);
+	CHECK_U64_EQ(c->ip_in_hdr_errors, 1);
+	buf[10] ^= 1;
+	for (size_t i = 0; i < (size_t)n; i++)
+		CHECK(mpt_stack_recv_verified(s.st, buf, i, 0, s.now) < 0);
+	mpt_script_free(&s);
+}
