@@ -20,6 +20,10 @@
 #define RT_BATCH     256
 #define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
 #define RT_MAX_PORTS 64
+/* Received bytes after which the ACKs they call for leave at once, before more
+ * input is read: a batch of GSO super-frames can hold megabytes, and holding the
+ * ACKs that long would stall a sender on the window. */
+#define RT_ACK_BYTES (128u << 10)
 
 struct mpt_rt {
 	struct mpt_stack *st;
@@ -338,6 +342,7 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 	struct epoll_event evs[2];
 	struct mpt_event ev;
 	uint64_t now, wake;
+	uint32_t unflushed = 0;
 	int rv, nev;
 
 	rt->stats.steps++;
@@ -385,6 +390,13 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 				mpt_stack_recv_verified(rt->st, p->data, p->len, p->path, now);
 			else
 				mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
+			unflushed += p->len;
+			if (unflushed >= RT_ACK_BYTES) {
+				unflushed = 0;
+				rv = mpt_rt_flush(rt);
+				if (rv < 0)
+					return rv;
+			}
 		}
 		if (n < RT_BATCH)
 			break;
