@@ -57,7 +57,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(CC) $(CSTD) -O1 -g -DMPT_TCP_PARANOID -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD))

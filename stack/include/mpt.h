@@ -103,7 +103,11 @@ struct mpt_env {
 
 /* ---- configuration ------------------------------------------------------------------ */
 struct mpt_config {
-	uint32_t mtu;		      /* IP MTU of every path; default 1500 */
+	uint32_t mtu; /* IP MTU of every path; default 1500 */
+	/* Buffers are fixed (no autotuning) and allocated with the connection.  The
+	 * window never exceeds them, so one connection moves at most about
+	 * min(sndbuf, rcvbuf) per RTT: 256 KiB is ~50 Mbit/s at 40 ms, ~2 Gbit/s at
+	 * 1 ms.  mpt-perf asks for 4 MiB each. */
 	uint32_t sndbuf;	      /* bytes of send buffer per connection; default 256 KiB */
 	uint32_t rcvbuf;	      /* bytes of receive buffer per connection; default 256 KiB */
 	const char *cc;		      /* congestion control name: "newreno" (default) or "cubic" */
@@ -133,6 +137,12 @@ struct mpt_config {
 	/* Ask for DSS checksums (RFC 8684 3.3.1 flag A); the peer asking turns them on
 	 * as well.  Default off (Linux's net.mptcp.checksum_enabled = 0). */
 	bool mptcp_checksum;
+	/* Transmit checksum offload: segments leave mpt_stack_send with the TCP checksum
+	 * field holding only the pseudo-header sum, not inverted (Linux's
+	 * CHECKSUM_PARTIAL form); the I/O layer, the kernel or the device completes it.
+	 * Default off (complete checksums).  The runtime (mpt_rt.h) turns it on for
+	 * backends that complete checksums (mpt_io_ops.tx_csum_partial). */
+	bool tx_csum_partial;
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -206,6 +216,9 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(rtt_samples, "MpnetExtRttSamples")                        \
 	X(karn_skipped, "MpnetExtKarnSkipped")                      \
 	X(event_queue_drop, "MpnetExtEventQueueDrop")               \
+	X(dsack_old_sent, "TcpExtTCPDSACKOldSent")                  \
+	X(dsack_recv, "TcpExtTCPDSACKRecv")                         \
+	X(dsack_undo, "TcpExtTCPDSACKUndo")                         \
 	X(mptcp_opt_malformed, "MpnetExtMPTcpOptMalformed")         \
 	X(mptcp_opt_unknown, "MpnetExtMPTcpOptUnknown")             \
 	X(mptcp_opt_conflict, "MpnetExtMPTcpOptConflict")           \
@@ -336,6 +349,13 @@ int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_soc
  * reason (for tests; I/O loops may ignore it). */
 int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
 		   uint64_t now);
+
+/* As mpt_stack_recv, for a datagram whose TCP checksum needs no check: the caller
+ * verified it, or the datagram never crossed a wire (a frame the local kernel hands
+ * over as CHECKSUM_PARTIAL, or marks DATA_VALID).  The IPv4 header checksum is
+ * still checked. */
+int mpt_stack_recv_verified(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+			    uint64_t now);
 
 /* Produce the next packet to transmit into buf (cap must be >= the configured MTU),
  * and its path in *path.  Call until it returns 0.  Returns the packet length, 0 when

@@ -23,6 +23,16 @@
 #define PKT_SOCKBUF (8 << 20)
 #define VNET_LEN    sizeof(struct virtio_net_hdr)
 #define ETH_LEN	    14
+#define PKT_NEIGH   8	  /* next-hop MACs remembered per path */
+#define PKT_TX_IOV  1024  /* iovecs one transmit batch may use */
+#define PKT_GSO_MAX 65535 /* bytes of IP datagram in one GSO super-frame */
+
+/* A next hop learnt from received frames: frames from `ip` reached us from `mac`. */
+struct pkt_neigh {
+	uint8_t ip[16];
+	uint8_t mac[6];
+	bool used;
+};
 
 struct pkt_if {
 	int ifindex;
@@ -33,6 +43,15 @@ struct pkt_io {
 	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
 	size_t npaths;
 	int txfd[MPT_IO_MAX_PATHS]; /* raw IP socket per path index */
+	int ptx[MPT_IO_MAX_PATHS];  /* AF_PACKET (PACKET_VNET_HDR) per path index */
+	/* learnt from received frames: our MAC, and the next hop's per remote address */
+	uint8_t own_mac[MPT_IO_MAX_PATHS][6];
+	bool own_mac_ok[MPT_IO_MAX_PATHS];
+	struct pkt_neigh neigh[MPT_IO_MAX_PATHS][PKT_NEIGH];
+	uint32_t neigh_next[MPT_IO_MAX_PATHS];
+	/* transmit scratch: vnet + Ethernet headers and iovecs of one batch */
+	uint8_t thdr[PKT_BATCH][VNET_LEN + ETH_LEN];
+	struct iovec tiov[PKT_TX_IOV];
 	struct pkt_if ifs[MPT_IO_MAX_PATHS];
 	size_t nifs, rr;
 	int epfd;
@@ -125,9 +144,12 @@ static void pkt_close(void *v)
 
 	if (!io)
 		return;
-	for (size_t i = 0; i < io->npaths; i++)
+	for (size_t i = 0; i < io->npaths; i++) {
 		if (io->txfd[i] >= 0)
 			close(io->txfd[i]);
+		if (io->ptx[i] >= 0)
+			close(io->ptx[i]);
+	}
 	for (size_t i = 0; i < io->nifs; i++)
 		if (io->ifs[i].fd >= 0)
 			close(io->ifs[i].fd);
@@ -167,6 +189,8 @@ static int open_rx(struct pkt_io *io, int ifindex, char *err, size_t errlen)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	/* our own transmissions would be cloned to this socket only to be filtered out */
+	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	ev.data.u32 = (uint32_t)(io->nifs - 1);
 	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
@@ -213,6 +237,28 @@ static int open_tx(struct pkt_io *io, size_t i, char *err, size_t errlen)
 	return 0;
 }
 
+/* The packet socket that carries a path's frames once its next hop is known: bound to
+ * the interface with protocol 0 (it receives nothing), frames prefixed by a
+ * virtio_net_hdr so that one frame may be a TCP GSO super-frame.  Optional: without
+ * it every datagram takes the raw IP socket. */
+static void open_ptx(struct pkt_io *io, size_t i)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = io->paths[i].ifindex};
+	int one = 1, bufsz = PKT_SOCKBUF;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		return;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	io->ptx[i] = fd;
+}
+
 static int pkt_open(void **out, const struct mpt_io_path *paths, size_t npaths, uint32_t mtu,
 		    char *err, size_t errlen)
 {
@@ -230,7 +276,7 @@ static int pkt_open(void **out, const struct mpt_io_path *paths, size_t npaths, 
 	}
 	io->epfd = -1;
 	for (size_t i = 0; i < MPT_IO_MAX_PATHS; i++)
-		io->txfd[i] = -1;
+		io->txfd[i] = io->ptx[i] = -1;
 	memcpy(io->paths, paths, npaths * sizeof(*paths));
 	io->npaths = npaths;
 	io->mtu = mtu;
@@ -267,6 +313,7 @@ static int pkt_open(void **out, const struct mpt_io_path *paths, size_t npaths, 
 			goto fail;
 		if ((rv = open_tx(io, i, err, errlen)))
 			goto fail;
+		open_ptx(io, i);
 	}
 	*out = io;
 	return 0;
@@ -291,6 +338,43 @@ static int path_of(const struct pkt_io *io, int ifindex, const uint8_t *ip, size
 			return (int)i;
 	}
 	return -1;
+}
+
+/* A frame for path pi came from `src` (its IP source) through the MAC eth[6..12) to
+ * our MAC eth[0..6): remember both. */
+static void learn(struct pkt_io *io, int pi, const uint8_t *eth, const uint8_t *src)
+{
+	size_t al = addr_len(&io->paths[pi].addr);
+	struct pkt_neigh *nb = io->neigh[pi];
+	uint32_t k;
+
+	if (!io->own_mac_ok[pi] || memcmp(io->own_mac[pi], eth, 6)) {
+		memcpy(io->own_mac[pi], eth, 6);
+		io->own_mac_ok[pi] = true;
+	}
+	for (k = 0; k < PKT_NEIGH; k++)
+		if (nb[k].used && !memcmp(nb[k].ip, src, al)) {
+			if (memcmp(nb[k].mac, eth + 6, 6))
+				memcpy(nb[k].mac, eth + 6, 6);
+			return;
+		}
+	k = io->neigh_next[pi]++ % PKT_NEIGH;
+	memset(&nb[k], 0, sizeof(nb[k]));
+	memcpy(nb[k].ip, src, al);
+	memcpy(nb[k].mac, eth + 6, 6);
+	nb[k].used = true;
+}
+
+static const uint8_t *neigh_mac(const struct pkt_io *io, int pi, const uint8_t *dst)
+{
+	size_t al = addr_len(&io->paths[pi].addr);
+
+	if (!io->own_mac_ok[pi])
+		return NULL;
+	for (uint32_t k = 0; k < PKT_NEIGH; k++)
+		if (io->neigh[pi][k].used && !memcmp(io->neigh[pi][k].ip, dst, al))
+			return io->neigh[pi][k].mac;
+	return NULL;
 }
 
 static int refill(struct pkt_io *io)
@@ -336,8 +420,28 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 		size_t iplen = flen > VNET_LEN + ETH_LEN ? flen - VNET_LEN - ETH_LEN : 0;
 		int path = iplen ? path_of(io, io->ifs[io->cur_if].ifindex, ip, iplen) : -1;
 		uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+		/* the kernel vouches for the data (CHECKSUM_PARTIAL / _UNNECESSARY) */
+		bool trusted =
+			vh->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID);
 
 		if (path < 0) {
+			io->cur++;
+			continue;
+		}
+		if (io->cur_seg == 0)
+			learn(io, path, f + VNET_LEN, (ip[0] >> 4) == 4 ? ip + 12 : ip + 8);
+		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
+		    io->cur_seg == 0 &&
+		    (trusted ? mpt_io_tcp_check(ip, iplen) : mpt_io_tcp_csum_fix(ip, iplen)) == 0) {
+			/* the super-frame goes up whole, as GRO would hand it to a kernel
+			 * TCP: one header, no copy, no checksum pass when the kernel vouches
+			 * for it */
+			io->stats.rx_gso_frames++;
+			pkts[out].data = ip;
+			pkts[out].len = (uint32_t)iplen;
+			pkts[out].path = io->paths[path].id;
+			pkts[out].csum_ok = trusted;
+			out++;
 			io->cur++;
 			continue;
 		}
@@ -360,22 +464,23 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 			pkts[out].data = io->segs + seg * io->seg_cap;
 			pkts[out].len = (uint32_t)r;
 			pkts[out].path = io->paths[path].id;
+			pkts[out].csum_ok = false;
 			out++;
 			seg++;
 			io->cur_seg++;
 			continue;
 		}
-		if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-			if (mpt_io_tcp_csum_fix(ip, iplen)) {
-				io->stats.rx_dropped++;
-				io->cur++;
-				continue;
-			}
-			io->stats.rx_csum_fixed++;
+		if (trusted && mpt_io_tcp_check(ip, iplen)) {
+			io->stats.rx_dropped++;
+			io->cur++;
+			continue;
 		}
+		if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			io->stats.rx_csum_fixed++; /* taken as it is, never completed */
 		pkts[out].data = ip;
 		pkts[out].len = (uint32_t)iplen;
 		pkts[out].path = io->paths[path].id;
+		pkts[out].csum_ok = trusted;
 		out++;
 		io->cur++;
 	}
@@ -390,28 +495,24 @@ static int path_index(const struct pkt_io *io, uint32_t id)
 	return -1;
 }
 
-static int pkt_send(void *v, const struct mpt_io_pkt *pkts, unsigned n)
+/* pkts[0..n), all for path index pi, through its raw IP socket: the kernel routes
+ * and resolves the next hop. */
+static void raw_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *pkts, unsigned n)
 {
-	struct pkt_io *io = v;
 	struct mmsghdr m[PKT_BATCH];
 	struct iovec iov[PKT_BATCH];
 	struct sockaddr_storage dst[PKT_BATCH];
 	unsigned done = 0;
 
 	while (done < n) {
-		int pi = path_index(io, pkts[done].path);
 		unsigned k = 0;
 		int sent;
 
-		if (pi < 0) {
-			io->stats.tx_errors++;
-			done++;
-			continue;
-		}
-		/* a run of datagrams for the same path: one sendmmsg */
-		while (done + k < n && k < PKT_BATCH && pkts[done + k].path == pkts[done].path) {
+		while (done + k < n && k < PKT_BATCH) {
 			const struct mpt_io_pkt *p = &pkts[done + k];
 
+			/* the stack left the checksum partial (tx_csum_partial) */
+			mpt_io_tcp_csum_fix(p->data, p->len);
 			memset(&m[k], 0, sizeof(m[k]));
 			memset(&dst[k], 0, sizeof(dst[k]));
 			if (io->paths[pi].addr.family == MPT_AF_INET) {
@@ -452,6 +553,126 @@ static int pkt_send(void *v, const struct mpt_io_pkt *pkts, unsigned n)
 		}
 		done += k;
 	}
+}
+
+static const uint8_t *dst_ip(const uint8_t *ip)
+{
+	return (ip[0] >> 4) == 4 ? ip + 16 : ip + 24;
+}
+
+/* pkts[0..n), all for path index pi whose next hop is known, through its packet
+ * socket; runs of segments that mpt_io_gso_run accepts become one GSO super-frame
+ * (the payloads gathered by iovec, no copy).  Returns how many datagrams it took
+ * (it stops early at a datagram whose next hop is unknown). */
+static unsigned packet_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *pkts, unsigned n)
+{
+	struct mmsghdr m[PKT_BATCH];
+	unsigned done = 0, nf = 0, niov = 0, segs[PKT_BATCH];
+
+	while (done < n && nf < PKT_BATCH) {
+		const struct mpt_io_pkt *p = &pkts[done];
+		const uint8_t *mac = p->len >= 40 || (p->len >= 20 && (p->data[0] >> 4) == 4)
+					     ? neigh_mac(io, pi, dst_ip(p->data))
+					     : NULL;
+		struct virtio_net_hdr *vh = (struct virtio_net_hdr *)io->thdr[nf];
+		uint8_t *eth = io->thdr[nf] + VNET_LEN;
+		uint32_t gso = 0;
+		unsigned k = 1;
+		size_t total = p->len;
+
+		if (!mac)
+			break;
+		k = mpt_io_gso_run(p, n - done, PKT_GSO_MAX, &gso);
+		if (niov + k + 1 > PKT_TX_IOV)
+			break;
+		memset(vh, 0, sizeof(*vh));
+		memcpy(eth, mac, 6);
+		memcpy(eth + 6, io->own_mac[pi], 6);
+		wire_put16(eth + 12, (p->data[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6);
+		memset(&m[nf], 0, sizeof(m[nf]));
+		m[nf].msg_hdr.msg_iov = &io->tiov[niov];
+		io->tiov[niov].iov_base = io->thdr[nf];
+		io->tiov[niov++].iov_len = VNET_LEN + ETH_LEN;
+		io->tiov[niov].iov_base = p->data;
+		io->tiov[niov++].iov_len = p->len;
+		if (k > 1) {
+			size_t iphl =
+				(p->data[0] >> 4) == 4 ? WIRE_IPV4_HDR_LEN : WIRE_IPV6_HDR_LEN;
+			size_t hl = iphl + (size_t)(p->data[iphl + 12] >> 4) * 4;
+
+			for (unsigned j = 1; j < k; j++) {
+				io->tiov[niov].iov_base = pkts[done + j].data + hl;
+				io->tiov[niov++].iov_len = pkts[done + j].len - hl;
+				total += pkts[done + j].len - hl;
+			}
+			mpt_io_gso_prepare(p->data, total, pkts[done + k - 1].data[iphl + 13]);
+			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh->gso_type = iphl == WIRE_IPV4_HDR_LEN ? VIRTIO_NET_HDR_GSO_TCPV4
+								 : VIRTIO_NET_HDR_GSO_TCPV6;
+			vh->gso_size = (uint16_t)gso;
+			vh->hdr_len = (uint16_t)(ETH_LEN + hl);
+			vh->csum_start = (uint16_t)(ETH_LEN + iphl);
+			vh->csum_offset = 16;
+			io->stats.tx_gso_frames++;
+		}
+		if (k == 1) { /* one datagram: its checksum is partial, the kernel ends it */
+			size_t iphl =
+				(p->data[0] >> 4) == 4 ? WIRE_IPV4_HDR_LEN : WIRE_IPV6_HDR_LEN;
+
+			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh->csum_start = (uint16_t)(ETH_LEN + iphl);
+			vh->csum_offset = 16;
+			vh->hdr_len = (uint16_t)(ETH_LEN + iphl + WIRE_TCP_HDR_LEN);
+		}
+		m[nf].msg_hdr.msg_iovlen = k + 1;
+		segs[nf++] = k;
+		done += k;
+	}
+	for (unsigned j = 0; j < nf;) {
+		int sent = sendmmsg(io->ptx[pi], m + j, nf - j, 0);
+
+		if (sent < 0) {
+			if (errno == EINTR)
+				continue;
+			io->stats.tx_errors += segs[j];
+			j++;
+			continue;
+		}
+		for (int x = 0; x < sent; x++)
+			io->stats.tx_packets += segs[j + (unsigned)x];
+		j += (unsigned)sent;
+	}
+	return done;
+}
+
+static int pkt_send(void *v, const struct mpt_io_pkt *pkts, unsigned n)
+{
+	struct pkt_io *io = v;
+	unsigned done = 0;
+
+	while (done < n) {
+		int pi = path_index(io, pkts[done].path);
+		unsigned k = 0;
+
+		if (pi < 0) {
+			io->stats.tx_errors++;
+			done++;
+			continue;
+		}
+		/* a run of datagrams for the same path */
+		while (done + k < n && pkts[done + k].path == pkts[done].path)
+			k++;
+		while (k) {
+			unsigned took = io->ptx[pi] >= 0 ? packet_send(io, pi, pkts + done, k) : 0;
+
+			if (!took) { /* next hop not learnt yet: the kernel routes this one */
+				raw_send(io, pi, pkts + done, 1);
+				took = 1;
+			}
+			done += took;
+			k -= took;
+		}
+	}
 	return (int)done;
 }
 
@@ -462,7 +683,17 @@ static int pkt_fd(void *v)
 
 static const struct mpt_io_stats *pkt_stats(void *v)
 {
-	return &((struct pkt_io *)v)->stats;
+	struct pkt_io *io = v;
+
+	/* frames the kernel dropped for want of socket buffer (reading resets them) */
+	for (size_t i = 0; i < io->nifs; i++) {
+		struct tpacket_stats ts;
+		socklen_t sl = sizeof(ts);
+
+		if (!getsockopt(io->ifs[i].fd, SOL_PACKET, PACKET_STATISTICS, &ts, &sl))
+			io->stats.rx_sock_drops += ts.tp_drops;
+	}
+	return &io->stats;
 }
 
 static int pkt_add_path(void *v, const struct mpt_io_path *path, char *err, size_t errlen)
@@ -500,6 +731,7 @@ static int pkt_add_path(void *v, const struct mpt_io_path *path, char *err, size
 
 const struct mpt_io_ops mpt_io_packet = {
 	.name = "packet",
+	.tx_csum_partial = true,
 	.open = pkt_open,
 	.recv = pkt_recv,
 	.send = pkt_send,

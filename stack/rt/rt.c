@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RT_BATCH     64
+#define RT_BATCH     256
 #define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
 #define RT_MAX_PORTS 64
 #define RT_MAX_EPS   32
@@ -34,6 +34,10 @@ struct rt_ep {
 	uint32_t flags;
 	struct mpt_sockaddr addr;
 };
+/* Received bytes after which the ACKs they call for leave at once, before more
+ * input is read: a batch of GSO super-frames can hold megabytes, and holding the
+ * ACKs that long would stall a sender on the window. */
+#define RT_ACK_BYTES (128u << 10)
 
 struct mpt_rt {
 	struct mpt_stack *st;
@@ -122,10 +126,12 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 		snprintf(err, errlen, "no usable address in this namespace (%zu)", npaths);
 		return MPT_EINVAL;
 	}
-	if (!cfg) {
+	if (!cfg)
 		mpt_config_default(&def);
-		cfg = &def;
-	}
+	else
+		def = *cfg;
+	def.tx_csum_partial = io->tx_csum_partial;
+	cfg = &def;
 	rt = calloc(1, sizeof(*rt));
 	if (!rt) {
 		snprintf(err, errlen, "out of memory");
@@ -355,7 +361,10 @@ static int arm(struct mpt_rt *rt, uint64_t at)
 {
 	struct itimerspec its = {0};
 
-	if (at == rt->armed)
+	/* An armed expiry that comes sooner stays: waking early is harmless (the
+	 * step finds nothing due and arms again), and the RTO moving later on every
+	 * ACK would otherwise cost a timerfd_settime per step. */
+	if (rt->armed && rt->armed <= at)
 		return 0;
 	if (at != UINT64_MAX) {
 		its.it_value.tv_sec = (time_t)(at / 1000000000ull);
@@ -478,6 +487,7 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 	struct epoll_event evs[3];
 	struct mpt_event ev;
 	uint64_t now, wake;
+	uint32_t unflushed = 0;
 	int rv, nev;
 
 	rt->stats.steps++;
@@ -534,7 +544,17 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 				continue;
 			}
 			rt->stats.rx_datagrams++;
-			mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
+			if (p->csum_ok)
+				mpt_stack_recv_verified(rt->st, p->data, p->len, p->path, now);
+			else
+				mpt_stack_recv(rt->st, p->data, p->len, p->path, now);
+			unflushed += p->len;
+			if (unflushed >= RT_ACK_BYTES) {
+				unflushed = 0;
+				rv = mpt_rt_flush(rt);
+				if (rv < 0)
+					return rv;
+			}
 		}
 		if (n < RT_BATCH)
 			break;

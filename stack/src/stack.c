@@ -214,8 +214,8 @@ int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
 
 	if (!st || !id || !st->endpoints[id].used)
 		return MPT_ENOENT;
-	FOR_EACH_MP(st, t)
-	mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
+	FOR_EACH_MP (st, t)
+		mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
 	st->endpoints[id].used = false;
 	return 0;
 }
@@ -230,8 +230,8 @@ int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flag
 	if (flags & ~(uint32_t)(MPT_EP_SIGNAL | MPT_EP_SUBFLOW | MPT_EP_BACKUP | MPT_EP_FULLMESH))
 		return MPT_EINVAL;
 	if (backup != ((st->endpoints[id].flags & MPT_EP_BACKUP) != 0))
-		FOR_EACH_MP(st, t)
-	mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
+		FOR_EACH_MP (st, t)
+			mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
 	st->endpoints[id].flags = flags;
 	return 0;
 }
@@ -245,8 +245,8 @@ int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
 	for (int id = 1; id <= st->ep_max_id; id++)
 		if (st->endpoints[id].used && st->endpoints[id].path == path)
 			mpt_stack_del_endpoint(st, (uint8_t)id, now);
-	FOR_EACH_MP(st, t)
-	mptcp_path_gone(t->mp, path, now);
+	FOR_EACH_MP (st, t)
+		mptcp_path_gone(t->mp, path, now);
 	for (t = st->conns; t; t = t->next)
 		if (!t->mp && t->path == path && t->state != MPT_CLOSED) {
 			/* plain TCP on a vanished address: nothing can be sent any more */
@@ -333,15 +333,59 @@ static bool ip_is_any(const struct mpt_sockaddr *a)
 	return !memcmp(a->ip, zero, a->family == MPT_AF_INET ? 4 : 16);
 }
 
+static uint32_t demux_hash(const struct mpt_sockaddr *l, const struct mpt_sockaddr *r)
+{
+	size_t n = l->family == MPT_AF_INET ? 4 : 16;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ l->ip[i]) * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ r->ip[i]) * 16777619u;
+	h = (h ^ l->port) * 16777619u;
+	h = (h ^ r->port) * 16777619u;
+	return (h ^ (h >> 15)) & (STACK_DEMUX_BUCKETS - 1);
+}
+
+void stack_demux_forget(struct mpt_stack *st, struct tcb *t)
+{
+	struct tcb **pp;
+
+	if (!t->demux_in)
+		return;
+	for (pp = &st->demux[demux_hash(&t->local, &t->remote)]; *pp; pp = &(*pp)->demux_next)
+		if (*pp == t) {
+			*pp = t->demux_next;
+			break;
+		}
+	t->demux_in = false;
+	t->demux_next = NULL;
+}
+
+/* The connection of a 4-tuple: the newest in `conns` (a CLOSED one may linger there
+ * next to its successor).  The cache answers for live connections; anything else
+ * takes the list, and what the list finds is cached. */
 static struct tcb *find_tcb(struct mpt_stack *st, const struct mpt_sockaddr *l,
 			    const struct mpt_sockaddr *r)
 {
+	uint32_t h = demux_hash(l, r);
 	struct tcb *t;
 
+	for (t = st->demux[h]; t; t = t->demux_next)
+		if (addr_eq(&t->local, l) && addr_eq(&t->remote, r)) {
+			if (t->state != MPT_CLOSED)
+				return t;
+			break;
+		}
 	for (t = st->conns; t; t = t->next)
 		if (addr_eq(&t->local, l) && addr_eq(&t->remote, r))
-			return t;
-	return NULL;
+			break;
+	if (t && !t->demux_in) {
+		t->demux_next = st->demux[h];
+		st->demux[h] = t;
+		t->demux_in = true;
+	}
+	return t;
 }
 
 static struct tcb *find_id(const struct mpt_stack *st, uint32_t id)
@@ -380,7 +424,10 @@ static struct listener *find_listener(struct mpt_stack *st, const struct mpt_soc
 static void reap(struct mpt_stack *st)
 {
 	struct tcb **pp = &st->conns;
+	bool again = false;
 
+	if (!st->reap_hint)
+		return;
 	while (*pp) {
 		struct tcb *t = *pp;
 
@@ -390,8 +437,11 @@ static void reap(struct mpt_stack *st)
 			tcp_free(t);
 			continue;
 		}
+		/* waiting for its RST to leave: look again later */
+		again |= t->state == MPT_CLOSED && t->rst_pending;
 		pp = &t->next;
 	}
+	st->reap_hint = again;
 }
 
 /* ---- listeners ---- */
@@ -572,8 +622,8 @@ void stack_reply_rst(struct mpt_stack *st, uint32_t path, const struct wire_ip_r
 
 /* ---- packets in ---- */
 
-int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
-		   uint64_t now)
+static int recv_one(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+		    uint64_t now, bool verify)
 {
 	struct wire_ip_repr ip;
 	struct wire_tcp_repr seg;
@@ -603,7 +653,7 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 		return MPT_EUNSUPP;
 	}
 	st->ctr.ip_in_delivers++;
-	rv = wire_tcp_parse(&seg, pkt + ihl, ip.payload_len, &ip);
+	rv = wire_tcp_parse(&seg, pkt + ihl, ip.payload_len, verify ? &ip : NULL);
 	if (rv < 0) {
 		st->ctr.tcp_in_errs++;
 		if (rv == MPT_ECSUM)
@@ -646,6 +696,18 @@ int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_
 	return ret;
 }
 
+int mpt_stack_recv(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+		   uint64_t now)
+{
+	return recv_one(st, pkt, len, path, now, true);
+}
+
+int mpt_stack_recv_verified(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32_t path,
+			    uint64_t now)
+{
+	return recv_one(st, pkt, len, path, now, false);
+}
+
 /* ---- packets out ---- */
 
 static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip,
@@ -654,6 +716,7 @@ static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip,
 	ptrdiff_t n;
 
 	ip->ident = st->ip_ident++;
+	ip->csum_partial = st->cfg.tx_csum_partial;
 	if (!ip->ttl)
 		ip->ttl = 64;
 	n = wire_packet_emit(ip, seg, buf, cap);
@@ -686,8 +749,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 		st->ctr.tcp_out_rsts++;
 		return emit(st, &c->ip, &c->tcp, buf, cap);
 	}
-	FOR_EACH_MP(st, t)
-	mptcp_tick(t->mp, now);
+	FOR_EACH_MP (st, t)
+		mptcp_tick(t->mp, now);
 	/* Round robin: start after the connection that sent last. */
 	for (t = st->conns; t; t = t->next)
 		if (t->id > st->rr && (!start || t->id < start->id))
@@ -745,8 +808,8 @@ void mpt_stack_handle_expiry(struct mpt_stack *st, uint64_t now)
 	for (t = st->conns; t; t = t->next)
 		if (tcp_next_timeout(t) <= now)
 			tcp_on_timer(t, now);
-	FOR_EACH_MP(st, t)
-	mptcp_tick(t->mp, now);
+	FOR_EACH_MP (st, t)
+		mptcp_tick(t->mp, now);
 	reap(st);
 }
 
@@ -939,6 +1002,7 @@ static int close_listener(struct mpt_stack *st, uint32_t id, uint64_t now)
 		*pp = l->next;
 		listener_free(st, l);
 	}
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }
@@ -953,6 +1017,7 @@ int mpt_close(struct mpt_stack *st, uint32_t id, uint64_t now)
 		mptcp_app_close(t->mp, now);
 	else
 		tcp_app_close(t, now);
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }
@@ -967,6 +1032,7 @@ int mpt_abort(struct mpt_stack *st, uint32_t id, uint64_t now)
 		mptcp_app_abort(t->mp, now);
 	else
 		tcp_app_abort(t, now);
+	st->reap_hint = true;
 	reap(st);
 	return 0;
 }

@@ -63,6 +63,7 @@ static int rtx_push(struct tcb *t, const struct tcp_txseg *s)
 	}
 	t->rtx[(t->rtx_head + t->rtx_len) % t->rtx_cap] = *s;
 	t->rtx_len++;
+	t->rtx_bytes += s->len;
 	return 0;
 }
 
@@ -135,8 +136,10 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 		t->tw_at = 0; /* armed by the caller, which knows `now` */
 	t->state = to;
 	if (to == MPT_CLOSED) {
+		st->reap_hint = true;
 		t->rto_at = t->tlp_at = t->delack_at = t->persist_at = t->tw_at = 0;
 		t->rtx_len = 0;
+		t->rtx_bytes = 0;
 		t->ack_now = false;
 		t->syn_pending = false;
 		t->probe_pending = t->tlp_pending = false;
@@ -192,6 +195,7 @@ void tcp_free(struct tcb *t)
 {
 	if (!t)
 		return;
+	stack_demux_forget(t->st, t);
 	stack_free(t->st, t->sndbuf.buf);
 	stack_free(t->st, t->rcvbuf.buf);
 	stack_free(t->st, t->rtx);
@@ -522,7 +526,7 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 	}
 	/* Option space: whatever the data leaves in the MTU, capped by 40 bytes, less
 	 * what the upper layer reserved. */
-	if (t->sack_ok && t->n_ofo && !syn && (flags & WIRE_TCP_ACK)) {
+	if (t->sack_ok && (t->n_ofo || t->dsack_pending) && !syn && (flags & WIRE_TCP_ACK)) {
 		uint32_t ip = t->local.family == MPT_AF_INET6 ? 40 : 20;
 		size_t used = wire_tcp_opts_len(&seg->opt) + t->ulp_opt_reserve;
 		size_t by_mtu = t->st->cfg.mtu - ip - WIRE_TCP_HDR_LEN - payload_len;
@@ -533,11 +537,20 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 		max = room >= 4 + 8 ? (uint8_t)((room - 4) / 8) : 0;
 		if (max > WIRE_OPT_SACK_MAX_BLOCKS)
 			max = WIRE_OPT_SACK_MAX_BLOCKS;
-		if (max) {
+		if (max && t->dsack_pending) {
+			/* RFC 2883 4 (1): "A D-SACK block is only used to report a duplicate
+			 * contiguous sequence of data received by the receiver in the most
+			 * recent packet"; it goes first, the usual blocks follow. */
+			seg->opt.sack[0].left = t->dsack_left;
+			seg->opt.sack[0].right = t->dsack_right;
+			seg->opt.nsack = (uint8_t)(1 + sack_fill(t, seg->opt.sack + 1, max - 1));
+			t->dsack_pending = false;
+			t->st->ctr.dsack_old_sent++;
+		} else if (max) {
 			seg->opt.nsack = sack_fill(t, seg->opt.sack, max);
-			if (seg->opt.nsack)
-				seg->opt.present |= WIRE_HAS_SACK;
 		}
+		if (seg->opt.nsack)
+			seg->opt.present |= WIRE_HAS_SACK;
 	}
 	t->segs_out++;
 }
@@ -572,7 +585,7 @@ static void emit_syn(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg)
 
 /* RFC 6675 SetPipe(): for every octet not SACKed, count it once if it is not lost
  * and once more if it has been retransmitted. */
-uint32_t tcp_pipe(const struct tcb *t)
+static uint32_t pipe_scan(const struct tcb *t)
 {
 	uint32_t i, pipe = 0;
 
@@ -586,6 +599,30 @@ uint32_t tcp_pipe(const struct tcb *t)
 		if (s->retrans)
 			pipe += s->len;
 	}
+	return pipe;
+}
+
+/* True if some rtx entry is SACKed, lost or retransmitted (stops at the first). */
+static bool sb_marked(const struct tcb *t)
+{
+	for (uint32_t i = 0; i < t->rtx_len; i++) {
+		const struct tcp_txseg *s = rtx_at(t, i);
+
+		if (s->sacked || s->lost || s->retrans)
+			return true;
+	}
+	return false;
+}
+
+uint32_t tcp_pipe(const struct tcb *t)
+{
+	uint32_t pipe;
+
+#ifdef MPT_TCP_PARANOID
+	assert(t->sb_dirty || !sb_marked(t));
+	assert(t->sb_dirty || pipe_scan(t) == t->rtx_bytes);
+#endif
+	pipe = t->sb_dirty ? pipe_scan(t) : t->rtx_bytes;
 	if (!t->sack_ok && t->in_recovery) {
 		/* Without SACK each duplicate ACK means a segment left the network
 		 * (RFC 6582 / RFC 5681 cwnd inflation, expressed as a pipe deflation). */
@@ -596,12 +633,19 @@ uint32_t tcp_pipe(const struct tcb *t)
 	return pipe;
 }
 
-static void copy_payload(struct tcb *t, uint32_t seq, uint32_t n, uint8_t *dst)
+/* The payload [seq, seq+n) of a segment: a pointer into the send buffer when the
+ * bytes are contiguous there (valid until the buffer changes), else copied into
+ * scratch. */
+static const uint8_t *payload_at(struct tcb *t, uint32_t seq, uint32_t n, uint8_t *scratch)
 {
-	uint32_t off = seq - t->sndbuf_seq;
+	uint32_t off = seq - t->sndbuf_seq, pos;
 
 	assert(off + n <= t->sndbuf.len);
-	ring_read_at(&t->sndbuf, off, dst, n);
+	pos = (t->sndbuf.head + off) % t->sndbuf.cap;
+	if (pos + n <= t->sndbuf.cap)
+		return t->sndbuf.buf + pos;
+	ring_read_at(&t->sndbuf, off, scratch, n);
+	return scratch;
 }
 
 static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_t *scratch,
@@ -610,13 +654,15 @@ static int emit_retrans(struct tcb *t, struct tcp_txseg *s, uint64_t now, uint8_
 	uint32_t dlen = s->len - s->fin;
 
 	seg->seq = s->seq;
-	copy_payload(t, s->seq, dlen, scratch);
-	seg->payload = scratch;
+	seg->payload = payload_at(t, s->seq, dlen, scratch);
 	seg->payload_len = dlen;
 	fill_common(t, now, seg,
 		    WIRE_TCP_ACK | (s->fin ? WIRE_TCP_FIN : 0) | (dlen ? WIRE_TCP_PSH : 0), dlen);
 	s->retrans = 1;
 	s->ever_retrans = 1;
+	t->sb_dirty = true;
+	if (t->undo_valid)
+		t->undo_retrans++;
 	s->sent_ns = now;
 	t->retrans_segs++;
 	t->bytes_retrans += dlen;
@@ -708,8 +754,7 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 	if (len == 0 && !(flags & WIRE_TCP_FIN))
 		return 0;
 	seg->seq = t->snd_nxt;
-	copy_payload(t, t->snd_nxt, len, scratch);
-	seg->payload = scratch;
+	seg->payload = payload_at(t, t->snd_nxt, len, scratch);
 	seg->payload_len = len;
 	if (len)
 		flags |= WIRE_TCP_PSH;
@@ -777,7 +822,7 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 		/* RFC 6675 NextSeg (1): the first lost, not yet retransmitted segment. */
 		uint32_t pipe = tcp_pipe(t);
 
-		for (i = 0; i < t->rtx_len; i++) {
+		for (i = 0; t->sb_dirty && i < t->rtx_len; i++) {
 			struct tcp_txseg *s = rtx_at(t, i);
 
 			if (s->sacked || !s->lost || s->retrans)
@@ -843,10 +888,11 @@ static void challenge_ack(struct tcb *t, uint64_t now)
 	}
 }
 
-static void delack_schedule(struct tcb *t, uint64_t now, bool full_seg)
+/* `full_segs`: full-sized segments the data just placed amounts to (a segment the
+ * I/O layer did not cut back from a GSO super-frame counts as several). */
+static void delack_schedule(struct tcb *t, uint64_t now, uint32_t full_segs)
 {
-	if (full_seg)
-		t->segs_unacked++;
+	t->segs_unacked += full_segs;
 	/* RFC 9293 3.8.6.3 (SHLD-19): "an ACK SHOULD be generated for at least every
 	 * second full-sized segment", and (MUST-40) the delay "MUST be less than 0.5
 	 * seconds". */
@@ -976,7 +1022,7 @@ static void place_data(struct tcb *t, uint32_t seq, const uint8_t *d, uint32_t n
 		if (had_ofo)
 			send_ack_now(t); /* RFC 5681 4.2: ACK at once when a hole fills */
 		else
-			delack_schedule(t, now, n >= t->rcv_mss - 64);
+			delack_schedule(t, now, n / (t->rcv_mss - 64));
 		notify_readable(t);
 		return;
 	}
@@ -1017,8 +1063,52 @@ static void mark_losses(struct tcb *t)
 				 sacked_bytes > (TCP_DUPTHRESH - 1) * t->snd_mss)) {
 			s->lost = 1;
 			s->retrans = 0;
+			t->sb_dirty = true;
 		}
 	}
+}
+
+/* Every retransmission of the episode was needless (RFC 3708 2.2, D-SACK based): put
+ * cwnd and ssthresh back, leave recovery, forget the loss marks (Linux's
+ * tcp_try_undo_dsack / tcp_undo_cwnd_reduction). */
+static void undo_reduction(struct tcb *t)
+{
+	t->st->ctr.dsack_undo++;
+	t->cc.cwnd = max32(t->cc.cwnd, t->undo_cwnd);
+	t->cc.ssthresh = max32(t->cc.ssthresh, t->undo_ssthresh);
+	t->in_recovery = t->in_loss = false;
+	t->force_rtx = false;
+	t->dupacks = 0;
+	for (uint32_t i = 0; i < t->rtx_len; i++) {
+		struct tcp_txseg *s = rtx_at(t, i);
+
+		if (!s->sacked)
+			s->lost = s->retrans = 0;
+	}
+	t->undo_valid = false;
+}
+
+/* RFC 2883 4.1: the first block is a D-SACK if it lies below the cumulative ACK or
+ * inside the second block.  Returns true if it was one (and accounts for it). */
+static bool take_dsack(struct tcb *t, const struct wire_tcp_opts *o)
+{
+	uint32_t l = o->sack[0].left, r = o->sack[0].right;
+
+	if (!o->nsack || !seq_lt(l, r))
+		return false;
+	if (!seq_le(r, t->snd_una) &&
+	    !(o->nsack > 1 && seq_ge(l, o->sack[1].left) && seq_le(r, o->sack[1].right)))
+		return false;
+	t->st->ctr.dsack_recv++;
+	/* a duplicate of something this episode retransmitted: that retransmission was
+	 * not needed */
+	if (t->undo_valid && t->undo_retrans && seq_ge(l, t->undo_marker) &&
+	    seq_le(r, t->snd_nxt)) {
+		t->undo_dsacks++;
+		if (--t->undo_retrans == 0)
+			undo_reduction(t);
+	}
+	return true;
 }
 
 static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
@@ -1026,7 +1116,7 @@ static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
 	uint8_t b;
 	uint32_t i;
 
-	for (b = 0; b < o->nsack; b++) {
+	for (b = take_dsack(t, o) ? 1 : 0; b < o->nsack; b++) {
 		uint32_t l = o->sack[b].left, r = o->sack[b].right;
 
 		/* RFC 2018 / RFC 6675: blocks must lie within (SND.UNA, SND.NXT]. */
@@ -1037,14 +1127,40 @@ static void process_sack(struct tcb *t, const struct wire_tcp_opts *o)
 		for (i = 0; i < t->rtx_len; i++) {
 			struct tcp_txseg *s = rtx_at(t, i);
 
-			if (seq_ge(s->seq, l) && seq_le(s->seq + s->len, r))
+			if (seq_ge(s->seq, l) && seq_le(s->seq + s->len, r)) {
 				s->sacked = 1;
+				t->sb_dirty = true;
+			}
 		}
 	}
 }
 
+/* Recovery is over: D-SACKs may still come for one more flight. */
+static void undo_close(struct tcb *t)
+{
+	if (t->undo_valid && !t->undo_closing) {
+		t->undo_closing = true;
+		t->undo_end = t->snd_nxt;
+	}
+}
+
+/* A cwnd reduction starts (or continues) an undoable episode. */
+static void undo_start(struct tcb *t)
+{
+	if (t->undo_valid && !t->undo_closing)
+		return;
+	t->undo_valid = true;
+	t->undo_closing = false;
+	t->undo_cwnd = t->cc.cwnd;
+	t->undo_ssthresh = t->cc.ssthresh;
+	t->undo_marker = t->snd_una;
+	t->undo_retrans = 0;
+	t->undo_dsacks = 0;
+}
+
 static void enter_recovery(struct tcb *t, uint64_t now)
 {
+	undo_start(t);
 	t->in_recovery = true;
 	/* RFC 6675 5 (3): "RecoveryPoint = HighData" */
 	t->recovery_point = t->snd_nxt;
@@ -1079,14 +1195,18 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 				fin_acked = true;
 			t->rtx_head = (t->rtx_head + 1) % t->rtx_cap;
 			t->rtx_len--;
+			t->rtx_bytes -= s->len;
 			continue;
 		}
 		if (seq_lt(s->seq, ack)) { /* partially acknowledged */
+			t->rtx_bytes -= ack - s->seq;
 			s->len -= ack - s->seq;
 			s->seq = ack;
 		}
 		break;
 	}
+	if (t->sb_dirty && !sb_marked(t))
+		t->sb_dirty = false;
 	if (t->fin_sent && seq_gt(ack, t->fin_seq))
 		fin_acked = true;
 	/* data bytes: [sndbuf_seq, sndbuf_seq + len) */
@@ -1115,9 +1235,13 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 
 	t->dupacks = 0;
 	t->tlp_out = false;
+	/* the D-SACKs of an episode arrive within an RTT of its end */
+	if (t->undo_valid && t->undo_closing && seq_ge(ack, t->undo_end))
+		t->undo_valid = false;
 	if (t->in_recovery) {
 		if (seq_ge(ack, t->recovery_point)) {
 			t->in_recovery = false;
+			undo_close(t);
 			if (t->ccops->on_recovery_end)
 				t->ccops->on_recovery_end(&t->cc, now);
 		} else if (!t->sack_ok && t->rtx_len) {
@@ -1127,12 +1251,15 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 
 			if (!h->retrans) {
 				h->lost = 1;
+				t->sb_dirty = true;
 				t->force_rtx = true;
 			}
 		}
 	} else {
-		if (t->in_loss && seq_ge(ack, t->recovery_point))
+		if (t->in_loss && seq_ge(ack, t->recovery_point)) {
 			t->in_loss = false;
+			undo_close(t);
+		}
 		t->cc.flight = tcp_pipe(t);
 		if (t->ccops->on_ack)
 			t->ccops->on_ack(&t->cc, acked, t->rtt_valid ? t->srtt : 0, now);
@@ -1218,10 +1345,12 @@ static bool process_ack(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t
 	if (t->rtx_len && t->dupacks >= TCP_DUPTHRESH && !t->in_recovery) {
 		struct tcp_txseg *h = rtx_at(t, 0);
 
-		if (!h->sacked && !h->retrans)
+		if (!h->sacked && !h->retrans) {
 			h->lost = 1;
+			t->sb_dirty = true;
+		}
 	}
-	if (!t->in_recovery && !t->in_loss && t->rtx_len) {
+	if (!t->in_recovery && !t->in_loss && t->rtx_len && t->sb_dirty) {
 		uint32_t i;
 
 		for (i = 0; i < t->rtx_len; i++)
@@ -1312,6 +1441,21 @@ static bool disordered_ack(const struct tcb *t, const struct wire_tcp_repr *seg)
 	       seg->ack == t->snd_una && seq_diff(t->ts_recent, seg->opt.tsval) < 1000;
 }
 
+/* Data [seq, seq+n) arrived again, partly or wholly below RCV.NXT: report the part
+ * below as a D-SACK (RFC 2883 4) in the next ACK. */
+static void note_dsack(struct tcb *t, uint32_t seq, uint32_t n)
+{
+	uint32_t right = seq + n;
+
+	if (!t->sack_ok || !n)
+		return;
+	if (seq_gt(right, t->rcv_nxt))
+		right = t->rcv_nxt;
+	t->dsack_left = seq;
+	t->dsack_right = right;
+	t->dsack_pending = true;
+}
+
 void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 	       uint64_t now)
 {
@@ -1372,6 +1516,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 			t->st->ctr.rst_ignored++;
 		} else {
 			t->st->ctr.seq_out_of_window++;
+			if (seg->payload_len && seq_lt(seq, t->rcv_nxt))
+				note_dsack(t, seq, (uint32_t)seg->payload_len);
 			send_ack_now(t);
 			/* TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout. */
 			if (t->state == MPT_TIME_WAIT && fin)
@@ -1469,6 +1615,7 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	if (dlen && seq_lt(seq, t->rcv_nxt)) { /* trim what we already have */
 		uint32_t cut = min32(t->rcv_nxt - seq, dlen);
 
+		note_dsack(t, seq, cut);
 		data += cut;
 		dlen -= cut;
 		seq += cut;
@@ -1577,6 +1724,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 			rtx_at(t, i)->sacked = 0;
 	}
 	t->cc.flight = tcp_pipe(t);
+	undo_start(t);
 	if (t->ccops->on_rto)
 		t->ccops->on_rto(&t->cc, now);
 	for (i = 0; i < t->rtx_len; i++) {
@@ -1585,6 +1733,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 		if (!s->sacked) {
 			s->lost = 1;
 			s->retrans = 0;
+			t->sb_dirty = true;
 		}
 	}
 	t->in_recovery = false;

@@ -19,11 +19,12 @@
 #include "seq.h"
 #include "wire.h"
 
-#define MPT_MAX_PATHS	64
-#define MPT_MAX_CC	8
-#define TCP_MAX_OFO	32
-#define TCP_DUPTHRESH	3
-#define STACK_CTL_QUEUE 64
+#define MPT_MAX_PATHS	    64
+#define MPT_MAX_CC	    8
+#define TCP_MAX_OFO	    32
+#define TCP_DUPTHRESH	    3
+#define STACK_CTL_QUEUE	    64
+#define STACK_DEMUX_BUCKETS 1024 /* a power of two */
 
 /* One sent segment in the retransmission queue (the SACK scoreboard). */
 struct tcp_txseg {
@@ -59,6 +60,8 @@ struct tcp_ulp_ops {
 struct tcb {
 	struct mpt_stack *st;
 	struct tcb *next;
+	struct tcb *demux_next; /* chain in st->demux (stack.c), while demux_in */
+	bool demux_in;
 	uint32_t id;
 	enum mpt_state state;
 	int error;
@@ -83,6 +86,11 @@ struct tcb {
 	uint32_t fin_seq;
 	struct tcp_txseg *rtx;
 	uint32_t rtx_cap, rtx_head, rtx_len;
+	uint32_t rtx_bytes; /* sum of rtx[].len */
+	/* Some rtx entry may be SACKed, lost or retransmitted.  While false the
+	 * scoreboard is plain (pipe == rtx_bytes, nothing to retransmit) and the
+	 * per-segment scans are skipped. */
+	bool sb_dirty;
 
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
@@ -112,6 +120,15 @@ struct tcb {
 
 	/* loss recovery (RFC 6675 / RFC 6582) */
 	bool in_recovery, in_loss, tlp_out;
+	/* D-SACK (RFC 2883): a duplicate range to report first in the next ACK */
+	bool dsack_pending;
+	uint32_t dsack_left, dsack_right;
+	/* Undo (RFC 3708 with D-SACK, as Linux): cwnd / ssthresh before the episode's
+	 * first reduction, its start (SND.UNA then), and how many of its
+	 * retransmissions no D-SACK has shown to be spurious yet. */
+	bool undo_valid, undo_closing; /* closing: recovery over, D-SACKs until undo_end */
+	uint32_t undo_end;
+	uint32_t undo_cwnd, undo_ssthresh, undo_marker, undo_retrans, undo_dsacks;
 	bool force_rtx;	   /* retransmit the first lost segment regardless of pipe */
 	bool zero_wnd_adv; /* our last advertised window was zero */
 	uint32_t recovery_point, dupacks;
@@ -169,6 +186,10 @@ struct mpt_stack {
 	int ep_max_id;		/* highest id ever used (bounds the walks) */
 
 	struct tcb *conns;
+	/* 4-tuple -> tcb, a cache in front of the `conns` list: filled by lookups that
+	 * fell back to the list, emptied of a tcb by tcp_free (stack_demux_forget) */
+	struct tcb *demux[STACK_DEMUX_BUCKETS];
+	bool reap_hint; /* some connection may be ready to free (reap) */
 	struct listener *listeners;
 	uint32_t next_id;
 	uint16_t next_port;
@@ -208,6 +229,8 @@ int stack_tcb_new_active(struct mpt_stack *st, const struct mpt_sockaddr *local,
 void stack_link(struct mpt_stack *st, struct tcb *t);
 /* The path id whose address is `local`'s IP, or MPT_ENOENT. */
 int stack_path_for(const struct mpt_stack *st, const struct mpt_sockaddr *local);
+/* Drop t from the demultiplexing cache (tcp_free calls it). */
+void stack_demux_forget(struct mpt_stack *st, struct tcb *t);
 
 /* ---- TCP engine (tcp.c) ---- */
 /* The one state setter: checks tcp_transition_ok, counts, logs.  Returns 0 or
@@ -222,7 +245,8 @@ int tcp_open_active(struct tcb *t, uint64_t now);
 int tcp_open_passive(struct tcb *t, const struct wire_tcp_repr *syn, uint64_t now);
 void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_tcp_repr *seg,
 	       uint64_t now);
-/* Fill seg (payload copied into scratch, >= snd_mss bytes) with the next segment due.
+/* Fill seg with the next segment due (its payload points into the send buffer, or into
+ * scratch, >= snd_mss bytes, when it wraps there).
  * Returns 1 if there is one, 0 otherwise. */
 int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_repr *seg);
 uint64_t tcp_next_timeout(const struct tcb *t);

@@ -57,6 +57,9 @@ struct wire_ip_repr {
 	uint16_t ident; /* IPv4 identification (emit only) */
 	uint8_t src[16], dst[16];
 	uint32_t payload_len; /* L4 bytes following the header */
+	/* emit only: leave the TCP checksum to the I/O layer -- the field gets the
+	 * pseudo-header sum, not inverted (Linux's CHECKSUM_PARTIAL form) */
+	bool csum_partial;
 };
 
 /* Validate an IPv4 or IPv6 header at p[0..len) (version nibble picks which) and fill
@@ -203,8 +206,9 @@ ptrdiff_t wire_tcp_parse(struct wire_tcp_repr *r, const uint8_t *p, size_t len,
 /* Header + options length r emits. */
 size_t wire_tcp_hdr_len(const struct wire_tcp_repr *r);
 
-/* Write header, options and payload, and the checksum when ip != NULL.  Returns the
- * segment length or MPT_ENOBUFS / MPT_EINVAL. */
+/* Write header, options and payload, and the checksum when ip != NULL (only the
+ * pseudo-header part when ip->csum_partial).  Returns the segment length or
+ * MPT_ENOBUFS / MPT_EINVAL. */
 ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr *ip, uint8_t *buf,
 			size_t cap);
 

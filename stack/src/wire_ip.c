@@ -3,17 +3,70 @@
 
 #include <string.h>
 
+/* RFC 1071 1.2: the one's complement sum is independent of byte order, so words are
+ * summed in native order, 64 bits at a time with end-around carries, and the folded
+ * 16-bit result is swapped into network order at the end (section 1.2 (B) and (C)). */
+static inline uint64_t add_carry64(uint64_t s, uint64_t w)
+{
+	s += w;
+	return s + (s < w);
+}
+
 uint32_t wire_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	uint64_t s = sum;
-	size_t i;
+	uint64_t s = 0, w;
+	uint32_t w32;
+	uint16_t w16;
 
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)((p[i] << 8) | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
+	while (len >= 32) {
+		uint64_t a, b, c, d;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		s = add_carry64(s, a);
+		s = add_carry64(s, b);
+		s = add_carry64(s, c);
+		s = add_carry64(s, d);
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		s = add_carry64(s, w);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		memcpy(&w32, p, 4);
+		s = add_carry64(s, w32);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		s = add_carry64(s, w16);
+		p += 2;
+		len -= 2;
+	}
+	if (len) { /* an odd tail is the high byte of a zero-padded word (network order) */
+		uint8_t pad[2] = {p[0], 0};
+
+		memcpy(&w16, pad, 2);
+		s = add_carry64(s, w16);
+	}
+	/* fold 64 -> 16 bits, keeping every carry */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = ((s & 0xff) << 8) | (s >> 8);
+#endif
+	s += sum;
+	s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;
 }
 

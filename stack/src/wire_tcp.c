@@ -394,7 +394,10 @@ ptrdiff_t wire_tcp_emit(const struct wire_tcp_repr *r, const struct wire_ip_repr
 		return rv;
 	if (r->payload_len)
 		memmove(buf + hlen, r->payload, r->payload_len);
-	if (ip)
+	if (ip && ip->csum_partial) /* CHECKSUM_PARTIAL: the pseudo-header sum, not inverted */
+		wire_put16(buf + 16,
+			   (uint16_t)~wire_csum_fold(wire_ip_pseudo_sum(ip, (uint32_t)total)));
+	else if (ip)
 		wire_put16(buf + 16, wire_csum_fold(wire_csum_add(
 					     wire_ip_pseudo_sum(ip, (uint32_t)total), buf, total)));
 	return (ptrdiff_t)total;

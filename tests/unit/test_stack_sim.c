@@ -1,6 +1,7 @@
 /* Engine pairs over simulated links in virtual time. */
 #include "test.h"
 #include "mpt_sim.h"
+#include "tcp.h"
 
 #include <stdlib.h>
 
@@ -273,5 +274,102 @@ TEST(stack_sim_concurrent_connections)
 	}
 	CHECK_EQ(nacc, N);
 	CHECK_EQ(done, N);
+	mpt_sim_free(&sim);
+}
+
+/* Many connections between one stack pair (the demultiplexing cache in front of the
+ * connection list, hash collisions included): each client connection sends its own
+ * stream, the server maps each accepted connection to its client by port and checks
+ * every byte; then every connection closes, and the freed ones leave the cache (a new
+ * round on the same ports works). */
+TEST(stack_sim_many_connections)
+{
+	enum { N = 400, BYTES = 3000 };
+	static uint32_t cid[N], sid[N], which[N], port2idx[65536];
+	static uint64_t got[N];
+	struct mpt_sim sim;
+	struct mpt_sim_link_cfg link = {.rate_bps = 1000000000, .delay_ns = 1000000};
+	struct mpt_config cfg;
+	struct mpt_sockaddr cl, sv;
+	uint32_t lid;
+	int nacc = 0, done = 0;
+	uint8_t buf[BYTES];
+
+	mpt_config_default(&cfg);
+	cfg.sndbuf = cfg.rcvbuf = 8192;
+	cfg.time_wait_ns = 1000000; /* TIME_WAIT over quickly: the tcbs get freed */
+	CHECK_EQ(mpt_sim_init(&sim, 21, &cfg, NULL, MPT_AF_INET, 1, &link), 0);
+	cl = mpt_sim_addr(&sim, 0, 0, 0);
+	sv = mpt_sim_addr(&sim, 1, 0, 7000);
+	CHECK_EQ(mpt_listen(sim.ep[1], &sv, N, &lid), 0);
+	for (int i = 0; i < N; i++) {
+		CHECK_EQ(mpt_connect(sim.ep[0], &cl, &sv, sim.now, &cid[i]), 0);
+		for (int k = 0; k < BYTES; k++)
+			buf[k] = mpt_sim_pattern((uint64_t)k + (uint64_t)i * 13);
+		CHECK_EQ(mpt_send(sim.ep[0], cid[i], buf, BYTES, sim.now), BYTES);
+		CHECK_EQ(mpt_shutdown(sim.ep[0], cid[i], MPT_SHUT_WR, sim.now), 0);
+	}
+	for (uint32_t k = 0; k < 65536; k++)
+		port2idx[k] = N;
+	for (uint32_t k = 0; k < N; k++) {
+		struct mpt_conn_info ci;
+
+		CHECK_EQ(mpt_conn_info(sim.ep[0], cid[k], &ci), 0);
+		port2idx[ci.local.port] = k;
+	}
+	while (done < N && sim.now < 60000000000ull) {
+		struct mpt_event ev;
+
+		while (mpt_stack_poll_event(sim.ep[1], &ev) == 1) {
+			if (ev.type != MPT_EV_ACCEPTABLE)
+				continue;
+			while (nacc < N && mpt_accept(sim.ep[1], lid, &sid[nacc]) == 0) {
+				struct mpt_conn_info si;
+
+				CHECK_EQ(mpt_conn_info(sim.ep[1], sid[nacc], &si), 0);
+				which[nacc] = port2idx[si.remote.port];
+				CHECK(which[nacc] < N);
+				nacc++;
+			}
+		}
+		while (mpt_stack_poll_event(sim.ep[0], &ev) == 1)
+			CHECK(ev.type != MPT_EV_ERROR);
+		for (int i = 0; i < nacc; i++) {
+			ptrdiff_t r;
+
+			if (got[i] == BYTES)
+				continue;
+			while ((r = mpt_recv(sim.ep[1], sid[i], buf, sizeof(buf), sim.now)) > 0) {
+				for (ptrdiff_t k = 0; k < r; k++)
+					CHECK_EQ(buf[k], mpt_sim_pattern(got[i] + (uint64_t)k +
+									 (uint64_t)which[i] * 13));
+				got[i] += (uint64_t)r;
+			}
+			if (got[i] == BYTES && r == 0) {
+				CHECK_EQ(mpt_close(sim.ep[1], sid[i], sim.now), 0);
+				done++;
+			}
+		}
+		if (!mpt_sim_step(&sim, 60000000000ull))
+			break;
+	}
+	CHECK_EQ(nacc, N);
+	CHECK_EQ(done, N);
+	CHECK_U64_EQ(mpt_stack_counters(sim.ep[1])->no_socket, 0);
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(mpt_close(sim.ep[0], cid[i], sim.now), 0);
+	/* run out TIME_WAIT and the closes: everything freed */
+	{
+		uint64_t end = sim.now + 5000000000ull;
+
+		while (sim.now < end && mpt_sim_step(&sim, end))
+			;
+	}
+	for (uint32_t b = 0; b < STACK_DEMUX_BUCKETS; b++) {
+		CHECK(sim.ep[0]->demux[b] == NULL);
+		CHECK(sim.ep[1]->demux[b] == NULL);
+	}
+	CHECK(sim.ep[0]->conns == NULL);
+	CHECK(sim.ep[1]->conns == NULL);
 	mpt_sim_free(&sim);
 }

@@ -1021,3 +1021,105 @@ TEST(stack_tcp_random_segments_robust)
 	}
 	mpt_script_free(&e.s);
 }
+
+/* ---- D-SACK (RFC 2883) ---- */
+
+/* A segment that arrives again is reported as the first SACK block of the ACK it
+ * draws, wholly or (partly new) its old part only; the usual blocks follow. */
+TEST(stack_tcp_dsack_reports_duplicates)
+{
+	struct est e;
+	struct wire_tcp_repr t;
+	uint32_t b = PEER_ISS + 1;
+
+	establish_passive(&e, NULL, P_MSS | P_SACK);
+	INJECT(&e.s, mkdata(b, e.iss + 1, 1000));
+	mpt_script_advance(&e.s, 40 * MS);
+	EXPECT(&e.s, &t);
+	CHECK_U64_EQ(t.ack, b + 1000);
+	CHECK_EQ(t.opt.nsack, 0);
+	INJECT(&e.s, mkdata(b, e.iss + 1, 1000)); /* all old */
+	EXPECT(&e.s, &t);
+	CHECK_U64_EQ(t.ack, b + 1000);
+	CHECK_EQ(t.opt.nsack, 1);
+	CHECK_U64_EQ(t.opt.sack[0].left, b);
+	CHECK_U64_EQ(t.opt.sack[0].right, b + 1000);
+	/* an out-of-order block, then a half-old segment: D-SACK first, then the block */
+	INJECT(&e.s, mkdata(b + 3000, e.iss + 1, 500));
+	EXPECT(&e.s, &t);
+	CHECK_EQ(t.opt.nsack, 1);
+	CHECK_U64_EQ(t.opt.sack[0].left, b + 3000);
+	INJECT(&e.s, mkdata(b + 500, e.iss + 1, 1000)); /* [500,1000) old, [1000,1500) new */
+	EXPECT(&e.s, &t);
+	CHECK_EQ(t.opt.nsack, 2);
+	CHECK_U64_EQ(t.opt.sack[0].left, b + 500);
+	CHECK_U64_EQ(t.opt.sack[0].right, b + 1000);
+	CHECK_U64_EQ(t.opt.sack[1].left, b + 3000);
+	CHECK_U64_EQ(mpt_stack_counters(e.s.st)->dsack_old_sent, 2);
+	/* reported once */
+	INJECT(&e.s, mkdata(b + 1500, e.iss + 1, 500));
+	EXPECT(&e.s, &t);
+	CHECK_U64_EQ(t.ack, b + 2000);
+	CHECK_EQ(t.opt.nsack, 1);
+	CHECK_U64_EQ(t.opt.sack[0].left, b + 3000);
+	mpt_script_free(&e.s);
+}
+
+/* SACK recovery retransmits the hole; the receiver then D-SACKs it (the original was
+ * only late): every retransmission of the episode was needless, so cwnd and ssthresh
+ * come back and recovery ends (RFC 3708 with D-SACK). */
+TEST(stack_tcp_dsack_undoes_spurious_recovery)
+{
+	struct est e;
+	struct wire_tcp_repr seg[10], t, a;
+	struct mpt_config cfg = quiet_cfg();
+	const struct mpt_counters *c;
+	struct mpt_conn_info before, during, after;
+	uint8_t d[10 * 1460] = {0};
+	uint32_t i, base;
+
+	cfg.no_timestamps = true;
+	establish_active(&e, &cfg, P_MSS | P_WS | P_SACK, 65535);
+	c = mpt_stack_counters(e.s.st);
+	CHECK_EQ(mpt_send(e.s.st, e.id, d, sizeof(d), e.s.now), (ptrdiff_t)sizeof(d));
+	for (i = 0; i < 10; i++)
+		EXPECT(&e.s, &seg[i]);
+	base = seg[0].seq;
+	mpt_script_advance(&e.s, 20 * MS);
+	INJECT(&e.s, mk(ACK, PEER_ISS + 1, base + 1460, 1000));
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &before), 0);
+	for (i = 3; i <= 5; i++) {
+		a = mk(ACK, PEER_ISS + 1, base + 1460, 1000);
+		a.opt.present = WIRE_HAS_SACK;
+		a.opt.nsack = 1;
+		a.opt.sack[0].left = base + 2 * 1460;
+		a.opt.sack[0].right = base + i * 1460;
+		INJECT(&e.s, a);
+	}
+	EXPECT(&e.s, &t);
+	CHECK_U64_EQ(t.seq, base + 1460);
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &during), 0);
+	CHECK(during.in_recovery);
+	CHECK(during.cwnd < before.cwnd);
+	/* the late original fills the hole; the retransmission is a duplicate */
+	a = mk(ACK, PEER_ISS + 1, base + 10 * 1460, 1000);
+	INJECT(&e.s, a);
+	CHECK_U64_EQ(c->dsack_undo, 0);
+	a.opt.present = WIRE_HAS_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].left = base + 1460;
+	a.opt.sack[0].right = base + 2 * 1460;
+	INJECT(&e.s, a);
+	CHECK_U64_EQ(c->dsack_recv, 1);
+	CHECK_U64_EQ(c->dsack_undo, 1);
+	CHECK_U64_EQ(c->sack_discard, 0);
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &after), 0);
+	CHECK(!after.in_recovery);
+	CHECK(after.cwnd >= before.cwnd);
+	CHECK(after.ssthresh >= before.ssthresh);
+	/* a D-SACK for data never retransmitted undoes nothing */
+	INJECT(&e.s, a);
+	CHECK_U64_EQ(c->dsack_recv, 2);
+	CHECK_U64_EQ(c->dsack_undo, 1);
+	mpt_script_free(&e.s);
+}

@@ -552,11 +552,14 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetIoRxGsoFrames", io->rx_gso_frames},
 		{"MpnetIoRxCsumFixed", io->rx_csum_fixed},
 		{"MpnetIoRxUnclaimed", rs->rx_unclaimed},
+		{"MpnetIoRxSockDrops", io->rx_sock_drops},
 		{"MpnetIoTxErrors", io->tx_errors},
 		{"MpnetRtAddrDel", rs->addr_del},
 		{"MpnetRtAddrAdd", rs->addr_add},
 		{"MpnetRtEndpointReadd", rs->endpoints_readded},
 		{"MpnetRtAddrOverruns", rs->addr_overruns},
+		{"MpnetIoTxPackets", io->tx_packets},
+		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
 	};
 
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
