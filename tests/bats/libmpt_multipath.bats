@@ -327,3 +327,61 @@ abort_run() {
 	done
 	both_carried c wifi lte tx 4000000
 }
+
+@test "REMOVE_ADDR from Linux (endpoint deleted): libmpt closes that subflow, the transfer finishes on the other" {
+	local f=$BATS_TEST_TMPDIR/t.yaml sj=$BATS_TEST_TMPDIR/s.5691.json cj=$BATS_TEST_TMPDIR/c.5691.json a b
+	two_links "$f" mpt kernel signal
+	"$MPNET" up "$f"
+	start_server s kernel 5691 "$sj"
+	in_host $T c timeout 60 "$PERF" -c 198.18.0.2 -p 5691 --stack mpt -J -t 6 >"$cj" &
+	sleep 2.5
+	in_host $T s ip mptcp endpoint delete id 1
+	sleep 0.5
+	a=$(in_host $T c cat /sys/class/net/l1/statistics/tx_bytes)
+	sleep 2
+	b=$(in_host $T c cat /sys/class/net/l1/statistics/tx_bytes)
+	wait
+	echo "# l1 tx in the 2 s after the removal: $((b - a)) bytes" >&3
+	assert_equal "$(jq -r .verified "$cj")" true
+	run jq -e '.counters.MPTcpExtRmAddr >= 1 and .counters.MPTcpExtRmSubflow >= 1
+		and .counters.MPTcpExtMPJoinSynAckRx == 1' "$cj"
+	assert_success
+	[ $((b - a)) -lt 50000 ] || fail "l1 still carried $((b - a)) bytes"
+}
+
+@test "REMOVE_ADDR from libmpt (its announced address deleted): Linux closes the subflow, the transfer finishes" {
+	local f=$BATS_TEST_TMPDIR/t.yaml sj=$BATS_TEST_TMPDIR/s.5692.json cj=$BATS_TEST_TMPDIR/c.5692.json
+	two_links "$f" kernel mpt
+	"$MPNET" up "$f"
+	start_server s mpt 5692 "$sj" --endpoint 198.18.1.2,signal
+	in_host $T c timeout 60 "$PERF" -c 198.18.0.2 -p 5692 --stack kernel -J -t 6 >"$cj" &
+	sleep 2.5
+	in_host $T s ip addr del 198.18.1.2/24 dev l1
+	wait
+	kmptcp c
+	assert_equal "$(jq -r .verified "$cj")" true
+	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
+	[ "$(kstat c MPTcpExtRmAddr)" -ge 1 ] || fail "the kernel got no REMOVE_ADDR"
+	run jq -e '.counters.MPTcpExtRmAddrTx >= 1' "$sj"
+	assert_success
+}
+
+@test "libmpt <-> libmpt over two paths, both directions, then a handover" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	two_paths "$f" mpt mpt
+	"$MPNET" up "$f"
+	xfer s mpt c mpt 198.18.2.2 5701 -n 16MiB --endpoint 198.18.1.1,subflow
+	mpt_clean "$BATS_TEST_TMPDIR/c.5701.json"
+	mpt_clean "$BATS_TEST_TMPDIR/s.5701.json"
+	run jq -e '.counters.MPTcpExtMPJoinAckRx == 1' "$BATS_TEST_TMPDIR/s.5701.json"
+	assert_success
+	both_carried c wifi lte tx 4000000
+	xfer s mpt c mpt 198.18.2.2 5702 -n 16MiB -R --endpoint 198.18.1.1,subflow
+	mpt_clean "$BATS_TEST_TMPDIR/c.5702.json"
+	both_carried c wifi lte rx 4000000
+	"$MPNET" down "$f"
+	handover_topo "$f" down mpt mpt subflow
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	handover_ok "$out"
+}
