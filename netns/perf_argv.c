@@ -59,8 +59,9 @@ static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 					n += (size_t)snprintf(flags + n, sizeof(flags) - n, ",%s",
 							      names[k].name);
 			rc = add(pa, "--endpoint") ||
-			     add(pa, "%s,id=%d%s", netaddr_fmt(&i->addr4, false, addr, sizeof(addr)),
-				 i->endpoint_id, flags);
+			     add(pa, "%s,id=%d%s",
+				 netaddr_fmt(&i->addr4, false, addr, sizeof(addr)), i->endpoint_id,
+				 flags);
 		}
 	}
 	return rc || add(pa, "--max-subflows") || add(pa, "%d", t->hosts[h].mptcp.subflows + 1);
@@ -78,10 +79,9 @@ int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, cons
 	const struct topo_app *ap = &t->apps[a];
 
 	reset(pa);
-	if (add(pa, "%s", perf_bin) || add(pa, "-s") || add(pa, "-p") ||
-	    add(pa, "%u", ap->port) || add(pa, "--stack") ||
-	    add(pa, "%s", stack_arg(t->hosts[ap->server].stack)) || add(pa, "--once") ||
-	    add(pa, "-J") || add(pa, "--ready-fd") || add(pa, "3"))
+	if (add(pa, "%s", perf_bin) || add(pa, "-s") || add(pa, "-p") || add(pa, "%u", ap->port) ||
+	    add(pa, "--stack") || add(pa, "%s", stack_arg(t->hosts[ap->server].stack)) ||
+	    add(pa, "--once") || add(pa, "-J") || add(pa, "--ready-fd") || add(pa, "3"))
 		return -1;
 	return add_mptcp(pa, t, ap->server);
 }

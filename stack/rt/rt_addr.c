@@ -67,7 +67,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 		const struct in6_addr *a6 = mnl_attr_get_payload(a);
 
 		/* as mpt_rt_discover_paths: link-local, multicast and loopback are no paths */
-		if (IN6_IS_ADDR_LINKLOCAL(a6) || IN6_IS_ADDR_MULTICAST(a6) || IN6_IS_ADDR_LOOPBACK(a6))
+		if (IN6_IS_ADDR_LINKLOCAL(a6) || IN6_IS_ADDR_MULTICAST(a6) ||
+		    IN6_IS_ADDR_LOOPBACK(a6))
 			return MNL_CB_OK;
 		addr.family = MPT_AF_INET6;
 		memcpy(addr.ip, a6, 16);

@@ -4,21 +4,22 @@
 #include "test.h"
 #include "topology.h"
 
-static const char yaml[] = "name: pa\n"
-			   "hosts:\n"
-			   "  client: { stack: mpt, mptcp: { subflows: 2 } }\n"
-			   "  r: { forward: true }\n"
-			   "  server: { stack: mpt }\n"
-			   "  k: { stack: kernel }\n"
-			   "links:\n"
-			   "  - { name: wifi, between: [client, r] }\n"
-			   "  - { name: lte, between: [client, r], endpoint: [subflow, backup] }\n"
-			   "  - { name: lan, between: [r, server], endpoint: { server: [signal] } }\n"
-			   "  - { name: kl, between: [k, r], endpoint: [subflow] }\n"
-			   "apps:\n"
-			   "  - { name: up, client: client, server: server, time: 2s }\n"
-			   "  - { name: down, client: k, server: server, bytes: 1MB, direction: "
-			   "download }\n";
+static const char yaml[] =
+	"name: pa\n"
+	"hosts:\n"
+	"  client: { stack: mpt, mptcp: { subflows: 2 } }\n"
+	"  r: { forward: true }\n"
+	"  server: { stack: mpt }\n"
+	"  k: { stack: kernel }\n"
+	"links:\n"
+	"  - { name: wifi, between: [client, r] }\n"
+	"  - { name: lte, between: [client, r], endpoint: [subflow, backup] }\n"
+	"  - { name: lan, between: [r, server], endpoint: { server: [signal] } }\n"
+	"  - { name: kl, between: [k, r], endpoint: [subflow] }\n"
+	"apps:\n"
+	"  - { name: up, client: client, server: server, time: 2s }\n"
+	"  - { name: down, client: k, server: server, bytes: 1MB, direction: "
+	"download }\n";
 
 TEST(perf_argv_mpt_endpoints_and_limits)
 {
