@@ -20,8 +20,8 @@
 # may say `# time: 1.5s` (its transfer, instead of its kind's) and `# runs: 2` (its
 # repeats in the full suite when --runs is not given: loss-free shaped cases, whose
 # spread is small); an app is killed at its time + 5 s (a run still going then is a
-# failed run); libmpt senders bound their backlog in time mode (mpt-perf), so every
-# pairing stops within about an RTT of its time.  --estimate adds up the plan with
+# failed run); in time mode mpt-perf senders keep at most 128 KiB unsent (libmpt and
+# the kernel alike), so what drains after the time is what is in flight.  --estimate adds up the plan with
 # the per-run overhead measured on 2 vCPUs (RUN_OVERHEAD_S: namespaces, emulators,
 # server start, the sender's drain, teardown).
 #
