@@ -6,7 +6,7 @@
 #   make test-quick unit tests + ASan/UBSan unit tests + bats cases not tagged slow
 #   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
 #   make format     clang-format every C file;  make format-check  fail on a diff
-#   make bench      the side-by-side benchmark suite (bench/suite.sh, ~20 min, root)
+#   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
 #
 # Convention: every directory of C code is a library, except that a file named

@@ -211,7 +211,7 @@ def render(root):
     )
     L.append(
         "- A run **fails** when mpnet exits non-zero, the bytes are not verified or an mpt-perf "
-        "exits non-zero (a transfer still running 15 s after its time is killed: timed out); "
+        "exits non-zero (a transfer still running 5 s after its time is killed: timed out); "
         "failed runs are counted in the `ok` column and listed under the table."
     )
     for s in meta.get("skipped") or []:

@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include "link_sampler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -591,6 +592,32 @@ static json_t *load_rel(const char *dir, json_t *app, const char *key)
 	return p[0] ? load(dir, p) : NULL;
 }
 
+/* The link counters mpnet run sampled during the run (link_sampler.h) as
+ * timeseries.csv rows: "t_s,link,dir,kind,value" -> "t_s,,link_<kind>,link/dir,value". */
+static void copy_link_samples(FILE *out, const char *dir)
+{
+	char path[4096], line[512];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LINK_SAMPLES_FILE);
+	in = fopen(path, "r");
+	if (!in)
+		return; /* a run from before link sampling, or none was possible */
+	while (fgets(line, sizeof(line), in)) {
+		char *save = NULL, *f[5];
+		int n = 0;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		for (char *tok = strtok_r(line, ",", &save); tok && n < 5;
+		     tok = strtok_r(NULL, ",", &save))
+			f[n++] = tok;
+		if (n != 5 || !strcmp(f[0], "t_s"))
+			continue;
+		fprintf(out, "%s,,link_%s,%s/%s,%s\n", f[0], f[3], f[1], f[2], f[4]);
+	}
+	fclose(in);
+}
+
 /* Build app ai's series from the run directory.  Returns 0, or -1 when its JSON
  * is missing or has no intervals (then a is left empty). */
 static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app, struct mx_app *a)
@@ -894,7 +921,9 @@ int metrics_run(const char *dir, unsigned flags)
 				fclose(f);
 			goto out;
 		}
-		/* link totals of the whole run */
+		/* link counters over the run, then their totals (read after the last
+		 * sample, so the totals close each series) */
+		copy_link_samples(f, dir);
 		json_array_foreach(json_object_get(summary, "links"), i, ev)
 		{
 			double end = 0;

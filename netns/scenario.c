@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include "link_sampler.h"
 #include "metrics.h"
 #include "netaddr.h"
 #include "perf_argv.h"
@@ -412,6 +413,7 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 	bool interrupted = false, all_ok = true, tty = isatty(2) && !o->quiet;
 	int next_ev = 0, rc = MPNET_EXIT_OK, err_no;
 	json_t *summary = NULL, *apps, *links, *events;
+	struct link_sampler ls = {0};
 
 	if (!runs || !evr) {
 		fprintf(stderr, "mpnet: out of memory\n");
@@ -493,6 +495,9 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 	if (!t->napps && t->nevents)
 		end_ns = t->events[t->nevents - 1].at_ns + NO_APPS_TAIL_NS;
 
+	if (link_sampler_open(&ls, dir, t->nlinks))
+		fprintf(stderr, "mpnet: %s/%s: %s (no link counters over time)\n", dir,
+			LINK_SAMPLES_FILE, strerror(errno));
 	t0 = mono_ns();
 	for (;;) {
 		uint64_t now = mono_ns() - t0, next = UINT64_MAX;
@@ -545,6 +550,12 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 			next = t->events[next_ev].at_ns < next ? t->events[next_ev].at_ns : next;
 		if (t->napps ? apps_done : now >= end_ns)
 			break;
+		{
+			uint64_t due = link_sampler_poll(&ls, &w, now);
+
+			next = due < next ? due : next;
+			now = mono_ns() - t0;
+		}
 		if (tty && now - last_progress >= PROGRESS_EVERY_NS) {
 			progress(t, now, runs, next_ev);
 			last_progress = now;
@@ -556,6 +567,8 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		/* Wake for timeouts at least every 100 ms. */
 		if (next > now + 100000000ull)
 			next = now + 100000000ull;
+		if (next < now) /* a sample took us past something due */
+			next = now;
 		ts.tv_sec = (time_t)((next - now) / 1000000000ull);
 		ts.tv_nsec = (long)((next - now) % 1000000000ull);
 		sig = sigtimedwait(&set, &si, &ts);
@@ -573,6 +586,9 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		fprintf(stderr, "\n");
 
 collect:
+	if (t0)
+		link_sampler_take(&ls, &w, mono_ns() - t0);
+	link_sampler_close(&ls);
 	links = json_array();
 	for (int l = 0; l < t->nlinks; l++) {
 		for (int d = 0; d < 2; d++)

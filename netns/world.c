@@ -993,6 +993,7 @@ json_t *world_link_json(struct world *w, int l, int d)
 		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c.tx_bytes));
 		json_object_set_new(o, "tx_packets", json_integer((json_int_t)c.tx_packets));
 		json_object_set_new(o, "dropped", json_integer((json_int_t)c.dropped));
+		json_object_set_new(o, "backlog_bytes", json_integer((json_int_t)c.backlog_bytes));
 	} else {
 		json_object_set_new(o, "error", json_string(w->err));
 	}

@@ -101,8 +101,8 @@ struct world_link_counters {
 int world_link_counters(struct world *w, int l, int d, struct world_link_counters *out);
 
 /* The links[] entry of summary.json for link l, direction d: name, dir, backend,
- * tx_bytes, tx_packets, dropped, and with the emulator its full counters (drops
- * by cause, queueing delay percentiles).  New reference. */
+ * tx_bytes, tx_packets, dropped, backlog_bytes (queued now), and with the emulator its full
+ * counters (drops by cause, queueing delay percentiles).  New reference. */
 json_t *world_link_json(struct world *w, int l, int d);
 
 /* The mpnet-linkemu binary: $MPNET_LINKEMU, else beside the running program. */

@@ -118,6 +118,26 @@ png_size() {
 	# the sender's app_intervals add up to what it wrote
 	run jq '([.app_intervals[].bytes] | add) as $s | .subflow_samples[-1].app_bytes == .sent.bytes and ($s + .subflow_samples[0].app_bytes) == .sent.bytes' "$out/apps/bulk-client.json"
 	assert_output true
+	# link counters over time (link_samples.csv -> timeseries.csv): every 100 ms,
+	# per link and direction, cumulative and non-decreasing, the last sample within
+	# the run's total; wifi (the emulator) with drops by cause and queueing delay,
+	# lan (HTB) with its counters and backlog
+	run awk -F, '$3 == "link_tx_bytes" && $4 == "wifi/up" && $2 == "" {
+		if (n && $5 < v) bad = bad " " $1; if (n && $1 - t > 0.09 && $1 - t < 0.12) on++; n++; t = $1; v = $5 }
+		END { print n, (n > 70 && !bad && on >= 0.8 * n) ? "ok" : "bad " on bad }' "$out/timeseries.csv"
+	assert_output --regexp '^[0-9]+ ok$'
+	run jq '.links[] | select(.name == "wifi" and .dir == "up") | .tx_bytes' "$out/summary.json"
+	local total=$output
+	run awk -F, -v tot="$total" '$3 == "link_tx_bytes" && $4 == "wifi/up" { last = prev; prev = $5 } END { print (prev == tot && last <= tot && last > tot / 2) ? "ok" : last " " prev " vs " tot }' "$out/timeseries.csv"
+	assert_output ok
+	# the 1 s blackhole (3 s -> 4 s) is where wifi's blackhole drops grow
+	run awk -F, '$3 == "link_drops_blackhole" && $4 == "wifi/up" { if ($1 < 2.95) a = $5; if ($1 < 4.2) b = $5; c = $5 }
+		END { print (a == 0 && b > 0 && c == b) ? "ok" : a " " b " " c }' "$out/timeseries.csv"
+	assert_output ok
+	run awk -F, '$4 == "wifi/up" && $3 == "link_qdelay_mean_ns" && $5 > 0 { n++ } $4 == "lan/up" && $3 == "link_backlog_bytes" { m++ } $4 == "lan/down" && $3 == "link_tx_bytes" && $5 > 0 { k++ }
+		END { print (n > 30 && m > 70 && k > 70) ? "ok" : n " " m " " k }' "$out/timeseries.csv"
+	assert_output ok
+	head -1 "$out/link_samples.csv" | grep -qx 't_s,link,dir,kind,value'
 	# plot: a PNG, 1000 x (60 + 300 per app); the script marks both events
 	run png_size "$out/plot.png"
 	assert_success

@@ -41,10 +41,12 @@
 #define PERF_HDR_TIMEOUT_S 10 /* server: a client must send its header within this */
 #define PERF_DRAIN_WAIT_NS \
 	(5 * 1000000000ull) /* sender: at most this long for acks before sampling */
-#define PERF_ERRLEN	256
+#define PERF_ERRLEN	   256
 /* the sender writes in slices this big, so its byte count moves finely enough for
  * 10 ms samples (50 Mbit/s is 62 kB per 10 ms) */
-#define PERF_SEND_SLICE (16 * 1024)
+#define PERF_SEND_SLICE	   (16 * 1024)
+/* -t, kernel stacks: at most this much written but not yet sent (TCP_NOTSENT_LOWAT) */
+#define PERF_NOTSENT_LOWAT (128 * 1024)
 
 static const char usage_text[] =
 	"usage: mpt-perf -s [-B ADDR] [-p PORT] [--stack S] [--once] [--ready-fd N]\n"
@@ -287,6 +289,14 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	}
 	if (h->time_mode && c->rt)
 		c->wr_bound_until = deadline;
+	if (h->time_mode && !c->rt) {
+		/* the same bound for the kernel: without it, what its autotuned send
+		 * buffer (MBs) holds at the deadline drains afterwards, a second or more
+		 * on a 10 Mbit/s path; writes now block while this much is unsent */
+		int lowat = PERF_NOTSENT_LOWAT;
+
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	}
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	sampling_start(c, r);
 	for (;;) {

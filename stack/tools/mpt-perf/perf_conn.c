@@ -66,24 +66,22 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 }
 
 /* A time-limited sender must stop close to its -t: what sits in the send buffer at
- * the deadline still has to drain, and libmpt's buffer is a fixed 4 MiB (minutes at
- * the Mathis rate of a lossy 60 ms path).  Linux autotunes sk_sndbuf to about twice
- * the congestion window; wait until the unacknowledged backlog is below that, so the
- * overrun is about one RTT, as with the kernel stacks. */
+ * the deadline still has to drain, and libmpt's buffer is a fixed 4 MiB (many
+ * seconds at the rate of a lossy or slow path).  Wait while more than
+ * PERF_MPT_MAX_UNSENT bytes are written but not yet sent, as TCP_NOTSENT_LOWAT does
+ * for the kernel stacks (a bound on cwnd would not do: libmpt's cwnd grows far past
+ * a deep emulated queue). */
 static void wait_backlog(struct perf_conn *c)
 {
 	struct mpt_stack *st = mpt_rt_stack(c->rt);
 
 	for (;;) {
 		struct mpt_conn_info ci;
-		uint64_t limit, now = mpt_rt_now(c->rt);
+		uint64_t now = mpt_rt_now(c->rt);
 
 		if (now >= c->wr_bound_until || mpt_conn_info(st, c->id, &ci) || ci.error)
 			return;
-		limit = 2ull * ci.cwnd;
-		if (limit < PERF_MPT_MIN_BACKLOG)
-			limit = PERF_MPT_MIN_BACKLOG;
-		if (c->written <= ci.bytes_acked + limit)
+		if (c->written <= ci.bytes_acked + ci.in_flight + PERF_MPT_MAX_UNSENT)
 			return;
 		if (mpt_rt_step(c->rt, c->wr_bound_until) < 0)
 			return;

@@ -20,13 +20,14 @@ struct perf_conn {
 	uint32_t id;	      /* libmpt connection */
 	uint64_t rd_deadline; /* libmpt: perf_conn_read gives -ETIMEDOUT after this; 0 none */
 	/* libmpt, time mode: until this deadline, writes wait while more than
-	 * max(2 * cwnd, PERF_MPT_MIN_BACKLOG) bytes are unacknowledged; 0 = no bound */
+	 * PERF_MPT_MAX_UNSENT bytes are written but not yet sent; 0 = no bound */
 	uint64_t wr_bound_until;
 	uint64_t written; /* libmpt: bytes mpt_send took */
 };
 
-/* The least backlog a bounded libmpt writer keeps (one 16 KiB slice and a half). */
-#define PERF_MPT_MIN_BACKLOG (64 * 1024)
+/* The unsent backlog a bounded libmpt writer keeps at most (the kernel stacks'
+ * TCP_NOTSENT_LOWAT in main.c) */
+#define PERF_MPT_MAX_UNSENT (128 * 1024)
 
 /* Read up to len bytes: > 0, 0 at EOF, or -errno. */
 ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len);
