@@ -520,8 +520,9 @@ struct mpt_conn_info {
 	bool in_recovery;
 	char cc[16];
 	/* For an MPTCP connection the byte and segment counts are the sums over its
-	 * subflows, bytes_acked is what the peer DATA_ACKed and cwnd the sum over the
-	 * subflows that can send; the rest describes the first subflow. */
+	 * subflows, bytes_acked is what the peer DATA_ACKed, in_flight the subflows'
+	 * and cwnd the sum over the subflows that can send; the rest describes the
+	 * first subflow. */
 	bool mptcp;			     /* MPTCP in use (false: plain TCP or fallback) */
 	bool mptcp_fallback;		     /* MPTCP was offered / accepted, then fell back */
 	bool mptcp_checksum;		     /* DSS checksums in use */

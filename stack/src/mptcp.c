@@ -1680,7 +1680,7 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 	if (!mp->fallback && mp->nsub) {
 		/* the connection's view: bytes the peer DATA_ACKed, the subflows' sums,
 		 * and the window of the ones that can send */
-		uint32_t cwnd = 0;
+		uint32_t cwnd = 0, pipe = 0;
 
 		info->bytes_acked = mp->snd_una - (mp->local_idsn + 1);
 		info->bytes_sent = info->bytes_retrans = info->bytes_received = 0;
@@ -1696,9 +1696,12 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 			info->retrans_segs += s->retrans_segs;
 			if (mptcp_sf_sendable(s))
 				cwnd += s->cc.cwnd;
+			if (!s->sf->dead)
+				pipe += tcp_pipe(s);
 		}
 		if (cwnd)
 			info->cwnd = cwnd;
+		info->in_flight = pipe;
 	}
 	info->mptcp = !mp->fallback;
 	info->mptcp_fallback = mp->fallback;
