@@ -34,7 +34,7 @@
  * DSN mapping (4 + 8 + 8 + 4 + 2 = 26, padded to 28). */
 #define MPTCP_OPT_RESERVE  28
 #define MPTCP_MAX_SUBFLOWS 16 /* hard cap; cfg.max_subflows is the limit used */
-#define MPTCP_OFO_MAX	   64
+#define MPTCP_OFO_MAX	   1024
 #define MPTCP_MAX_RADDRS   8
 #define MPTCP_REINJ_MAX	   32
 #define MPTCP_STALE_RTOS   1			 /* an RTO without progress: stale */

@@ -220,18 +220,25 @@ transfer() { # stack, extra client args...
 	assert_output --partial "--ready-fd N"
 	assert_output --partial "--endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]"
 	assert_output --partial "--max-subflows N"
+	assert_output --partial "--checksum"
 }
 
 @test "--endpoint / --max-subflows: libmpt only, each mistake one line, exit 2" {
 	run --separate-stderr "$PERF" -s --endpoint 198.18.1.1,subflow
 	assert_failure 2
-	assert_equal "$stderr" "mpt-perf: --endpoint is for --stack mpt (the kernel's endpoints and limits are the system's: ip mptcp endpoint / limits)"
+	assert_equal "$stderr" "mpt-perf: --endpoint is for --stack mpt (the kernel's endpoints, limits and checksums are the system's: ip mptcp endpoint / limits, net.mptcp.checksum_enabled)"
 	run --separate-stderr "$PERF" -s --stack mpt --endpoint 198.18.1.1,subflow,bakcup
 	assert_failure 2
 	assert_equal "$stderr" "mpt-perf: --endpoint 198.18.1.1,subflow,bakcup: unknown flag 'bakcup' (use id=N, signal, subflow, backup, fullmesh)"
 	run --separate-stderr "$PERF" -c 198.18.2.2 -t 1 --stack mpt --max-subflows 300
 	assert_failure 2
 	[[ "$stderr" == *"--max-subflows 300: give 1..255"* ]]
+	run --separate-stderr "$PERF" -c 198.18.2.2 -t 1 --stack kernel --checksum
+	assert_failure 2
+	[[ "$stderr" == "mpt-perf: --checksum is for --stack mpt"* ]]
+	run --separate-stderr "$PERF" -c 198.18.2.2 -t 1 --stack mpt --no-mptcp --checksum
+	assert_failure 2
+	assert_equal "$stderr" "mpt-perf: --checksum needs MPTCP; drop --no-mptcp"
 }
 
 @test "kernel MPTCP upload over two paths between namespaces uses both subflows" {
