@@ -1,4 +1,4 @@
-/* libmpt: a sans-I/O userspace TCP engine with MPTCP (RFC 8684 v1) on one subflow
+/* libmpt: a sans-I/O userspace TCP engine with MPTCP (RFC 8684 v1) over several subflows
  * (opt-in: mpt_config.mptcp; see stack/src/mptcp.h).
  *
  * The library never reads a clock, opens a socket, calls rand() or holds a global.
@@ -125,9 +125,10 @@ struct mpt_config {
 	uint32_t max_syn_retries;     /* default 6 */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
 	bool no_tlp;		      /* disable tail loss probes */
-	/* Speak MPTCP (RFC 8684 v1, one subflow): connections offer MP_CAPABLE,
-	 * listeners answer it; a peer that does not falls back to plain TCP.  Default
-	 * off (plain TCP). */
+	/* Speak MPTCP (RFC 8684 v1): connections offer MP_CAPABLE, listeners answer it
+	 * (and MP_JOIN); more subflows follow the endpoints (mpt_stack_add_endpoint)
+	 * and the peer's ADD_ADDRs; a peer that does not answer falls back to plain
+	 * TCP.  Default off (plain TCP). */
 	bool mptcp;
 	/* MPTCP limits (kernel `ip mptcp limits` analogues).  Subflows per connection,
 	 * counting the first (default 8); ADD_ADDRs from a peer acted upon per
