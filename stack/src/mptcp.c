@@ -182,6 +182,7 @@ static int sf_attach(struct mptcp_conn *mp, struct tcb *t, bool join)
 	t->ulp = &mptcp_ulp;
 	mp->sub[mp->nsub++] = t;
 	tcp_set_ulp_reserve(t, MPTCP_OPT_RESERVE);
+	t->ulp_ack_reserve = MPTCP_ACK_RESERVE;
 	return 0;
 }
 

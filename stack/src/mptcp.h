@@ -33,6 +33,10 @@
 /* Option bytes kept on every segment: DSS with an 8-octet DATA_ACK and an 8-octet
  * DSN mapping (4 + 8 + 8 + 4 + 2 = 26, padded to 28). */
 #define MPTCP_OPT_RESERVE  28
+/* On a pure ACK: DSS with an 8-octet DATA_ACK (4 + 8).  With timestamps that leaves
+ * room for one SACK block, as on Linux; a DATA_FIN or signal that does not fit
+ * waits for the next segment. */
+#define MPTCP_ACK_RESERVE  12
 #define MPTCP_MAX_SUBFLOWS 16 /* hard cap; cfg.max_subflows is the limit used */
 #define MPTCP_OFO_MAX	   1024
 #define MPTCP_MAX_RADDRS   8

@@ -261,6 +261,7 @@ static void update_snd_mss(struct tcb *t)
 void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes)
 {
 	t->ulp_opt_reserve = bytes;
+	t->ulp_ack_reserve = bytes;
 	if (t->peer_mss)
 		update_snd_mss(t);
 }
@@ -528,7 +529,11 @@ static void fill_common(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg, 
 	 * what the upper layer reserved. */
 	if (t->sack_ok && (t->n_ofo || t->dsack_pending) && !syn && (flags & WIRE_TCP_ACK)) {
 		uint32_t ip = t->local.family == MPT_AF_INET6 ? 40 : 20;
-		size_t used = wire_tcp_opts_len(&seg->opt) + t->ulp_opt_reserve;
+		/* a pure ACK needs less of the upper layer's room (MPTCP: a DATA_ACK,
+		 * not a mapping), so SACK blocks still fit beside it */
+		uint32_t reserve = payload_len ? t->ulp_opt_reserve
+					       : min32(t->ulp_opt_reserve, t->ulp_ack_reserve);
+		size_t used = wire_tcp_opts_len(&seg->opt) + reserve;
 		size_t by_mtu = t->st->cfg.mtu - ip - WIRE_TCP_HDR_LEN - payload_len;
 		uint8_t max;
 

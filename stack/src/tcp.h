@@ -107,6 +107,7 @@ struct tcb {
 	uint32_t rcv_mss;	  /* MSS we announced */
 	uint32_t snd_mss;	  /* payload bytes per data segment */
 	uint32_t ulp_opt_reserve; /* option bytes kept for the MPTCP layer */
+	uint32_t ulp_ack_reserve; /* the same on segments without payload (<= the above) */
 	uint32_t ts_recent, ts_offset;
 	uint64_t ts_recent_age;
 
