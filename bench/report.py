@@ -191,10 +191,11 @@ def render(root):
     L.append("Notes:")
     L.append("")
     L.append(
-        "- **libmpt is MPTCP on one subflow only** (MP_CAPABLE and DSS, no MP_JOIN yet): its "
-        "pairings negotiate MPTCP with the kernel but use one path, whatever the case offers. "
-        "Their numbers measure libmpt's single-subflow transport, not multipath scheduling; a "
-        "handover they survive is one subflow riding out the outage."
+        "- **libmpt is multipath MPTCP** (MP_CAPABLE, MP_JOIN from the case's endpoints, "
+        "ADD_ADDR, a lowest-RTT scheduler with backups, reinjection): its pairings open "
+        "the same subflows as the kernel's. Each data segment carries its own DSS mapping, "
+        "so libmpt's sends are not merged into GSO super-frames as its plain TCP's are: the "
+        "unshaped case is CPU-bound on that."
     )
     L.append(
         "- Baseline: plain Linux TCP (`stack: tcp` both ends) on a topology with only the best "

@@ -35,7 +35,7 @@ want '| kernel -> kernel | 2/2 | 50.0 | 1.00 | 2.0 | 1.00 | 2.00 | 1.0/1.0 | bla
 want '| libmpt -> libmpt | 2/2 | 19.0 | 0.38 | 2.0 | 1.00 | 2.00 | 2.0/4.0 | blackhole wifi | 315 (310–320) | 200 | – [2 null] | 500 | – |'
 want_re '^Failed runs: libmpt -> libmpt run-1: failed, mpnet exit 1, not verified, client exit 1; .*TCP, best single path run-2: '
 want_re '^- \*\*Skipped\*\* `99-trace` .*no trace /nonexistent/X\.up\|down'
-want_re '^- \*\*libmpt is MPTCP on one subflow only\*\*'
+want_re '^- \*\*libmpt is multipath MPTCP\*\*'
 want_re 'measured total time 12 s'
 # report.json: the same numbers, machine-readable
 jq -e '.cases | length == 2' "$tmp/mini/report.json" >/dev/null || { echo "self-test: report.json cases" >&2; fails=$((fails + 1)); }
