@@ -616,6 +616,16 @@ static void drain(struct tcb *t, uint64_t now)
 		maps_trim(&t->sf->rx, t->rcv_nxt - (t->fin_rcvd ? 1 : 0));
 }
 
+/* Close a subflow on purpose (REMOVE_ADDR, an address gone): what it already
+ * received in order, and acknowledged at the TCP level, moves to the data level
+ * first; the peer will not send those bytes again on its own. */
+static void sf_close_keeping_data(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now)
+{
+	if (!t->sf->dead && t->state != MPT_CLOSED)
+		drain(t, now);
+	mptcp_sf_kill(t, reason, send_rst, now);
+}
+
 static void check_data_fin(struct mptcp_conn *mp, struct tcb *t)
 {
 	if (mp->data_fin_rcvd && !mp->data_fin_in_order && mp->rcv_nxt == mp->rcv_data_fin_dsn) {
@@ -1007,7 +1017,7 @@ static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint
 			if (!s->sf->dead && s->sf->remote_id == r->ids[k] &&
 			    s->state != MPT_CLOSED) {
 				ctr(mp)->rm_subflow++;
-				mptcp_sf_kill(s, 0, true, now);
+				sf_close_keeping_data(s, 0, true, now);
 			}
 		}
 	}
@@ -1737,7 +1747,7 @@ void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, ui
 
 		if (!s->sf->dead && s->path == path && s->sf->join) {
 			ctr(mp)->rm_subflow++;
-			mptcp_sf_kill(s, 0, true, now);
+			sf_close_keeping_data(s, 0, true, now);
 			announced = true;
 		}
 	}
@@ -1754,7 +1764,7 @@ void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now)
 			continue;
 		if (!s->sf->join && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
 			mp->rm_ids[mp->nrm++] = 0; /* the first subflow's address, id 0 */
-		mptcp_sf_kill(s, 0, false, now);
+		sf_close_keeping_data(s, 0, false, now);
 	}
 }
 
