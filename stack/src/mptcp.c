@@ -1714,6 +1714,19 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 			info->cwnd = cwnd;
 		info->in_flight = pipe;
 	}
+	if (!mp->fallback) {
+		/* the connection's state, not the first subflow's: that one may be gone
+		 * (its address removed) while others carry on */
+		if (mp->closed_ev) {
+			info->state = MPT_CLOSED;
+		} else if (info->state == MPT_CLOSED) {
+			for (uint32_t i = 0; i < mp->nsub; i++)
+				if (!mp->sub[i]->sf->dead && mp->sub[i]->state != MPT_CLOSED) {
+					info->state = mp->sub[i]->state;
+					break;
+				}
+		}
+	}
 	info->mptcp = !mp->fallback;
 	info->mptcp_fallback = mp->fallback;
 	info->mptcp_checksum = mp->csum && !mp->fallback;
