@@ -66,10 +66,12 @@ png_size() {
 	# (mostly before the restore at 1.0 s).  Tolerances: detection one RTO
 	# (TCP_RTO_MIN 200 ms) timed from the last acknowledgement, which precedes the
 	# event by up to wifi's queueing delay (p50 27 ms here), less one bin of
-	# sampling: >= 150 ms; and at most one RTO + 4 RTTs (450 ms).  Interruption
+	# sampling; the kernel sometimes moves data after a tail loss probe (2 SRTT)
+	# before the RTO (123 ms seen once in 30 runs): >= 100 ms; and at most one RTO +
+	# 4 RTTs (450 ms).  Interruption
 	# no earlier than detection (less one bin) and no later than the restore plus
 	# one backed-off RTO (1000 + 400 ms) + 100 ms.
-	run jq '.apps[0].handover[0] | .detection_ms >= 150 and .detection_ms <= 450' "$s"
+	run jq '.apps[0].handover[0] | .detection_ms >= 100 and .detection_ms <= 450' "$s"
 	assert_output true
 	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10 and .interruption_ms <= 1500' "$s"
 	assert_output true
