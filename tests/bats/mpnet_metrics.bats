@@ -67,7 +67,7 @@ png_size() {
 	# (TCP_RTO_MIN 200 ms) timed from the last acknowledgement, which precedes the
 	# event by up to wifi's queueing delay (p50 27 ms here), less one bin of
 	# sampling; the kernel sometimes moves data after a tail loss probe (2 SRTT)
-	# before the RTO (123 ms seen once in 30 runs): >= 100 ms; and at most one RTO +
+	# before the RTO (123 ms seen in one CI run): >= 100 ms; and at most one RTO +
 	# 4 RTTs (450 ms).  Interruption
 	# no earlier than detection (less one bin) and no later than the restore plus
 	# one backed-off RTO (1000 + 400 ms) + 100 ms.
