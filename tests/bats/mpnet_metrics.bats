@@ -68,12 +68,15 @@ png_size() {
 	# event by up to wifi's queueing delay (p50 27 ms here), less one bin of
 	# sampling; the kernel sometimes moves data after a tail loss probe (2 SRTT)
 	# before the RTO (123 ms seen in one CI run): >= 100 ms; and at most one RTO +
-	# 4 RTTs (450 ms).  Interruption
-	# no earlier than detection (less one bin) and no later than the restore plus
-	# one backed-off RTO (1000 + 400 ms) + 100 ms.
+	# 4 RTTs (450 ms).  Interruption no earlier than detection (less one bin),
+	# and no later than the first of wifi's backed-off retransmissions after the
+	# restore: from the last acknowledgement they fire at r, 3r, 7r with
+	# r = RTO in [200, 300] ms (RTT + 4 x its variance on a queueing path), so
+	# with 3r < 1000 ms the one that repairs wifi comes by 7r <= 2100 ms; plus
+	# two bins.  (1.5 s was exceeded once on a loaded 2-core CI run.)
 	run jq '.apps[0].handover[0] | .detection_ms >= 100 and .detection_ms <= 450' "$s"
 	assert_output true
-	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10 and .interruption_ms <= 1500' "$s"
+	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10 and .interruption_ms <= 2120' "$s"
 	assert_output true
 	run jq '(.events[1].fired_s - .events[0].fired_s) | . > 0.99 and . < 1.01' "$s"
 	assert_output true

@@ -28,6 +28,11 @@ setup() {
 }
 
 teardown() {
+	# a failed test shows the server's side too
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -e "$T/srv.err" ]; then
+		echo "server stderr: $(cat "$T/srv.err")"
+		echo "server stdout: $(head -c 4000 "$T/srv.out" 2>/dev/null)"
+	fi
 	if [ -n "$SRV_PID" ]; then
 		kill "$SRV_PID" 2>/dev/null || true
 		wait "$SRV_PID" 2>/dev/null || true

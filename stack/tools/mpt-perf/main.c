@@ -678,8 +678,24 @@ static int report_emit(struct report *r, FILE *out)
 {
 	int ok = report_ok(r);
 
+	/* exit 1 always comes with one line on stderr saying why */
 	if (r->error[0])
 		fprintf(stderr, "mpt-perf: %s\n", r->error);
+	else if (!ok && r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
+		fprintf(stderr,
+			"mpt-perf: verification failed: first mismatch at stream offset %" PRIu64
+			"\n",
+			r->res.first_mismatch);
+	else if (!ok && r->have_res && !r->receiver && r->res.bytes != r->sent_bytes)
+		fprintf(stderr,
+			"mpt-perf: the receiver got %" PRIu64 " bytes of the %" PRIu64 " sent\n",
+			r->res.bytes, r->sent_bytes);
+	else if (!ok)
+		fprintf(stderr,
+			"mpt-perf: the receiver did not verify the transfer (%" PRIu64
+			" of %" PRIu64 " bytes)\n",
+			r->have_res ? r->res.bytes : r->sent_bytes,
+			r->receiver ? r->hdr.amount : r->sent_bytes);
 	if (r->o->json) {
 		json_t *j = report_json(r);
 
