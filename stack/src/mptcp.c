@@ -1555,7 +1555,7 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 
 ptrdiff_t mptcp_app_send(struct mptcp_conn *mp, const uint8_t *buf, size_t len, uint64_t now)
 {
-	uint32_t room, n;
+	uint32_t n;
 	struct tcb *m = master_of(mp);
 
 	(void)now;
@@ -1566,14 +1566,11 @@ ptrdiff_t mptcp_app_send(struct mptcp_conn *mp, const uint8_t *buf, size_t len, 
 	if (!m || (m->state != MPT_SYN_SENT && m->state != MPT_SYN_RECEIVED && !mp->connected_ev &&
 		   m->state != MPT_ESTABLISHED && m->state != MPT_CLOSE_WAIT))
 		return MPT_ENOTCONN;
-	room = mp->sndbuf.cap - mp->sndbuf.len;
-	if (!room) {
+	n = ring_append(&mp->sndbuf, buf, len);
+	if (!n && len) {
 		mp->want_writable = true;
 		return MPT_EAGAIN;
 	}
-	n = (uint32_t)(len < room ? len : room);
-	ring_write_at(&mp->sndbuf, mp->sndbuf.len, buf, n);
-	mp->sndbuf.len += n;
 	return n;
 }
 

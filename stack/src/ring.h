@@ -4,6 +4,7 @@
 #define MPT_RING_H
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,6 +29,16 @@ static inline void ring_read_at(const struct ring *r, uint32_t off, uint8_t *d, 
 	memcpy(d, r->buf + pos, first);
 	if (n > first)
 		memcpy(d + first, r->buf, n - first);
+}
+
+/* Append up to n bytes at the end of what is held; returns how many fit. */
+static inline uint32_t ring_append(struct ring *r, const uint8_t *d, size_t n)
+{
+	uint32_t room = r->cap - r->len, k = n < room ? (uint32_t)n : room;
+
+	ring_write_at(r, r->len, d, k);
+	r->len += k;
+	return k;
 }
 
 static inline void ring_consume(struct ring *r, uint32_t n)

@@ -1797,7 +1797,7 @@ void tcp_on_timer(struct tcb *t, uint64_t now)
 
 ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t now)
 {
-	uint32_t room, n;
+	uint32_t n;
 
 	if (t->error)
 		return t->error;
@@ -1812,14 +1812,11 @@ ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t n
 	default:
 		return MPT_ENOTCONN;
 	}
-	room = t->sndbuf.cap - t->sndbuf.len;
-	if (!room) {
+	n = ring_append(&t->sndbuf, buf, len);
+	if (!n && len) {
 		t->want_writable = true;
 		return MPT_EAGAIN;
 	}
-	n = (uint32_t)(len < room ? len : room);
-	ring_write_at(&t->sndbuf, t->sndbuf.len, buf, n);
-	t->sndbuf.len += n;
 	return n;
 }
 
@@ -1860,11 +1857,7 @@ ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now)
 
 uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len)
 {
-	uint32_t room = t->sndbuf.cap - t->sndbuf.len, n = len < room ? len : room;
-
-	ring_write_at(&t->sndbuf, t->sndbuf.len, buf, n);
-	t->sndbuf.len += n;
-	return n;
+	return ring_append(&t->sndbuf, buf, len);
 }
 
 uint32_t tcp_sndbuf_room(const struct tcb *t)
