@@ -49,6 +49,7 @@ start_server() {
 		shift
 	fi
 	shift
+	rm -f "$T/ready"
 	mkfifo "$T/ready"
 	timeout 60 "${exec[@]}" "$PERF" -s --once -p "$PORT" --ready-fd 3 "$@" \
 		>"$T/srv.out" 2>"$T/srv.err" 3>"$T/ready" &
@@ -160,6 +161,33 @@ transfer() { # stack, extra client args...
 	wait_server
 	[ "$SRV_STATUS" -eq 0 ]
 	grep -q "tcp upload 127.0.0.1" "$T/srv.out"
+}
+
+@test "-C/--congestion: each end runs and reports the algorithm asked for" {
+	# reno differs from this system's default (bbr here; cubic on most systems)
+	start_server -- -J -C reno
+	client -n 2MiB -J -C cubic
+	assert_success
+	echo "$output" >"$T/cli.json"
+	wait_server
+	[ "$SRV_STATUS" -eq 0 ]
+	jq -e '.congestion == "cubic" and .verified' "$T/cli.json"
+	jq -e '.congestion == "reno" and .verified' "$T/srv.out"
+	# a name the kernel lacks: plain TCP refuses it at once; an MPTCP socket takes
+	# any name and keeps the default, which mpt-perf catches after the connect
+	run --separate-stderr "$PERF" -c 127.0.0.1 -p 1 --stack tcp -n 1MiB -C nosuchcc
+	assert_failure 1
+	[[ "$stderr" == "mpt-perf: --congestion nosuchcc: the kernel refused it (No such file or directory); see /proc/sys/net/ipv4/tcp_available_congestion_control"* ]]
+	start_server -- -J
+	client -n 1MiB -C nosuchcc
+	assert_failure 1
+	[[ "$stderr" == "mpt-perf: --congestion nosuchcc: the kernel runs "*" on this connection (it has no nosuchcc;"* ]]
+	run --separate-stderr "$PERF" -c 127.0.0.1 --stack mpt -n 1MiB -C bbr
+	assert_failure 2
+	assert_equal "$stderr" "mpt-perf: --congestion bbr: libmpt has newreno (or reno) and cubic"
+	run --separate-stderr "$PERF" -c 127.0.0.1 -C 'a b'
+	assert_failure 2
+	assert_equal "$stderr" "mpt-perf: --congestion a b: not an algorithm name (e.g. cubic, reno, bbr)"
 }
 
 @test "--corrupt-at in an upload: both ends say verified false, exit 1" {

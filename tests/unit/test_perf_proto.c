@@ -247,6 +247,22 @@ TEST(perf_args)
 	CHECK_EQ(PARSE(&o, err, "-s", "extra"), -1);
 	CHECK_EQ(PARSE(&o, err, "--help"), 0);
 	CHECK(o.help);
+
+	/* -C: any name for the kernel (it decides), reno -> newreno for libmpt */
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1", "-C", "bbr"), 0);
+	CHECK_STR_EQ(o.congestion, "bbr");
+	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1"), 0);
+	CHECK_STR_EQ(o.congestion, "");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--congestion", "reno"), 0);
+	CHECK_STR_EQ(o.congestion, "newreno");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "cubic"), 0);
+	CHECK_STR_EQ(o.congestion, "cubic");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "bbr"), -1);
+	CHECK_STR_EQ(err, "--congestion bbr: libmpt has newreno (or reno) and cubic");
+	CHECK_EQ(PARSE(&o, err, "-s", "-C", "averyveryverylongname"), -1);
+	CHECK_CONTAINS(err, "not an algorithm name");
+	CHECK_EQ(PARSE(&o, err, "-s", "-C", "../x"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "-C", ""), -1);
 }
 
 TEST(perf_args_endpoints)

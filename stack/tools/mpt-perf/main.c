@@ -50,9 +50,9 @@
 
 static const char usage_text[] =
 	"usage: mpt-perf -s [-B ADDR] [-p PORT] [--stack S] [--once] [--ready-fd N]\n"
-	"                   [-J] [--logfile FILE]\n"
+	"                   [-C ALGO] [-J] [--logfile FILE]\n"
 	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
-	"                   [-R] [-i SECONDS] [--seed N] [-J] [--logfile FILE]\n"
+	"                   [-R] [-i SECONDS] [--seed N] [-C ALGO] [-J] [--logfile FILE]\n"
 	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum])\n"
 	"\n"
 	"Sends a deterministic pseudo-random stream over one connection; the receiver\n"
@@ -77,6 +77,10 @@ static const char usage_text[] =
 	"                        (1..255, default 8)\n"
 	"      --checksum        libmpt: ask for DSS checksums (RFC 8684 3.3.1; the peer\n"
 	"                        asking turns them on as well)\n"
+	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
+	"                        the kernel has (TCP_CONGESTION; on a server, its\n"
+	"                        connections'); libmpt: newreno (or reno) or cubic (its\n"
+	"                        default); the report says which ran\n"
 	"      --once            server: handle one client, then exit with its status\n"
 	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
 	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"
@@ -112,6 +116,7 @@ struct report {
 	bool have_sp;
 	char error[PERF_ERRLEN]; /* empty when none */
 	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
+	char congestion[16];	 /* this end's congestion control ("" unknown) */
 };
 
 static uint64_t mono_ns(void)
@@ -198,11 +203,22 @@ static const char *fmt_sockaddr(const struct sockaddr_storage *ss, char *buf, si
 	return buf;
 }
 
-static int open_socket(enum perf_stack stack, int family, char *err, size_t errlen)
+static int open_socket(const struct perf_opts *o, int family, char *err, size_t errlen)
 {
+	enum perf_stack stack = o->stack;
 	int proto = stack == PERF_STACK_KERNEL ? IPPROTO_MPTCP : IPPROTO_TCP;
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 
+	if (fd >= 0 && o->congestion[0] &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->congestion, strlen(o->congestion))) {
+		snprintf(err, errlen,
+			 "--congestion %s: the kernel refused it (%s); see "
+			 "/proc/sys/net/ipv4/tcp_available_congestion_control, or modprobe "
+			 "tcp_%s",
+			 o->congestion, strerror(errno), o->congestion);
+		close(fd);
+		return -1;
+	}
 	if (fd < 0) {
 		if (stack == PERF_STACK_KERNEL &&
 		    (errno == EPROTONOSUPPORT || errno == EINVAL || errno == ENOPROTOOPT))
@@ -559,6 +575,8 @@ static json_t *report_json(const struct report *r)
 		json_object_set_new(o, "interval", json_real((double)h->interval_ns / 1e9));
 	}
 	json_object_set_new(o, "receiver", json_string(r->receiver ? "local" : "remote"));
+	json_object_set_new(o, "congestion",
+			    r->congestion[0] ? json_string(r->congestion) : json_null());
 
 	/* top level: the receiver's view */
 	if (r->have_res) {
@@ -720,6 +738,22 @@ static int report_emit(struct report *r, FILE *out)
 	return ok ? 0 : 1;
 }
 
+/* --congestion asked for one algorithm and the connection runs another: an MPTCP
+ * socket takes any name before its first subflow exists and keeps the default.
+ * Returns the one-line message, or NULL. */
+static const char *congestion_mismatch(const struct perf_opts *o, const char *running)
+{
+	static char msg[PERF_ERRLEN];
+
+	if (!o->congestion[0] || !running[0] || !strcmp(o->congestion, running))
+		return NULL;
+	snprintf(msg, sizeof(msg),
+		 "--congestion %s: the kernel runs %s on this connection (it has no %s; see "
+		 "/proc/sys/net/ipv4/tcp_available_congestion_control, or modprobe tcp_%s)",
+		 o->congestion, running, o->congestion, o->congestion);
+	return msg;
+}
+
 /* --- client -------------------------------------------------------------------------- */
 
 static int client_connect(const struct perf_opts *o, struct report *r, char *err, size_t errlen)
@@ -735,7 +769,7 @@ static int client_connect(const struct perf_opts *o, struct report *r, char *err
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = open_socket(o->stack, ai->ai_family, err, errlen);
+		fd = open_socket(o, ai->ai_family, err, errlen);
 		if (fd < 0)
 			continue;
 		if (o->bind) {
@@ -818,6 +852,13 @@ static int run_client(const struct perf_opts *o, FILE *out)
 			return 1;
 		}
 	}
+	perf_conn_congestion(&c, o, r.congestion, sizeof(r.congestion));
+	if (congestion_mismatch(o, r.congestion)) {
+		fprintf(stderr, "mpt-perf: %s\n", congestion_mismatch(o, r.congestion));
+		perf_conn_close(&c);
+		mpt_rt_close(rt);
+		return 1;
+	}
 	perf_hdr_encode(&r.hdr, hb, sizeof(hb));
 	rc = perf_conn_write_all(&c, hb, sizeof(hb));
 	if (rc) {
@@ -856,7 +897,7 @@ static int server_listen(const struct perf_opts *o, char *err, size_t errlen)
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = open_socket(o->stack, ai->ai_family, err, errlen);
+		fd = open_socket(o, ai->ai_family, err, errlen);
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -883,6 +924,9 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 	ptrdiff_t n, rc;
 
 	fmt_sockaddr(&r->peer, peer, sizeof(peer));
+	perf_conn_congestion(c, o, r->congestion, sizeof(r->congestion));
+	if (congestion_mismatch(o, r->congestion))
+		set_error(r, "%s", congestion_mismatch(o, r->congestion));
 	if (c->rt)
 		c->rd_deadline = mono_ns() + PERF_HDR_TIMEOUT_S * 1000000000ull;
 	else

@@ -51,6 +51,7 @@ static const struct option long_opts[] = {
 	{"endpoint", required_argument, NULL, OPT_ENDPOINT},
 	{"max-subflows", required_argument, NULL, OPT_MAX_SUBFLOWS},
 	{"checksum", no_argument, NULL, OPT_CHECKSUM},
+	{"congestion", required_argument, NULL, 'C'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -203,7 +204,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 
 	optind = 0; /* glibc: full re-initialisation, so tests can call us repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":sc:B:p:n:t:RJi:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":sc:B:p:n:t:RJi:hC:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (o->role == PERF_ROLE_CLIENT)
@@ -350,6 +351,16 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 		case OPT_CHECKSUM:
 			o->checksum = true;
 			break;
+		case 'C':
+			if (!*optarg || strlen(optarg) >= sizeof(o->congestion) ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+				    strlen(optarg))
+				return fail(err, errlen,
+					    "--congestion %s: not an algorithm name (e.g. cubic, "
+					    "reno, bbr)",
+					    optarg);
+			snprintf(o->congestion, sizeof(o->congestion), "%s", optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -374,6 +385,16 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			    o->nendpoints     ? "--endpoint"
 			    : o->max_subflows ? "--max-subflows"
 					      : "--checksum");
+
+	if (o->congestion[0] && o->stack == PERF_STACK_MPT) {
+		/* libmpt's built-ins; the kernel calls NewReno "reno" */
+		if (!strcmp(o->congestion, "reno"))
+			snprintf(o->congestion, sizeof(o->congestion), "newreno");
+		if (strcmp(o->congestion, "newreno") && strcmp(o->congestion, "cubic"))
+			return fail(err, errlen,
+				    "--congestion %s: libmpt has newreno (or reno) and cubic",
+				    o->congestion);
+	}
 
 	switch (o->role) {
 	case PERF_ROLE_NONE:

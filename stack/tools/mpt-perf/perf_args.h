@@ -60,6 +60,9 @@ struct perf_opts {
 	int nendpoints;
 	uint8_t max_subflows; /* --max-subflows (libmpt; counts the first); 0 = default */
 	bool checksum;	      /* --checksum: libmpt asks for DSS checksums (flag A) */
+	/* -C/--congestion: the sender's congestion control; "" = the stack's default
+	 * (libmpt: cubic; kernel: net.ipv4.tcp_congestion_control) */
+	char congestion[16];
 	bool help;
 };
 

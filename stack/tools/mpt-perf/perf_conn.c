@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -274,6 +275,27 @@ static void to_ss(const struct mpt_sockaddr *a, struct sockaddr_storage *ss)
 	}
 }
 
+const char *perf_mpt_congestion(const struct perf_opts *o)
+{
+	return o->congestion[0] ? o->congestion : "cubic";
+}
+
+void perf_conn_congestion(const struct perf_conn *c, const struct perf_opts *o, char *out,
+			  size_t len)
+{
+	socklen_t sl = (socklen_t)len;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	if (c->rt)
+		snprintf(out, len, "%s", perf_mpt_congestion(o));
+	else if (c->fd < 0 || getsockopt(c->fd, IPPROTO_TCP, TCP_CONGESTION, out, &sl))
+		out[0] = '\0';
+	else
+		out[len - 1] = '\0';
+}
+
 void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
 		     struct sockaddr_storage *remote)
 {
@@ -401,7 +423,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 		n = k;
 	}
 	mpt_config_default(&cfg);
-	cfg.cc = "cubic";
+	cfg.cc = perf_mpt_congestion(o);
 	cfg.sndbuf = PERF_MPT_BUF;
 	cfg.rcvbuf = PERF_MPT_BUF;
 	cfg.mptcp = !o->no_mptcp;

@@ -49,6 +49,11 @@ bool perf_conn_unacked(struct perf_conn *c);
 void perf_conn_sockinfo(struct perf_conn *c, struct perf_sockinfo *si);
 
 /* Local and remote addresses. */
+/* The congestion control libmpt runs for these options (--congestion or cubic). */
+const char *perf_mpt_congestion(const struct perf_opts *o);
+/* The congestion control this connection's sends use ("" when unknown). */
+void perf_conn_congestion(const struct perf_conn *c, const struct perf_opts *o, char *out,
+			  size_t len);
 void perf_conn_addrs(struct perf_conn *c, struct sockaddr_storage *local,
 		     struct sockaddr_storage *remote);
 
