@@ -6,11 +6,13 @@
 # writes results/libmpt-vs-kernel-<UTC timestamp>/.
 #
 #   sudo bench/libmpt-vs-kernel.sh            # RUNS=3 BYTES=512MiB LOSSY_TIME=20
-#   KERNEL_CC=reno CASES=lossy sudo -E bench/libmpt-vs-kernel.sh
+#   CC=reno CASES=lossy sudo -E bench/libmpt-vs-kernel.sh
 #
-# KERNEL_CC sets the Linux sender's congestion control (default: the system's, which
-# may be BBR; BBR does not back off on random loss, so on the lossy path it is not a
-# like-for-like peer for libmpt's NewReno).  CASES picks "unshaped", "lossy" or both.
+# CC is both senders' congestion control (mpt-perf -C; default cubic, libmpt's
+# default, so the comparison is like for like; reno = libmpt's newreno).
+# KERNEL_CC overrides the Linux sender's alone (e.g. KERNEL_CC=bbr, this system's
+# default, which does not back off on random loss).  CASES picks "unshaped",
+# "lossy" or both.
 #
 # In the lossy case the Linux sender's TSO/GSO are turned off, so the emulator
 # loses its segments one by one, as it does libmpt's (a 64 KiB super-frame would
@@ -20,7 +22,8 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 BYTES=${BYTES:-512MiB}
 LOSSY_TIME=${LOSSY_TIME:-20}
-KERNEL_CC=${KERNEL_CC:-}
+CC=${CC:-cubic}
+KERNEL_CC=${KERNEL_CC:-$CC}
 CASES=${CASES:-unshaped lossy}
 out=results/libmpt-vs-kernel-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
@@ -70,15 +73,13 @@ run_case() { # name link-settings client-args...
 	if [ -n "$link" ]; then
 		ip netns exec "$NSP-$T-a" ethtool -K l1 tso off gso off >/dev/null 2>&1 || true
 	fi
-	[ -z "$KERNEL_CC" ] ||
-		ip netns exec "$NSP-$T-a" sysctl -qw net.ipv4.tcp_congestion_control="$KERNEL_CC"
 	for pair in libmpt kernel; do
 		: >"$out/$name-$pair.tsv"
 		for i in $(seq "$RUNS"); do
 			if [ $pair = libmpt ]; then
-				one "$name-$pair-$i" m mpt k 198.18.0.2 "$@" >>"$out/$name-$pair.tsv"
+				one "$name-$pair-$i" m mpt k 198.18.0.2 -C "$CC" "$@" >>"$out/$name-$pair.tsv"
 			else
-				one "$name-$pair-$i" a tcp b 198.18.1.2 "$@" >>"$out/$name-$pair.tsv"
+				one "$name-$pair-$i" a tcp b 198.18.1.2 -C "$KERNEL_CC" "$@" >>"$out/$name-$pair.tsv"
 			fi
 		done
 		printf '%-34s %10.1f %14.2f %14.2f\n' "$name: $pair -> kernel" \
@@ -89,7 +90,7 @@ run_case() { # name link-settings client-args...
 	"$mpnet" down "$out/$name.yaml" >/dev/null
 }
 
-echo "# kernel sender congestion control: ${KERNEL_CC:-$(sysctl -n net.ipv4.tcp_congestion_control) (system default)}; libmpt: newreno" |
+echo "# sender congestion control: libmpt $CC, kernel $KERNEL_CC" |
 	tee "$out/report.txt"
 printf '%-34s %10s %14s %14s\n' "case (median of $RUNS)" "Mbit/s" "snd CPU s/GB" "rcv CPU s/GB" |
 	tee -a "$out/report.txt"

@@ -7,6 +7,7 @@
 
 #define MPTCP_TOKEN_TRIES 16
 #define MPTCP_COPY_CHUNK  16384
+#define MPTCP_MAP_MAX	  65535u /* DSS data-level length: 16 bits */
 
 static struct mpt_counters *ctr(const struct mptcp_conn *mp)
 {
@@ -72,19 +73,31 @@ static struct mptcp_map *maps_find(const struct mptcp_maps *m, uint32_t seq)
 	return NULL;
 }
 
-/* Append a map; extends the last one when both sequence spaces continue it. */
+/* Append a map; extends the last one when both sequence spaces continue it, it has
+ * not been on the wire yet (a map once announced never changes: RFC 8684 3.3.1,
+ * Linux resets a subflow whose map changes under data it covers), and it stays
+ * within cap bytes (a longer run becomes several maps). */
 static int maps_add(struct mpt_stack *st, struct mptcp_maps *m, uint32_t ssn, uint64_t dsn,
-		    uint32_t len)
+		    uint32_t len, uint32_t cap)
 {
-	struct mptcp_map *last = m->n ? &m->v[m->n - 1] : NULL;
+	while (len) {
+		struct mptcp_map *last = m->n ? &m->v[m->n - 1] : NULL;
+		uint32_t k;
 
-	if (last && last->ssn + last->len == ssn && last->dsn + last->len == dsn) {
-		last->len += len;
-		return 0;
+		if (last && last->ssn + last->len == ssn && last->dsn + last->len == dsn &&
+		    last->len < cap && !last->sent) {
+			k = len < cap - last->len ? len : cap - last->len;
+			last->len += k;
+		} else {
+			if (maps_reserve(st, m) < 0)
+				return MPT_ENOMEM;
+			k = len < cap ? len : cap;
+			m->v[m->n++] = (struct mptcp_map){ssn, dsn, k, 0, 0, 0, 0};
+		}
+		ssn += k;
+		dsn += k;
+		len -= k;
 	}
-	if (maps_reserve(st, m) < 0)
-		return MPT_ENOMEM;
-	m->v[m->n++] = (struct mptcp_map){ssn, dsn, len, 0, 0, 0};
 	return 0;
 }
 
@@ -127,7 +140,7 @@ static void rx_map_add(struct tcb *t, uint32_t ssn, uint64_t dsn, uint32_t len, 
 		m->v[i] = m->v[i - 1];
 		i--;
 	}
-	m->v[i] = (struct mptcp_map){ssn, dsn, len, csum, has_csum, fin};
+	m->v[i] = (struct mptcp_map){ssn, dsn, len, csum, has_csum, fin, 0};
 	m->n++;
 }
 
@@ -325,7 +338,7 @@ void mptcp_reinj_add(struct mptcp_conn *mp, uint64_t dsn, uint64_t len)
 				return;
 			for (i = q->n; i > 0 && q->v[i - 1].dsn > dsn; i--)
 				q->v[i] = q->v[i - 1];
-			q->v[i] = (struct mptcp_map){0, dsn, k, 0, 0, 0};
+			q->v[i] = (struct mptcp_map){0, dsn, k, 0, 0, 0, 0};
 			q->n++;
 		}
 		dsn += k;
@@ -689,12 +702,27 @@ static void data_ack_input(struct mptcp_conn *mp, uint64_t ack)
 	}
 }
 
+/* How long a subflow's transmit maps may grow.  Without checksums every segment
+ * carries its whole map (as Linux repeats an skb's mapping on each TSO segment), so
+ * the segments of a burst have identical options and the I/O layer can send them as
+ * one GSO super-frame: a map is at most 64 KiB (the DSS data-level length is 16
+ * bits), a whole number of segments so no short segment cuts a burst.  With
+ * checksums each segment carries its own map and checksum: no limit. */
+static uint32_t tx_map_cap(const struct mptcp_conn *mp, const struct tcb *t)
+{
+	uint32_t mss = t->snd_mss ? t->snd_mss : 1;
+
+	if (mp->csum)
+		return UINT32_MAX;
+	return mss < MPTCP_MAP_MAX ? MPTCP_MAP_MAX / mss * mss : MPTCP_MAP_MAX;
+}
+
 /* Copy data-level bytes [dsn, dsn + n) into subflow t's send buffer, recording the
  * map.  Returns the bytes moved. */
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n)
 {
 	uint8_t tmp[MPTCP_COPY_CHUNK];
-	uint32_t done = 0;
+	uint32_t done = 0, cap = tx_map_cap(mp, t);
 
 	if (n > tcp_sndbuf_room(t))
 		n = tcp_sndbuf_room(t);
@@ -702,7 +730,7 @@ uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t ds
 		uint32_t k = n - done < sizeof(tmp) ? n - done : (uint32_t)sizeof(tmp);
 		uint32_t ssn = t->sndbuf_seq + t->sndbuf.len;
 
-		if (maps_add(t->st, &t->sf->tx, ssn, dsn + done, k) < 0)
+		if (maps_add(t->st, &t->sf->tx, ssn, dsn + done, k, cap) < 0)
 			break;
 		ring_read_at(&mp->sndbuf, (uint32_t)(dsn + done - mp->snd_una), tmp, k);
 		tcp_ulp_push(t, tmp, k);
@@ -1352,9 +1380,22 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		d->flags = MPTCP_DSS_A | MPTCP_DSS_a;
 		d->data_ack = mp->rcv_nxt + (mp->data_fin_in_order ? 1 : 0);
 		if (seg->payload_len) {
-			const struct mptcp_map *mm = maps_find(&sf->tx, seg->seq);
+			struct mptcp_map *mm = maps_find(&sf->tx, seg->seq);
 
-			if (mm) {
+			if (mm)
+				mm->sent = 1;
+			if (mm && !mp->csum) {
+				/* The whole map, the same on each of its segments (see
+				 * tx_map_cap).  A DATA_FIN never rides on them: a map
+				 * already sent cannot grow by one, and Linux resets a
+				 * subflow whose map changes under data it covers
+				 * (DSSNotMatching); it goes alone once all data is
+				 * sent (the "DATA_FIN only" map below). */
+				d->flags |= MPTCP_DSS_M | MPTCP_DSS_m;
+				d->data_seq = mm->dsn;
+				d->subflow_seq = mm->ssn - t->iss;
+				d->data_len = (uint16_t)mm->len;
+			} else if (mm) {
 				d->flags |= MPTCP_DSS_M | MPTCP_DSS_m;
 				d->data_seq = mm->dsn + (uint32_t)(seg->seq - mm->ssn);
 				d->subflow_seq = seg->seq - t->iss;
@@ -1446,6 +1487,8 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 	return n ? n : UINT64_MAX;
 }
 
+/* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
+ * RTT among those making progress; a stale one only when all are. */
 static struct tcb *fastest_usable(struct mptcp_conn *mp)
 {
 	struct tcb *best = NULL;
@@ -1453,7 +1496,10 @@ static struct tcb *fastest_usable(struct mptcp_conn *mp)
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		struct tcb *s = mp->sub[i];
 
-		if (mptcp_sf_sendable(s) && (!best || s->srtt < best->srtt))
+		if (!mptcp_sf_sendable(s))
+			continue;
+		if (!best || (best->sf->stale && !s->sf->stale) ||
+		    (best->sf->stale == s->sf->stale && s->srtt < best->srtt))
 			best = s;
 	}
 	return best;

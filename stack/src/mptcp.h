@@ -55,6 +55,7 @@ struct mptcp_map {
 	uint16_t csum;	  /* received maps: the DSS checksum, when has_csum */
 	uint8_t has_csum; /* received with a checksum */
 	uint8_t fin;	  /* received with DATA_FIN (the checksum's length counts it) */
+	uint8_t sent;	  /* transmit maps: on the wire, so it never grows again */
 };
 
 struct mptcp_maps {

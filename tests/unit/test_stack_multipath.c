@@ -4,6 +4,11 @@
 #include "test.h"
 #include "mpt_sim.h"
 #include "mptcp.h"
+#include "mptcp_opt.h"
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #define MS 1000000ull
 
@@ -264,4 +269,119 @@ TEST(multipath_sim_checksum_failure_resets_the_subflow)
 	CHECK_U64_EQ(cc->mp_fail_rx, 1);
 	CHECK(cc->mptcp_retrans >= 1);
 	mpt_sim_free(&sim);
+}
+
+/* ---- DSS mappings as the receiver sees them ----------------------------------------
+ * A tap that checks every emitted mapping as Linux's subflow.c does: a mapping once
+ * announced for some subflow bytes is never contradicted (another data sequence
+ * number or length for an overlapping range of the same subflow: DSSNotMatching,
+ * which resets the subflow), and counts segments that carry a whole map longer
+ * than their own payload (the GSO-friendly form) or exactly their own. */
+struct map_seen {
+	uint16_t sport, dport;
+	uint32_t ssn, len;
+	uint64_t dsn;
+};
+
+struct map_check {
+	struct map_seen *v;
+	size_t n, cap;
+	uint64_t whole_map_segs, own_map_segs, contradictions;
+};
+
+static void map_tap(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
+		    uint64_t now)
+{
+	struct map_check *k = ctx;
+	struct wire_ip_repr ip;
+	struct wire_tcp_opts o;
+	struct mptcp_opts m;
+	ptrdiff_t hl = wire_ip_parse(&ip, pkt, len);
+	const uint8_t *tcp;
+	size_t thl, plen;
+
+	(void)from, (void)path, (void)now;
+	if (hl < 0 || ip.proto != 6 || ip.payload_len < 20)
+		return;
+	tcp = pkt + hl;
+	thl = (size_t)(tcp[12] >> 4) * 4;
+	if (thl < 20 || thl > ip.payload_len || wire_tcp_opts_decode(&o, tcp + 20, thl - 20))
+		return;
+	plen = ip.payload_len - thl;
+	memset(&m, 0, sizeof(m));
+	mptcp_opts_parse(&m, &o, tcp[13], plen, NULL);
+	if (!(m.suboptions & MPTCP_OPT_DSS) || !(m.dss.flags & MPTCP_DSS_M) || !plen ||
+	    !m.dss.subflow_seq)
+		return;
+	{
+		struct map_seen s = {wire_get16(tcp), wire_get16(tcp + 2), m.dss.subflow_seq,
+				     m.dss.data_len - ((m.dss.flags & MPTCP_DSS_F) ? 1 : 0),
+				     m.dss.data_seq};
+
+		if (s.len > plen)
+			k->whole_map_segs++;
+		else
+			k->own_map_segs++;
+		for (size_t i = 0; i < k->n; i++) {
+			const struct map_seen *p = &k->v[i];
+
+			if (p->sport != s.sport || p->dport != s.dport ||
+			    p->ssn + p->len <= s.ssn || s.ssn + s.len <= p->ssn)
+				continue;
+			/* overlapping: the same bytes must have the same data sequence
+			 * numbers, and an equal start means the same map */
+			if (p->dsn - p->ssn != s.dsn - s.ssn ||
+			    (p->ssn == s.ssn && p->len != s.len && s.len > plen))
+				k->contradictions++;
+			if (p->ssn == s.ssn && p->len == s.len)
+				return;
+		}
+		if (k->n == k->cap) {
+			k->cap = k->cap ? 2 * k->cap : 256;
+			k->v = realloc(k->v, k->cap * sizeof(*k->v));
+		}
+		k->v[k->n++] = s;
+	}
+}
+
+/* Without checksums a subflow's segments carry their whole map (at most 64 KiB, as
+ * Linux repeats an skb's map on each TSO segment), so bursts share one option and
+ * the I/O layer can hand them to the kernel as GSO super-frames; no map is ever
+ * contradicted, over loss and reordering on two subflows.  With checksums every
+ * segment carries a map of its own payload (and its checksum). */
+TEST(multipath_sim_maps_whole_and_never_contradicted)
+{
+	for (int csum = 0; csum < 2; csum++) {
+		struct mpt_config c = mp_cfg();
+		struct mpt_sim_link_cfg l = path10;
+		struct map_check k = {0};
+		struct mpt_sim sim;
+		struct mpt_sim_xfer x = {.bytes = 3000000, .deadline_ns = 300000000000ull};
+
+		c.mptcp_checksum = csum;
+		l.loss = 0.01;
+		l.reorder = 0.01;
+		l.reorder_ns = 3 * MS;
+		CHECK_EQ(mpt_sim_init(&sim, 31, &c, &c, MPT_AF_INET, 2, &l), 0);
+		CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+		sim.tap = map_tap;
+		sim.tap_ctx = &k;
+		CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+		CHECK(x.data_ok);
+		printf("# csum %d: %llu maps, %llu whole-map segments, %llu own-map, %llu "
+		       "contradicted\n",
+		       csum, (unsigned long long)k.n, (unsigned long long)k.whole_map_segs,
+		       (unsigned long long)k.own_map_segs, (unsigned long long)k.contradictions);
+		CHECK_U64_EQ(k.contradictions, 0);
+		CHECK(carried(&sim, 1) > 0);
+		if (csum) {
+			CHECK_U64_EQ(k.whole_map_segs, 0);
+		} else {
+			/* most data segments ride in multi-segment maps */
+			CHECK(k.whole_map_segs > 4 * k.own_map_segs);
+			CHECK_U64_EQ(mpt_stack_counters(sim.ep[1])->dss_not_matching, 0);
+		}
+		free(k.v);
+		mpt_sim_free(&sim);
+	}
 }
