@@ -18,7 +18,7 @@
 
 static const char *const top_keys[] = {"name",	"seed", "ipv6",	  "emulator", "hosts",
 				       "links", "apps", "events", NULL};
-static const char *const host_keys[] = {"stack", "forward", "mptcp", NULL};
+static const char *const host_keys[] = {"stack", "forward", "mptcp", "congestion", NULL};
 static const char *const mptcp_keys[] = {"subflows", "add_addr_accepted", NULL};
 static const char *const link_keys[] = {"name",	    "between",	 "up",	     "down",
 					"endpoint", "addresses", "emulator", NULL};
@@ -447,6 +447,36 @@ static int parse_mptcp(struct tp_ctx *c, yaml_node_t *n, struct topo_host *h)
 	return 0;
 }
 
+/* congestion: NAME.  libmpt has two; for the kernel any name that looks like one
+ * (whether this kernel has it is world_check's question: it is the machine's). */
+static int parse_congestion(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h)
+{
+	const char *s;
+
+	if (tp_scalar(c, x, "congestion", "cubic", &s))
+		return -1;
+	if (!*s || strlen(s) >= sizeof(h->congestion) ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s))
+		return tp_err(c, x,
+			      "congestion: \"%s\" is not an algorithm name (e.g. cubic, reno, bbr)",
+			      s);
+	if (h->stack == TOPO_STACK_NONE)
+		return tp_err(
+			c, x,
+			"congestion: host \"%s\" has no stack (give it stack: mpt, kernel or tcp)",
+			h->name);
+	if (h->stack == TOPO_STACK_MPT && strcmp(s, "newreno") && strcmp(s, "reno") &&
+	    strcmp(s, "cubic"))
+		return tp_err(
+			c, x,
+			"congestion: libmpt (stack: mpt) has newreno (or reno) and cubic, not %s",
+			s);
+	snprintf(h->congestion, sizeof(h->congestion), "%s",
+		 h->stack == TOPO_STACK_MPT && !strcmp(s, "reno") ? "newreno" : s);
+	h->congestion_pos = tp_pos(x);
+	return 0;
+}
+
 static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct topo_host *h)
 {
 	char what[TOPO_NAME_MAX + 8];
@@ -475,6 +505,8 @@ static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct t
 	if ((x = tp_map_get(c, v, "forward", NULL)) && tp_bool(c, x, "forward", &h->forward))
 		return -1;
 	if ((x = tp_map_get(c, v, "mptcp", NULL)) && parse_mptcp(c, x, h))
+		return -1;
+	if ((x = tp_map_get(c, v, "congestion", NULL)) && parse_congestion(c, x, h))
 		return -1;
 	return 0;
 }

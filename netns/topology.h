@@ -145,7 +145,12 @@ struct topo_host {
 	enum topo_stack stack;
 	bool forward;		 /* a router: IPv4/IPv6 forwarding on */
 	struct topo_mptcp mptcp; /* for stack kernel (and mpt later) */
-	int nifaces;		 /* how many links end at this host */
+	/* congestion control of the host's TCP senders ("" = the stack's default):
+	 * kernel/tcp hosts: the namespace's net.ipv4.tcp_congestion_control; mpt
+	 * hosts: mpt-perf -C (newreno or cubic) */
+	char congestion[16];
+	struct topo_pos congestion_pos;
+	int nifaces; /* how many links end at this host */
 };
 
 enum topo_direction {

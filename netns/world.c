@@ -211,6 +211,32 @@ static bool ns_exists(const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* A kernel host's congestion: must be one this kernel offers now (its list of
+ * available algorithms; a module not loaded yet is not in it). */
+static int check_congestion(struct world *w, const struct topology *t, int h)
+{
+	const struct topo_host *ho = &t->hosts[h];
+	char avail[512] = "", *tok, *save = NULL, list[512];
+	FILE *f;
+
+	if (!ho->congestion[0] || ho->stack == TOPO_STACK_MPT)
+		return 0;
+	f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
+	if (f) {
+		if (!fgets(avail, sizeof(avail), f))
+			avail[0] = '\0';
+		fclose(f);
+	}
+	avail[strcspn(avail, "\n")] = '\0';
+	snprintf(list, sizeof(list), "%s", avail);
+	for (tok = strtok_r(list, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		if (!strcmp(tok, ho->congestion))
+			return 0;
+	return topo_errorf(t, ho->congestion_pos, w->err,
+			   "host %s: congestion %s: this kernel has %s (modprobe tcp_%s to add it)",
+			   ho->name, ho->congestion, avail[0] ? avail : "no list", ho->congestion);
+}
+
 int world_check(struct world *w, const struct topology *t)
 {
 	char name[256];
@@ -227,6 +253,9 @@ int world_check(struct world *w, const struct topology *t)
 			if (check_queue(w, t, &t->links[l].dir[d], t->links[l].name))
 				return -1;
 	}
+	for (int h = 0; h < t->nhosts; h++)
+		if (check_congestion(w, t, h))
+			return -1;
 	/* Every namespace of this topology must be new: hosts first, then links. */
 	for (int i = 0; i < t->nhosts + t->nlinks; i++) {
 		if (i < t->nhosts)
@@ -545,6 +574,10 @@ static int build_host(struct world *w, int h)
 		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/all/disable_ipv6", "1");
 		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/default/disable_ipv6", "1");
 	}
+	if (ho->congestion[0] && ho->stack != TOPO_STACK_MPT &&
+	    netnsfs_sysctl(w->host_ns[h], "net/ipv4/tcp_congestion_control", ho->congestion))
+		return werr(w, "host %s: congestion %s: the kernel refused it", ho->name,
+			    ho->congestion);
 	if (nlr_link_set_up(w->host_rt[h], "lo", true))
 		return werr(w, "host %s: lo: %s", ho->name, nlr_last_error(w->host_rt[h]));
 	return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mpnet run: apps, events, results, teardown.
 load helpers
+bats_require_minimum_version 1.5.0
 
 teardown() { cleanup_all; }
 
@@ -39,6 +40,35 @@ teardown() { cleanup_all; }
 	[ -s "$out/apps/bulk-server.json" ]
 	[ -s "$out/topology.resolved.json" ]
 	echo "# two-path kernel<->kernel: $(jq '.apps[0].goodput_mbps' "$out/summary.json") Mbit/s" >&3
+}
+
+@test "hosts' congestion: a kernel host's namespace default, a libmpt host's mpt-perf -C; an unknown one fails before anything exists" {
+	local f=$BATS_TEST_TMPDIR/cc.yaml out=$BATS_TEST_TMPDIR/run
+	# reno: not this system's default (bbr here, cubic on most systems)
+	cat >"$f" <<-'Y'
+	name: bt-cc
+	hosts:
+	  m: { stack: mpt, congestion: reno }
+	  k: { stack: kernel, congestion: reno }
+	links:
+	  - { name: l0, between: [m, k], rate: 50mbit }
+	apps:
+	  - { name: up, client: m, server: k, bytes: 2MB }
+	  - { name: down, client: m, server: k, bytes: 2MB, direction: download }
+	Y
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	# each end's report says what its sends ran
+	run jq -r '.congestion' "$out/apps/up-client.json" "$out/apps/up-server.json" \
+		"$out/apps/down-client.json" "$out/apps/down-server.json"
+	assert_output "$(printf 'newreno\nreno\nnewreno\nreno')"
+	run jq -r '[.apps[].verified] | all' "$out/summary.json"
+	assert_output true
+	sed -i 's/k: { stack: kernel, congestion: reno }/k: { stack: kernel, congestion: nosuchcc }/' "$f"
+	run --separate-stderr "$MPNET" up "$f"
+	assert_failure 2
+	[[ "$stderr" == "$f:4:35: host k: congestion nosuchcc: this kernel has "*" (modprobe tcp_nosuchcc to add it)" ]]
+	assert_equal "$(ns_of bt-cc)" ""
 }
 
 @test "events fire within 10 ms of their time and act on the links" {

@@ -9,8 +9,8 @@ static const char yaml[] =
 	"hosts:\n"
 	"  client: { stack: mpt, mptcp: { subflows: 2 } }\n"
 	"  r: { forward: true }\n"
-	"  server: { stack: mpt }\n"
-	"  k: { stack: kernel }\n"
+	"  server: { stack: mpt, congestion: reno }\n"
+	"  k: { stack: kernel, congestion: bbr }\n"
 	"links:\n"
 	"  - { name: wifi, between: [client, r] }\n"
 	"  - { name: lte, between: [client, r], endpoint: [subflow, backup] }\n"
@@ -36,9 +36,10 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK(pa.argv[pa.argc] == NULL);
 	CHECK_EQ(perf_argv_server(&pa, t, 0, "/b/mpt-perf"), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
-		     "/b/mpt-perf -s -p 5201 --stack mpt --once -J --ready-fd 3 "
+		     "/b/mpt-perf -s -p 5201 --stack mpt --once -J --ready-fd 3 -C newreno "
 		     "--endpoint 198.18.2.2,id=1,signal --max-subflows 9");
-	/* a kernel client: its endpoints are the kernel's (world.c), none here */
+	/* a kernel client: its endpoints and congestion control are the kernel's
+	 * (world.c), none here */
 	CHECK_EQ(perf_argv_client(&pa, t, 1, "/b/mpt-perf", 0.5), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -c 198.18.2.2 -p 5202 --stack kernel -n 1000000 -R -J -i 0.5");

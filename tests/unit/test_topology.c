@@ -450,6 +450,13 @@ TEST(topology_err_hosts)
 	ERR("name: x\nhosts:\n  a: { mptcp: { add_addr_accepted: -1 } }\n", "3:36",
 	    "add_addr_accepted must be a whole number from 0 to 8");
 	ERR("name: x\nhosts:\n  a: { forward: 1 }\n", "3:17", "forward must be true or false");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, congestion: bbr }\n", "3:32",
+	    "congestion: libmpt (stack: mpt) has newreno (or reno) and cubic, not bbr");
+	ERR("name: x\nhosts:\n  a: { congestion: cubic }\n", "3:20",
+	    "congestion: host \"a\" has no stack (give it stack: mpt, kernel or tcp)");
+	ERR("name: x\nhosts:\n  a: { stack: tcp, congestion: \"Cu bic\" }\n", "3:32",
+	    "congestion: \"Cu bic\" is not an algorithm name (e.g. cubic, reno, bbr)");
+	ERR("name: x\nhosts:\n  a: { stack: tcp, congestion: [cubic] }\n", "3:32", "congestion");
 	ERR("name: x\nhosts:\n  1a: {}\n", "3:3", "host name \"1a\" must start with a letter");
 	ERR("name: x\nhosts:\n  abcdefghijabcdefghijabcdefghijabc: {}\n", "3:3",
 	    "is 33 characters long; at most 31");
