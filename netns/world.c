@@ -97,6 +97,7 @@ static __attribute__((unused)) const char *emu_field_name(uint32_t set)
 		{TOPO_F_LOSS, "loss"},	     {TOPO_F_DUPLICATE, "duplicate"},
 		{TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
 		{TOPO_F_TRACE, "trace"},     {TOPO_F_DIST, "distribution"},
+		{TOPO_F_AQM, "queue codel"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (set & names[i].bit)
@@ -820,6 +821,11 @@ static void merge_dir(struct topo_dir *cur, const struct topo_dir *p)
 	}
 	if (p->set & TOPO_F_TRACE)
 		memcpy(cur->trace, p->trace, sizeof(cur->trace));
+	if (p->set & TOPO_F_AQM) {
+		cur->codel = p->codel;
+		cur->codel_target_ns = p->codel_target_ns;
+		cur->codel_interval_ns = p->codel_interval_ns;
+	}
 	cur->set |= p->set;
 }
 
