@@ -33,14 +33,14 @@
 
 struct emu_codel {
 	uint64_t target_ns, interval_ns;
-	uint32_t mtu;		 /* the "bytes() <= MAXPACKET" test */
-	uint64_t first_above;	 /* 0: sojourn below target (or not yet an interval) */
-	uint64_t drop_next;	 /* time of the next drop while dropping */
-	uint32_t count;		 /* drops since entering the dropping state */
-	uint32_t lastcount;	 /* count when the dropping state was last entered */
-	bool dropping;		 /* in the dropping state */
-	int phase;		 /* internal: where a multi-drop dequeue is */
-	uint64_t drops;		 /* frames this object told the caller to drop */
+	uint32_t mtu;		  /* the "bytes() <= MAXPACKET" test */
+	uint64_t first_above;	  /* 0: sojourn below target (or not yet an interval) */
+	uint64_t drop_next;	  /* time of the next drop while dropping */
+	uint32_t count;		  /* drops since entering the dropping state */
+	uint32_t lastcount;	  /* count when the dropping state was last entered */
+	bool dropping;		  /* in the dropping state */
+	int phase;		  /* internal: where a multi-drop dequeue is */
+	uint64_t drops;		  /* frames this object told the caller to drop */
 	uint64_t dropping_spells; /* times the dropping state was entered */
 };
 
@@ -54,7 +54,8 @@ void emu_codel_set(struct emu_codel *c, uint64_t target_ns, uint64_t interval_ns
 /* The head frame starts service at `now` after waiting `sojourn_ns`, with
  * `backlog_after` bytes queued behind it (arrived by `now`).  True: drop it (see
  * the contract above). */
-bool emu_codel_judge(struct emu_codel *c, uint64_t now, uint64_t sojourn_ns, uint64_t backlog_after);
+bool emu_codel_judge(struct emu_codel *c, uint64_t now, uint64_t sojourn_ns,
+		     uint64_t backlog_after);
 
 /* The queue is empty at `now` (after a drop, or when the link went idle). */
 void emu_codel_empty(struct emu_codel *c, uint64_t now);

@@ -139,8 +139,8 @@ TEST(emu_codel_control_law)
 
 struct run_result {
 	uint64_t in, out, codel, queue, held;
-	double p50_ms;	  /* sojourn (arrival -> end of service) over the last third */
-	double goodput;	  /* delivered bytes / link capacity over the run */
+	double p50_ms;	   /* sojourn (arrival -> end of service) over the last third */
+	double goodput;	   /* delivered bytes / link capacity over the run */
 	uint64_t max_pkts; /* queued frames at most */
 };
 
@@ -155,8 +155,11 @@ static int cmp_u64(const void *a, const void *b)
  * rate for `secs` seconds (a constant, unresponsive overload). */
 static void overload(bool codel, double load, int secs, struct run_result *r)
 {
-	struct topo_dir p = {.rate_bps = 10000000, .queue = 1000, .codel = codel,
-			     .codel_target_ns = 5 * MS, .codel_interval_ns = 100 * MS};
+	struct topo_dir p = {.rate_bps = 10000000,
+			     .queue = 1000,
+			     .codel = codel,
+			     .codel_target_ns = 5 * MS,
+			     .codel_interval_ns = 100 * MS};
 	struct emu_dir *d = emu_dir_new(&p, NULL, 1, 0, 0, 0);
 	uint64_t gap = (uint64_t)(1514 * 8 * 1e9 / 10e6 / load), end = (uint64_t)secs * 1000 * MS;
 	uint64_t next_in = 0, now = 0, bytes = 0;
