@@ -228,3 +228,54 @@ TEST(emu_codel_overload_converges_near_target)
 	CHECK_EQ(with.in, with.out + with.codel + with.held); /* every frame accounted for */
 	CHECK(with.max_pkts < 1000);
 }
+
+TEST(emu_codel_switched_by_set)
+{
+	/* 10 Mbit/s, 10 % overload: drop-tail until CoDel is switched on at 5 s
+	 * (the standing queue is then drained by CoDel drops), off again at 15 s */
+	struct topo_dir p = {.rate_bps = 10000000, .queue = 1000};
+	struct topo_dir on = {.set = TOPO_F_AQM,
+			      .codel = true,
+			      .codel_target_ns = 5 * MS,
+			      .codel_interval_ns = 100 * MS};
+	struct topo_dir off = {.set = TOPO_F_AQM, .codel = false};
+	struct emu_dir *d = emu_dir_new(&p, NULL, 1, 0, 0, 0);
+	uint64_t gap = (uint64_t)(1514 * 8 * 1e9 / 10e6 / 1.1), next_in = 0, now = 0;
+	uint64_t at_on = 0, at_off = 0, queued_on = 0, queued_off = 0;
+	bool is_on = false, is_off = false;
+	uint8_t f[1514] = {0};
+
+	CHECK(d != NULL);
+	while (now < 20000 * MS) {
+		uint64_t t = emu_dir_next_event(d, now);
+		struct emu_pkt *pk;
+
+		now = t < next_in ? t : next_in;
+		if (now >= 5000 * MS && !is_on) {
+			is_on = true;
+			queued_on = emu_dir_stats(d)->queued_pkts;
+			CHECK_EQ(emu_dir_set(d, &on, NULL, now), 0);
+			at_on = emu_dir_stats(d)->drops[EMU_DROP_CODEL];
+		}
+		if (now >= 15000 * MS && !is_off) {
+			is_off = true;
+			queued_off = emu_dir_stats(d)->queued_pkts;
+			CHECK_EQ(emu_dir_set(d, &off, NULL, now), 0);
+			at_off = emu_dir_stats(d)->drops[EMU_DROP_CODEL];
+			CHECK(!emu_dir_params(d)->codel);
+		}
+		if (now >= next_in) {
+			emu_dir_enqueue(d, f, sizeof(f), 0, 0, now);
+			next_in += gap;
+		}
+		while ((pk = emu_dir_dequeue(d, now)))
+			emu_pkt_free(pk);
+	}
+	CHECK_EQ(at_on, 0);
+	CHECK(queued_on > 300); /* drop-tail let the queue grow */
+	CHECK(at_off > 300);	/* CoDel drained it, and kept dropping */
+	CHECK(queued_off < 50); /* to a short queue */
+	CHECK_U64_EQ(emu_dir_stats(d)->drops[EMU_DROP_CODEL], at_off); /* none once off */
+	CHECK(emu_dir_stats(d)->queued_pkts > queued_off + 100);       /* and it grows again */
+	emu_dir_free(d);
+}

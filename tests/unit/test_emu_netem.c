@@ -71,8 +71,9 @@ static void netem_opts(const struct req *r, struct netem_opts *o)
 	memcpy(&o->q, nla_data(a), sizeof(o->q));
 	memset(o->tb, 0, sizeof(o->tb));
 	if (nla_len(a) > skip)
-		CHECK_EQ(nla_parse(o->tb, TCA_NETEM_MAX, (struct nlattr *)((char *)nla_data(a) + skip),
-				   nla_len(a) - skip, NULL),
+		CHECK_EQ(nla_parse(o->tb, TCA_NETEM_MAX,
+				   (struct nlattr *)((char *)nla_data(a) + skip), nla_len(a) - skip,
+				   NULL),
 			 0);
 }
 
@@ -110,7 +111,8 @@ TEST(emu_netem_tree_with_rate_htb_root_class_and_netem_leaf)
 
 	/* HTB root 1: on ifindex 7, unclassified traffic to 1:1 */
 	qdisc_req(t.htb, &r);
-	CHECK_EQ(r.flags & (NLM_F_CREATE | NLM_F_REPLACE | NLM_F_EXCL), NLM_F_CREATE | NLM_F_REPLACE);
+	CHECK_EQ(r.flags & (NLM_F_CREATE | NLM_F_REPLACE | NLM_F_EXCL),
+		 NLM_F_CREATE | NLM_F_REPLACE);
 	CHECK_EQ(r.tcm.tcm_ifindex, 7);
 	CHECK_U64_EQ(r.tcm.tcm_parent, TC_H_ROOT);
 	CHECK_U64_EQ(r.tcm.tcm_handle, 0x10000u);
