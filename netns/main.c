@@ -216,6 +216,10 @@ static void print_dir(const char *label, const struct topo_dir *d)
 		printf(" queue %dp (default)", WORLD_DEFAULT_QUEUE_PACKETS);
 	if (d->set & TOPO_F_TRACE)
 		printf(" trace %s", d->trace);
+	if (d->codel)
+		printf(" codel target %s", units_fmt_time(d->codel_target_ns, b, sizeof(b)));
+	if (d->codel)
+		printf(" interval %s", units_fmt_time(d->codel_interval_ns, b, sizeof(b)));
 	printf("\n");
 }
 

@@ -770,6 +770,74 @@ int nlr_shape(struct nlr *r, const char *ifname, uint64_t rate_bps, enum nlr_que
 	return limit ? fifo_set(r, idx, SHAPE_CLASS, fifo, limit, ifname) : 0;
 }
 
+int nlr_qdisc_put(struct nlr *r, struct rtnl_qdisc *q, const char *what)
+{
+	int err;
+
+	begin(r);
+	err = rtnl_qdisc_add(r->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	if (err < 0)
+		return fail(r, err, "%s", what);
+	return 0;
+}
+
+int nlr_class_put(struct nlr *r, struct rtnl_class *c, const char *what)
+{
+	int err;
+
+	begin(r);
+	err = rtnl_class_add(r->sk, c, NLM_F_CREATE | NLM_F_REPLACE);
+	if (err < 0)
+		return fail(r, err, "%s", what);
+	return 0;
+}
+
+int nlr_root_qdisc_delete(struct nlr *r, const char *ifname)
+{
+	struct tree t;
+	int idx = nlr_ifindex(r, ifname), err;
+
+	if (idx < 0)
+		return idx;
+	err = tree_read(r, idx, &t, ifname);
+	if (err || !t.root_handle)
+		return err;
+	return qdisc_del(r, idx, TC_H_ROOT, t.root_handle, ifname);
+}
+
+int nlr_qdisc_stats(struct nlr *r, const char *ifname, uint32_t handle, struct nlr_qdisc_stats *out)
+{
+	struct nl_cache *cache;
+	struct rtnl_qdisc *q;
+	int idx = nlr_ifindex(r, ifname), err;
+
+	memset(out, 0, sizeof(*out));
+	if (idx < 0)
+		return idx;
+	begin(r);
+	err = rtnl_qdisc_alloc_cache(r->sk, &cache);
+	if (err < 0)
+		return fail(r, err, "dump qdiscs of %s", ifname);
+	q = handle ? rtnl_qdisc_get(cache, idx, handle)
+		   : rtnl_qdisc_get_by_parent(cache, idx, TC_H_ROOT);
+	if (q) {
+		const char *kind = rtnl_tc_get_kind(TC_CAST(q));
+
+		out->found = true;
+		snprintf(out->kind, sizeof(out->kind), "%s", kind ? kind : "");
+		out->packets = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_PACKETS);
+		out->bytes = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_BYTES);
+		out->drops = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_DROPS);
+		out->overlimits = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_OVERLIMITS);
+		out->requeues = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_REQUEUES);
+		out->qlen = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_QLEN);
+		out->backlog = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_BACKLOG);
+		rtnl_qdisc_put(q);
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
 int nlr_link_counters(struct nlr *r, const char *ifname, struct nlr_link_counters *out)
 {
 	struct rtnl_link *link;

@@ -84,6 +84,32 @@ enum nlr_queue_kind { NLR_QUEUE_PACKETS, NLR_QUEUE_BYTES };
 int nlr_shape(struct nlr *r, const char *ifname, uint64_t rate_bps, enum nlr_queue_kind kind,
 	      uint32_t limit);
 
+struct rtnl_qdisc;
+struct rtnl_class;
+
+/* Send a qdisc / class the caller built (ifindex, parent, handle, kind and
+ * options set) with NLM_F_CREATE | NLM_F_REPLACE: created, or changed in place
+ * when one of that handle and kind is there (its queue is kept).  `what` names it
+ * in nlr_last_error. */
+int nlr_qdisc_put(struct nlr *r, struct rtnl_qdisc *q, const char *what);
+int nlr_class_put(struct nlr *r, struct rtnl_class *c, const char *what);
+
+/* Delete ifname's root qdisc if it is not the device's default (0 when there was
+ * nothing to delete). */
+int nlr_root_qdisc_delete(struct nlr *r, const char *ifname);
+
+/* Counters of ifname's qdisc with `handle` (0: the root). found = false when
+ * there is none. */
+struct nlr_qdisc_stats {
+	bool found;
+	char kind[16];
+	uint64_t packets, bytes; /* what it handed on (sent) */
+	uint64_t drops, overlimits, requeues;
+	uint64_t qlen, backlog; /* now */
+};
+int nlr_qdisc_stats(struct nlr *r, const char *ifname, uint32_t handle,
+		    struct nlr_qdisc_stats *out);
+
 struct nlr_link_counters {
 	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
 	uint64_t rx_dropped, tx_dropped;

@@ -95,6 +95,14 @@ json_t *topo_json_dir(const struct topo_dir *d)
 	}
 	if (d->set & TOPO_F_TRACE)
 		json_object_set_new(o, "trace", json_string(d->trace));
+	if (d->set & TOPO_F_AQM) {
+		json_t *c = d->codel ? json_pack("{s:I, s:I}", "target_ns",
+						 (json_int_t)d->codel_target_ns, "interval_ns",
+						 (json_int_t)d->codel_interval_ns)
+				     : json_false();
+
+		json_object_set_new(o, "codel", c);
+	}
 	return o;
 }
 

@@ -82,10 +82,11 @@ enum {
 	TOPO_F_TRACE = 1u << 8,
 	TOPO_F_DIST = 1u << 9,
 	TOPO_F_DELAY_CORR = 1u << 10, /* delay_correlation (delay_corr) */
+	TOPO_F_AQM = 1u << 11,	      /* queue: { codel: ... } (codel, codel_*_ns) */
 	/* Fields only the link emulator (or netem) can apply; HTB applies RATE and QUEUE. */
 	TOPO_F_NEEDS_EMULATOR = TOPO_F_DELAY | TOPO_F_JITTER | TOPO_F_LOSS | TOPO_F_DUPLICATE |
 				TOPO_F_CORRUPT | TOPO_F_REORDER | TOPO_F_TRACE | TOPO_F_DIST |
-				TOPO_F_DELAY_CORR,
+				TOPO_F_DELAY_CORR | TOPO_F_AQM,
 };
 
 /* One direction of a link.  Probabilities are fractions in [0, 1]. */
@@ -104,7 +105,10 @@ struct topo_dir {
 	double reorder, reorder_corr; /* reorder: fraction sent at once; needs delay */
 	uint32_t reorder_gap;	      /* netem's gap N; 0 = none */
 	enum topo_queue_unit queue_unit;
-	uint64_t queue;		   /* packets, bytes or ns, per queue_unit; 0 = default */
+	uint64_t queue;		  /* packets, bytes or ns, per queue_unit; 0 = default */
+	bool codel;		  /* CoDel AQM on the bottleneck queue (RFC 8289) */
+	uint64_t codel_target_ns; /* its target and interval (set when codel) */
+	uint64_t codel_interval_ns;
 	char trace[TOPO_PATH_MAX]; /* mahimahi trace file (resolved path), or "" */
 	struct topo_pos pos;	   /* the block the fields came from */
 	struct topo_pos emu_pos;   /* first key that needs the emulator (TOPO_F_NEEDS_EMULATOR) */

@@ -440,5 +440,10 @@ void topo_dir_apply(struct topo_dir *dst, const struct topo_dir *src)
 		dst->queue_unit = src->queue_unit;
 		dst->queue = src->queue;
 	}
+	if (s & TOPO_F_AQM) {
+		dst->codel = src->codel;
+		dst->codel_target_ns = src->codel_target_ns;
+		dst->codel_interval_ns = src->codel_interval_ns;
+	}
 	dst->set |= s;
 }

@@ -11,7 +11,7 @@
 
 #include <yaml.h>
 
-#define TP_NFLAGS 11 /* bits of TOPO_F_* */
+#define TP_NFLAGS 12 /* bits of TOPO_F_* */
 
 /* Where each TOPO_F_* field of a topo_dir was given (the key's position). */
 struct tp_marks {

@@ -248,8 +248,8 @@ static int parse_reorder(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d)
 	return 0;
 }
 
-/* queue: packets ("100"), a size ("150kB") or a time ("50ms"). */
-static int parse_queue(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d)
+/* A queue limit: packets ("100"), a size ("150kB") or a time ("50ms"). */
+static int parse_queue_limit(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d)
 {
 	const char *s, *p;
 	uint64_t x;
@@ -285,6 +285,83 @@ static int parse_queue(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d)
 		      "bad queue \"%s\" (use a packet count like 100, a size like 150kB or a time "
 		      "like 50ms)",
 		      s);
+}
+
+/* codel: true | false | { target: 5ms, interval: 100ms } (RFC 8289's defaults). */
+static int parse_codel(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d)
+{
+	static const char *const keys[] = {"target", "interval", NULL};
+	yaml_node_t *tn, *in;
+
+	d->codel_target_ns = 5000000ull;
+	d->codel_interval_ns = 100000000ull;
+	if (v->type == YAML_SCALAR_NODE && !tp_is_null(v))
+		return tp_bool(c, v, "codel", &d->codel);
+	if (v->type != YAML_MAPPING_NODE)
+		return tp_err(c, v,
+			      "codel must be true, false or a mapping (e.g. { target: 5ms, "
+			      "interval: 100ms }), got %s",
+			      tp_kind(v));
+	if (tp_map_check(c, v, "codel", keys, NULL))
+		return -1;
+	d->codel = true;
+	tn = tp_map_get(c, v, "target", NULL);
+	in = tp_map_get(c, v, "interval", NULL);
+	if (tn) {
+		if (tp_time(c, tn, "target", &d->codel_target_ns))
+			return -1;
+		if (d->codel_target_ns == 0 || d->codel_target_ns > MAX_DELAY_NS)
+			return tp_err(c, tn, "codel target \"%s\" must be above 0 and at most 60s",
+				      (const char *)tn->data.scalar.value);
+	}
+	if (in) {
+		if (tp_time(c, in, "interval", &d->codel_interval_ns))
+			return -1;
+		if (d->codel_interval_ns == 0 || d->codel_interval_ns > MAX_DELAY_NS)
+			return tp_err(c, in,
+				      "codel interval \"%s\" must be above 0 and at most 60s",
+				      (const char *)in->data.scalar.value);
+	}
+	if (d->codel_target_ns >= d->codel_interval_ns)
+		return tp_err(c, tn ? tn : v,
+			      "codel target (%llu us) must be below its interval (%llu us); RFC "
+			      "8289 suggests target 5-10%% of interval",
+			      (unsigned long long)(d->codel_target_ns / 1000),
+			      (unsigned long long)(d->codel_interval_ns / 1000));
+	return 0;
+}
+
+/* queue: a limit ("100", "150kB", "50ms") or { limit: ..., codel: ... }.  Sets
+ * *bits to TOPO_F_QUEUE (a limit) and/or TOPO_F_AQM (codel). */
+static int parse_queue(struct tp_ctx *c, yaml_node_t *v, struct topo_dir *d, uint32_t *bits)
+{
+	static const char *const keys[] = {"limit", "codel", NULL};
+	yaml_node_t *ln, *cn;
+
+	*bits = 0;
+	if (v->type != YAML_MAPPING_NODE) {
+		*bits = TOPO_F_QUEUE;
+		return parse_queue_limit(c, v, d);
+	}
+	if (tp_map_check(c, v, "queue", keys, NULL))
+		return -1;
+	ln = tp_map_get(c, v, "limit", NULL);
+	cn = tp_map_get(c, v, "codel", NULL);
+	if (!ln && !cn)
+		return tp_err(c, v,
+			      "queue needs limit: or codel: (e.g. { limit: 1000, codel: { target: "
+			      "5ms, interval: 100ms } })");
+	if (ln) {
+		*bits |= TOPO_F_QUEUE;
+		if (parse_queue_limit(c, ln, d))
+			return -1;
+	}
+	if (cn) {
+		*bits |= TOPO_F_AQM;
+		if (parse_codel(c, cn, d))
+			return -1;
+	}
+	return 0;
 }
 
 /* A mahimahi trace: one delivery opportunity (an MTU-sized packet) per line, as a
@@ -429,10 +506,8 @@ static int parse_param(struct tp_ctx *c, const char *key, yaml_node_t *v, struct
 		*bit = TOPO_F_REORDER;
 		return parse_reorder(c, v, d);
 	}
-	if (!strcmp(key, "queue")) {
-		*bit = TOPO_F_QUEUE;
-		return parse_queue(c, v, d);
-	}
+	if (!strcmp(key, "queue"))
+		return parse_queue(c, v, d, bit);
 	if (!strcmp(key, "trace")) {
 		*bit = TOPO_F_TRACE;
 		return parse_trace(c, v, d);
@@ -453,7 +528,8 @@ int tp_parse_params(struct tp_ctx *c, yaml_node_t *map, struct topo_dir *d, stru
 		if (!bit)
 			continue;
 		d->set |= bit;
-		m->key[__builtin_ctz(bit)] = tp_pos(k);
+		for (uint32_t b = bit; b; b &= b - 1) /* queue: may give a limit and codel */
+			m->key[__builtin_ctz(b)] = tp_pos(k);
 		if ((bit & TOPO_F_NEEDS_EMULATOR) &&
 		    (d->emu_pos.line == 0 || pos_before(tp_pos(k), d->emu_pos)))
 			d->emu_pos = tp_pos(k);

@@ -97,6 +97,7 @@ static __attribute__((unused)) const char *emu_field_name(uint32_t set)
 		{TOPO_F_LOSS, "loss"},	     {TOPO_F_DUPLICATE, "duplicate"},
 		{TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
 		{TOPO_F_TRACE, "trace"},     {TOPO_F_DIST, "distribution"},
+		{TOPO_F_AQM, "queue codel"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (set & names[i].bit)
@@ -143,12 +144,49 @@ const char *world_linkemu_path(void)
 	return path;
 }
 
+/* Can netem (emu_netem_tree_build) express link l: both directions as loaded
+ * and after each of its `set` events (replayed in time order), and without
+ * --pcap?  If not, what it cannot express and where. */
+static bool netem_expresses(const struct world *w, const struct topology *t, int l, char *what,
+			    size_t len, struct topo_pos *at)
+{
+	const struct topo_link *lk = &t->links[l];
+	struct topo_dir cur[2] = {lk->dir[0], lk->dir[1]};
+
+	*at = lk->pos;
+	if (w->pcap_dir[0]) {
+		snprintf(what, len, "packet captures (--pcap: the userspace emulator writes them)");
+		return false;
+	}
+	for (int d = 0; d < 2; d++)
+		if (!emu_netem_can_express(&cur[d], what, len))
+			return false;
+	for (int i = 0; i < t->nevents; i++) {
+		const struct topo_event *ev = &t->events[i];
+
+		if (ev->link != l || ev->action != TOPO_EV_SET)
+			continue;
+		for (int d = 0; d < 2; d++) {
+			if (!(ev->dir_mask & (1 << d)))
+				continue;
+			topo_dir_apply(&cur[d], &ev->params);
+			if (!emu_netem_can_express(&cur[d], what, len)) {
+				*at = ev->pos;
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* The backend a link gets.
  *  - user: asked for, or needed (delay, jitter, loss, ... now or by an event), or
  *    --pcap (the emulator writes the captures);
- *  - netem: asked for explicitly; only where the kernel has sch_netem and netem can
- *    express the link.  `auto` never picks it: the userspace emulator is the one
- *    mpnet measures and tests, and it keeps every parameter exact;
+ *  - netem: asked for explicitly; only where netem can express the link (now and
+ *    after each of its events; no --pcap) and the kernel has sch_netem.  `auto`
+ *    never picks it: the userspace emulator is the one mpnet measures and tests
+ *    (on every kernel, including those without sch_netem), it keeps every
+ *    parameter exact, and a topology behaves the same on every machine;
  *  - htb (bridge + HTB): everything else (rate and queue only).
  * A link that cannot get what it asks for fails here, before anything exists. */
 static int pick_backend(struct world *w, const struct topology *t, int l, enum world_backend *out)
@@ -158,17 +196,23 @@ static int pick_backend(struct world *w, const struct topology *t, int l, enum w
 	bool needs = link_needs_emulator(t, l);
 
 	if (want == TOPO_EMU_NETEM) {
+		char what[160];
+		struct topo_pos at;
+
+		/* what the topology asks for first (true on any kernel), then the kernel */
+		if (!netem_expresses(w, t, l, what, sizeof(what), &at))
+			return topo_errorf(t, at, w->err,
+					   "link %s asks for emulator: netem, but netem cannot "
+					   "express %s (use emulator: auto or user)",
+					   lk->name, what);
 		if (!emu_netem_available())
 			return topo_errorf(
 				t, lk->pos, w->err,
 				"link %s asks for emulator: netem, but this kernel has no "
 				"sch_netem (use emulator: auto or user)",
 				lk->name);
-		return topo_errorf(
-			t, lk->pos, w->err,
-			"link %s asks for emulator: netem; this kernel has sch_netem but "
-			"mpnet does not drive it yet (use emulator: auto or user)",
-			lk->name);
+		*out = WORLD_BACKEND_NETEM;
+		return 0;
 	}
 	if (want == TOPO_EMU_USER || needs || w->pcap_dir[0]) {
 		if (access(world_linkemu_path(), X_OK))
@@ -315,6 +359,46 @@ static int shape_dir(struct world *w, int l, int d)
 	if (err)
 		return werr(w, "link %s: shaping %s: %s", w->t->links[l].name, d ? "down" : "up",
 			    nlr_last_error(r));
+	return 0;
+}
+
+/* netem backend: build (changes = ~0u) or change direction d of link l on the
+ * interface it leaves by: the parts of the tree emu_netem_changes() names. */
+static int netem_dir(struct world *w, int l, int d, unsigned changes)
+{
+	const char *ifname = link_ifname[d == 0 ? 1 : 0];
+	const char *link = w->t->links[l].name;
+	struct nlr *r = w->link_rt[l];
+	struct emu_netem_tree tree;
+	char why[160], what[96];
+	int idx = nlr_ifindex(r, ifname), err = 0;
+
+	if (idx < 0)
+		return werr(w, "link %s: %s: %s", link, ifname, strerror(-idx));
+	struct topo_dir p = w->links[l].dir[d];
+
+	if (!p.queue) { /* the same default queue as the other backends */
+		p.queue = WORLD_DEFAULT_QUEUE_PACKETS;
+		p.queue_unit = TOPO_QUEUE_PACKETS;
+	}
+	err = emu_netem_tree_build(&tree, idx, 1500, &p, why, sizeof(why));
+	if (err)
+		return werr(w, "link %s: netem %s: %s", link, d ? "down" : "up",
+			    err == -EINVAL ? why : strerror(-err));
+	if (changes & EMU_NETEM_CH_REBUILD)
+		err = nlr_root_qdisc_delete(r, ifname);
+	snprintf(what, sizeof(what), "link %s: %s: htb", link, ifname);
+	if (!err && tree.htb && (changes & EMU_NETEM_CH_REBUILD))
+		err = nlr_qdisc_put(r, tree.htb, what);
+	snprintf(what, sizeof(what), "link %s: %s: htb class rate", link, ifname);
+	if (!err && tree.cls && (changes & (EMU_NETEM_CH_REBUILD | EMU_NETEM_CH_CLASS)))
+		err = nlr_class_put(r, tree.cls, what);
+	snprintf(what, sizeof(what), "link %s: %s: netem", link, ifname);
+	if (!err && (changes & (EMU_NETEM_CH_REBUILD | EMU_NETEM_CH_LEAF)))
+		err = nlr_qdisc_put(r, tree.netem, what);
+	emu_netem_tree_free(&tree);
+	if (err)
+		return werr(w, "%s", nlr_last_error(r));
 	return 0;
 }
 
@@ -475,9 +559,19 @@ static int build_link(struct world *w, struct nlr *root, int l)
 	    (err = nlr_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
 	    (err = nlr_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
 		return werr(w, "link %s: bridge: %s", lk->name, nlr_last_error(r));
-	for (int d = 0; d < 2; d++)
-		if (shape_dir(w, l, d))
+	for (int d = 0; d < 2; d++) {
+		if (w->links[l].backend == WORLD_BACKEND_NETEM ? netem_dir(w, l, d, ~0u)
+							       : shape_dir(w, l, d))
 			return -1;
+	}
+	if (w->links[l].backend == WORLD_BACKEND_NETEM) {
+		/* netem's loss, duplication and corruption count wire packets only
+		 * when the hosts send no TSO/GSO super-frames */
+		for (int e = 0; e < 2; e++)
+			if ((err = host_offloads_off(w, lk->end[e].host, lk->name)))
+				return werr(w, "link %s: offloads on %s: %s", lk->name,
+					    t->hosts[lk->end[e].host].name, strerror(-err));
+	}
 	if ((err = nlr_link_set_up(r, BRIDGE_NAME, true)) ||
 	    (err = nlr_link_set_up(r, link_ifname[0], true)) ||
 	    (err = nlr_link_set_up(r, link_ifname[1], true)))
@@ -853,6 +947,11 @@ static void merge_dir(struct topo_dir *cur, const struct topo_dir *p)
 	}
 	if (p->set & TOPO_F_TRACE)
 		memcpy(cur->trace, p->trace, sizeof(cur->trace));
+	if (p->set & TOPO_F_AQM) {
+		cur->codel = p->codel;
+		cur->codel_target_ns = p->codel_target_ns;
+		cur->codel_interval_ns = p->codel_interval_ns;
+	}
 	cur->set |= p->set;
 }
 
@@ -955,11 +1054,19 @@ int world_apply_event(struct world *w, const struct topo_event *ev)
 			return 0;
 		}
 		for (int d = 0; d < 2; d++) {
+			struct topo_dir before = w->links[l].dir[d];
+
 			if (!(ev->dir_mask & (1 << d)))
 				continue;
 			merge_dir(&w->links[l].dir[d], &ev->params);
-			if (shape_dir(w, l, d))
+			if (w->links[l].backend == WORLD_BACKEND_NETEM) {
+				unsigned ch = emu_netem_changes(&before, &w->links[l].dir[d]);
+
+				if (ch && netem_dir(w, l, d, ch))
+					return -1;
+			} else if (shape_dir(w, l, d)) {
 				return -1;
+			}
 		}
 		return 0;
 	}
@@ -1004,6 +1111,21 @@ int world_link_counters(struct world *w, int l, int d, struct world_link_counter
 		json_decref(j);
 		return 0;
 	}
+	if (w->links[l].backend == WORLD_BACKEND_NETEM) {
+		struct nlr_qdisc_stats q;
+
+		/* the root of the direction's tree: what it sent, and every drop in
+		 * it (HTB counts its netem leaf's drops, loss included) */
+		err = nlr_qdisc_stats(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], 0, &q);
+		if (err || !q.found)
+			return werr(w, "link %s: netem counters: %s", w->t->links[l].name,
+				    err ? nlr_last_error(w->link_rt[l]) : "no qdisc");
+		out->tx_bytes = q.bytes;
+		out->tx_packets = q.packets;
+		out->dropped = q.drops;
+		out->backlog_bytes = q.backlog;
+		return 0;
+	}
 	err = nlr_link_counters(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], &c);
 	if (err)
 		return werr(w, "link %s: counters: %s", w->t->links[l].name,
@@ -1034,6 +1156,19 @@ json_t *world_link_json(struct world *w, int l, int d)
 		json_t *j = emu_dir_stats_json(w, l, d);
 		if (j)
 			json_object_set_new(o, "emulator", j);
+	}
+	if (w->links[l].backend == WORLD_BACKEND_NETEM) {
+		struct nlr_qdisc_stats q;
+
+		if (nlr_qdisc_stats(w->link_rt[l], link_ifname[d == 0 ? 1 : 0], EMU_NETEM_LEAF,
+				    &q) == 0 &&
+		    q.found)
+			json_object_set_new(
+				o, "netem",
+				json_pack("{s:I, s:I, s:I, s:I, s:I}", "packets",
+					  (json_int_t)q.packets, "bytes", (json_int_t)q.bytes,
+					  "drops", (json_int_t)q.drops, "qlen", (json_int_t)q.qlen,
+					  "backlog_bytes", (json_int_t)q.backlog));
 	}
 	return o;
 }

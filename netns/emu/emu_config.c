@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const flag_names[] = {"rate",      "delay",	 "jitter",  "loss",  "queue",
-					 "duplicate", "corrupt", "reorder", "trace", "dist"};
+/* Indexed by TOPO_F_* bit. */
+static const char *const flag_names[] = {"rate",  "delay",     "jitter",     "loss",
+					 "queue", "duplicate", "corrupt",    "reorder",
+					 "trace", "dist",      "delay_corr", "codel"};
 #define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 static const char *const dist_names[] = {"uniform", "normal", "pareto", "paretonormal"};
@@ -54,6 +56,9 @@ json_t *emu_params_to_json(const struct topo_dir *d)
 	json_object_set_new(o, "queue_unit", json_string(unit_names[(unsigned)d->queue_unit % 3]));
 	json_object_set_new(o, "queue", json_integer((json_int_t)d->queue));
 	json_object_set_new(o, "trace", json_string(d->trace));
+	json_object_set_new(o, "codel", json_boolean(d->codel));
+	json_object_set_new(o, "codel_target_ns", json_integer((json_int_t)d->codel_target_ns));
+	json_object_set_new(o, "codel_interval_ns", json_integer((json_int_t)d->codel_interval_ns));
 	return o;
 err:
 	json_decref(o);
@@ -139,8 +144,14 @@ int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t 
 	if (get_u64(o, "rate_bps", &d->rate_bps, err, len) ||
 	    get_u64(o, "delay_ns", &d->delay_ns, err, len) ||
 	    get_u64(o, "jitter_ns", &d->jitter_ns, err, len) ||
-	    get_u64(o, "queue", &d->queue, err, len) || get_u64(o, "reorder_gap", &gap, err, len))
+	    get_u64(o, "queue", &d->queue, err, len) || get_u64(o, "reorder_gap", &gap, err, len) ||
+	    get_u64(o, "codel_target_ns", &d->codel_target_ns, err, len) ||
+	    get_u64(o, "codel_interval_ns", &d->codel_interval_ns, err, len))
 		return -1;
+	j = json_object_get(o, "codel");
+	if (j && !json_is_boolean(j))
+		return fail(err, len, "codel: expected true or false");
+	d->codel = j && json_is_true(j);
 	if (gap > UINT32_MAX)
 		return fail(err, len, "reorder_gap: too large");
 	d->reorder_gap = (uint32_t)gap;

@@ -1,5 +1,6 @@
 /* One direction of an emulated link: see emu_dir.h.  No clock, no syscalls. */
 #include "emu_dir.h"
+#include "emu_codel.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,6 +36,8 @@ struct emu_dir {
 	uint64_t trace_base; /* time of this period's opportunity 0 */
 	size_t trace_idx;
 	int64_t head_left; /* trace: bytes of the head frame still to deliver; -1 = not begun */
+	struct emu_codel codel; /* when p.codel */
+	bool head_judged;	/* CoDel let the head frame start its service */
 
 	/* delay line (in order) and the reordered frames (leave at end of service) */
 	struct fifo dq, rq;
@@ -190,8 +193,8 @@ uint64_t emu_hist_percentile(const struct emu_hist *h, double q)
 
 const char *emu_drop_cause_name(enum emu_drop_cause c)
 {
-	static const char *const names[EMU_DROP_NCAUSES] = {"queue", "loss", "blackhole",
-							    "carrier"};
+	static const char *const names[EMU_DROP_NCAUSES] = {"queue", "loss", "blackhole", "carrier",
+							    "codel"};
 	return (unsigned)c < EMU_DROP_NCAUSES ? names[c] : "?";
 }
 
@@ -315,6 +318,7 @@ struct emu_dir *emu_dir_new(const struct topo_dir *p, const struct emu_trace *tr
 	emu_rng_seed(&d->rng, seed, link_index, dir);
 	apply_correlations(d, ~0u);
 	derive_limits(d);
+	emu_codel_init(&d->codel, p->codel_target_ns, p->codel_interval_ns, EMU_CODEL_MTU);
 	return d;
 }
 
@@ -384,6 +388,11 @@ int emu_dir_set(struct emu_dir *d, const struct topo_dir *p, const struct emu_tr
 		if (n.trace[0] && (!trace || !trace->n))
 			return -EINVAL;
 	}
+	if (m & TOPO_F_AQM) {
+		n.codel = p->codel;
+		n.codel_target_ns = p->codel_target_ns;
+		n.codel_interval_ns = p->codel_interval_ns;
+	}
 	n.set = d->p.set | m;
 	if (check_params(&n))
 		return -EINVAL;
@@ -406,6 +415,13 @@ int emu_dir_set(struct emu_dir *d, const struct topo_dir *p, const struct emu_tr
 		/* the frame in service restarts its serialization at the new rate */
 		if (d->busy_until < now)
 			d->busy_until = now;
+	}
+	if (m & TOPO_F_AQM) {
+		if (n.codel && !d->p.codel) /* switched on: a fresh state */
+			emu_codel_init(&d->codel, n.codel_target_ns, n.codel_interval_ns,
+				       EMU_CODEL_MTU);
+		else /* new target/interval: the state (dropping, count) is kept */
+			emu_codel_set(&d->codel, n.codel_target_ns, n.codel_interval_ns);
 	}
 	d->p = n;
 	apply_correlations(d, m);
@@ -763,6 +779,49 @@ static void served(struct emu_dir *d, struct emu_pkt *p, uint64_t t)
 	}
 }
 
+/* CoDel runs where a queue can build: behind a rate or a trace. */
+static bool codel_on(const struct emu_dir *d)
+{
+	return d->p.codel && (d->p.rate_bps || d->trace.n);
+}
+
+/* RFC 8289's dequeue of the head frame at t (when its service would start):
+ * true when CoDel dropped it (the caller then looks at the new head, same t). */
+static bool codel_drop_head(struct emu_dir *d, uint64_t t)
+{
+	struct emu_pkt *h = d->bq.head, *q;
+	uint64_t behind = 0;
+
+	/* bytes queued behind the head that had arrived by t: only "more than one
+	 * MTU or not" matters, so the walk stops early */
+	for (q = h->next; q && q->arrive_ns <= t && behind <= d->codel.mtu; q = q->next)
+		behind += q->wire_len;
+	if (!emu_codel_judge(&d->codel, t, t - h->arrive_ns, behind)) {
+		d->head_judged = true;
+		return false;
+	}
+	fifo_pop(&d->bq);
+	d->st.queued_pkts--;
+	d->st.queued_bytes -= h->wire_len;
+	d->st.held_pkts--;
+	d->held_bytes -= h->wire_len;
+	count_drop(d, EMU_DROP_CODEL);
+	free(h);
+	d->head_left = -1;
+	if (!d->bq.head || d->bq.head->arrive_ns > t)
+		emu_codel_empty(&d->codel, t);
+	return true;
+}
+
+/* The link finished a frame at t: the next dequeue finds an empty queue unless
+ * a frame had arrived by then. */
+static void codel_after_service(struct emu_dir *d, uint64_t t)
+{
+	d->head_judged = false;
+	if (codel_on(d) && (!d->bq.head || d->bq.head->arrive_ns > t))
+		emu_codel_empty(&d->codel, t);
+}
+
 static uint64_t trace_opp(const struct emu_dir *d)
 {
 	return d->trace_base + (uint64_t)d->trace.ms[d->trace_idx] * 1000000ull;
@@ -828,6 +887,8 @@ static uint64_t bottleneck_next(const struct emu_dir *d)
 	if (!d->p.rate_bps)
 		return h->arrive_ns;
 	start = h->arrive_ns > d->busy_until ? h->arrive_ns : d->busy_until;
+	if (codel_on(d) && !d->head_judged)
+		return start; /* CoDel decides then, and a drop changes what follows */
 	return start + tx_time(d, h->wire_len, NULL);
 }
 
@@ -848,14 +909,18 @@ static void advance(struct emu_dir *d, uint64_t now)
 				struct emu_pkt *h = d->bq.head;
 				int64_t take;
 
-				if (d->head_left < 0)
+				if (d->head_left < 0) {
+					if (codel_on(d) && !d->head_judged && codel_drop_head(d, t))
+						continue;
 					d->head_left = h->wire_len;
+				}
 				take = budget < d->head_left ? budget : d->head_left;
 				d->head_left -= take;
 				budget -= take;
 				if (d->head_left == 0) {
 					d->head_left = -1;
 					served(d, fifo_pop(&d->bq), t);
+					codel_after_service(d, t);
 				}
 			}
 		}
@@ -872,16 +937,21 @@ static void advance(struct emu_dir *d, uint64_t now)
 			continue;
 		}
 		start = h->arrive_ns > d->busy_until ? h->arrive_ns : d->busy_until;
+		if (start > now)
+			break;
 		if (start > d->busy_until) {
 			d->rate_rem = 0; /* the link was idle */
 			d->busy_until = start;
 		}
+		if (codel_on(d) && !d->head_judged && codel_drop_head(d, start))
+			continue;
 		end = start + tx_time(d, h->wire_len, &rem);
 		if (end > now)
 			break;
 		d->rate_rem = rem;
 		d->busy_until = end;
 		served(d, fifo_pop(&d->bq), end);
+		codel_after_service(d, end);
 	}
 }
 
@@ -938,6 +1008,9 @@ void emu_dir_flush(struct emu_dir *d, enum emu_drop_cause cause)
 	d->st.queued_pkts = d->st.queued_bytes = d->st.held_pkts = 0;
 	d->held_bytes = 0;
 	d->head_left = -1;
+	d->head_judged = false;
+	if (d->p.codel)
+		emu_codel_empty(&d->codel, 0);
 }
 
 const struct emu_dir_stats *emu_dir_stats(const struct emu_dir *d)

@@ -15,6 +15,8 @@
  *             bottleneck queue full? -> drop(queue)
  *   bottleneck: FIFO served by the rate (wire bytes * 8 / rate) or by a mahimahi
  *             trace (1500-byte delivery opportunities); unlimited: served at once.
+ *             With CoDel (p->codel), the head frame is judged when its service
+ *             would start (RFC 8289's dequeue) -> drop(codel).
  *   delay line: departure = end of service + delay (+ jitter, distribution,
  *             correlation), never before its predecessor's departure (in order,
  *             like netem with a rate) -- except a packet chosen by the reorder
@@ -43,6 +45,7 @@ enum emu_drop_cause {
 	EMU_DROP_LOSS,	    /* loss model */
 	EMU_DROP_BLACKHOLE, /* blackhole on */
 	EMU_DROP_CARRIER,   /* the interface was down: flushed or could not be sent */
+	EMU_DROP_CODEL,	    /* CoDel AQM (queue: { codel: ... }), at dequeue time */
 	EMU_DROP_NCAUSES,
 };
 

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <math.h>
 #include <netlink/netlink.h>
+#include <netlink/route/class.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/tc.h>
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,13 +42,19 @@ bool emu_netem_can_express(const struct topo_dir *d, char *why, size_t len)
 	const char *r = NULL;
 
 	if (d->trace[0])
-		r = "a trace needs the userspace emulator";
-	else if (d->loss_model == TOPO_LOSS_GEMODEL || d->loss_model == TOPO_LOSS_STATE4)
-		r = "libnl cannot configure netem's gemodel/state4 loss models";
-	else if (d->queue && d->queue_unit != TOPO_QUEUE_PACKETS)
-		r = "netem's limit counts packets, not bytes or time";
+		r = "a trace (mahimahi delivery opportunities need the userspace emulator)";
+	else if (d->loss_model == TOPO_LOSS_GEMODEL)
+		r = "the gemodel loss model (libnl cannot send TCA_NETEM_LOSS)";
+	else if (d->loss_model == TOPO_LOSS_STATE4)
+		r = "the state4 loss model (libnl cannot send TCA_NETEM_LOSS)";
+	else if (d->queue && d->queue_unit == TOPO_QUEUE_BYTES)
+		r = "a queue limit in bytes (netem's limit counts packets)";
+	else if (d->queue && d->queue_unit == TOPO_QUEUE_TIME)
+		r = "a queue limit given as a time (netem's limit counts packets)";
+	else if (d->codel)
+		r = "a CoDel queue (the netem tree has no AQM)";
 	else if (d->reorder > 0.0 && !d->delay_ns)
-		r = "reordering needs a delay";
+		r = "reordering without a delay";
 	if (r && why && len)
 		snprintf(why, len, "%s", r);
 	return r == NULL;
@@ -97,6 +106,111 @@ int emu_netem_build(struct rtnl_qdisc *q, const struct topo_dir *d, char *why, s
 		rtnl_netem_set_gap(q, d->reorder_gap ? (int)d->reorder_gap : 1);
 	}
 	return 0;
+}
+
+void emu_netem_tree_free(struct emu_netem_tree *t)
+{
+	if (t->htb)
+		rtnl_qdisc_put(t->htb);
+	if (t->cls)
+		rtnl_class_put(t->cls);
+	if (t->netem)
+		rtnl_qdisc_put(t->netem);
+	t->htb = t->netem = NULL;
+	t->cls = NULL;
+}
+
+static void set_tc(struct rtnl_tc *tc, int ifindex, uint32_t parent, uint32_t handle)
+{
+	rtnl_tc_set_ifindex(tc, ifindex);
+	rtnl_tc_set_parent(tc, parent);
+	rtnl_tc_set_handle(tc, handle);
+}
+
+/* HTB root 1: (default class 1:1) and class 1:1 at the rate, as nlr_shape does:
+ * burst = cburst = 1 ms at the rate + one MTU frame, quantum = one MTU frame. */
+static int build_htb(struct emu_netem_tree *t, int ifindex, unsigned mtu, uint64_t rate_bps)
+{
+	uint64_t bytes_per_s = rate_bps / 8 ? rate_bps / 8 : 1;
+	uint64_t burst = bytes_per_s / 1000 + mtu + 14;
+
+	if (burst > UINT32_MAX / 2)
+		burst = UINT32_MAX / 2;
+	t->htb = rtnl_qdisc_alloc();
+	t->cls = rtnl_class_alloc();
+	if (!t->htb || !t->cls)
+		return -ENOMEM;
+	set_tc(TC_CAST(t->htb), ifindex, TC_H_ROOT, EMU_NETEM_HTB);
+	if (rtnl_tc_set_kind(TC_CAST(t->htb), "htb") < 0 ||
+	    rtnl_htb_set_defcls(t->htb, TC_H_MIN(EMU_NETEM_CLASS)) < 0)
+		return -ENOMEM;
+	set_tc(TC_CAST(t->cls), ifindex, EMU_NETEM_HTB, EMU_NETEM_CLASS);
+	rtnl_tc_set_mtu(TC_CAST(t->cls), mtu + 14);
+	if (rtnl_tc_set_kind(TC_CAST(t->cls), "htb") < 0 ||
+	    rtnl_htb_set_rate64(t->cls, bytes_per_s) < 0 ||
+	    rtnl_htb_set_ceil64(t->cls, bytes_per_s) < 0 ||
+	    rtnl_htb_set_rbuffer(t->cls, (uint32_t)burst) < 0 ||
+	    rtnl_htb_set_cbuffer(t->cls, (uint32_t)burst) < 0 ||
+	    rtnl_htb_set_quantum(t->cls, mtu + 14) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int emu_netem_tree_build(struct emu_netem_tree *t, int ifindex, unsigned mtu,
+			 const struct topo_dir *d, char *why, size_t len)
+{
+	int err;
+
+	*t = (struct emu_netem_tree){0};
+	if (!emu_netem_can_express(d, why, len))
+		return -EINVAL;
+	if (!mtu)
+		mtu = 1500;
+	if (d->rate_bps && (err = build_htb(t, ifindex, mtu, d->rate_bps)))
+		goto fail;
+	t->netem = rtnl_qdisc_alloc();
+	if (!t->netem) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	set_tc(TC_CAST(t->netem), ifindex, d->rate_bps ? EMU_NETEM_CLASS : TC_H_ROOT,
+	       EMU_NETEM_LEAF);
+	err = emu_netem_build(t->netem, d, why, len);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	emu_netem_tree_free(t);
+	return err;
+}
+
+static bool has_table(const struct topo_dir *d)
+{
+	return d->jitter_ns && d->dist != TOPO_DIST_UNIFORM;
+}
+
+unsigned emu_netem_changes(const struct topo_dir *a, const struct topo_dir *b)
+{
+	unsigned ch = 0;
+
+	if (!a->rate_bps && b->rate_bps)
+		return EMU_NETEM_CH_REBUILD; /* the HTB root must go under everything */
+	if (a->rate_bps && !b->rate_bps)
+		return EMU_NETEM_CH_REBUILD; /* netem becomes the root */
+	if (has_table(a) && b->jitter_ns && !has_table(b))
+		return EMU_NETEM_CH_REBUILD; /* a change cannot remove netem's table */
+	if (a->rate_bps != b->rate_bps)
+		ch |= EMU_NETEM_CH_CLASS;
+	if (a->delay_ns != b->delay_ns || a->jitter_ns != b->jitter_ns ||
+	    a->delay_corr != b->delay_corr || (has_table(b) && a->dist != b->dist) ||
+	    a->loss_model != b->loss_model || memcmp(a->loss, b->loss, sizeof(a->loss)) ||
+	    a->duplicate != b->duplicate || a->duplicate_corr != b->duplicate_corr ||
+	    a->corrupt != b->corrupt || a->corrupt_corr != b->corrupt_corr ||
+	    a->reorder != b->reorder || a->reorder_corr != b->reorder_corr ||
+	    a->reorder_gap != b->reorder_gap || a->queue != b->queue ||
+	    a->queue_unit != b->queue_unit)
+		ch |= EMU_NETEM_CH_LEAF;
+	return ch;
 }
 
 /* In a child that owns a fresh network namespace: add a netem qdisc on lo. */

@@ -19,10 +19,10 @@ teardown() { cleanup_all; }
 # frame goes through the emulator at a timing-dependent moment.
 static_arp() { # topo hostA hostB link idx
 	local t=$1 a=$2 b=$3 l=$4 i=$5 ma mb
-	ma=$(ip netns exec "mpnt-$t-$a" cat "/sys/class/net/$l/address")
-	mb=$(ip netns exec "mpnt-$t-$b" cat "/sys/class/net/$l/address")
-	ip -n "mpnt-$t-$a" neigh replace "198.18.$i.2" lladdr "$mb" dev "$l" nud permanent
-	ip -n "mpnt-$t-$b" neigh replace "198.18.$i.1" lladdr "$ma" dev "$l" nud permanent
+	ma=$(ip netns exec "$NSP-$t-$a" cat "/sys/class/net/$l/address")
+	mb=$(ip netns exec "$NSP-$t-$b" cat "/sys/class/net/$l/address")
+	ip -n "$NSP-$t-$a" neigh replace "198.18.$i.2" lladdr "$mb" dev "$l" nud permanent
+	ip -n "$NSP-$t-$b" neigh replace "198.18.$i.1" lladdr "$ma" dev "$l" nud permanent
 }
 
 # lost_seqs N < ping output: the icmp_seq numbers 1..N that got no reply, one
@@ -52,7 +52,7 @@ print(len(s), len(runs), "%.3f" % (len(s) / len(runs) if runs else 0))'
 
 # emu_stat TOPO LINK EXPR: a value of the live emulator counters (s = stats)
 emu_stat() {
-	"$ROOT/build/bin/mpnet-linkemu" --ctl "/run/mpnet/mpnt-$1/$2.ctl" stats |
+	"$ROOT/build/bin/mpnet-linkemu" --ctl "/run/mpnet/$NSP-$1/$2.ctl" stats |
 		python3 -c "import json,sys; s=json.load(sys.stdin); print($3)"
 }
 
@@ -284,4 +284,113 @@ seeded_losses() { # seed
 	# dropped = the sum over causes
 	run jq -e '.links[] | select(.emulator) | .dropped == (.emulator.drops | add)' "$s"
 	assert_success
+}
+
+# cubic_with_ping TOPO IDX SECONDS: kernel TCP (CUBIC, set on the socket: the
+# system default here is bbr) from a to b over link IDX for SECONDS, with 25
+# pings over the same link from second 3 on; prints "bytes seconds ping_median_ms".
+cubic_with_ping() {
+	local t=$1 i=$2 secs=$3 d=$BATS_TEST_TMPDIR
+	cat >"$d/sink.py" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001))
+s.listen(1)
+open(sys.argv[2], "w").write("listening\n")
+c, _ = s.accept()
+c.settimeout(1.0)
+dur, n, t0 = float(sys.argv[3]), 0, None
+while True:
+    try:
+        b = c.recv(1 << 20)
+    except socket.timeout:
+        b = None
+    if b == b"":
+        break
+    if b:
+        t0 = t0 or time.monotonic()
+        n += len(b)
+    if t0 is not None and time.monotonic() - t0 >= dur:
+        break
+print(n, time.monotonic() - t0)
+PY
+	cat >"$d/src.py" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
+assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") == b"cubic"
+s.connect((sys.argv[1], 5001))
+buf, end = bytes(1 << 16), time.monotonic() + float(sys.argv[2])
+try:
+    while time.monotonic() < end:
+        s.sendall(buf)
+except OSError:
+    pass
+PY
+	: >"$d/ready"
+	in_host "$t" b timeout 60 python3 "$d/sink.py" "198.18.$i.2" "$d/ready" "$secs" >"$d/sink.out" 3>&- &
+	local sink=$!
+	for _ in $(seq 100); do
+		grep -q listening "$d/ready" && break
+		sleep 0.05
+	done
+	in_host "$t" a timeout 60 python3 "$d/src.py" "198.18.$i.2" $((secs + 20)) 3>&- &
+	local src=$!
+	sleep 3
+	in_host "$t" a ping -n -c 25 -i 0.2 -W 3 -I "198.18.$i.1" "198.18.$i.2" >"$d/ping.out" 2>&1 || true
+	wait "$sink"
+	kill "$src" 2>/dev/null || true
+	wait "$src" 2>/dev/null || true
+	echo "$(cat "$d/sink.out") $(grep -o 'time=[0-9.]*' "$d/ping.out" | cut -d= -f2 | sort -n |
+		awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : -1 }')"
+}
+
+# bats test_tags=slow
+@test "emu: CoDel keeps the queueing delay near its target under kernel CUBIC; drop-tail lets it grow" {
+	local f=$BATS_TEST_TMPDIR/t.yaml t=bt-e2-codel
+	# 20 Mbit/s, 10 ms each way, a 1000-packet queue (600 ms at the rate): once
+	# plain drop-tail, once with CoDel (target 5 ms, interval 100 ms) in front of it.
+	cat >"$f" <<-Y
+	name: $t
+	ipv6: false
+	hosts:
+	  a: { stack: tcp }
+	  b: { stack: tcp }
+	links:
+	  - { name: fifo, between: [a, b], delay: 10ms, up: { rate: 20mbit, queue: 1000 } }
+	  - { name: codel, between: [a, b], delay: 10ms,
+	      up: { rate: 20mbit, queue: { limit: 1000, codel: { target: 5ms, interval: 100ms } } } }
+	Y
+	"$MPNET" up "$f" >/dev/null
+	static_arp $t a b fifo 0
+	static_arp $t a b codel 1
+	local fb fs fp cb cs cp
+	read -r fb fs fp < <(cubic_with_ping $t 0 10)
+	read -r cb cs cp < <(cubic_with_ping $t 1 10)
+	local fifo codel
+	fifo=$(emu_stat $t fifo '"%d %d %d %d" % (s["up"]["qdelay_ns"]["p50"], s["up"]["qdelay_ns"]["p90"], s["up"]["drops"]["codel"], s["up"]["drops"]["queue"])')
+	codel=$(emu_stat $t codel '"%d %d %d %d" % (s["up"]["qdelay_ns"]["p50"], s["up"]["qdelay_ns"]["p90"], s["up"]["drops"]["codel"], s["up"]["drops"]["queue"])')
+	local gf gc
+	gf=$(python3 -c "print('%.2f' % ($fb * 8 / $fs / 1e6))")
+	gc=$(python3 -c "print('%.2f' % ($cb * 8 / $cs / 1e6))")
+	echo "# drop-tail: goodput $gf Mbit/s, ping RTT p50 under load $fp ms, qdelay p50/p90/codel drops/queue drops: $fifo" >&3
+	echo "# CoDel:     goodput $gc Mbit/s, ping RTT p50 under load $cp ms, qdelay p50/p90/codel drops/queue drops: $codel" >&3
+	local fq50 fq90 fcd fqd cq50 cq90 ccd cqd
+	read -r fq50 fq90 fcd fqd <<<"$fifo"
+	read -r cq50 cq90 ccd cqd <<<"$codel"
+	# CoDel dropped, drop-tail's CoDel counter stayed 0
+	[ "$ccd" -gt 0 ] || fail "CoDel never dropped"
+	[ "$fcd" -eq 0 ]
+	# the emulator's queueing delay: p50 under 3 x target with CoDel, a standing
+	# queue of more than 20 target without
+	[ "$cq50" -lt 15000000 ] || fail "CoDel qdelay p50 $cq50 ns"
+	[ "$fq50" -gt 100000000 ] || fail "drop-tail qdelay p50 $fq50 ns"
+	# measured from outside: ping RTT under load (base RTT 20 ms)
+	python3 -c "import sys; sys.exit(not (0 < $cp < 20 + 3 * 5 * 2 and $fp > 4 * $cp))" ||
+		fail "ping RTT p50 under load: CoDel $cp ms, drop-tail $fp ms"
+	# goodput stays >= 85 % of the rate with CoDel (and drop-tail)
+	python3 -c "import sys; sys.exit(not ($gc >= 17.0 and $gf >= 17.0))" ||
+		fail "goodput CoDel $gc, drop-tail $gf Mbit/s"
+	"$MPNET" down "$f" >/dev/null
 }

@@ -35,6 +35,10 @@ static void full_dir(struct topo_dir *d, int variant)
 	d->reorder_gap = 5;
 	d->queue_unit = TOPO_QUEUE_TIME;
 	d->queue = 50000000;
+	d->set |= TOPO_F_DELAY_CORR | TOPO_F_AQM;
+	d->codel = variant == 0;
+	d->codel_target_ns = 5000000 + (uint64_t)variant;
+	d->codel_interval_ns = 100000000;
 	if (variant) {
 		d->set |= TOPO_F_TRACE;
 		snprintf(d->trace, sizeof(d->trace), "/tmp/some \"odd\" trace.txt");
@@ -50,8 +54,9 @@ static bool dir_eq(const struct topo_dir *a, const struct topo_dir *b)
 	       a->duplicate_corr == b->duplicate_corr && a->corrupt == b->corrupt &&
 	       a->corrupt_corr == b->corrupt_corr && a->reorder == b->reorder &&
 	       a->reorder_corr == b->reorder_corr && a->reorder_gap == b->reorder_gap &&
-	       a->queue_unit == b->queue_unit && a->queue == b->queue &&
-	       !strcmp(a->trace, b->trace);
+	       a->queue_unit == b->queue_unit && a->queue == b->queue && a->codel == b->codel &&
+	       a->codel_target_ns == b->codel_target_ns &&
+	       a->codel_interval_ns == b->codel_interval_ns && !strcmp(a->trace, b->trace);
 }
 
 TEST(emu_config_round_trip)

@@ -863,3 +863,52 @@ TEST(topology_truncations_and_mutations)
 	}
 	free(buf);
 }
+
+/* queue: a limit, or { limit, codel }; codel true/false/{ target, interval }. */
+TEST(topology_queue_codel)
+{
+	struct topology *t =
+		load(HEAD "  - { name: l, between: [a, b], rate: 20mbit, queue: { limit: 500, "
+			  "codel: { target: 10ms, interval: 200ms } } }\n"
+			  "  - { name: m, between: [a, c], rate: 20mbit, up: { queue: { "
+			  "codel: true } } }\n"
+			  "events:\n"
+			  "  - { at: 1s, link: m, action: set, dir: up, queue: { codel: "
+			  "false } }\n");
+	const struct topo_dir *d;
+
+	CHECK(t != NULL);
+	d = &t->links[0].dir[0];
+	CHECK_EQ(d->set & (TOPO_F_QUEUE | TOPO_F_AQM), TOPO_F_QUEUE | TOPO_F_AQM);
+	CHECK_EQ(d->queue, 500);
+	CHECK_EQ(d->queue_unit, TOPO_QUEUE_PACKETS);
+	CHECK(d->codel);
+	CHECK_U64_EQ(d->codel_target_ns, 10000000);
+	CHECK_U64_EQ(d->codel_interval_ns, 200000000);
+	CHECK(t->links[0].dir[1].codel); /* both directions */
+	/* codel: true = RFC 8289's defaults; the limit stays the default */
+	d = &t->links[1].dir[0];
+	CHECK_EQ(d->set & (TOPO_F_QUEUE | TOPO_F_AQM), TOPO_F_AQM);
+	CHECK(d->codel);
+	CHECK_U64_EQ(d->codel_target_ns, 5000000);
+	CHECK_U64_EQ(d->codel_interval_ns, 100000000);
+	CHECK(!t->links[1].dir[1].codel);
+	/* codel needs the emulator (HTB has no AQM); the key is where it was given */
+	CHECK(d->set & TOPO_F_NEEDS_EMULATOR);
+	CHECK_EQ(d->emu_pos.line, 5);
+	/* an event switches it off: only the AQM changes, not the limit */
+	CHECK_EQ(t->events[0].params.set, TOPO_F_AQM);
+	CHECK(!t->events[0].params.codel);
+	topo_free(t);
+
+	ERR(HEAD "  - { name: l, between: [a, b], queue: {} }\n", "4:40",
+	    "queue needs limit: or codel:");
+	ERR(HEAD "  - { name: l, between: [a, b], queue: { codel: { target: 0ms } } }\n", "4:59",
+	    "codel target \"0ms\" must be above 0");
+	ERR(HEAD "  - { name: l, between: [a, b], queue: { codel: { interval: 2ms } } }\n", "4:49",
+	    "codel target (5000 us) must be below its interval (2000 us)");
+	ERR(HEAD "  - { name: l, between: [a, b], queue: { codel: [5ms] } }\n", "4:49",
+	    "codel must be true, false or a mapping");
+	ERR(HEAD "  - { name: l, between: [a, b], queue: { limit: -3 } }\n", "4:49",
+	    "negative queue \"-3\"");
+}
