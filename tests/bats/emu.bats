@@ -11,7 +11,7 @@ setup() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	EMU=${MPNET_LINKEMU:-$ROOT/build/bin/mpnet-linkemu} # another binary for A/B runs
 	[ -x "$EMU" ] || skip "build first: make all"
-	P=mpnt-emu-$$-$BATS_TEST_NUMBER
+	P=${MPNET_NS_PREFIX:-mpnt}-emu-$$-$BATS_TEST_NUMBER
 	A=$P-a
 	B=$P-b
 	L=$P-l

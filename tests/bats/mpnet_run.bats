@@ -87,11 +87,11 @@ teardown() { cleanup_all; }
 	"$MPNET" up "$FIX/events.yaml"
 	# Apply the same operations through a short run is covered above; here check
 	# the carrier semantics directly on the interfaces mpnet built.
-	ip -n mpntl-bt-events-wifi link set e0 down
-	ip -n mpntl-bt-events-wifi link set e1 down
-	run ip -n mpnt-bt-events-a -br link show dev wifi
+	ip -n ${NSP}l-bt-events-wifi link set e0 down
+	ip -n ${NSP}l-bt-events-wifi link set e1 down
+	run ip -n ${NSP}-bt-events-a -br link show dev wifi
 	assert_output --regexp "<NO-CARRIER,.*,UP"
-	run ip -n mpnt-bt-events-a -br addr show dev wifi
+	run ip -n ${NSP}-bt-events-a -br addr show dev wifi
 	assert_output --partial "198.18.0.1/24"
 }
 
@@ -154,5 +154,5 @@ teardown() { cleanup_all; }
 	assert_equal "$(all_mpnet_ns)" ""
 	run live_procs "$ROOT/build/bin/mpt-perf"
 	assert_output ""
-	[ -z "$(ls -d /run/mpnet/mpnt-* 2>/dev/null)" ]
+	[ -z "$(ls -d /run/mpnet/${NSP}-* 2>/dev/null)" ]
 }

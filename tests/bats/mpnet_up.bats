@@ -8,7 +8,7 @@ teardown() { cleanup_all; }
 	run "$MPNET" up "$FIX/chain.yaml"
 	assert_success
 	assert_equal "$(ns_of bt-chain | wc -l)" 7   # 4 hosts + 3 links
-	[ -e /run/netns/mpnt-bt-chain-client ]
+	[ -e /run/netns/${NSP}-bt-chain-client ]
 	run "$MPNET" up "$FIX/chain.yaml"
 	assert_equal "$status" 2
 	assert_output --partial "already up"
@@ -16,7 +16,7 @@ teardown() { cleanup_all; }
 	assert_success
 	assert_equal "$(ns_of bt-chain)" ""
 	assert_equal "$(ip -o link show type veth)" ""
-	[ ! -e /run/mpnet/mpnt-bt-chain ]
+	[ ! -e /run/mpnet/${NSP}-bt-chain ]
 }
 
 @test "ping over every link and end to end through two routers" {
@@ -34,13 +34,13 @@ teardown() { cleanup_all; }
 
 @test "interfaces carry the link's name and the auto addresses" {
 	"$MPNET" up "$FIX/chain.yaml"
-	run ip -n mpnt-bt-chain-r1 -br addr show dev r1-r2
+	run ip -n ${NSP}-bt-chain-r1 -br addr show dev r1-r2
 	assert_output --partial "198.18.1.1/24"
 	assert_output --partial "2001:db8:0:1::1/64"
-	run ip -n mpnt-bt-chain-r1 -br link show dev r1-r2
+	run ip -n ${NSP}-bt-chain-r1 -br link show dev r1-r2
 	assert_output --partial "UP"
 	# the hidden link namespace holds e0, e1 and the bridge
-	run ip -n mpntl-bt-chain-r1-r2 -br link show
+	run ip -n ${NSP}l-bt-chain-r1-r2 -br link show
 	assert_output --partial "e0@"
 	assert_output --partial "e1@"
 	assert_output --partial "br0"
@@ -48,7 +48,7 @@ teardown() { cleanup_all; }
 
 @test "per-address source routing: traffic from each address leaves on its own link" {
 	"$MPNET" up "$FIX/multihomed.yaml"
-	run ip -n mpnt-bt-mh-client rule show
+	run ip -n ${NSP}-bt-mh-client rule show
 	assert_output --partial "from 198.18.0.1 lookup 1000"
 	assert_output --partial "from 198.18.1.1 lookup 1001"
 	# 200 pings from the lte address to the server's wifi address: without
@@ -73,17 +73,17 @@ teardown() { cleanup_all; }
 
 @test "kernel MPTCP endpoints and limits read back as configured" {
 	"$MPNET" up "$FIX/multihomed.yaml"
-	run ip -n mpnt-bt-mh-client mptcp limits show
+	run ip -n ${NSP}-bt-mh-client mptcp limits show
 	assert_output --partial "add_addr_accepted 2"
 	assert_output --partial "subflows 4"
-	run ip -n mpnt-bt-mh-server mptcp limits show
+	run ip -n ${NSP}-bt-mh-server mptcp limits show
 	assert_output --partial "add_addr_accepted 5"
 	assert_output --partial "subflows 3"
-	run ip -n mpnt-bt-mh-client mptcp endpoint show
+	run ip -n ${NSP}-bt-mh-client mptcp endpoint show
 	assert_line --regexp "^198\.18\.0\.1 id 1 subflow +dev wifi"
 	assert_line --regexp "^198\.18\.1\.1 id 2 subflow backup +dev lte"
 	assert_line --regexp "^198\.18\.2\.1 id 3 subflow fullmesh +dev eth"
-	run ip -n mpnt-bt-mh-server mptcp endpoint show
+	run ip -n ${NSP}-bt-mh-server mptcp endpoint show
 	assert_line --regexp "^198\.18\.1\.2 id 1 signal +dev lte"
 	assert_equal "$(echo "$output" | wc -l)" 1
 }
@@ -92,7 +92,7 @@ teardown() { cleanup_all; }
 	"$MPNET" up "$FIX/multihomed.yaml"
 	run "$MPNET" show "$FIX/multihomed.yaml"
 	assert_success
-	assert_output --partial "mpnt-bt-mh-client"
+	assert_output --partial "${NSP}-bt-mh-client"
 	assert_output --partial "198.18.2.1/24"
 	assert_output --partial "carrier on"
 	run bash -c "'$MPNET' show --json '$FIX/multihomed.yaml' | jq -r '.up, .links[1].between[0].ipv4, .links[0].state.up.carrier'"
@@ -123,7 +123,7 @@ true"
 	secs=$(echo "$output" | sed -n 's/.* in \([0-9.]*\) s$/\1/p')
 	# the goal is < 2 s (see the benchmark); a generous sanity bound here
 	awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || fail "up took $secs s"
-	ip netns exec mpnt-bt-c64-h0 ping -c1 -W3 198.18.62.2
+	ip netns exec ${NSP}-bt-c64-h0 ping -c1 -W3 198.18.62.2
 	"$MPNET" down "$f"
 	assert_equal "$(ns_of bt-c64)" ""
 }

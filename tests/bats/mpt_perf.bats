@@ -23,8 +23,8 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	PORT=$((PORT_BASE + BATS_TEST_NUMBER))
 	SRV_PID=
-	NS_A="mpnt-perf-$$-a"
-	NS_B="mpnt-perf-$$-b"
+	NS_A="${MPNET_NS_PREFIX:-mpnt}-perf-$$-a"
+	NS_B="${MPNET_NS_PREFIX:-mpnt}-perf-$$-b"
 }
 
 teardown() {
