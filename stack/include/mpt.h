@@ -295,7 +295,8 @@ struct mpt_cc {
 	uint32_t cwnd;
 	uint32_t ssthresh;
 	uint32_t mss;
-	uint32_t flight;  /* bytes in flight when the event fired */
+	uint32_t flight;  /* on a loss or RTO: RFC 5681's FlightSize (sent, not
+			   * cumulatively acknowledged); on an ACK: the RFC 6675 pipe */
 	uint64_t srtt_ns; /* smoothed RTT, 0 before the first sample */
 	uint64_t min_rtt_ns;
 	uint64_t priv[8]; /* the algorithm's own state */

@@ -1163,13 +1163,22 @@ static void undo_start(struct tcb *t)
 	t->undo_dsacks = 0;
 }
 
+/* RFC 5681 2: "FLIGHT SIZE: The amount of data that has been sent but not yet
+ * cumulatively acknowledged" -- what ssthresh halves on a loss (RFC 5681 (4), RFC
+ * 6675 5 (4.2)).  Not the RFC 6675 pipe, which leaves out what SACK says arrived and
+ * what is deemed lost, and would halve a window already short of its losses. */
+static uint32_t flight_size(const struct tcb *t)
+{
+	return t->snd_nxt - t->snd_una;
+}
+
 static void enter_recovery(struct tcb *t, uint64_t now)
 {
 	undo_start(t);
 	t->in_recovery = true;
 	/* RFC 6675 5 (3): "RecoveryPoint = HighData" */
 	t->recovery_point = t->snd_nxt;
-	t->cc.flight = tcp_pipe(t);
+	t->cc.flight = flight_size(t);
 	if (t->ccops->on_congestion)
 		t->ccops->on_congestion(&t->cc, now);
 	/* RFC 6675 5 (4.2): "Retransmit the first data segment presumed dropped" --
@@ -1728,7 +1737,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 		for (i = 0; i < t->rtx_len; i++)
 			rtx_at(t, i)->sacked = 0;
 	}
-	t->cc.flight = tcp_pipe(t);
+	t->cc.flight = flight_size(t);
 	undo_start(t);
 	if (t->ccops->on_rto)
 		t->ccops->on_rto(&t->cc, now);

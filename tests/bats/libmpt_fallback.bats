@@ -12,29 +12,13 @@ teardown() { cleanup_all; }
 T=bt-mpf
 XFER_TIMEOUT=120
 
-topo() { # file c-stack s-stack [lte endpoint flags]
-	local ep=""
-	[ -z "$4" ] || ep=", endpoint: [$4]"
-	cat >"$1" <<-Y
-	name: $T
-	hosts:
-	  c: { stack: $2 }
-	  r: { forward: true }
-	  s: { stack: $3 }
-	links:
-	  - { name: wifi, between: [c, r], rate: 20mbit }
-	  - { name: lte, between: [c, r], rate: 20mbit$ep }
-	  - { name: lan, between: [r, s] }
-	Y
-}
-
 strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 	in_host $T r nft "add table inet strip; add chain inet strip f { type filter hook forward priority 0; }; add rule inet strip f $1 reset tcp option mptcp"
 }
 
 @test "MP_CAPABLE stripped from the SYN: libmpt client and Linux server both run plain TCP" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" mpt kernel
+	two_paths "$f" mpt kernel
 	"$MPNET" up "$f"
 	strip 'tcp flags & (syn | ack) == syn'
 	xfer s kernel c mpt 198.18.2.2 5701 -n 4MiB
@@ -45,7 +29,7 @@ strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 
 @test "MP_CAPABLE stripped from the SYN: Linux client falls back, libmpt server answers plain TCP" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" kernel mpt
+	two_paths "$f" kernel mpt
 	"$MPNET" up "$f"
 	strip 'tcp flags & (syn | ack) == syn'
 	xfer s mpt c kernel 198.18.2.2 5702 -n 4MiB
@@ -56,7 +40,7 @@ strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 
 @test "MP_CAPABLE stripped from the SYN-ACK: libmpt falls back, the Linux server sees a third ACK without it" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" mpt kernel
+	two_paths "$f" mpt kernel
 	"$MPNET" up "$f"
 	strip 'tcp flags & (syn | ack) == syn | ack'
 	xfer s kernel c mpt 198.18.2.2 5703 -n 4MiB
@@ -68,7 +52,7 @@ strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 
 @test "MP_CAPABLE stripped from the SYN-ACK: the Linux client falls back, libmpt server too" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" kernel mpt
+	two_paths "$f" kernel mpt
 	"$MPNET" up "$f"
 	strip 'tcp flags & (syn | ack) == syn | ack'
 	xfer s mpt c kernel 198.18.2.2 5704 -n 4MiB
@@ -79,7 +63,7 @@ strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 
 @test "MP_JOIN stripped on the joining path only: that subflow is reset, the connection carries on" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" mpt kernel
+	two_paths "$f" mpt kernel
 	"$MPNET" up "$f"
 	strip 'iifname "lte" tcp flags & (syn | ack) == syn'
 	xfer s kernel c mpt 198.18.2.2 5705 -n 4MiB --endpoint 198.18.1.1,subflow
@@ -93,7 +77,7 @@ strip() { # nft match: option 30 is blanked (NOPs) on matching forwarded packets
 
 @test "MP_JOIN stripped on the Linux client's joining path: libmpt server keeps the connection" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
-	topo "$f" kernel mpt subflow
+	two_paths "$f" kernel mpt subflow
 	"$MPNET" up "$f"
 	strip 'iifname "lte" tcp flags & (syn | ack) == syn'
 	xfer s mpt c kernel 198.18.2.2 5706 -n 4MiB

@@ -24,16 +24,6 @@ write_topo() { # file [extra link settings]
 }
 
 # libmpt's own view (its JSON's counters): MPTCP, no mapping it could not honour.
-mpt_clean() { # json
-	run jq -e '.mptcp.fallback == false and (.counters.MPTcpExtDSSNotMatching // 0) == 0
-		and (.counters.MpnetExtMPTcpOptMalformed // 0) == 0' "$1"
-	assert_success
-}
-
-kmptcp() { # host: the kernel's MPTcpExt counters, for the log
-	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
-}
-
 @test "libmpt MPTCP client -> Linux MPTCP server: both directions, no fallback" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
 	write_topo "$f"

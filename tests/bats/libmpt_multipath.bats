@@ -13,23 +13,6 @@ teardown() { cleanup_all; }
 T=bt-mpj
 XFER_TIMEOUT=120
 
-# Two 20 Mbit/s access paths from host c to a router in front of host s (as the
-# kernel's simult_flows.sh).  $1 file, $2 c's stack, $3 s's stack, $4 c's lte
-# endpoint flags.
-two_paths() {
-	cat >"$1" <<-Y
-	name: $T
-	hosts:
-	  c: { stack: $2 }
-	  r: { forward: true }
-	  s: { stack: $3 }
-	links:
-	  - { name: wifi, between: [c, r], rate: 20mbit }
-	  - { name: lte, between: [c, r], rate: 20mbit${4:+, endpoint: [$4]} }
-	  - { name: lan, between: [r, s] }
-	Y
-}
-
 # Two direct links between c and s; s announces its second address.  $1 file,
 # $2 c's stack, $3 s's stack, $4 s's l1 endpoint flags
 two_links() {
@@ -46,10 +29,6 @@ two_links() {
 	Y
 }
 
-kmptcp() { # host: the kernel's MPTcpExt counters, for the log
-	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
-}
-
 no_trouble() { # kernel host: nothing refused, nothing fell back
 	local c
 	for c in MPTcpExtMPJoinAckHMacFailure MPTcpExtMPJoinSynAckHMacFailure \
@@ -58,14 +37,6 @@ no_trouble() { # kernel host: nothing refused, nothing fell back
 		MPTcpExtInfiniteMapRx MPTcpExtAddAddrDrop; do
 		assert_equal "$c=$(kstat "$1" $c)" "$c=0"
 	done
-}
-
-mpt_clean() { # json: libmpt's own view
-	run jq -e '.mptcp.fallback == false and (.counters.MPTcpExtDSSNotMatching // 0) == 0
-		and (.counters.MpnetExtMPTcpOptMalformed // 0) == 0
-		and (.counters.MPTcpExtMPJoinSynAckHMacFailure // 0) == 0
-		and (.counters.MPTcpExtMPJoinAckHMacFailure // 0) == 0' "$1"
-	assert_success
 }
 
 both_carried() { # host if1 if2 direction(tx|rx) min-bytes

@@ -39,3 +39,32 @@ xfer() {
 	assert_equal "$(jq -r .error "$sj")" null
 	echo "# $cs $ch -> $ss $sh ($*): $(jq -r '"\(.bytes) bytes, \(.goodput_mbps | floor) Mbit/s"' "$cj")" >&3
 }
+
+# Two 20 Mbit/s access paths from host c to a router r in front of host s (as the
+# kernel's simult_flows.sh), topology $T.  $1 file, $2 c's stack, $3 s's stack,
+# $4 c's lte endpoint flags (optional).
+two_paths() {
+	cat >"$1" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: $2 }
+	  r: { forward: true }
+	  s: { stack: $3 }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit }
+	  - { name: lte, between: [c, r], rate: 20mbit${4:+, endpoint: [$4]} }
+	  - { name: lan, between: [r, s] }
+	Y
+}
+
+kmptcp() { # host: the kernel's non-zero MPTcpExt counters, for the log
+	in_host $T "$1" nstat -az | grep MPTcpExt | awk '$2 != 0' | sed 's/^/#   /' >&3
+}
+
+mpt_clean() { # json: libmpt's own view: MPTCP, no mapping refused, no bad option, no HMAC failure
+	run jq -e '.mptcp.fallback == false and (.counters.MPTcpExtDSSNotMatching // 0) == 0
+		and (.counters.MpnetExtMPTcpOptMalformed // 0) == 0
+		and (.counters.MPTcpExtMPJoinSynAckHMacFailure // 0) == 0
+		and (.counters.MPTcpExtMPJoinAckHMacFailure // 0) == 0' "$1"
+	assert_success
+}

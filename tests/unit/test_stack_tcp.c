@@ -836,6 +836,15 @@ TEST(stack_tcp_sack_recovery_retransmits_only_holes)
 			CHECK_U64_EQ(c->sack_recovery, 0);
 	}
 	CHECK_U64_EQ(c->sack_recovery, 1);
+	/* NewReno (the default): ssthresh = FlightSize / 2 (RFC 5681 (4), RFC 6675 5
+	 * (4.2)); FlightSize is the 9 segments sent and not cumulatively acknowledged,
+	 * not the pipe (9 less 3 SACKed less 1 lost) */
+	{
+		struct mpt_conn_info ci;
+
+		CHECK_EQ(mpt_conn_info(e.s.st, e.id, &ci), 0);
+		CHECK_EQ(ci.ssthresh, 9 * 1460 / 2);
+	}
 	EXPECT(&e.s, &t);
 	CHECK_U64_EQ(t.seq, base + 1460); /* the hole, and only the hole */
 	CHECK_EQ(t.payload_len, 1460);
