@@ -668,10 +668,11 @@ static int build_host(struct world *w, int h)
 		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/all/disable_ipv6", "1");
 		netnsfs_sysctl(w->host_ns[h], "net/ipv6/conf/default/disable_ipv6", "1");
 	}
-	if (ho->congestion[0] && ho->stack != TOPO_STACK_MPT &&
-	    netnsfs_sysctl(w->host_ns[h], "net/ipv4/tcp_congestion_control", ho->congestion))
-		return werr(w, "host %s: congestion %s: the kernel refused it", ho->name,
-			    ho->congestion);
+	/* The apps get it per socket (mpt-perf -C); the namespace's default too where
+	 * the kernel lets a namespace pick it (only the algorithms listed in
+	 * net.ipv4.tcp_allowed_congestion_control), so `mpnet exec` tools share it. */
+	if (ho->congestion[0] && ho->stack != TOPO_STACK_MPT)
+		netnsfs_sysctl(w->host_ns[h], "net/ipv4/tcp_congestion_control", ho->congestion);
 	if (nlr_link_set_up(w->host_rt[h], "lo", true))
 		return werr(w, "host %s: lo: %s", ho->name, nlr_last_error(w->host_rt[h]));
 	return 0;

@@ -38,10 +38,11 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -s -p 5201 --stack mpt --once -J --ready-fd 3 -C newreno "
 		     "--endpoint 198.18.2.2,id=1,signal --max-subflows 9");
-	/* a kernel client: its endpoints and congestion control are the kernel's
-	 * (world.c), none here */
+	/* a kernel client: its endpoints are the kernel's (world.c), none here; its
+	 * congestion control goes on the command line as for libmpt */
 	CHECK_EQ(perf_argv_client(&pa, t, 1, "/b/mpt-perf", 0.5), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
-		     "/b/mpt-perf -c 198.18.2.2 -p 5202 --stack kernel -n 1000000 -R -J -i 0.5");
+		     "/b/mpt-perf -c 198.18.2.2 -p 5202 --stack kernel -n 1000000 -R -J -i 0.5 "
+		     "-C bbr");
 	topo_free(t);
 }
