@@ -348,6 +348,18 @@ static uint32_t queue_limit(const struct topo_dir *d, enum nlr_queue_kind *kind)
 }
 
 /* Shape direction d of link l on the interface it leaves by (up: e1, down: e0). */
+/* Whether an HTB link has (or an event gives it) a rate: then its queue is a
+ * bottleneck that must see wire packets. */
+static bool htb_shaped(const struct topology *t, int l)
+{
+	if (t->links[l].dir[0].rate_bps || t->links[l].dir[1].rate_bps)
+		return true;
+	for (int i = 0; i < t->nevents; i++)
+		if (t->events[i].link == l && t->events[i].action == TOPO_EV_SET)
+			return true;
+	return false;
+}
+
 static int shape_dir(struct world *w, int l, int d)
 {
 	const struct topo_dir *p = &w->links[l].dir[d];
@@ -564,9 +576,11 @@ static int build_link(struct world *w, struct nlr *root, int l)
 							       : shape_dir(w, l, d))
 			return -1;
 	}
-	if (w->links[l].backend == WORLD_BACKEND_NETEM) {
+	if (w->links[l].backend == WORLD_BACKEND_NETEM || htb_shaped(w->t, l)) {
 		/* netem's loss, duplication and corruption count wire packets only
-		 * when the hosts send no TSO/GSO super-frames */
+		 * when the hosts send no TSO/GSO super-frames; so does an HTB queue
+		 * limit in packets: a 64 KiB super-frame would count as one packet,
+		 * and a 100-packet queue hold seconds of data at a low rate */
 		for (int e = 0; e < 2; e++)
 			if ((err = host_offloads_off(w, lk->end[e].host, lk->name)))
 				return werr(w, "link %s: offloads on %s: %s", lk->name,

@@ -112,6 +112,10 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 			return;
 		room = sf_room(t);
 		n = lim - mp->snd_nxt < room ? (uint32_t)(lim - mp->snd_nxt) : room;
+		/* Whole segments while more data waits: a map ends where a copy ends, and
+		 * a segment never crosses a map, so a ragged copy would send a runt. */
+		if (n < lim - mp->snd_nxt && t->snd_mss && n >= t->snd_mss)
+			n -= n % t->snd_mss;
 		n = mptcp_copy_to_subflow(mp, t, mp->snd_nxt, n);
 		if (!n)
 			return;
