@@ -46,6 +46,8 @@ bool emu_netem_can_express(const struct topo_dir *d, char *why, size_t len)
 		r = "netem's limit counts packets, not bytes or time";
 	else if (d->reorder > 0.0 && !d->delay_ns)
 		r = "reordering needs a delay";
+	else if (d->rewrite)
+		r = "netem cannot rewrite payload and fix the TCP checksum";
 	if (r && why && len)
 		snprintf(why, len, "%s", r);
 	return r == NULL;
