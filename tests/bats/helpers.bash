@@ -8,25 +8,28 @@ PERF=$ROOT/build/bin/mpt-perf
 FIX=$ROOT/tests/bats/fixtures
 
 # The suite's own namespace prefix: mpnt-T-H / mpntl-T-L, so that `make test`
-# (and its `mpnet down --all`) never touches a user's mpn-* topologies.
-export MPNET_NS_PREFIX=mpnt
+# (and its `mpnet down --all`) never touches a user's mpn-* topologies.  A prefix
+# given in the environment is kept (MPNET_NS_PREFIX=mpf bats FILE), so that suites
+# run by hand beside `make test` never tear down each other's namespaces.
+export MPNET_NS_PREFIX=${MPNET_NS_PREFIX:-mpnt}
+NSP=$MPNET_NS_PREFIX
 
 # Namespaces of one topology (by name), for assertions.
-ns_of() { ip netns list | awk '{print $1}' | grep -E "^mpntl?-$1-" || true; }
+ns_of() { ip netns list | awk '{print $1}' | grep -E "^${NSP}l?-$1-" || true; }
 
 # Every mpnet namespace, whatever topology.
-all_mpnet_ns() { ip netns list | awk '{print $1}' | grep -E '^mpntl?-' || true; }
+all_mpnet_ns() { ip netns list | awk '{print $1}' | grep -E "^${NSP}l?-" || true; }
 
 # Run a command inside a host of an up topology.
 in_host() { # topology-name host cmd...
 	local t=$1 h=$2
 	shift 2
-	ip netns exec "mpnt-$t-$h" "$@"
+	ip netns exec "$NSP-$t-$h" "$@"
 }
 
 # Bytes a host's interface sent.
 tx_bytes() { # topology host ifname
-	ip -n "mpnt-$1-$2" -s -j link show dev "$3" | jq '.[0].stats64.tx.bytes'
+	ip -n "$NSP-$1-$2" -s -j link show dev "$3" | jq '.[0].stats64.tx.bytes'
 }
 
 # Take down anything a test left, whatever happened in it.
