@@ -1639,6 +1639,15 @@ static struct tcb *fastest_usable(struct mptcp_conn *mp)
 /* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress, e.g. its path
  * silently lost): its unacknowledged data is queued on the others, and it is used
  * again only when nothing else is usable, or once it makes progress. */
+/* Whether a subflow other than s could carry reinjected data. */
+static bool other_sendable(const struct mptcp_conn *mp, const struct tcb *s)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mp->sub[i] != s && mptcp_sf_sendable(mp->sub[i]))
+			return true;
+	return false;
+}
+
 static void stale_check(struct mptcp_conn *mp, uint64_t now)
 {
 	for (uint32_t i = 0; i < mp->nsub; i++) {
@@ -1661,7 +1670,11 @@ static void stale_check(struct mptcp_conn *mp, uint64_t now)
 			sf->stale = true;
 			sf->stale_una_at_stale = s->snd_una;
 			ctr(mp)->subflow_stale++;
-			reinject_from(s);
+			/* alone, it would only carry its own data twice (its TCP
+			 * retransmits it anyway), and the stream would no longer be
+			 * contiguous for an infinite mapping (RFC 8684 3.7) */
+			if (other_sendable(mp, s))
+				reinject_from(s);
 		}
 	}
 }
