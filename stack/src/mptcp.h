@@ -14,7 +14,8 @@
  * seg_limit hook).  Receiving: a subflow's in-order bytes are moved, map by map, to
  * their data-level place; duplicates (reinjected data) are dropped there.
  * Fallback (RFC 8684 3.7) keeps both steps with an identity map on the first subflow
- * and no options.
+ * and no options: at the handshake, after unanswered MP_CAPABLE SYNs, or mid-way on a
+ * single subflow after a DSS checksum failure (MP_FAIL, then the infinite mapping).
  *
  * Hooks, called by stack.c around the TCP engine:
  *   mptcp_input_pre    before tcp_input: parse kind-30 options, handshakes (MP_CAPABLE,
