@@ -1636,9 +1636,6 @@ static struct tcb *fastest_usable(struct mptcp_conn *mp)
 	return best;
 }
 
-/* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress, e.g. its path
- * silently lost): its unacknowledged data is queued on the others, and it is used
- * again only when nothing else is usable, or once it makes progress. */
 /* Whether a subflow other than s could carry reinjected data. */
 static bool other_sendable(const struct mptcp_conn *mp, const struct tcb *s)
 {
@@ -1647,6 +1644,10 @@ static bool other_sendable(const struct mptcp_conn *mp, const struct tcb *s)
 			return true;
 	return false;
 }
+
+/* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress, e.g. its path
+ * silently lost): its unacknowledged data is queued on the others, and it is used
+ * again only when nothing else is usable, or once it makes progress. */
 
 static void stale_check(struct mptcp_conn *mp, uint64_t now)
 {
