@@ -525,6 +525,79 @@ TEST(stack_mptcp_script_active_fallback_synack)
 	mpt_script_free(&p.s);
 }
 
+/* The sender's side of RFC 8684 3.7, segment by segment: the peer's MP_FAIL on an
+ * ACK is answered with MP_FAIL on a pure ACK (DSS + MP_FAIL, as Linux's), the next
+ * data segment carries the infinite mapping (data-level length 0, the DSN MP_FAIL
+ * named and the subflow sequence number it had), and then no MPTCP option at all. */
+TEST(stack_mptcp_script_mp_fail_answered_with_the_infinite_mapping)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr syn, t, out;
+	struct mptcp_opts m, w;
+	struct mpt_conn_info i;
+
+	active_syn(&p, &syn);
+	t = seg_mk(WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISS, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_SYNACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* third ACK */
+	get_mp(&out, &m);
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "abcdefgh", 8, p.s.now), 8);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 9);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 9;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "ij", 2, p.s.now), 2);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	/* the peer's checksum failed on "ij": MP_FAIL with its DSN, on an ACK */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 11);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS | MPTCP_OPT_FAIL;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 9;
+	w.fail.dsn = p.idsn + 9;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mp_fail_rx, 1);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "klm", 3, p.s.now), 3);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* the answer first, on a pure ACK */
+	CHECK_EQ(out.payload_len, 0);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS | MPTCP_OPT_FAIL);
+	CHECK_U64_EQ(m.fail.dsn, p.idsn + 9);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* then the infinite mapping */
+	CHECK_EQ(out.payload_len, 3);
+	CHECK_EQ(out.seq, p.iss + 11);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS);
+	CHECK(m.dss.flags & MPTCP_DSS_M);
+	CHECK_EQ(m.dss.data_len, 0);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 9);
+	CHECK_EQ(m.dss.subflow_seq, 9);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->infinite_map_tx, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mp_fail_tx, 1);
+	/* plain TCP from now on */
+	inject(&p.s, seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 14));
+	CHECK_EQ(mpt_send(p.s.st, p.id, "no", 2, p.s.now), 2);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.payload_len, 2);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	mpt_script_free(&p.s);
+}
+
 /* SYN with MP_CAPABLE dropped: the first SYN and two retransmissions carry it, the
  * third retransmission does not (Linux's syn_retrans_before_tcp_fallback = 2), and
  * the connection goes on as plain TCP (MPCapableSYNTXDrop). */
