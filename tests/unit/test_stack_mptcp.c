@@ -525,6 +525,86 @@ TEST(stack_mptcp_script_active_fallback_synack)
 	mpt_script_free(&p.s);
 }
 
+/* The receiver's side of RFC 8684 3.7 against a Linux-like sender: a mapping whose
+ * payload was rewritten fails its checksum on the only subflow; MP_FAIL with that
+ * mapping's DSN goes on a pure ACK (no RST), the bytes are delivered as they came,
+ * and the next bytes without any mapping (the sender fell back) mean fallback. */
+TEST(stack_mptcp_script_csum_failure_single_subflow_mp_fail_on_ack)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, t, out;
+	struct mptcp_opts m, w;
+	struct mpt_conn_info i;
+	uint8_t buf[256];
+	const struct mpt_counters *c;
+
+	passive_syn(&p, MPTCP_MPC_A | MPTCP_MPC_H, &sa);
+	c = mpt_stack_counters(p.s.st);
+	get_mp(&sa, &m);
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_ACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_A | MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	w.mpc.rcvr_key = p.key;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	accept_one(&p);
+	for (int k = 0; k < 2; k++) {
+		uint32_t ssn = 1 + 100 * (uint32_t)k;
+
+		t = seg_mk(WIRE_TCP_ACK, PEER_ISS + ssn, p.iss + 1);
+		with_payload(&t, 100);
+		memset(&w, 0, sizeof(w));
+		w.suboptions = MPTCP_OPT_DSS;
+		w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m;
+		w.dss.data_ack = p.idsn + 1;
+		w.dss.data_seq = p.peer_idsn + ssn;
+		w.dss.subflow_seq = ssn;
+		w.dss.data_len = 100;
+		w.dss.has_csum = true;
+		w.dss.csum = mptcp_dss_csum(w.dss.data_seq, ssn, 100, pay, 100);
+		put_mp(&t, &w);
+		if (k == 1)
+			pay[50] ^= 0xff; /* the middlebox, after the checksum was made */
+		inject(&p.s, t);
+		CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 100);
+		CHECK_EQ(buf[50], pay[50]); /* delivered as it came */
+	}
+	CHECK_U64_EQ(c->data_csum_err, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK); /* not a RST */
+	CHECK_EQ(out.payload_len, 0);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS | MPTCP_OPT_FAIL);
+	CHECK_U64_EQ(m.fail.dsn, p.peer_idsn + 101);
+	CHECK_U64_EQ(c->mp_fail_tx, 1);
+	CHECK_U64_EQ(c->mprst_tx, 0);
+	/* the sender's answer, then bytes without a mapping: it fell back */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 201, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS | MPTCP_OPT_FAIL;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 1;
+	w.fail.dsn = p.peer_idsn + 101;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->mp_fail_rx, 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 201, p.iss + 1);
+	with_payload(&t, 50);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 50);
+	CHECK_U64_EQ(c->dss_fallback, 1);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	while (mpt_script_pull(&p.s, &out) == 1)
+		CHECK_EQ(out.opt.nmptcp, 0);
+	mpt_script_free(&p.s);
+}
+
 /* The sender's side of RFC 8684 3.7, segment by segment: the peer's MP_FAIL on an
  * ACK is answered with MP_FAIL on a pure ACK (DSS + MP_FAIL, as Linux's), the next
  * data segment carries the infinite mapping (data-level length 0, the DSN MP_FAIL
