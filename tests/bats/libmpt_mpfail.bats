@@ -64,6 +64,7 @@ mpf_xfer() {
 	local sopt=()
 	[ "$ss" = mpt ] && sopt=(--checksum)
 	start_server "$sh" "$ss" "$port" "$sj" "${sopt[@]}"
+	local spid=$!
 	in_host $T "$ch" timeout "$XFER_TIMEOUT" "$PERF" -c 198.18.2.2 -p "$port" --stack "$cs" \
 		-J "$@" >"$cj" 2>"$cj.err" &
 	local cpid=$!
@@ -72,11 +73,11 @@ mpf_xfer() {
 	xstatus=0
 	wait $cpid || xstatus=$?
 	for _ in $(seq 100); do # the server ends with the connection; bounded
-		[ -z "$(jobs -rp)" ] && break
+		kill -0 "$spid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill $(jobs -rp) 2>/dev/null || true
-	wait
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" || true
 	echo "# $cs $ch -> $ss $sh ($*): exit $xstatus; server: $(jq -c '{bytes,verified,first_mismatch}' "$sj")" >&3
 }
 
@@ -93,6 +94,10 @@ all_bytes_one_rewritten() { # receiver-json bytes link dir
 	topo "$f" mpt kernel
 	"$MPNET" up "$f"
 	in_host $T s sysctl -qw net.mptcp.checksum_enabled=1
+	local pc=$BATS_TEST_TMPDIR/lan.pcap
+	in_host $T r timeout 40 dumpcap -q -i lan -s 128 -w "$pc" -a duration:15 2>/dev/null &
+	local cap=$!
+	sleep 1
 	mpf_xfer s kernel c mpt 5801 wifi up -n 8MiB
 	assert_equal "$xstatus" 1 # the rewritten byte: not verified
 	all_bytes_one_rewritten "$BATS_TEST_TMPDIR/s.5801.json" 8388608 wifi up
@@ -104,6 +109,21 @@ all_bytes_one_rewritten() { # receiver-json bytes link dir
 	assert_equal "$(kstat s MPTcpExtMPRstTx)" 0
 	jq_ok '.counters.MPTcpExtMPFailRx == 1 and .counters.MPTcpExtMPFailTx == 1
 		and .counters.MPTcpExtInfiniteMapTx == 1 and .mptcp.fallback == true' "$BATS_TEST_TMPDIR/c.5801.json"
+	# on the wire (tshark): both MP_FAILs name one DSN, our infinite mapping (data-level
+	# length 0) starts from it; nothing malformed
+	kill -INT "$cap" 2>/dev/null || true
+	wait "$cap" || true
+	run --separate-stderr tshark -r "$pc" -Y "_ws.malformed or _ws.expert.severity == error"
+	assert_output ""
+	run --separate-stderr tshark -r "$pc" -Y "tcp.options.mptcp.subtype == 6" -T fields \
+		-e tcp.options.mptcp.rawdataseqno
+	assert_equal "${#lines[@]}" 2
+	local dsn=${lines[0]}
+	assert_equal "${lines[1]}" "$dsn"
+	run --separate-stderr tshark -r "$pc" -Y "tcp.options.mptcp.datalvllen == 0" -T fields \
+		-e tcp.options.mptcp.rawdataseqno
+	assert_equal "${#lines[@]}" 1
+	assert_equal "${lines[0]}" "$dsn"
 }
 
 # Linux as the sender falls back with its infinite mapping on the next new data,
