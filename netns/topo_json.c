@@ -85,6 +85,8 @@ json_t *topo_json_dir(const struct topo_dir *d)
 		json_object_set_new(o, "duplicate_pct", pct(d->duplicate));
 	if (d->set & TOPO_F_CORRUPT)
 		json_object_set_new(o, "corrupt_pct", pct(d->corrupt));
+	if (d->set & TOPO_F_REWRITE)
+		json_object_set_new(o, "rewrite", json_integer(d->rewrite));
 	if (d->set & TOPO_F_REORDER) {
 		json_object_set_new(o, "reorder_pct", pct(d->reorder));
 		json_object_set_new(o, "reorder_gap", json_integer(d->reorder_gap));

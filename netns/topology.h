@@ -83,10 +83,11 @@ enum {
 	TOPO_F_DIST = 1u << 9,
 	TOPO_F_DELAY_CORR = 1u << 10, /* delay_correlation (delay_corr) */
 	TOPO_F_AQM = 1u << 11,	      /* queue: { codel: ... } (codel, codel_*_ns) */
+	TOPO_F_REWRITE = 1u << 12,    /* rewrite: N TCP payloads, checksum fixed */
 	/* Fields only the link emulator (or netem) can apply; HTB applies RATE and QUEUE. */
 	TOPO_F_NEEDS_EMULATOR = TOPO_F_DELAY | TOPO_F_JITTER | TOPO_F_LOSS | TOPO_F_DUPLICATE |
 				TOPO_F_CORRUPT | TOPO_F_REORDER | TOPO_F_TRACE | TOPO_F_DIST |
-				TOPO_F_DELAY_CORR | TOPO_F_AQM,
+				TOPO_F_DELAY_CORR | TOPO_F_AQM | TOPO_F_REWRITE,
 };
 
 /* One direction of a link.  Probabilities are fractions in [0, 1]. */
@@ -104,6 +105,9 @@ struct topo_dir {
 	double corrupt, corrupt_corr;
 	double reorder, reorder_corr; /* reorder: fraction sent at once; needs delay */
 	uint32_t reorder_gap;	      /* netem's gap N; 0 = none */
+	/* A payload-rewriting middlebox: the next `rewrite` TCP segments with payload get
+	 * one byte changed and their TCP checksum fixed (userspace emulator only) */
+	uint32_t rewrite;
 	enum topo_queue_unit queue_unit;
 	uint64_t queue;		  /* packets, bytes or ns, per queue_unit; 0 = default */
 	bool codel;		  /* CoDel AQM on the bottleneck queue (RFC 8289) */

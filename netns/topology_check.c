@@ -431,6 +431,8 @@ void topo_dir_apply(struct topo_dir *dst, const struct topo_dir *src)
 		dst->corrupt = src->corrupt;
 		dst->corrupt_corr = src->corrupt_corr;
 	}
+	if (s & TOPO_F_REWRITE)
+		dst->rewrite = src->rewrite;
 	if (s & TOPO_F_REORDER) {
 		dst->reorder = src->reorder;
 		dst->reorder_corr = src->reorder_corr;

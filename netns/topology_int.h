@@ -11,7 +11,9 @@
 
 #include <yaml.h>
 
-#define TP_NFLAGS 12 /* bits of TOPO_F_* */
+#define TP_NFLAGS 13 /* bits of TOPO_F_* */
+_Static_assert((TOPO_F_REWRITE | TOPO_F_AQM | TOPO_F_DELAY_CORR) < (1u << TP_NFLAGS),
+	       "TP_NFLAGS: a TOPO_F_* bit beyond it");
 
 /* Where each TOPO_F_* field of a topo_dir was given (the key's position). */
 struct tp_marks {

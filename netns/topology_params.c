@@ -15,9 +15,8 @@
 #define MAX_DELAY_NS (60ull * 1000000000ull) /* delay, jitter and queue time: at most 60 s */
 
 const char *const tp_param_keys[] = {
-	"rate",	 "delay",     "jitter",	 "distribution", "delay_correlation",
-	"loss",	 "duplicate", "corrupt", "reorder",	 "queue",
-	"trace", NULL,
+	"rate",	   "delay",   "jitter", "distribution", "delay_correlation", "loss", "duplicate",
+	"corrupt", "reorder", "queue",	"trace",	"rewrite",	     NULL,
 };
 
 struct qty {
@@ -511,6 +510,15 @@ static int parse_param(struct tp_ctx *c, const char *key, yaml_node_t *v, struct
 	if (!strcmp(key, "trace")) {
 		*bit = TOPO_F_TRACE;
 		return parse_trace(c, v, d);
+	}
+	if (!strcmp(key, "rewrite")) {
+		uint64_t n;
+
+		*bit = TOPO_F_REWRITE;
+		if (tp_uint(c, v, "rewrite", 0, 1000000, &n))
+			return -1;
+		d->rewrite = (uint32_t)n;
+		return 0;
 	}
 	*bit = 0;
 	return 0;

@@ -97,7 +97,7 @@ static __attribute__((unused)) const char *emu_field_name(uint32_t set)
 		{TOPO_F_LOSS, "loss"},	     {TOPO_F_DUPLICATE, "duplicate"},
 		{TOPO_F_CORRUPT, "corrupt"}, {TOPO_F_REORDER, "reorder"},
 		{TOPO_F_TRACE, "trace"},     {TOPO_F_DIST, "distribution"},
-		{TOPO_F_AQM, "queue codel"},
+		{TOPO_F_AQM, "queue codel"}, {TOPO_F_REWRITE, "rewrite"},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (set & names[i].bit)
@@ -955,6 +955,8 @@ static void merge_dir(struct topo_dir *cur, const struct topo_dir *p)
 		cur->corrupt = p->corrupt;
 		cur->corrupt_corr = p->corrupt_corr;
 	}
+	if (p->set & TOPO_F_REWRITE)
+		cur->rewrite = p->rewrite;
 	if (p->set & TOPO_F_REORDER) {
 		cur->reorder = p->reorder;
 		cur->reorder_corr = p->reorder_corr;

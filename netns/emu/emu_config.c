@@ -8,9 +8,9 @@
 #include <string.h>
 
 /* Indexed by TOPO_F_* bit. */
-static const char *const flag_names[] = {"rate",  "delay",     "jitter",     "loss",
-					 "queue", "duplicate", "corrupt",    "reorder",
-					 "trace", "dist",      "delay_corr", "codel"};
+static const char *const flag_names[] = {"rate",       "delay",	  "jitter",  "loss",  "queue",
+					 "duplicate",  "corrupt", "reorder", "trace", "dist",
+					 "delay_corr", "codel",	  "rewrite"};
 #define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 static const char *const dist_names[] = {"uniform", "normal", "pareto", "paretonormal"};
@@ -53,6 +53,7 @@ json_t *emu_params_to_json(const struct topo_dir *d)
 	json_object_set_new(o, "reorder", json_real(d->reorder));
 	json_object_set_new(o, "reorder_corr", json_real(d->reorder_corr));
 	json_object_set_new(o, "reorder_gap", json_integer(d->reorder_gap));
+	json_object_set_new(o, "rewrite", json_integer(d->rewrite));
 	json_object_set_new(o, "queue_unit", json_string(unit_names[(unsigned)d->queue_unit % 3]));
 	json_object_set_new(o, "queue", json_integer((json_int_t)d->queue));
 	json_object_set_new(o, "trace", json_string(d->trace));
@@ -115,7 +116,7 @@ int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t 
 	double *pv[] = {&d->delay_corr,	  &d->duplicate, &d->duplicate_corr, &d->corrupt,
 			&d->corrupt_corr, &d->reorder,	 &d->reorder_corr};
 	const json_t *j;
-	uint64_t gap = 0;
+	uint64_t gap = 0, rewrite = 0;
 	int e;
 
 	memset(d, 0, sizeof(*d));
@@ -146,7 +147,8 @@ int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t 
 	    get_u64(o, "jitter_ns", &d->jitter_ns, err, len) ||
 	    get_u64(o, "queue", &d->queue, err, len) || get_u64(o, "reorder_gap", &gap, err, len) ||
 	    get_u64(o, "codel_target_ns", &d->codel_target_ns, err, len) ||
-	    get_u64(o, "codel_interval_ns", &d->codel_interval_ns, err, len))
+	    get_u64(o, "codel_interval_ns", &d->codel_interval_ns, err, len) ||
+	    get_u64(o, "rewrite", &rewrite, err, len))
 		return -1;
 	j = json_object_get(o, "codel");
 	if (j && !json_is_boolean(j))
@@ -154,7 +156,10 @@ int emu_params_from_json(const json_t *o, struct topo_dir *d, char *err, size_t 
 	d->codel = j && json_is_true(j);
 	if (gap > UINT32_MAX)
 		return fail(err, len, "reorder_gap: too large");
+	if (rewrite > 1000000)
+		return fail(err, len, "rewrite: at most 1000000");
 	d->reorder_gap = (uint32_t)gap;
+	d->rewrite = (uint32_t)rewrite;
 	for (size_t i = 0; i < sizeof(probs) / sizeof(probs[0]); i++)
 		if (get_prob(json_object_get(o, probs[i]), probs[i], pv[i], err, len))
 			return -1;

@@ -1,6 +1,7 @@
 /* One direction of an emulated link: see emu_dir.h.  No clock, no syscalls. */
 #include "emu_dir.h"
 #include "emu_codel.h"
+#include "emu_rewrite.h"
 
 #include <errno.h>
 #include <math.h>
@@ -378,6 +379,8 @@ int emu_dir_set(struct emu_dir *d, const struct topo_dir *p, const struct emu_tr
 		n.corrupt = p->corrupt;
 		n.corrupt_corr = p->corrupt_corr;
 	}
+	if (m & TOPO_F_REWRITE)
+		n.rewrite = p->rewrite; /* the count starts again */
 	if (m & TOPO_F_REORDER) {
 		n.reorder = p->reorder;
 		n.reorder_corr = p->reorder_corr;
@@ -688,6 +691,11 @@ static int queue_copy(struct emu_dir *d, const void *buf, size_t len, size_t l2_
 	p->flags = flags;
 	if (flags & EMU_PKT_CORRUPTED)
 		corrupt_frame(d, p->data + l2_off, len - l2_off);
+	if ((flags & EMU_PKT_REWRITE) && d->p.rewrite &&
+	    emu_rewrite_tcp(p->data + l2_off, len - l2_off)) {
+		d->p.rewrite--;
+		d->st.rewritten++;
+	}
 	fifo_push(&d->bq, p);
 	d->st.queued_pkts++;
 	d->st.queued_bytes += wire;
@@ -731,7 +739,8 @@ int emu_dir_enqueue(struct emu_dir *d, const void *buf, size_t len, size_t l2_of
 		d->st.corrupted++;
 		v |= EMU_V_CORRUPTED;
 	}
-	r = queue_copy(d, buf, len, l2_off, wire_len, now, corrupt ? EMU_PKT_CORRUPTED : 0);
+	r = queue_copy(d, buf, len, l2_off, wire_len, now,
+		       (corrupt ? EMU_PKT_CORRUPTED : 0) | (d->p.rewrite ? EMU_PKT_REWRITE : 0));
 	if (r < 0)
 		return r;
 	v |= r;

@@ -82,6 +82,7 @@ enum {
 	EMU_PKT_REORDERED = 1u << 0, /* skipped the delay line */
 	EMU_PKT_DUPLICATE = 1u << 1, /* the second copy */
 	EMU_PKT_CORRUPTED = 1u << 2,
+	EMU_PKT_REWRITE = 1u << 3, /* rewrite its TCP payload if it has one (emu_rewrite) */
 };
 
 struct emu_hist {
@@ -94,6 +95,7 @@ struct emu_dir_stats {
 	uint64_t pkts_out, bytes_out; /* frames handed back by dequeue */
 	uint64_t drops[EMU_DROP_NCAUSES];
 	uint64_t duplicated, corrupted, reordered;
+	uint64_t rewritten; /* TCP payloads rewritten (params.rewrite counts down) */
 	uint64_t queued_pkts, queued_bytes; /* now, in the bottleneck */
 	uint64_t held_pkts;		    /* now, all stages */
 	struct emu_hist qdelay;		    /* bottleneck sojourn: served - arrive */

@@ -177,17 +177,17 @@ static json_t *dir_json(const struct emu_dir *d)
 	for (int c = 0; c < EMU_DROP_NCAUSES; c++)
 		json_object_set_new(drops, emu_drop_cause_name((enum emu_drop_cause)c),
 				    json_integer((json_int_t)s->drops[c]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I,"
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "pkts_in", (json_int_t)s->pkts_in, "bytes_in", (json_int_t)s->bytes_in,
 			 "pkts_out", (json_int_t)s->pkts_out, "bytes_out", (json_int_t)s->bytes_out,
 			 "drops", drops, "duplicated", (json_int_t)s->duplicated, "corrupted",
 			 (json_int_t)s->corrupted, "reordered", (json_int_t)s->reordered,
-			 "queued_pkts", (json_int_t)s->queued_pkts, "queued_bytes",
-			 (json_int_t)s->queued_bytes, "held_pkts", (json_int_t)s->held_pkts,
-			 "qdelay_ns", "count", (json_int_t)h->count, "p50",
-			 (json_int_t)emu_hist_percentile(h, 0.50), "p90",
-			 (json_int_t)emu_hist_percentile(h, 0.90), "p99",
+			 "rewritten", (json_int_t)s->rewritten, "queued_pkts",
+			 (json_int_t)s->queued_pkts, "queued_bytes", (json_int_t)s->queued_bytes,
+			 "held_pkts", (json_int_t)s->held_pkts, "qdelay_ns", "count",
+			 (json_int_t)h->count, "p50", (json_int_t)emu_hist_percentile(h, 0.50),
+			 "p90", (json_int_t)emu_hist_percentile(h, 0.90), "p99",
 			 (json_int_t)emu_hist_percentile(h, 0.99), "max", (json_int_t)h->max_ns,
 			 "mean", (json_int_t)(h->count ? h->sum_ns / h->count : 0));
 }
@@ -423,7 +423,8 @@ static bool gso_enqueue(struct link *l, struct emu_dir *d, const uint8_t *b, uin
 static void rx(struct link *l, int s)
 {
 	struct emu_dir *d = l->dir[s];
-	bool corrupt = emu_dir_params(d)->corrupt > 0.0;
+	/* corruption and rewriting need complete checksums to work on */
+	bool corrupt = emu_dir_params(d)->corrupt > 0.0 || emu_dir_params(d)->rewrite > 0;
 
 	for (int round = 0; round < RX_ROUNDS; round++) {
 		int n;

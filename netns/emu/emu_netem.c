@@ -55,6 +55,8 @@ bool emu_netem_can_express(const struct topo_dir *d, char *why, size_t len)
 		r = "a CoDel queue (the netem tree has no AQM)";
 	else if (d->reorder > 0.0 && !d->delay_ns)
 		r = "reordering without a delay";
+	else if (d->rewrite)
+		r = "netem cannot rewrite payload and fix the TCP checksum";
 	if (r && why && len)
 		snprintf(why, len, "%s", r);
 	return r == NULL;

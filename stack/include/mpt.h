@@ -138,6 +138,10 @@ struct mpt_config {
 	/* Ask for DSS checksums (RFC 8684 3.3.1 flag A); the peer asking turns them on
 	 * as well.  Default off (Linux's net.mptcp.checksum_enabled = 0). */
 	bool mptcp_checksum;
+	/* SYN retransmissions that still carry MP_CAPABLE; the next one goes without it
+	 * and the connection is plain TCP (MPCapableSYNTXDrop), as Linux's
+	 * net.mptcp.syn_retrans_before_tcp_fallback.  Default 2 (Linux's default). */
+	uint8_t mptcp_syn_retrans_before_fallback;
 	/* Transmit checksum offload: segments leave mpt_stack_send with the TCP checksum
 	 * field holding only the pseudo-header sum, not inverted (Linux's
 	 * CHECKSUM_PARTIAL form); the I/O layer, the kernel or the device completes it.
@@ -272,6 +276,9 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(mp_fail_tx, "MPTcpExtMPFailTx")                           \
 	X(mp_fail_rx, "MPTcpExtMPFailRx")                           \
 	X(infinite_map_rx, "MPTcpExtInfiniteMapRx")                 \
+	X(infinite_map_tx, "MPTcpExtInfiniteMapTx")                 \
+	X(dss_fallback, "MPTcpExtDssFallback")                      \
+	X(mpc_syn_tx_drop, "MPTcpExtMPCapableSYNTXDrop")            \
 	X(mpc_ack_fallback, "MpnetExtMPTcpAckFallback")
 
 struct mpt_counters {

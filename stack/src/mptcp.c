@@ -234,6 +234,7 @@ int mptcp_attach(struct tcb *t, bool server)
 		goto fail;
 	mp->server = server;
 	mp->id = t->id;
+	mp->infinite_ok = true;
 	if (!server && st->cfg.mptcp_checksum && csum_on(mp) < 0) {
 		rv = MPT_ENOMEM;
 		goto fail;
@@ -327,6 +328,7 @@ void mptcp_reinj_add(struct mptcp_conn *mp, uint64_t dsn, uint64_t len)
 	while (len) {
 		uint32_t k = len > 0x40000000u ? 0x40000000u : (uint32_t)len;
 
+		mp->infinite_ok = false; /* data sent twice: not contiguous any more */
 		/* extend a range it continues, else insert in dsn order */
 		for (i = 0; i < q->n; i++)
 			if (q->v[i].dsn + q->v[i].len == dsn)
@@ -446,6 +448,9 @@ static uint32_t sf_seg_limit(struct tcb *t, uint32_t seq, uint32_t len)
 
 	if (t->mp->fallback)
 		return len;
+	/* MP_FAIL first, on a pure ACK (a full data segment has no room for it) */
+	if (t->sf->fail_due && !t->sf->fail_ack_tried && !t->sf->dead)
+		return 0;
 	m = maps_find(&t->sf->tx, seq);
 	if (!m)
 		return len;
@@ -490,6 +495,7 @@ static void ofo_add(struct mptcp_conn *mp, uint64_t l, uint64_t r)
 {
 	uint32_t i = 0, j;
 
+	mp->infinite_ok = false; /* out-of-order data at the data level (RFC 8684 3.7) */
 	while (i < mp->nofo && mp->ofo[i].right < l)
 		i++;
 	if (i < mp->nofo && mp->ofo[i].left <= r) {
@@ -518,12 +524,14 @@ static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_
 {
 	if (dsn + n <= mp->rcv_nxt) {
 		ctr(mp)->duplicate_data++;
+		mp->infinite_ok = false;
 		return;
 	}
 	if (dsn < mp->rcv_nxt) {
 		uint32_t skip = (uint32_t)(mp->rcv_nxt - dsn);
 
 		ctr(mp)->duplicate_data++;
+		mp->infinite_ok = false;
 		d += skip;
 		n -= skip;
 		dsn = mp->rcv_nxt;
@@ -552,11 +560,55 @@ static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_
 	notify_readable(mp);
 }
 
+static uint32_t live_subflows(const struct mptcp_conn *mp)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (!mp->sub[i]->sf->dead && mp->sub[i]->state != MPT_CLOSED)
+			n++;
+	return n;
+}
+
+/* Whether the connection may still fall back with an infinite mapping. */
+static bool infinite_possible(const struct mptcp_conn *mp)
+{
+	return mp->infinite_ok && !mp->fallback && live_subflows(mp) == 1;
+}
+
+/* A mapping failed its checksum.  RFC 8684 3.7 (paraphrased): with a single subflow
+ * and no out-of-order data, the receiver sends MP_FAIL carrying the data sequence
+ * number of the start of the failing mapping, on an ACK (the subflow stays); the
+ * sender answers with an infinite mapping and both ends go on as plain TCP.  With
+ * more subflows (or data that came out of order) it MUST reset the subflow with
+ * MP_FAIL instead, and the data comes again on another (drain_checked).  The
+ * failing mapping's bytes are delivered as they came: the infinite mapping applies
+ * from the start of that mapping on, and the sender does not send them again (the
+ * RFC's retroactive mapping; Linux does the same, its own selftest counts the
+ * rewritten bytes at the receiver).  Returns true when MP_FAIL went on an ACK. */
+static bool csum_fail_single(struct tcb *t, uint64_t dsn)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	if (mp->fail_tx)
+		return true; /* signalled already: the infinite mapping is on its way */
+	if (!infinite_possible(mp))
+		return false;
+	mp->fail_tx = true;
+	t->sf->fail_due = true;
+	t->sf->fail_dsn = dsn;
+	t->ack_now = true;
+	stack_log(mp->st, 2, "conn %u: checksum failed on the only subflow: MP_FAIL dsn %llu",
+		  mp->id, (unsigned long long)dsn);
+	return true;
+}
+
 /* A mapping with a DSS checksum is delivered whole or not at all: it waits until
  * all its bytes are in order on the subflow and the data level has room, then the
  * checksum over the pseudo-header and the whole mapping decides (RFC 8684 3.3.1).
  * A failure resets the subflow with MP_FAIL (its data comes again on another
- * subflow).  Returns bytes delivered, 0 to wait, < 0 after a failure. */
+ * subflow), or on a single subflow sends MP_FAIL on an ACK (csum_fail_single).
+ * Returns bytes delivered, 0 to wait, < 0 after a reset. */
 static int drain_checked(struct tcb *t, const struct mptcp_map *m, uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
@@ -569,10 +621,12 @@ static int drain_checked(struct tcb *t, const struct mptcp_map *m, uint64_t now)
 	if (!mptcp_dss_csum_ok(dsn, m->ssn - t->irs, (uint16_t)(n + m->fin), m->csum, mp->csum_buf,
 			       n)) {
 		ctr(mp)->data_csum_err++;
-		t->sf->fail_due = true;
-		t->sf->fail_dsn = dsn;
-		mptcp_sf_kill(t, 6 /* MPTCP_RST_EMIDDLEBOX */, true, now);
-		return -1;
+		if (!csum_fail_single(t, dsn)) {
+			t->sf->fail_due = true;
+			t->sf->fail_dsn = dsn;
+			mptcp_sf_kill(t, 6 /* MPTCP_RST_EMIDDLEBOX */, true, now);
+			return -1;
+		}
 	}
 	if (tcp_app_recv(t, mp->csum_buf, n, now) != (ptrdiff_t)n)
 		return -1;
@@ -599,6 +653,15 @@ static void drain(struct tcb *t, uint64_t now)
 		} else {
 			const struct mptcp_map *m = maps_find(&t->sf->rx, ssn);
 
+			if (!m && mp->fail_tx && live_subflows(mp) == 1) {
+				/* after our MP_FAIL, bytes without a mapping: the sender
+				 * fell back and the segment with its infinite mapping was
+				 * lost (its retransmission carries no option); Linux's
+				 * receiver takes the same as a fallback (DssFallback) */
+				ctr(mp)->dss_fallback++;
+				fallback(mp, t);
+				continue;
+			}
 			if (!m) {
 				/* bytes no mapping covers (yet): RFC 8684 3.3.1 lets the
 				 * receiver wait for it or reset; we wait */
@@ -833,7 +896,8 @@ int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn)
 	mptcp_opts_parse(&m, &syn->opt, syn->flags, syn->payload_len, &st->ctr);
 	st->ctr.join_syn_rx++;
 	for (o = st->conns; o; o = o->next)
-		if (o->mp && o->mp->local_token == m.mpj.token && !o->mp->fallback) {
+		if (o->mp && o->mp->local_token == m.mpj.token && !o->mp->fallback &&
+		    !o->mp->fail_tx && !o->mp->fail_rx) {
 			mp = o->mp;
 			break;
 		}
@@ -1071,7 +1135,55 @@ static uint64_t widen(uint64_t ref, uint64_t low32)
 	return ref + (uint64_t)(int64_t)(int32_t)((uint32_t)low32 - (uint32_t)ref);
 }
 
-static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const struct mptcp_opts *m)
+/* An infinite mapping (a DSS mapping with data-level length 0, RFC 8684 3.3.1):
+ * the peer fell back to plain TCP, so do we, from the bytes not yet moved to the
+ * data level on.  Linux's receiver takes the mapping's sequence numbers as given
+ * too: one subflow that carried every byte once keeps both sequence spaces in step.
+ * With other subflows alive (the RFC allows it only on the last one) the subflow
+ * is reset instead. */
+static void infinite_map_input(struct tcb *t, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	ctr(mp)->infinite_map_rx++;
+	if (!infinite_possible(mp) && !(mp->fail_tx && live_subflows(mp) == 1)) {
+		mptcp_sf_kill(t, 1 /* MPTCP_RST_EMPTCP */, true, now);
+		return;
+	}
+	ctr(mp)->dss_fallback++;
+	drain(t, now); /* bytes before it belong to their mappings */
+	fallback(mp, t);
+}
+
+/* MP_FAIL on a segment that is not a RST (RFC 8684 3.7).  After our own MP_FAIL it
+ * is the peer's answer (Linux echoes it before its infinite mapping).  Otherwise
+ * the peer's checksum failed on the only subflow: answer with MP_FAIL on an ACK,
+ * as Linux does (its receiver resets the subflow when no answer comes), then send
+ * the infinite mapping on the next data segment and fall back.  If the data in
+ * flight is not contiguous (reinjected, more subflows), the subflow is reset with
+ * MP_FAIL and its data reinjected. */
+static void mp_fail_input(struct tcb *t, uint64_t dsn, uint64_t now)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	if (mp->fail_tx || mp->fail_rx)
+		return;
+	if (!infinite_possible(mp)) {
+		t->sf->fail_due = true;
+		t->sf->fail_dsn = dsn;
+		mptcp_sf_kill(t, 6 /* MPTCP_RST_EMIDDLEBOX */, true, now);
+		return;
+	}
+	mp->fail_rx = true;
+	mp->infmap_due = true;
+	mp->infmap_dsn = dsn;
+	t->sf->fail_due = true;
+	t->sf->fail_dsn = dsn;
+	t->ack_now = true;
+}
+
+static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const struct mptcp_opts *m,
+		      uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
 	const struct mptcp_opt_dss *d = &m->dss;
@@ -1123,10 +1235,12 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 			dsn = widen(mp->rcv_nxt, dsn);
 		if (fin)
 			len--;
-		if (!fin_only && len)
+		if (!fin_only && len) {
 			rx_map_add(t, t->irs + d->subflow_seq, dsn, len, d->has_csum, d->csum, fin);
-		else if (!fin && !len && d->subflow_seq)
-			ctr(mp)->infinite_map_rx++; /* an infinite mapping: not supported */
+		} else if (!fin && !len) {
+			infinite_map_input(t, now);
+			return;
+		}
 		if (fin && !mp->data_fin_rcvd) {
 			mp->data_fin_rcvd = true;
 			mp->rcv_data_fin_dsn = dsn + len;
@@ -1146,8 +1260,14 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		return;
 	if (m.suboptions & MPTCP_OPT_RST)
 		ctr(mp)->mprst_rx++;
-	if (m.suboptions & MPTCP_OPT_FAIL)
+	if (m.suboptions & MPTCP_OPT_FAIL) {
 		ctr(mp)->mp_fail_rx++; /* on a RST: the subflow goes, its data is reinjected */
+		if (!(seg->flags & WIRE_TCP_RST) && seq_ready(t) && !sf->dead) {
+			mp_fail_input(t, m.fail.dsn, now);
+			if (sf->dead)
+				return;
+		}
+	}
 	if (m.suboptions & MPTCP_OPT_FASTCLOSE) {
 		fastclose_input(t, &m.fastclose, now);
 		return;
@@ -1166,10 +1286,11 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		/* the peer answered our third ACK: the join is done (RFC 8684 3.2) */
 		sf->join_ack_due = false;
 		sf->usable = true;
+		mp->infinite_ok = false; /* a second subflow: no infinite mapping (Linux too) */
 	}
 	if (!seq_ready(t) || !mp->remote_key_known)
 		return;
-	dss_input(t, seg, &m);
+	dss_input(t, seg, &m, now);
 	if (m.suboptions & MPTCP_OPT_ADD_ADDR)
 		add_addr_input(t, &m.add_addr);
 	if (m.suboptions & MPTCP_OPT_RM_ADDR)
@@ -1195,6 +1316,7 @@ void mptcp_input_post(struct tcb *t, uint64_t now)
 	}
 	if (sf->hmac_ok && !sf->usable && t->state == MPT_ESTABLISHED) {
 		sf->usable = true;
+		mp->infinite_ok = false;
 		t->ack_now = true; /* the fourth ACK (RFC 8684 3.2) */
 	}
 	if (!seq_ready(t) && t->state != MPT_CLOSED)
@@ -1287,6 +1409,27 @@ static void signals_sent(struct tcb *t, const struct mptcp_opts *w, uint32_t sen
 	}
 }
 
+/* The infinite mapping (RFC 8684 3.7: a DSS mapping with data-level length 0) on
+ * data segment seg, whose bytes the subflow map mm covers.  It names the DSN the
+ * peer's MP_FAIL named and the subflow sequence number that DSN had: one subflow
+ * that carried every byte once keeps both spaces a constant distance apart. */
+static void infinite_map_fill(const struct mptcp_conn *mp, const struct tcb *t,
+			      const struct mptcp_map *mm, const struct wire_tcp_repr *seg,
+			      struct mptcp_opt_dss *d)
+{
+	uint64_t seg_dsn = mm->dsn + (uint32_t)(seg->seq - mm->ssn);
+	uint32_t rel = seg->seq - t->iss;
+
+	d->flags |= MPTCP_DSS_M | MPTCP_DSS_m;
+	d->data_seq = seg_dsn;
+	d->subflow_seq = rel;
+	if (mp->infmap_dsn <= seg_dsn && seg_dsn - mp->infmap_dsn < rel) {
+		d->data_seq = mp->infmap_dsn;
+		d->subflow_seq = rel - (uint32_t)(seg_dsn - mp->infmap_dsn);
+	}
+	d->data_len = 0;
+}
+
 void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
@@ -1296,6 +1439,7 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 	size_t space = used < WIRE_TCP_MAX_OPT ? WIRE_TCP_MAX_OPT - used : 0;
 	uint32_t want, sent;
 	uint8_t h[32];
+	bool infmap = false;
 
 	if (mp->fallback)
 		return;
@@ -1351,6 +1495,14 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		if (seg->flags & WIRE_TCP_ACK) {
 			want = MPTCP_OPT_MPC_SYNACK;
 			w.mpc.sndr_key = mp->local_key;
+		} else if (t->syn_retries > mp->st->cfg.mptcp_syn_retrans_before_fallback) {
+			/* The SYNs with MP_CAPABLE went unanswered: a middlebox may drop
+			 * them.  RFC 8684 3.7 leaves this to local policy; Linux (net.mptcp.
+			 * syn_retrans_before_tcp_fallback, default 2) sends the next SYN
+			 * without MP_CAPABLE and counts MPCapableSYNTXDrop. */
+			ctr(mp)->mpc_syn_tx_drop++;
+			fallback(mp, t);
+			return;
 		} else {
 			want = MPTCP_OPT_MPC_SYN;
 			ctr(mp)->mpc_syn_tx++;
@@ -1384,7 +1536,10 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 
 			if (mm)
 				mm->sent = 1;
-			if (mm && !mp->csum) {
+			if (mm && mp->infmap_due) {
+				infmap = true;
+				infinite_map_fill(mp, t, mm, seg, d);
+			} else if (mm && !mp->csum) {
 				/* The whole map, the same on each of its segments (see
 				 * tx_map_cap).  A DATA_FIN never rides on them: a map
 				 * already sent cannot grow by one, and Linux resets a
@@ -1418,18 +1573,40 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		}
 		if ((d->flags & MPTCP_DSS_M) && mp->csum) {
 			d->has_csum = true;
-			d->csum = mptcp_dss_csum(d->data_seq, d->subflow_seq, d->data_len,
-						 seg->payload, seg->payload_len);
+			/* the infinite mapping's checksum is 0 (Linux's form) */
+			d->csum = infmap ? 0
+					 : mptcp_dss_csum(d->data_seq, d->subflow_seq, d->data_len,
+							  seg->payload, seg->payload_len);
 		}
 		if (d->flags & MPTCP_DSS_F)
 			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
 		if (!seg->payload_len)
 			emit_signals(t, &w);
+		if (!seg->payload_len && sf->fail_due) {
+			/* MP_FAIL on an ACK (RFC 8684 3.7), with the DSS and nothing else */
+			w.fail.dsn = sf->fail_dsn;
+			w.suboptions |= MPTCP_OPT_FAIL;
+			sf->fail_ack_tried = true;
+		}
 		want = w.suboptions | MPTCP_OPT_DSS;
 	}
 	w.suboptions |= want;
 	sent = mptcp_opts_emit(&w, seg->flags, space, &seg->opt);
 	signals_sent(t, &w, sent, now);
+	if (sent & MPTCP_OPT_FAIL) {
+		sf->fail_due = false;
+		ctr(mp)->mp_fail_tx++;
+	}
+	if (infmap && (sent & MPTCP_OPT_DSS)) {
+		/* from this segment on: plain TCP, no more options, no more subflows
+		 * (Linux counts the fallback as InfiniteMapTx) */
+		ctr(mp)->infinite_map_tx++;
+		mp->infmap_due = false;
+		stack_log(mp->st, 2, "conn %u: infinite mapping sent (dsn %llu)", mp->id,
+			  (unsigned long long)w.dss.data_seq);
+		fallback(mp, t);
+		return;
+	}
 	if ((sent & want & ~(uint32_t)(MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO)) !=
 	    (want & ~(uint32_t)(MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO)))
 		stack_log(mp->st, 1, "conn %u: no room for MPTCP option 0x%x", mp->id, want);
@@ -1505,9 +1682,19 @@ static struct tcb *fastest_usable(struct mptcp_conn *mp)
 	return best;
 }
 
+/* Whether a subflow other than s could carry reinjected data. */
+static bool other_sendable(const struct mptcp_conn *mp, const struct tcb *s)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mp->sub[i] != s && mptcp_sf_sendable(mp->sub[i]))
+			return true;
+	return false;
+}
+
 /* Stale subflows (RFC 8684 3.3.6: a subflow that stops making progress, e.g. its path
  * silently lost): its unacknowledged data is queued on the others, and it is used
  * again only when nothing else is usable, or once it makes progress. */
+
 static void stale_check(struct mptcp_conn *mp, uint64_t now)
 {
 	for (uint32_t i = 0; i < mp->nsub; i++) {
@@ -1530,7 +1717,11 @@ static void stale_check(struct mptcp_conn *mp, uint64_t now)
 			sf->stale = true;
 			sf->stale_una_at_stale = s->snd_una;
 			ctr(mp)->subflow_stale++;
-			reinject_from(s);
+			/* alone, it would only carry its own data twice (its TCP
+			 * retransmits it anyway), and the stream would no longer be
+			 * contiguous for an infinite mapping (RFC 8684 3.7) */
+			if (other_sendable(mp, s))
+				reinject_from(s);
 		}
 	}
 }

@@ -14,7 +14,8 @@
  * seg_limit hook).  Receiving: a subflow's in-order bytes are moved, map by map, to
  * their data-level place; duplicates (reinjected data) are dropped there.
  * Fallback (RFC 8684 3.7) keeps both steps with an identity map on the first subflow
- * and no options.
+ * and no options: at the handshake, after unanswered MP_CAPABLE SYNs, or mid-way on a
+ * single subflow after a DSS checksum failure (MP_FAIL, then the infinite mapping).
  *
  * Hooks, called by stack.c around the TCP engine:
  *   mptcp_input_pre    before tcp_input: parse kind-30 options, handshakes (MP_CAPABLE,
@@ -81,7 +82,11 @@ struct mptcp_subflow {
 	uint8_t local_id, remote_id;
 	uint32_t local_nonce, remote_nonce;
 	bool kill_due; /* handshake failed: reset after this input (rst_reason) */
-	bool fail_due; /* a checksum failed: MP_FAIL(fail_dsn) rides on the RST */
+	/* MP_FAIL(fail_dsn) to send: on the RST of a subflow whose checksum failed, or
+	 * (single subflow, RFC 8684 3.7) on a pure ACK, as the receiver's signal or the
+	 * sender's answer before its infinite mapping */
+	bool fail_due;
+	bool fail_ack_tried; /* a pure ACK went out for it (data waits only once) */
 	uint64_t fail_dsn;
 	bool hmac_ok; /* responder: the third ACK's HMAC was right */
 	uint32_t stale_una, stale_una_at_stale;
@@ -111,7 +116,16 @@ struct mptcp_conn {
 	bool app_closed, rd_shut, wr_shut;
 	bool fastclose_tx; /* abort: MP_FASTCLOSE on every subflow's RST */
 	bool csum;	   /* DSS checksums in use (RFC 8684 3.3.1: either side asked) */
-	uint8_t *csum_buf; /* one whole mapping, to check before delivering it */
+	/* RFC 8684 3.7, the infinite mapping: possible while one subflow carried every
+	 * byte once, in order (no join completed, no data-level reinjection, no
+	 * out-of-order or duplicate data at the data level), as Linux's
+	 * allow_infinite_fallback */
+	bool infinite_ok;
+	bool fail_tx;	     /* we sent MP_FAIL on an ACK: an MP_FAIL back is the answer */
+	bool fail_rx;	     /* we got MP_FAIL: answered, infinite mapping next */
+	bool infmap_due;     /* the next data segment carries the infinite mapping */
+	uint64_t infmap_dsn; /* its data sequence number (the DSN MP_FAIL named) */
+	uint8_t *csum_buf;   /* one whole mapping, to check before delivering it */
 	int error;
 	uint64_t local_key, remote_key;
 	uint32_t local_token, remote_token;

@@ -109,8 +109,8 @@ void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now)
 	struct mpt_stack *st = mp->st;
 	const struct tcb *first = first_subflow(mp);
 
-	if (mp->fallback || !mp->fully_established || mp->closed_ev || mp->error || !first ||
-	    mp->app_closed)
+	if (mp->fallback || mp->fail_tx || mp->fail_rx || !mp->fully_established || mp->closed_ev ||
+	    mp->error || !first || mp->app_closed)
 		return;
 	/* announcements, either side */
 	for (int id = 1; id <= st->ep_max_id; id++) {

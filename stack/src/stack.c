@@ -82,6 +82,7 @@ void mpt_config_default(struct mpt_config *c)
 	c->challenge_ack_limit = 1000;
 	c->max_subflows = 8;
 	c->max_add_addr_accepted = 8;
+	c->mptcp_syn_retrans_before_fallback = 2;
 }
 
 static const struct mpt_cc_ops *find_cc(const struct mpt_stack *st, const char *name)

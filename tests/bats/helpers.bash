@@ -8,9 +8,9 @@ PERF=$ROOT/build/bin/mpt-perf
 FIX=$ROOT/tests/bats/fixtures
 
 # The suite's own namespace prefix: mpnt-T-H / mpntl-T-L, so that `make test`
-# (and its `mpnet down --all`) never touches a user's mpn-* topologies.  A
-# caller may pick another one (MPNET_NS_PREFIX=mpe bats ...) so that suites run
-# side by side do not take each other's namespaces down.
+# (and its `mpnet down --all`) never touches a user's mpn-* topologies.  A prefix
+# given in the environment is kept (MPNET_NS_PREFIX=mpf bats FILE), so that suites
+# run by hand beside `make test` never tear down each other's namespaces.
 export MPNET_NS_PREFIX=${MPNET_NS_PREFIX:-mpnt}
 NSP=$MPNET_NS_PREFIX
 

@@ -525,6 +525,267 @@ TEST(stack_mptcp_script_active_fallback_synack)
 	mpt_script_free(&p.s);
 }
 
+/* The receiver's side of RFC 8684 3.7 against a Linux-like sender: a mapping whose
+ * payload was rewritten fails its checksum on the only subflow; MP_FAIL with that
+ * mapping's DSN goes on a pure ACK (no RST), the bytes are delivered as they came,
+ * and the next bytes without any mapping (the sender fell back) mean fallback. */
+TEST(stack_mptcp_script_csum_failure_single_subflow_mp_fail_on_ack)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr sa, t, out;
+	struct mptcp_opts m, w;
+	struct mpt_conn_info i;
+	uint8_t buf[256];
+	const struct mpt_counters *c;
+
+	passive_syn(&p, MPTCP_MPC_A | MPTCP_MPC_H, &sa);
+	c = mpt_stack_counters(p.s.st);
+	get_mp(&sa, &m);
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_ACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_A | MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	w.mpc.rcvr_key = p.key;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	accept_one(&p);
+	for (int k = 0; k < 2; k++) {
+		uint32_t ssn = 1 + 100 * (uint32_t)k;
+
+		t = seg_mk(WIRE_TCP_ACK, PEER_ISS + ssn, p.iss + 1);
+		with_payload(&t, 100);
+		memset(&w, 0, sizeof(w));
+		w.suboptions = MPTCP_OPT_DSS;
+		w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m;
+		w.dss.data_ack = p.idsn + 1;
+		w.dss.data_seq = p.peer_idsn + ssn;
+		w.dss.subflow_seq = ssn;
+		w.dss.data_len = 100;
+		w.dss.has_csum = true;
+		w.dss.csum = mptcp_dss_csum(w.dss.data_seq, ssn, 100, pay, 100);
+		put_mp(&t, &w);
+		if (k == 1)
+			pay[50] ^= 0xff; /* the middlebox, after the checksum was made */
+		inject(&p.s, t);
+		CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 100);
+		CHECK_EQ(buf[50], pay[50]); /* delivered as it came */
+	}
+	CHECK_U64_EQ(c->data_csum_err, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK); /* not a RST */
+	CHECK_EQ(out.payload_len, 0);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS | MPTCP_OPT_FAIL);
+	CHECK_U64_EQ(m.fail.dsn, p.peer_idsn + 101);
+	CHECK_U64_EQ(c->mp_fail_tx, 1);
+	CHECK_U64_EQ(c->mprst_tx, 0);
+	/* the sender's answer, then bytes without a mapping: it fell back */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 201, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS | MPTCP_OPT_FAIL;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 1;
+	w.fail.dsn = p.peer_idsn + 101;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(c->mp_fail_rx, 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 201, p.iss + 1);
+	with_payload(&t, 50);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 50);
+	CHECK_U64_EQ(c->dss_fallback, 1);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	while (mpt_script_pull(&p.s, &out) == 1)
+		CHECK_EQ(out.opt.nmptcp, 0);
+	mpt_script_free(&p.s);
+}
+
+/* The sender's side of RFC 8684 3.7, segment by segment: the peer's MP_FAIL on an
+ * ACK is answered with MP_FAIL on a pure ACK (DSS + MP_FAIL, as Linux's), the next
+ * data segment carries the infinite mapping (data-level length 0, the DSN MP_FAIL
+ * named and the subflow sequence number it had), and then no MPTCP option at all. */
+TEST(stack_mptcp_script_mp_fail_answered_with_the_infinite_mapping)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr syn, t, out;
+	struct mptcp_opts m, w;
+	struct mpt_conn_info i;
+
+	active_syn(&p, &syn);
+	t = seg_mk(WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISS, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_MPC_SYNACK;
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	w.mpc.sndr_key = PEER_KEY;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* third ACK */
+	get_mp(&out, &m);
+	p.key = m.mpc.sndr_key;
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "abcdefgh", 8, p.s.now), 8);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 9);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 9;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "ij", 2, p.s.now), 2);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	/* the peer's checksum failed on "ij": MP_FAIL with its DSN, on an ACK */
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 11);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS | MPTCP_OPT_FAIL;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 9;
+	w.fail.dsn = p.idsn + 9;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mp_fail_rx, 1);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "klm", 3, p.s.now), 3);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* the answer first, on a pure ACK */
+	CHECK_EQ(out.payload_len, 0);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS | MPTCP_OPT_FAIL);
+	CHECK_U64_EQ(m.fail.dsn, p.idsn + 9);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1); /* then the infinite mapping */
+	CHECK_EQ(out.payload_len, 3);
+	CHECK_EQ(out.seq, p.iss + 11);
+	get_mp(&out, &m);
+	CHECK_EQ(m.suboptions, MPTCP_OPT_DSS);
+	CHECK(m.dss.flags & MPTCP_DSS_M);
+	CHECK_EQ(m.dss.data_len, 0);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 9);
+	CHECK_EQ(m.dss.subflow_seq, 9);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->infinite_map_tx, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mp_fail_tx, 1);
+	/* plain TCP from now on */
+	inject(&p.s, seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 14));
+	CHECK_EQ(mpt_send(p.s.st, p.id, "no", 2, p.s.now), 2);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.payload_len, 2);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	mpt_script_free(&p.s);
+}
+
+/* SYN with MP_CAPABLE dropped: the first SYN and two retransmissions carry it, the
+ * third retransmission does not (Linux's syn_retrans_before_tcp_fallback = 2), and
+ * the connection goes on as plain TCP (MPCapableSYNTXDrop). */
+TEST(stack_mptcp_script_syn_dropped_twice_retries_without_mp_capable)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr syn, out;
+	struct mptcp_opts m;
+	struct mpt_conn_info i;
+	uint64_t rto = 1000 * MS;
+
+	active_syn(&p, &syn);
+	for (int k = 1; k <= 3; k++) {
+		mpt_script_advance(&p.s, rto);
+		rto *= 2;
+		CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+		CHECK_EQ(out.flags, WIRE_TCP_SYN);
+		CHECK_EQ(out.seq, p.iss);
+		get_mp(&out, &m);
+		if (k < 3) {
+			CHECK_EQ(m.suboptions, MPTCP_OPT_MPC_SYN);
+			CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_syn_tx_drop, 0);
+		} else {
+			CHECK_EQ(out.opt.nmptcp, 0);
+			CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_syn_tx_drop, 1);
+		}
+	}
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_syn_tx, 3);
+	/* a plain SYN-ACK: plain TCP, no MPTCP option on the ACK or the data */
+	inject(&p.s, seg_mk(WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISS, p.iss + 1));
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.flags, WIRE_TCP_ACK);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "abc", 3, p.s.now), 3);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.payload_len, 3);
+	CHECK_EQ(out.opt.nmptcp, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(!i.mptcp && i.mptcp_fallback);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mpc_fallback_synack, 0);
+	mpt_script_free(&p.s);
+}
+
+/* The same end to end: the first three packets on the client's link (its SYNs) are
+ * lost; the fourth SYN, without MP_CAPABLE, connects and the bytes arrive intact. */
+TEST(stack_mptcp_sim_syn_dropped_twice_falls_back)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 300000, .deadline_ns = 60000000000ull};
+	const struct mpt_counters *cc, *sc;
+
+	CHECK_EQ(mpt_sim_init(&sim, 17, &c, &c, MPT_AF_INET, 1, NULL), 0);
+	sim.link[0][0].cfg.loss_mask = 0x7;
+	CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+	CHECK(x.data_ok);
+	CHECK_U64_EQ(sim.link[0][0].dropped_mask, 3);
+	CHECK(!x.client_info.mptcp && x.client_info.mptcp_fallback);
+	cc = mpt_stack_counters(sim.ep[0]);
+	sc = mpt_stack_counters(sim.ep[1]);
+	CHECK_U64_EQ(cc->mpc_syn_tx, 3);
+	CHECK_U64_EQ(cc->mpc_syn_tx_drop, 1);
+	CHECK_U64_EQ(sc->mpc_syn_rx, 0);
+	/* 1 + 2 + 4 s of SYN timeouts before the plain SYN left */
+	CHECK(x.done_ns > 7000 * MS);
+	mpt_sim_free(&sim);
+}
+
+/* A middlebox rewrites one payload byte (TCP checksum fixed) on the only subflow,
+ * DSS checksums on.  RFC 8684 3.7: the receiver sends MP_FAIL on an ACK (no reset),
+ * the sender answers it and sends the infinite mapping, both fall back to TCP and
+ * the transfer runs to its end.  The rewritten byte reaches the application: the
+ * infinite mapping covers the failing mapping too (the fallback is there so that a
+ * payload-rewriting middlebox can work); every other byte is intact. */
+TEST(stack_mptcp_sim_csum_failure_single_subflow_infinite_mapping)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 2000000, .deadline_ns = 60000000000ull};
+	const struct mpt_counters *cc, *sc;
+
+	c.mptcp_checksum = true;
+	CHECK_EQ(mpt_sim_init(&sim, 31, &c, &c, MPT_AF_INET, 1, NULL), 0);
+	sim.link[0][0].cfg.corrupt_from = 300;
+	sim.link[0][0].cfg.corrupt_count = 1;
+	CHECK_EQ(mpt_sim_transfer(&sim, &x), MPT_ETIMEDOUT); /* one byte differs */
+	CHECK_U64_EQ(sim.link[0][0].corrupted, 1);
+	CHECK(x.eof);
+	CHECK_U64_EQ(x.received, x.bytes);
+	CHECK(!x.data_ok && x.first_bad > 0);
+	CHECK(!x.client_err && !x.server_err);
+	cc = mpt_stack_counters(sim.ep[0]);
+	sc = mpt_stack_counters(sim.ep[1]);
+	dump("client", sim.ep[0]);
+	dump("server", sim.ep[1]);
+	CHECK_U64_EQ(sc->data_csum_err, 1);
+	CHECK_U64_EQ(sc->mp_fail_tx, 1);
+	CHECK_U64_EQ(cc->mp_fail_rx, 1);
+	CHECK_U64_EQ(cc->mp_fail_tx, 1); /* the answer, as Linux's */
+	CHECK_U64_EQ(sc->mp_fail_rx, 1);
+	CHECK_U64_EQ(cc->infinite_map_tx, 1);
+	CHECK_U64_EQ(sc->infinite_map_rx, 1);
+	CHECK_U64_EQ(sc->dss_fallback, 1);
+	CHECK_U64_EQ(cc->mprst_tx + sc->mprst_tx, 0);
+	CHECK(x.client_info.mptcp_fallback);
+	mpt_sim_free(&sim);
+}
+
 /* Token uniqueness: rewinding the stack's random source makes the second
  * connection draw the first one's key; it must draw again. */
 TEST(stack_mptcp_tokens_unique)

@@ -401,6 +401,30 @@ TEST(topology_event_set_replay)
 	    "6:37", "reorder needs a delay");
 }
 
+/* rewrite: a count of TCP payloads to rewrite, on a link or in a set event (then the
+ * link needs the userspace emulator) */
+TEST(topology_rewrite)
+{
+	struct topology *t =
+		load(HEAD "  - { name: l, between: [a, b], up: { rewrite: 3 } }\n"
+			  "events:\n"
+			  "  - { at: 2s, link: l, action: set, dir: down, rewrite: 1 }\n");
+	CHECK(t != NULL);
+	CHECK_EQ(t->links[0].dir[0].rewrite, 3);
+	CHECK(t->links[0].dir[0].set & TOPO_F_REWRITE);
+	CHECK(!(t->links[0].dir[1].set & TOPO_F_REWRITE));
+	CHECK_EQ(t->events[0].params.set, TOPO_F_REWRITE);
+	CHECK_EQ(t->events[0].params.rewrite, 1);
+	CHECK(TOPO_F_NEEDS_EMULATOR & TOPO_F_REWRITE);
+	topo_free(t);
+	ERR(HEAD "  - { name: l, between: [a, b], rewrite: -1 }\n", "4:42", "rewrite");
+	ERR(HEAD "  - { name: l, between: [a, b], rewrite: lots }\n", "4:42", "rewrite");
+	ERR(HEAD "  - { name: l, between: [a, b] }\n"
+		 "events:\n"
+		 "  - { at: 1s, link: l, action: set, rewrite: 2000000 }\n",
+	    "6:46", "rewrite");
+}
+
 /* --- every error points at its node ---------------------------------------------------- */
 
 TEST(topology_err_document)
