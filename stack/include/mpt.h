@@ -113,6 +113,7 @@ struct mpt_config {
 	const char *cc;		      /* congestion control name: "newreno" (default) or "cubic" */
 	bool no_sack;		      /* do not offer / use SACK (RFC 2018) */
 	bool no_timestamps;	      /* do not offer RFC 7323 timestamps */
+	bool no_hystart;	      /* no HyStart++ (RFC 9406) in the initial slow start */
 	bool no_wscale;		      /* do not offer window scaling */
 	bool nodelay;		      /* disable Nagle */
 	uint8_t init_cwnd_segs;	      /* initial window in segments; default 10 (RFC 6928) */
@@ -180,6 +181,8 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(fast_retrans, "TcpExtTCPFastRetrans")                     \
 	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")          \
 	X(timeouts, "TcpExtTCPTimeouts")                            \
+	X(hystart_delay_detect, "TcpExtTCPHystartDelayDetect")      \
+	X(hystart_delay_cwnd, "TcpExtTCPHystartDelayCwnd")          \
 	X(loss_probes, "TcpExtTCPLossProbes")                       \
 	X(challenge_ack, "TcpExtTCPChallengeACK")                   \
 	X(syn_challenge, "TcpExtTCPSYNChallenge")                   \

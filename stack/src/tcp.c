@@ -272,6 +272,29 @@ static void cc_start(struct tcb *t, uint64_t now)
 	t->cc.cwnd = t->st->cfg.init_cwnd_segs * t->snd_mss;
 	t->cc.ssthresh = UINT32_MAX / 2;
 	t->ccops->init(&t->cc, now);
+	hystart_init(&t->hs);
+	if (t->st->cfg.no_hystart)
+		hystart_end(&t->hs);
+}
+
+/* Slow start's growth for this ACK through HyStart++ (RFC 9406): the bytes to hand
+ * the controller (a quarter in Conservative Slow Start), and ssthresh = cwnd when
+ * CSS is over. */
+static uint32_t hystart_ack(struct tcb *t, uint32_t acked)
+{
+	enum hystart_event ev;
+
+	if (t->cc.cwnd >= t->cc.ssthresh || t->hs.phase == HYSTART_DONE)
+		return acked;
+	ev = hystart_on_ack(&t->hs, t->ack_rtt, t->snd_una, t->snd_nxt);
+	if (ev == HYSTART_EV_ENTER_CSS) {
+		t->st->ctr.hystart_delay_detect++;
+		t->st->ctr.hystart_delay_cwnd += t->cc.cwnd / (t->snd_mss ? t->snd_mss : 1);
+	} else if (ev == HYSTART_EV_EXIT) {
+		t->cc.ssthresh = t->cc.cwnd;
+		return acked;
+	}
+	return acked / hystart_growth_divisor(&t->hs);
 }
 
 int tcp_open_active(struct tcb *t, uint64_t now)
@@ -388,6 +411,7 @@ static void rtt_sample(struct tcb *t, uint64_t r)
 	}
 	t->cc.srtt_ns = t->srtt;
 	t->cc.min_rtt_ns = t->min_rtt;
+	t->ack_rtt = r;
 	t->backoff = 0;
 	rto_recompute(t);
 }
@@ -1179,6 +1203,7 @@ static void enter_recovery(struct tcb *t, uint64_t now)
 	/* RFC 6675 5 (3): "RecoveryPoint = HighData" */
 	t->recovery_point = t->snd_nxt;
 	t->cc.flight = flight_size(t);
+	hystart_end(&t->hs);
 	if (t->ccops->on_congestion)
 		t->ccops->on_congestion(&t->cc, now);
 	/* RFC 6675 5 (4.2): "Retransmit the first data segment presumed dropped" --
@@ -1236,6 +1261,7 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 	 * retransmitted (and thus for which it is ambiguous whether the reply was for the
 	 * first instance of the packet or a later instance)" -- unless the timestamp echo
 	 * resolves the ambiguity (RFC 7323 4.1). */
+	t->ack_rtt = 0;
 	if (have && !karn) {
 		rtt_sample(t, now - newest_sent);
 	} else if (t->ts_ok && (seg->opt.present & WIRE_HAS_TS) && seg->opt.tsecr) {
@@ -1275,8 +1301,9 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 			undo_close(t);
 		}
 		t->cc.flight = tcp_pipe(t);
-		if (t->ccops->on_ack)
-			t->ccops->on_ack(&t->cc, acked, t->rtt_valid ? t->srtt : 0, now);
+		acked = hystart_ack(t, acked);
+		if (t->ccops->on_ack && acked)
+			t->ccops->on_ack(&t->cc, acked, t->ack_rtt, now);
 	}
 
 	/* (5.2) "When all outstanding data has been acknowledged, turn off the
@@ -1738,6 +1765,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 			rtx_at(t, i)->sacked = 0;
 	}
 	t->cc.flight = flight_size(t);
+	hystart_end(&t->hs);
 	undo_start(t);
 	if (t->ccops->on_rto)
 		t->ccops->on_rto(&t->cc, now);

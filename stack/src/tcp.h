@@ -14,6 +14,7 @@
 #ifndef MPT_TCP_H
 #define MPT_TCP_H
 
+#include "hystart.h"
 #include "mpt.h"
 #include "ring.h"
 #include "seq.h"
@@ -136,6 +137,8 @@ struct tcb {
 
 	struct mpt_cc cc;
 	const struct mpt_cc_ops *ccops;
+	struct hystart hs; /* RFC 9406, in the initial slow start */
+	uint64_t ack_rtt;  /* the RTT sample of the ACK being processed, 0 = none */
 
 	/* output requests */
 	bool syn_pending, rst_pending, ack_now, probe_pending, tlp_pending;
