@@ -193,9 +193,12 @@ def render(root):
     L.append(
         "- **libmpt is multipath MPTCP** (MP_CAPABLE, MP_JOIN from the case's endpoints, "
         "ADD_ADDR, a lowest-RTT scheduler with backups, reinjection): its pairings open "
-        "the same subflows as the kernel's. Each data segment carries its own DSS mapping, "
-        "so libmpt's sends are not merged into GSO super-frames as its plain TCP's are: the "
-        "unshaped case is CPU-bound on that."
+        "the same subflows as the kernel's; without DSS checksums a subflow's segments carry "
+        "their whole map (up to 64 KiB), so its bursts leave as GSO super-frames."
+    )
+    L.append(
+        "- Every case pins both ends to CUBIC (`congestion: cubic` on the hosts; this "
+        "machine's kernel default is BBR), so the pairings compare like for like."
     )
     L.append(
         "- Baseline: plain Linux TCP (`stack: tcp` both ends) on a topology with only the best "
