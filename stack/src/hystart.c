@@ -21,8 +21,7 @@ static uint64_t rtt_thresh(uint64_t last_round_min)
 	return t < HYSTART_MIN_RTT_THRESH_NS ? HYSTART_MIN_RTT_THRESH_NS : t;
 }
 
-enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t una,
-				  uint32_t nxt)
+enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t una, uint32_t nxt)
 {
 	enum hystart_event ev = HYSTART_EV_NONE;
 

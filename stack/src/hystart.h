@@ -49,8 +49,7 @@ enum hystart_event {
 void hystart_init(struct hystart *h);
 /* One ACK in slow start: `rtt_ns` is its sample (0: none), `una` the new SND.UNA,
  * `nxt` SND.NXT. */
-enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t una,
-				  uint32_t nxt);
+enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t una, uint32_t nxt);
 /* The divisor of slow start's growth now: 1 in slow start, 4 in CSS. */
 uint32_t hystart_growth_divisor(const struct hystart *h);
 /* A loss or an RTO: HyStart++ is over for this connection. */
