@@ -60,24 +60,27 @@ png_size() {
 	run jq '.t0_mono_ns > 0' "$s"
 	assert_output true
 	# Kernel MPTCP learns nothing from a blackhole until a retransmission timer
-	# (TCP_RTO_MIN 200 ms; the path's RTT is 20-60 ms) makes it reinject on the
-	# backup; delivery then resumes in RTO-paced trickles while lte's subflow
-	# ramps up.  Measured here: detection 177-233 ms, interruption 612-1125 ms
-	# (mostly before the restore at 1.0 s).  Tolerances: detection one RTO
-	# (TCP_RTO_MIN 200 ms) timed from the last acknowledgement, which precedes the
-	# event by up to wifi's queueing delay (p50 27 ms here), less one bin of
-	# sampling; the kernel sometimes moves data after a tail loss probe (2 SRTT)
-	# before the RTO (123 ms seen in one CI run): >= 100 ms; and at most one RTO +
-	# 4 RTTs (450 ms).  Interruption no earlier than detection (less one bin),
-	# and no later than the first of wifi's backed-off retransmissions after the
-	# restore: from the last acknowledgement they fire at r, 3r, 7r with
-	# r = RTO in [200, 300] ms (RTT + 4 x its variance on a queueing path), so
-	# with 3r < 1000 ms the one that repairs wifi comes by 7r <= 2100 ms; plus
-	# two bins.  (1.5 s was exceeded once on a loaded 2-core CI run.)
-	run jq '.apps[0].handover[0] | .detection_ms >= 100 and .detection_ms <= 450' "$s"
+	# (TCP_RTO_MIN 200 ms; the path's RTT is 20-60 ms, more with its queue) makes
+	# it reinject on the backup; delivery then resumes in RTO-paced trickles
+	# while lte's subflow ramps up.  Measured: detection 123-468 ms, interruption
+	# 612-1738 ms.  The kernel's RTO is not in the emulator's logs, so the
+	# tolerances follow it: detection after the event (a tail loss probe, 2 SRTT,
+	# came at 123 ms once: >= 100) and before the restore; interruption no earlier
+	# than detection (less one bin) and no later than wifi's third backed-off
+	# retransmission, 7 r after its last ACK, with r <= detection + 150 ms (the
+	# last ACK precedes the event by wifi's queueing delay).
+	run jq '.apps[0].handover[0] | .detection_ms >= 100 and .detection_ms < 1000' "$s"
 	assert_output true
-	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10 and .interruption_ms <= 2120' "$s"
+	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10
+		and .interruption_ms <= 7 * (.detection_ms + 150)' "$s"
 	assert_output true
+	# and the record agrees with the receiver's bins: delivery resumes within
+	# 100 ms of event + interruption
+	run awk -F, -v at="$(jq '.apps[0].handover[0].at_s' "$s")" \
+		-v i="$(jq '.apps[0].handover[0].interruption_ms / 1000' "$s")" \
+		'$3 == "rx_bytes" && $1 >= at + i - 0.005 && $1 < at + i + 0.1 { n += $5 } END { print (n > 0) ? "resumed" : "nothing" }' \
+		"$out/timeseries.csv"
+	assert_output resumed
 	run jq '(.events[1].fired_s - .events[0].fired_s) | . > 0.99 and . < 1.01' "$s"
 	assert_output true
 	# the gap is in the receiver's bins: nothing delivered from event + 60 ms
