@@ -107,53 +107,14 @@ PY
 # bbr, which does not slow down for random loss); prints "bytes seconds" as
 # measured by the receiver.
 tcp_timed() {
-	cat >"$T/tsink.py" <<'PY'
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001))
-s.listen(1)
-open(sys.argv[2], "w").write("listening\n")
-c, _ = s.accept()
-c.settimeout(1.0)
-dur = float(sys.argv[3])
-n, t0 = 0, None
-while True:
-    try:
-        b = c.recv(1 << 20)
-    except socket.timeout:
-        b = None
-    if b == b"":
-        break
-    if b:
-        if t0 is None:
-            t0 = time.monotonic()
-        n += len(b)
-    if t0 is not None and time.monotonic() - t0 >= dur:
-        break
-print(n, time.monotonic() - t0)
-PY
-	cat >"$T/tsrc.py" <<'PY'
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[3].encode())
-s.connect((sys.argv[1], 5001))
-buf = bytes(1 << 16)
-end = time.monotonic() + float(sys.argv[2])
-try:
-    while time.monotonic() < end:
-        s.sendall(buf)
-except OSError:
-    pass
-PY
 	: >"$T/tsink.ready"
-	ip netns exec "$B" timeout 60 /usr/bin/python3 "$T/tsink.py" $ADDR_B "$T/tsink.ready" "$1" >"$T/tsink.out" 3>&- &
+	ip netns exec "$B" timeout 60 /usr/bin/python3 "$BATS_TEST_DIRNAME/tcp_sink.py" $ADDR_B "$T/tsink.ready" "$1" >"$T/tsink.out" 3>&- &
 	local sink=$!
 	for _ in $(seq 100); do
 		grep -q listening "$T/tsink.ready" && break
 		sleep 0.05
 	done
-	ip netns exec "$A" timeout 60 /usr/bin/python3 "$T/tsrc.py" $ADDR_B $(($1 + 20)) "${2:-cubic}" 3>&- &
+	ip netns exec "$A" timeout 60 /usr/bin/python3 "$BATS_TEST_DIRNAME/tcp_src.py" $ADDR_B $(($1 + 20)) "${2:-cubic}" 3>&- &
 	local src=$!
 	wait "$sink"
 	kill "$src" 2>/dev/null || true

@@ -291,51 +291,14 @@ seeded_losses() { # seed
 # pings over the same link from second 3 on; prints "bytes seconds ping_median_ms".
 cubic_with_ping() {
 	local t=$1 i=$2 secs=$3 d=$BATS_TEST_TMPDIR
-	cat >"$d/sink.py" <<'PY'
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001))
-s.listen(1)
-open(sys.argv[2], "w").write("listening\n")
-c, _ = s.accept()
-c.settimeout(1.0)
-dur, n, t0 = float(sys.argv[3]), 0, None
-while True:
-    try:
-        b = c.recv(1 << 20)
-    except socket.timeout:
-        b = None
-    if b == b"":
-        break
-    if b:
-        t0 = t0 or time.monotonic()
-        n += len(b)
-    if t0 is not None and time.monotonic() - t0 >= dur:
-        break
-print(n, time.monotonic() - t0)
-PY
-	cat >"$d/src.py" <<'PY'
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
-assert s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") == b"cubic"
-s.connect((sys.argv[1], 5001))
-buf, end = bytes(1 << 16), time.monotonic() + float(sys.argv[2])
-try:
-    while time.monotonic() < end:
-        s.sendall(buf)
-except OSError:
-    pass
-PY
 	: >"$d/ready"
-	in_host "$t" b timeout 60 python3 "$d/sink.py" "198.18.$i.2" "$d/ready" "$secs" >"$d/sink.out" 3>&- &
+	in_host "$t" b timeout 60 python3 "$BATS_TEST_DIRNAME/tcp_sink.py" "198.18.$i.2" "$d/ready" "$secs" >"$d/sink.out" 3>&- &
 	local sink=$!
 	for _ in $(seq 100); do
 		grep -q listening "$d/ready" && break
 		sleep 0.05
 	done
-	in_host "$t" a timeout 60 python3 "$d/src.py" "198.18.$i.2" $((secs + 20)) 3>&- &
+	in_host "$t" a timeout 60 python3 "$BATS_TEST_DIRNAME/tcp_src.py" "198.18.$i.2" $((secs + 20)) cubic 3>&- &
 	local src=$!
 	sleep 3
 	in_host "$t" a ping -n -c 25 -i 0.2 -W 3 -I "198.18.$i.1" "198.18.$i.2" >"$d/ping.out" 2>&1 || true

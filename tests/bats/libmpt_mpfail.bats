@@ -22,21 +22,9 @@ teardown() { cleanup_all; }
 T=bt-mpf
 XFER_TIMEOUT=120
 
-# c -- wifi/lte -- r -- lan -- s; both access links through the userspace emulator
+# c -- wifi/lte -- r -- lan -- s, both access links through the userspace emulator
 # (its `rewrite`); $1 file, $2 c's stack, $3 s's stack, $4 c's lte endpoint flags.
-topo() {
-	cat >"$1" <<-Y
-	name: $T
-	hosts:
-	  c: { stack: $2 }
-	  r: { forward: true }
-	  s: { stack: $3 }
-	links:
-	  - { name: wifi, between: [c, r], rate: 20mbit, emulator: user }
-	  - { name: lte, between: [c, r], rate: 20mbit, emulator: user${4:+, endpoint: [$4]} }
-	  - { name: lan, between: [r, s] }
-	Y
-}
+topo() { two_paths "$1" "$2" "$3" "$4" "emulator: user"; }
 
 jq_ok() { # filter file: the filter holds on the report (an empty report fails)
 	[ -s "$2" ] || fail "$2: empty (the program wrote no report)"

@@ -42,7 +42,8 @@ xfer() {
 
 # Two 20 Mbit/s access paths from host c to a router r in front of host s (as the
 # kernel's simult_flows.sh), topology $T.  $1 file, $2 c's stack, $3 s's stack,
-# $4 c's lte endpoint flags (optional).
+# $4 c's lte endpoint flags (optional), $5 more settings for both access links
+# (optional, e.g. "emulator: user").
 two_paths() {
 	cat >"$1" <<-Y
 	name: $T
@@ -51,8 +52,8 @@ two_paths() {
 	  r: { forward: true }
 	  s: { stack: $3 }
 	links:
-	  - { name: wifi, between: [c, r], rate: 20mbit }
-	  - { name: lte, between: [c, r], rate: 20mbit${4:+, endpoint: [$4]} }
+	  - { name: wifi, between: [c, r], rate: 20mbit${5:+, $5} }
+	  - { name: lte, between: [c, r], rate: 20mbit${5:+, $5}${4:+, endpoint: [$4]} }
 	  - { name: lan, between: [r, s] }
 	Y
 }
