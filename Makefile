@@ -42,6 +42,16 @@ LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(PERF_SRC) $(EMU_
 
 obj = $(patsubst %.c,$(2)/obj/%.o,$(1))
 
+# Quiet by default: one short line per step ("CC netns/world.c"); make V=1 shows
+# the whole command lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf
 ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
@@ -53,41 +63,50 @@ all: $(PROGS) $(BUILD)/tests/unit-tests
 # --- objects -------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) -O1 -g -DMPT_TCP_PARANOID -fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(call say,CC-ASAN,$<)
+	$(Q)$(CC) $(CSTD) -O1 -g -DMPT_TCP_PARANOID -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer $(WARN) $(INCS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/asan/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD)/asan)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # --- programs ------------------------------------------------------------------
 $(BUILD)/bin/mpnet: $(BUILD)/obj/netns/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bin/mpt-perf: $(BUILD)/obj/stack/tools/mpt-perf/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bin/mpnet-linkemu: $(BUILD)/obj/netns/emu/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/unit-tests: $(call obj,$(UNIT_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/asan/tests/unit-tests: $(call obj,$(UNIT_SRC),$(BUILD)/asan) $(BUILD)/asan/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) -fsanitize=address,undefined -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) -fsanitize=address,undefined -o $@ $^ $(LDLIBS_ALL)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -101,9 +120,9 @@ deps-test:
 # pkg-config flags are read after the packages exist).
 run:
 	@ci/deps.sh run
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PROGS)
 	@ci/need-root.sh "make run creates network namespaces"
-	./$(BUILD)/bin/mpnet run topologies/handover.yaml
+	@./$(BUILD)/bin/mpnet run topologies/handover.yaml
 
 test:
 	@ci/deps.sh test

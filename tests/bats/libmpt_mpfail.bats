@@ -42,7 +42,7 @@ rewritten() { # link dir(up|down): TCP payloads the emulator rewrote
 
 # One transfer with one rewrite: mpf_xfer server-host server-stack client-host
 # client-stack port link dir [client options...].  The rewrite is armed on `link`
-# in `dir` 1 s into the transfer.  Leaves the client's and server's JSON in
+# in `dir` once 2 MB of the transfer have crossed the lan link.  Leaves the client's and server's JSON in
 # $BATS_TEST_TMPDIR/{c,s}.PORT.json and the client's exit status in $xstatus.
 mpf_xfer() {
 	local sh=$1 ss=$2 ch=$3 cs=$4 port=$5 link=$6 dir=$7 mask
@@ -51,12 +51,17 @@ mpf_xfer() {
 	local sj=$BATS_TEST_TMPDIR/s.$port.json cj=$BATS_TEST_TMPDIR/c.$port.json
 	local sopt=()
 	[ "$ss" = mpt ] && sopt=(--checksum)
+	local base
+	[ "$dir" = up ] && base=$(if_stat $T r lan tx_bytes) || base=$(if_stat $T r lan rx_bytes)
 	start_server "$sh" "$ss" "$port" "$sj" "${sopt[@]}"
 	local spid=$!
 	in_host $T "$ch" timeout "$XFER_TIMEOUT" "$PERF" -c 198.18.2.2 -p "$port" --stack "$cs" \
 		-J "$@" >"$cj" 2>"$cj.err" &
 	local cpid=$!
-	sleep 1
+	# mid-transfer: 2 MB have crossed the lan link (about 1 s at 20 Mbit/s)
+	local ctr=tx_bytes
+	[ "$dir" = up ] || ctr=rx_bytes
+	wait_until 60 if_stat_ge $T r lan $ctr $((base + 2000000))
 	emu "$link" set "$mask" '{"set":["rewrite"],"rewrite":1}' >/dev/null
 	xstatus=0
 	wait $cpid || xstatus=$?
@@ -83,9 +88,7 @@ all_bytes_one_rewritten() { # receiver-json bytes link dir
 	"$MPNET" up "$f"
 	in_host $T s sysctl -qw net.mptcp.checksum_enabled=1
 	local pc=$BATS_TEST_TMPDIR/lan.pcap
-	in_host $T r timeout 40 dumpcap -q -i lan -s 128 -w "$pc" -a duration:15 2>/dev/null &
-	local cap=$!
-	sleep 1
+	start_capture $T r lan "$pc" -s 128
 	mpf_xfer s kernel c mpt 5801 wifi up -n 8MiB
 	assert_equal "$xstatus" 1 # the rewritten byte: not verified
 	all_bytes_one_rewritten "$BATS_TEST_TMPDIR/s.5801.json" 8388608 wifi up
@@ -99,8 +102,7 @@ all_bytes_one_rewritten() { # receiver-json bytes link dir
 		and .counters.MPTcpExtInfiniteMapTx == 1 and .mptcp.fallback == true' "$BATS_TEST_TMPDIR/c.5801.json"
 	# on the wire (tshark): both MP_FAILs name one DSN, our infinite mapping (data-level
 	# length 0) starts from it; nothing malformed
-	kill -INT "$cap" 2>/dev/null || true
-	wait "$cap" || true
+	stop_capture
 	run --separate-stderr tshark -r "$pc" -Y "_ws.malformed or _ws.expert.severity == error"
 	assert_output ""
 	run --separate-stderr tshark -r "$pc" -Y "tcp.options.mptcp.subtype == 6" -T fields \

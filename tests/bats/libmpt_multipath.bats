@@ -226,9 +226,12 @@ abort_run() {
 	start_server s mpt 5651 "$sj"
 	# libmpt sends (download) over both subflows for 7 s
 	in_host $T c timeout 60 "$PERF" -c 198.18.2.2 -p 5651 --stack kernel -J -t 7 -R >"$cj" &
-	sleep 3
+	# both paths in use: lte has carried its share
+	wait_until 30 if_stat_ge $T c lte rx_bytes 2500000
 	l0=$(in_host $T c cat /sys/class/net/lte/statistics/rx_bytes)
 	in_host $T c ip mptcp endpoint change id 1 backup
+	# the MP_PRIO is out; then 1 s for what lte had in flight
+	wait_until 10 kstat_ge c MPTcpExtMPPrioTx 1
 	sleep 1
 	l1=$(in_host $T c cat /sys/class/net/lte/statistics/rx_bytes)
 	w1=$(in_host $T c cat /sys/class/net/wifi/statistics/rx_bytes)
@@ -262,10 +265,9 @@ abort_run() {
 	local f=$BATS_TEST_TMPDIR/t.yaml pc=$BATS_TEST_TMPDIR/c.pcap
 	two_paths "$f" mpt kernel
 	"$MPNET" up "$f"
-	in_host $T r timeout 30 tshark -q -i lan -w "$pc" -a duration:12 2>/dev/null &
-	sleep 2
+	start_capture $T r lan "$pc"
 	xfer s kernel c mpt 198.18.2.2 5671 -n 8MiB --endpoint 198.18.1.1,subflow
-	wait
+	stop_capture
 	run --separate-stderr tshark -r "$pc" -Y "mptcp" -T fields -e frame.number
 	[ "${#lines[@]}" -gt 1000 ] || fail "only ${#lines[@]} MPTCP packets captured"
 	run --separate-stderr tshark -r "$pc" -Y "_ws.malformed or _ws.expert.severity == error"
@@ -305,8 +307,11 @@ abort_run() {
 	"$MPNET" up "$f"
 	start_server s kernel 5691 "$sj"
 	in_host $T c timeout 60 "$PERF" -c 198.18.0.2 -p 5691 --stack mpt -J -t 6 >"$cj" &
-	sleep 2.5
+	# the subflow on l1 is carrying data
+	wait_until 30 if_stat_ge $T c l1 tx_bytes 1000000
 	in_host $T s ip mptcp endpoint delete id 1
+	# Linux sent its REMOVE_ADDR; then 0.5 s for what l1 had in flight
+	wait_until 10 kstat_ge s MPTcpExtRmAddrTx 1
 	sleep 0.5
 	a=$(in_host $T c cat /sys/class/net/l1/statistics/tx_bytes)
 	sleep 2
@@ -330,7 +335,8 @@ abort_run() {
 	"$MPNET" up "$f"
 	start_server s mpt 5692 "$sj" --endpoint 198.18.1.2,signal
 	in_host $T c timeout 60 "$PERF" -c 198.18.0.2 -p 5692 --stack kernel -J -t 6 >"$cj" &
-	sleep 2.5
+	# the subflow to the announced address is carrying data
+	wait_until 30 if_stat_ge $T c l1 tx_bytes 1000000
 	in_host $T s ip addr del 198.18.1.2/24 dev l1
 	wait
 	kmptcp c

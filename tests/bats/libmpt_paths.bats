@@ -72,10 +72,13 @@ write_topo() {
 	write_topo "$f" 1s
 	"$MPNET" up "$f"
 	in_host $T s "$PERF" -s --once -p 5301 -J >"$sj" 2>"$sj.err" &
-	sleep 0.3
+	wait_until 30 listening $T s 5301
+	local base
+	base=$(if_stat $T c wifi tx_bytes)
 	in_host $T c timeout 20 "$PERF" -c 198.18.2.2 -p 5301 --stack mpt -t 2 -J >"$cj" 2>"$cj.err" &
 	local client=$!
-	sleep 1
+	# mid-transfer: the connection has carried 1 MB over wifi
+	wait_until 30 if_stat_ge $T c wifi tx_bytes $((base + 1000000))
 	in_host $T c ip addr add 198.18.1.50/24 dev lte
 	wait $client || { cat "$cj.err"; fail "client failed"; }
 	wait

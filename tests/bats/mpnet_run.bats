@@ -132,12 +132,16 @@ teardown() { cleanup_all; }
 	assert_equal "$(ns_of bt-badport)" ""
 }
 
+app_running() { # port: a client and a server mpt-perf on that port are live
+	[ "$(live_procs "$ROOT/build/bin/mpt-perf.*-p $1" | wc -l)" -ge 2 ]
+}
+
 @test "SIGTERM during a run tears everything down" {
 	local out=$BATS_TEST_TMPDIR/run
 	"$MPNET" run "$FIX/long.yaml" --out "$out" --quiet &
 	local pid=$!
-	for _ in $(seq 50); do [ -s "$out/apps/slow-client.log" ] || [ -e "$out/apps/slow-client.json" ] && break; sleep 0.1; done
-	sleep 0.5
+	# the run is under way: both ends of its app are running
+	wait_until 60 app_running 5201
 	kill -TERM "$pid"
 	wait "$pid" || true
 	assert_equal "$(ns_of bt-long)" ""
@@ -151,8 +155,8 @@ teardown() { cleanup_all; }
 	local out=$BATS_TEST_TMPDIR/run
 	"$MPNET" run "$FIX/long.yaml" --out "$out" --quiet &
 	local pid=$!
-	for _ in $(seq 50); do [ -e "$out/apps/slow-client.json" ] && break; sleep 0.1; done
-	sleep 0.5
+	# the run is under way: both ends of its app are running
+	wait_until 60 app_running 5201
 	kill -9 "$pid"
 	wait "$pid" || true
 	[ -n "$(ns_of bt-long)" ] || fail "nothing was up to clean"

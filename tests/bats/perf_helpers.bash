@@ -8,13 +8,14 @@ kstat() { # host counter: the kernel's absolute value in that host (0 when absen
 }
 
 # Start a server in host $1 with stack $2 on port $3; its JSON goes to $4; more
-# arguments go to mpt-perf.  Waits for --ready-fd.
+# arguments go to mpt-perf.  Waits for --ready-fd; the server's pid is $SERVER_PID.
 start_server() {
 	local ready=$BATS_TEST_TMPDIR/ready.$3 h=$1 s=$2 p=$3 j=$4
 	shift 4
 	rm -f "$ready"
 	in_host $T "$h" "$PERF" -s --once --stack "$s" -p "$p" -J --ready-fd 3 "$@" \
 		3>"$ready" >"$j" 2>"$j.err" &
+	SERVER_PID=$!
 	for _ in $(seq 100); do
 		grep -q ready "$ready" 2>/dev/null && return 0
 		sleep 0.05
@@ -32,7 +33,7 @@ xfer() {
 	start_server "$sh" "$ss" "$port" "$sj"
 	run --separate-stderr in_host $T "$ch" timeout "${XFER_TIMEOUT:-600}" "$PERF" -c "$addr" -p "$port" --stack "$cs" -J "$@"
 	echo "$output" >"$cj"
-	wait
+	wait "$SERVER_PID" # only the server: a capture may run in the background
 	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$cj" "$sj.err"; fail "client exit $status"; }
 	assert_equal "$(jq -r .verified "$cj")" true
 	assert_equal "$(jq -r .verified "$sj")" true
@@ -68,4 +69,8 @@ mpt_clean() { # json: libmpt's own view: MPTCP, no mapping refused, no bad optio
 		and (.counters.MPTcpExtMPJoinSynAckHMacFailure // 0) == 0
 		and (.counters.MPTcpExtMPJoinAckHMacFailure // 0) == 0' "$1"
 	assert_success
+}
+
+kstat_ge() { # host counter N: succeeds once the kernel's counter in that host reached N
+	[ "$(kstat "$1" "$2")" -ge "$3" ]
 }
