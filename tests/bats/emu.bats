@@ -3,6 +3,8 @@
 # A and B, a link namespace L holding e0 (peer of A's eth0) and e1 (peer of B's).
 # Every test builds its own namespaces (mpnt-emu-<pid>-<n>-*) and tears them down.
 
+load helpers
+
 ADDR_A=10.199.0.1
 ADDR_B=10.199.0.2
 
@@ -29,6 +31,9 @@ setup() {
 	ip -n "$L" link set e0 up
 	ip -n "$L" link set e1 up
 }
+
+ping_replies_ge() { [ "$(grep -c 'time=' "$1")" -ge "$2" ]; }
+carrier_up() { ip -n "$1" link show eth0 | grep -q LOWER_UP; }
 
 teardown() {
 	if [ -n "${EMU_PID:-}" ]; then
@@ -161,7 +166,8 @@ tcp_timed() {
 	ip netns exec "$A" ping -c 1 -W 2 $ADDR_B >/dev/null
 	ip netns exec "$A" ping -c 60 -i 0.05 $ADDR_B >"$T/ping.out" 3>&- &
 	pid=$!
-	sleep 1.2
+	# 20 replies in (the first 15 are "early"), then the change
+	wait_until 30 ping_replies_ge "$T/ping.out" 20
 	ctl set both '{"set":["delay"],"delay_ns":40000000}'
 	wait "$pid"
 	grep -q ' 0% packet loss' "$T/ping.out"
@@ -218,7 +224,7 @@ tcp_timed() {
 	kill -0 "$EMU_PID"
 	ip -n "$L" link set e0 up
 	ip -n "$L" link set e1 up
-	sleep 0.2
+	wait_until 10 carrier_up "$A"
 	run ip netns exec "$A" ping -c 3 -i 0.2 -W 2 $ADDR_B
 	[ "$status" -eq 0 ]
 	c=$(stat 's["up"]["drops"]["carrier"] + s["down"]["drops"]["carrier"]')
