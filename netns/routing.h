@@ -7,7 +7,17 @@
  *    ROUTING_TABLE_BASE + L.index holding L's subnet and every subnet reachable by
  *    leaving on L, and a rule "from <its address on L> lookup that table": traffic
  *    from an address leaves on its own link (per-address source routing, as the
- *    kernel MPTCP selftests configure it).
+ *    kernel MPTCP selftests configure it);
+ *  - a multi-homed host also gets table ROUTING_TABLE_DEST, looked up before the
+ *    source tables (rule "from all lookup ROUTING_TABLE_DEST" at priority
+ *    ROUTING_RULE_PRIO_DEST): a /32 (/128) route to every address of an end host
+ *    (forward: false) along the path that ends on that address's own link, as in a
+ *    real network, whatever the source address.  So a host answers a peer's lte
+ *    address over the path that ends on the peer's lte link, and a subflow keeps to
+ *    one path both ways.  A socket bound to a device (the kernel's `dev` endpoints,
+ *    libmpt's per-interface paths) cannot use a destination route through another
+ *    device: the kernel then skips it and the source table of its address routes
+ *    it, on its own link.
  */
 #ifndef MPNET_ROUTING_H
 #define MPNET_ROUTING_H
@@ -17,6 +27,8 @@
 #define ROUTING_TABLE_MAIN     254u
 #define ROUTING_TABLE_BASE     1000u
 #define ROUTING_RULE_PRIO_BASE 1000u
+#define ROUTING_TABLE_DEST     999u
+#define ROUTING_RULE_PRIO_DEST 900u
 
 struct route_entry {
 	uint32_t table;
@@ -27,10 +39,10 @@ struct route_entry {
 };
 
 struct rule_entry {
-	struct netaddr src; /* a host address (/32 or /128) */
+	struct netaddr src; /* a host address (/32 or /128); prefixlen 0: from all */
 	uint32_t table;
 	uint32_t prio;
-	int link;
+	int link; /* -1: not tied to a link (the destination rule) */
 };
 
 struct host_routing {

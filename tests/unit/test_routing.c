@@ -136,7 +136,7 @@ TEST(routing_multihomed_source_tables)
 	add_link(&f, 0, 1); /* wifi, 198.18.0.0/24 */
 	add_link(&f, 0, 1); /* lte,  198.18.1.0/24 */
 	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
-	CHECK_EQ(r.nrules, 2);
+	CHECK_EQ(r.nrules, 3); /* two source rules, one destination rule (IPv4 only) */
 	CHECK_EQ(r.rules[0].table, ROUTING_TABLE_BASE + 0);
 	CHECK_EQ(r.rules[0].src.prefixlen, 32);
 	CHECK_EQ(r.rules[1].table, ROUTING_TABLE_BASE + 1);
@@ -181,5 +181,189 @@ TEST(routing_multihomed_through_routers)
 	/* Main table: the nearest forwarding end. */
 	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.2.0/24"), "198.18.0.2"));
 	CHECK(gw_is(find(&r, ROUTING_TABLE_MAIN, "198.18.3.0/24"), "198.18.1.2"));
+	routing_free(&r);
+}
+
+/* The rule and the /32 route of the destination table, for one host. */
+static const struct route_entry *dest(const struct host_routing *r, const char *addr)
+{
+	char s[64];
+
+	snprintf(s, sizeof(s), "%s/32", addr);
+	return find(r, ROUTING_TABLE_DEST, s);
+}
+
+static bool has_dest_rule(const struct host_routing *r)
+{
+	for (int i = 0; i < r->nrules; i++)
+		if (r->rules[i].table == ROUTING_TABLE_DEST) {
+			const struct rule_entry *ru = &r->rules[i];
+
+			return ru->prio == ROUTING_RULE_PRIO_DEST && ru->src.prefixlen == 0 &&
+			       ru->src.family == AF_INET && ru->link == -1 &&
+			       ru->prio < ROUTING_RULE_PRIO_BASE;
+		}
+	return false;
+}
+
+static bool src_is(const struct route_entry *e, const char *a)
+{
+	struct netaddr s;
+
+	netaddr_parse(a, &s);
+	return e && netaddr_eq(&e->src, &s);
+}
+
+/* Two direct links between two end hosts: each peer address is reached on its own
+ * link (connected, from the address on that link), before the source tables. */
+TEST(routing_dest_direct_parallel_links)
+{
+	struct fixture f;
+	struct host_routing r;
+	const struct route_entry *e;
+
+	init(&f);
+	add_host(&f, "client", false);
+	add_host(&f, "server", false);
+	add_link(&f, 0, 1); /* wifi, 198.18.0.0/24 */
+	add_link(&f, 0, 1); /* lte,  198.18.1.0/24 */
+	for (int h = 0; h < 2; h++) {
+		const char *peer_wifi = h ? "198.18.0.1" : "198.18.0.2";
+		const char *peer_lte = h ? "198.18.1.1" : "198.18.1.2";
+
+		CHECK_EQ(routing_compute(&f.t, h, &r), 0);
+		CHECK(has_dest_rule(&r));
+		e = dest(&r, peer_wifi);
+		CHECK(e != NULL);
+		CHECK_EQ(e->link, 0);
+		CHECK_EQ(e->gw.family, 0); /* on the link */
+		CHECK(src_is(e, h ? "198.18.0.2" : "198.18.0.1"));
+		e = dest(&r, peer_lte);
+		CHECK(e != NULL);
+		CHECK_EQ(e->link, 1);
+		CHECK_EQ(e->gw.family, 0);
+		CHECK(src_is(e, h ? "198.18.1.2" : "198.18.1.1"));
+		/* its own addresses are not in it */
+		CHECK(dest(&r, h ? "198.18.0.2" : "198.18.0.1") == NULL);
+		/* the source tables keep the peer's other address through their own
+		 * link: a socket bound to lte (a kernel endpoint's dev, a libmpt path)
+		 * cannot use the wifi destination route and falls through to them */
+		CHECK_EQ(find(&r, ROUTING_TABLE_BASE + 1, h ? "198.18.0.1/32" : "198.18.0.2/32")->link,
+			 1);
+		routing_free(&r);
+	}
+}
+
+/* Both client links to one router in front of a single-homed server: the server and
+ * the router have nothing to choose (no destination table); the client reaches the
+ * server's address through the router from either link (the router is the lan's
+ * other end: first link to it in file order). */
+TEST(routing_dest_router_in_front_of_server)
+{
+	struct fixture f;
+	struct host_routing r;
+	const struct route_entry *e;
+
+	init(&f);
+	add_host(&f, "client", false); /* 0 */
+	add_host(&f, "r", true);       /* 1 */
+	add_host(&f, "server", false); /* 2 */
+	add_link(&f, 0, 1);	       /* l0 wifi */
+	add_link(&f, 0, 1);	       /* l1 lte */
+	add_link(&f, 1, 2);	       /* l2 lan */
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	e = dest(&r, "198.18.2.2");
+	CHECK(gw_is(e, "198.18.0.2"));
+	CHECK_EQ(e->link, 0);
+	CHECK(src_is(e, "198.18.0.1"));
+	CHECK(dest(&r, "198.18.0.2") == NULL); /* the router's own addresses: not an end host */
+	routing_free(&r);
+
+	/* The router (multi-homed, forwarding): the client's addresses on their links. */
+	CHECK_EQ(routing_compute(&f.t, 1, &r), 0);
+	CHECK_EQ(dest(&r, "198.18.1.1")->link, 1);
+	CHECK_EQ(dest(&r, "198.18.0.1")->link, 0);
+	CHECK_EQ(dest(&r, "198.18.2.2")->link, 2);
+	routing_free(&r);
+
+	CHECK_EQ(routing_compute(&f.t, 2, &r), 0);
+	CHECK_EQ(r.nrules, 0); /* single-homed */
+	CHECK(find(&r, ROUTING_TABLE_DEST, "198.18.1.1/32") == NULL);
+	routing_free(&r);
+}
+
+/* Client m - ra - server k and m - rb - k: the server answers the client's rb-side
+ * address through rb whatever its own source address (before: its ra-side source
+ * table sent it through ra, to the client's ra-side link); the client reaches the
+ * server's ra-side address through ra, its rb-side address through rb. */
+TEST(routing_dest_two_routers)
+{
+	struct fixture f;
+	struct host_routing r;
+	const struct route_entry *e;
+
+	init(&f);
+	add_host(&f, "m", false); /* 0 */
+	add_host(&f, "ra", true); /* 1 */
+	add_host(&f, "rb", true); /* 2 */
+	add_host(&f, "k", false); /* 3 */
+	add_link(&f, 0, 1);	  /* l0 m-ra */
+	add_link(&f, 0, 2);	  /* l1 m-rb */
+	add_link(&f, 1, 3);	  /* l2 ra-k */
+	add_link(&f, 2, 3);	  /* l3 rb-k */
+
+	CHECK_EQ(routing_compute(&f.t, 3, &r), 0);
+	CHECK(has_dest_rule(&r));
+	e = dest(&r, "198.18.1.1"); /* m's rb-side address */
+	CHECK(gw_is(e, "198.18.3.1"));
+	CHECK_EQ(e->link, 3);
+	CHECK(src_is(e, "198.18.3.2"));
+	e = dest(&r, "198.18.0.1"); /* m's ra-side address */
+	CHECK(gw_is(e, "198.18.2.1"));
+	CHECK_EQ(e->link, 2);
+	/* the ra-side source table still has the /32 through ra (the conflict the
+	 * destination rule wins) */
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 2, "198.18.1.1/32"), "198.18.2.1"));
+	routing_free(&r);
+
+	CHECK_EQ(routing_compute(&f.t, 0, &r), 0);
+	CHECK(gw_is(dest(&r, "198.18.2.2"), "198.18.0.2"));
+	CHECK_EQ(dest(&r, "198.18.2.2")->link, 0);
+	CHECK(gw_is(dest(&r, "198.18.3.2"), "198.18.1.2"));
+	CHECK_EQ(dest(&r, "198.18.3.2")->link, 1);
+	CHECK(src_is(dest(&r, "198.18.3.2"), "198.18.1.1"));
+	/* a socket bound to the rb link, to the ra-side address: rb's source table */
+	CHECK(gw_is(find(&r, ROUTING_TABLE_BASE + 1, "198.18.2.2/32"), "198.18.1.2"));
+	routing_free(&r);
+
+	/* A router reaches the end hosts' addresses on its own links directly; the
+	 * other router's links only through end hosts: no destination route there. */
+	CHECK_EQ(routing_compute(&f.t, 1, &r), 0);
+	CHECK_EQ(dest(&r, "198.18.0.1")->link, 0);
+	CHECK_EQ(dest(&r, "198.18.2.2")->link, 2);
+	CHECK(dest(&r, "198.18.1.1") == NULL);
+	CHECK(dest(&r, "198.18.3.2") == NULL);
+	routing_free(&r);
+}
+
+/* IPv6 addresses get /128 destination routes and their own rule. */
+TEST(routing_dest_ipv6)
+{
+	struct fixture f;
+	struct host_routing r;
+	int rules6 = 0;
+
+	init(&f);
+	add_host(&f, "client", false);
+	add_host(&f, "server", false);
+	add_link(&f, 0, 1);
+	add_link(&f, 0, 1);
+	netaddr_parse("2001:db8:0:1::1/64", &f.links[1].end[0].addr6);
+	netaddr_parse("2001:db8:0:1::2/64", &f.links[1].end[1].addr6);
+	CHECK_EQ(routing_compute(&f.t, 1, &r), 0);
+	CHECK_EQ(find(&r, ROUTING_TABLE_DEST, "2001:db8:0:1::1/128")->link, 1);
+	for (int i = 0; i < r.nrules; i++)
+		rules6 += r.rules[i].table == ROUTING_TABLE_DEST && r.rules[i].src.family == AF_INET6;
+	CHECK_EQ(rules6, 1);
 	routing_free(&r);
 }
