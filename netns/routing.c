@@ -137,15 +137,36 @@ static int add_reached(const struct topology *t, int h, const struct reach *r, u
 	return 0;
 }
 
+static bool opens_subflows(const struct topology *t, int d)
+{
+	for (int l = 0; l < t->nlinks; l++)
+		for (int e = 0; e < 2; e++)
+			if (t->links[l].end[e].host == d &&
+			    t->links[l].end[e].endpoint_flags & (TOPO_EP_SUBFLOW | TOPO_EP_FULLMESH))
+				return true;
+	return false;
+}
+
+/* Whether host h is a server of host d: an app has client d and server h, or d opens
+ * subflows (a `subflow` or `fullmesh` endpoint) and h, an end host, does not.  The client picks a
+ * subflow's addresses (its own, and the server's first address or an announced
+ * one), so its addresses decide the path. */
+static bool serves(const struct topology *t, int h, int d)
+{
+	for (int a = 0; a < t->napps; a++)
+		if (t->apps[a].client == d && t->apps[a].server == h)
+			return true;
+	return !t->hosts[h].forward && opens_subflows(t, d) && !opens_subflows(t, h);
+}
+
 /* The destination table of a multi-homed host h: a /32 (/128) route to every address
- * of a non-forwarding host (an end host: its addresses are what MPTCP subflows use)
- * along the path that ends on that address's own link, as in a real network where
- * an address is reachable only through the network it belongs to: directly when h is
- * the link's other end, else through the first hop of h's shortest path to that other
- * end, when it forwards.  An address whose own link cannot be reached that way gets
- * no entry here (the source tables and the main table route it as before).  r is the
- * unrestricted BFS from h.  The preferred source is h's address on the outgoing link,
- * so a socket that lets routing pick its source address stays on one link. */
+ * of each host it serves (see serves()) along the path that ends on that address's
+ * own link, as in a real network where a client's lte address is reachable only
+ * through the lte network: directly when h is the link's other end, else through the
+ * first hop of h's shortest path to that other end, when it forwards.  An address
+ * whose own link cannot be reached that way gets no entry here (the source tables
+ * and the main table route it as before).  r is the unrestricted BFS from h.  The
+ * preferred source is h's address on the outgoing link. */
 static int add_destinations(const struct topology *t, int h, const struct reach *r,
 			    struct host_routing *out)
 {
@@ -157,7 +178,7 @@ static int add_destinations(const struct topology *t, int h, const struct reach 
 			int n = lk->end[d ^ 1].host;
 			int out_link, gw_end = -1;
 
-			if (x->host == h || t->hosts[x->host].forward)
+			if (x->host == h || t->hosts[x->host].forward || !serves(t, h, x->host))
 				continue;
 			if (n == h) {
 				out_link = l;

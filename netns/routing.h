@@ -8,16 +8,16 @@
  *    leaving on L, and a rule "from <its address on L> lookup that table": traffic
  *    from an address leaves on its own link (per-address source routing, as the
  *    kernel MPTCP selftests configure it);
- *  - a multi-homed host also gets table ROUTING_TABLE_DEST, looked up before the
- *    source tables (rule "from all lookup ROUTING_TABLE_DEST" at priority
- *    ROUTING_RULE_PRIO_DEST): a /32 (/128) route to every address of an end host
- *    (forward: false) along the path that ends on that address's own link, as in a
- *    real network, whatever the source address.  So a host answers a peer's lte
- *    address over the path that ends on the peer's lte link, and a subflow keeps to
- *    one path both ways.  A socket bound to a device (the kernel's `dev` endpoints,
- *    libmpt's per-interface paths) cannot use a destination route through another
- *    device: the kernel then skips it and the source table of its address routes
- *    it, on its own link.
+ *  - a multi-homed host that serves clients also gets table ROUTING_TABLE_DEST,
+ *    looked up before the source tables (rule "from all lookup ROUTING_TABLE_DEST"
+ *    at priority ROUTING_RULE_PRIO_DEST): a /32 (/128) route to every address of
+ *    each of its clients along the path that ends on that address's own link,
+ *    whatever the source address: the server answers the client's lte address over
+ *    the path that ends on the client's lte link.  Its clients: the client of an app
+ *    it serves, or a host that opens subflows (a `subflow`/`fullmesh` endpoint) when
+ *    it opens none itself.  The client keeps its source tables: from its lte address
+ *    it leaves on lte, to whichever server address.  So a subflow keeps to one path,
+ *    both ways: the one of its client's address.
  */
 #ifndef MPNET_ROUTING_H
 #define MPNET_ROUTING_H

@@ -20,7 +20,8 @@ T=bt-dp
 XFER_TIMEOUT=90
 
 # The topology of a case, $T.  $1 file, $2 shape, $3 c's stack, $4 s's stack, $5 mode,
-# $6 more top-level YAML (apps:, events:; optional).
+# $6 the apps: and events: blocks (default: one app from c to s; c is s's client, so
+# s answers c's addresses over their own links).
 #   shape direct:  c and s joined by wifi and lte, 20 Mbit/s each (the bottlenecks);
 #   shape routers: c - ra - s over wifi and swifi, c - rb - s over lte and slte; the
 #                  bottlenecks are wifi (ra's) and lte (rb's).
@@ -50,7 +51,9 @@ topo() {
 			printf '  - { name: swifi, between: [ra, s] }\n'
 			printf '  - { name: slte, between: [rb, s]%s }\n' "$sep"
 		fi
-		printf '%s' "${6:-}"
+		printf '%s' "${6:-apps:
+  - { name: bulk, client: c, server: s, bytes: 16MiB }
+}"
 	} >"$f"
 }
 
@@ -116,6 +119,31 @@ case_run() {
 		run jq -e '.counters.MPTcpExtMPJoinAckRx >= 1' "$sj"
 		assert_success
 	fi
+}
+
+pings() { # count of 1000-byte pings, host, from, to: bytes that host's wifi and lte sent
+	local w0 l0 h=$2
+	w0=$(tx_bytes $T "$h" wifi)
+	l0=$(tx_bytes $T "$h" lte)
+	in_host $T "$h" ping -q -c"$1" -i0.002 -s1000 -I "$3" "$4" >/dev/null
+	echo "$(($(tx_bytes $T "$h" wifi) - w0)) $(($(tx_bytes $T "$h" lte) - l0))"
+}
+
+@test "direct links: the server answers each client address on its own link, whatever its source" {
+	local f=$BATS_TEST_TMPDIR/t.yaml w l
+	topo "$f" direct kernel kernel subflow
+	"$MPNET" up "$f" >/dev/null
+	run ip -n "$NSP-$T-s" rule show
+	assert_line --regexp '^900:[[:space:]]+from all lookup 999'
+	assert_output --partial "from 198.18.0.2 lookup 1000"
+	run ip -n "$NSP-$T-c" rule show
+	refute_output --partial "lookup 999"
+	# from the server's wifi address to the client's lte address: lte carries it
+	read -r w l < <(pings 200 s 198.18.0.2 198.18.1.1)
+	[ "$l" -ge 200000 ] && [ "$w" -lt 20000 ] || fail "s: wifi sent $w, lte $l bytes"
+	# from the client's lte address to the server's wifi address: lte (its source)
+	read -r w l < <(pings 200 c 198.18.1.1 198.18.0.2)
+	[ "$l" -ge 200000 ] && [ "$w" -lt 20000 ] || fail "c: wifi sent $w, lte $l bytes"
 }
 
 @test "direct links, client subflow endpoints: kernel -> kernel" {
