@@ -142,7 +142,8 @@ static bool opens_subflows(const struct topology *t, int d)
 	for (int l = 0; l < t->nlinks; l++)
 		for (int e = 0; e < 2; e++)
 			if (t->links[l].end[e].host == d &&
-			    t->links[l].end[e].endpoint_flags & (TOPO_EP_SUBFLOW | TOPO_EP_FULLMESH))
+			    t->links[l].end[e].endpoint_flags &
+				    (TOPO_EP_SUBFLOW | TOPO_EP_FULLMESH))
 				return true;
 	return false;
 }
@@ -193,7 +194,8 @@ static int add_destinations(const struct topology *t, int h, const struct reach 
 				const struct topo_iface *me = &ol->end[other_end(ol, h) ^ 1];
 				const struct netaddr *dst = f ? &x->addr6 : &x->addr4;
 				const struct netaddr *src = f ? &me->addr6 : &me->addr4;
-				struct route_entry e = {.table = ROUTING_TABLE_DEST, .link = out_link};
+				struct route_entry e = {.table = ROUTING_TABLE_DEST,
+							.link = out_link};
 				int err;
 
 				if (!dst->family)
@@ -201,8 +203,8 @@ static int add_destinations(const struct topology *t, int h, const struct reach 
 				e.dst = *dst;
 				e.dst.prefixlen = f ? 128 : 32;
 				if (gw_end >= 0) {
-					const struct netaddr *gw = iface_addr(&ol->end[gw_end],
-									      f ? AF_INET6 : AF_INET);
+					const struct netaddr *gw = iface_addr(
+						&ol->end[gw_end], f ? AF_INET6 : AF_INET);
 
 					if (!gw->family)
 						continue;
@@ -306,10 +308,11 @@ int routing_compute(const struct topology *t, int h, struct host_routing *out)
 			used |= out->routes[i].table == ROUTING_TABLE_DEST &&
 				out->routes[i].dst.family == (f ? AF_INET6 : AF_INET);
 		if (used)
-			err = push_rule(out, &(struct rule_entry){.src.family = f ? AF_INET6 : AF_INET,
-								 .table = ROUTING_TABLE_DEST,
-								 .prio = ROUTING_RULE_PRIO_DEST,
-								 .link = -1});
+			err = push_rule(out,
+					&(struct rule_entry){.src.family = f ? AF_INET6 : AF_INET,
+							     .table = ROUTING_TABLE_DEST,
+							     .prio = ROUTING_RULE_PRIO_DEST,
+							     .link = -1});
 	}
 out:
 	free(r);

@@ -363,8 +363,7 @@ static int path_of(const struct pkt_io *io, int ifindex, const uint8_t *ip, size
 
 /* A frame for path pi came from `src` (its IP source) through the MAC eth[6..12) to
  * our MAC eth[0..6) on interface ifindex: remember all three. */
-static void learn(struct pkt_io *io, int pi, int ifindex, const uint8_t *eth,
-		  const uint8_t *src)
+static void learn(struct pkt_io *io, int pi, int ifindex, const uint8_t *eth, const uint8_t *src)
 {
 	size_t al = addr_len(&io->paths[pi].addr);
 	struct pkt_neigh *nb = io->neigh[pi];
@@ -591,9 +590,10 @@ static unsigned packet_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *
 
 	while (done < n && nf < PKT_BATCH) {
 		const struct mpt_io_pkt *p = &pkts[done];
-		const struct pkt_neigh *nb = p->len >= 40 || (p->len >= 20 && (p->data[0] >> 4) == 4)
-						     ? neigh_of(io, pi, dst_ip(p->data))
-						     : NULL;
+		const struct pkt_neigh *nb =
+			p->len >= 40 || (p->len >= 20 && (p->data[0] >> 4) == 4)
+				? neigh_of(io, pi, dst_ip(p->data))
+				: NULL;
 		struct virtio_net_hdr *vh = (struct virtio_net_hdr *)io->thdr[nf];
 		uint8_t *eth = io->thdr[nf] + VNET_LEN;
 		uint32_t gso = 0;

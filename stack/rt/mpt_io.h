@@ -24,11 +24,12 @@
  *     That is the way until a path has received a frame from the destination: then
  *     its next hop's MAC (the frame's source), our own (its destination) and the
  *     interface are known, and datagrams leave through a per-path AF_PACKET socket
- *     with a virtio_net_hdr instead, on that interface.  Runs of segments of one flow (mpt_io_gso_run) become
- *     one TCP GSO super-frame of up to 64 KiB (payloads gathered by iovec), which
- *     the kernel passes through veths and bridges as it does its own TSO frames and
- *     segments in software wherever a device cannot take it; no frame on a wire is
- *     larger than the MTU.  The stack leaves TCP checksums partial
+ *     with a virtio_net_hdr instead, on that interface.  Runs of segments of one
+ *     flow (mpt_io_gso_run) become one TCP GSO super-frame of up to 64 KiB
+ *     (payloads gathered by iovec), which the kernel passes through veths and
+ *     bridges as it does its own TSO frames and segments in software wherever a
+ *     device cannot take it; no frame on a wire is larger than the MTU.  The stack
+ *     leaves TCP checksums partial
  *     (mpt_config.tx_csum_partial): the vnet header asks the kernel to finish them,
  *     and the raw-socket path completes them itself.  A learnt MAC is refreshed by
  *     every received frame; a next hop that changes without sending anything (a

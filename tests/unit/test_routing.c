@@ -396,7 +396,8 @@ TEST(routing_dest_ipv6)
 	CHECK_EQ(routing_compute(&f.t, 1, &r), 0);
 	CHECK_EQ(find(&r, ROUTING_TABLE_DEST, "2001:db8:0:1::1/128")->link, 1);
 	for (int i = 0; i < r.nrules; i++)
-		rules6 += r.rules[i].table == ROUTING_TABLE_DEST && r.rules[i].src.family == AF_INET6;
+		rules6 +=
+			r.rules[i].table == ROUTING_TABLE_DEST && r.rules[i].src.family == AF_INET6;
 	CHECK_EQ(rules6, 1);
 	routing_free(&r);
 }
