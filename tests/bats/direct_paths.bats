@@ -51,11 +51,13 @@ topo() {
 			printf '  - { name: swifi, between: [ra, s] }\n'
 			printf '  - { name: slte, between: [rb, s]%s }\n' "$sep"
 		fi
-		printf '%s' "${6:-apps:
-  - { name: bulk, client: c, server: s, bytes: 16MiB }
-}"
+		printf '%s' "${6:-$APP}"
 	} >"$f"
 }
+
+APP='apps:
+  - { name: bulk, client: c, server: s, bytes: 16MiB }
+'
 
 saddr() { [ "$1" = direct ] && echo 198.18.0.2 || echo 198.18.2.2; }
 saddr2() { [ "$1" = direct ] && echo 198.18.1.2 || echo 198.18.3.2; }
@@ -226,7 +228,7 @@ events:
 "
 	run "$MPNET" run "$f" --out "$out" --quiet
 	s=$out/summary.json
-	[ "$status" -eq 0 ] || { cat "$s" 2>/dev/null; fail "mpnet run exit $status"; }
+	[ "$status" -eq 0 ] || { echo "$output"; cat "$s" 2>/dev/null; fail "mpnet run exit $status"; }
 	assert_equal "$(jq -r '.apps[0].verified' "$s")" true
 	jq -c '.apps[0].handover[0] | {interruption_ms, detection_ms, t90_ms}' "$s" | sed 's/^/#   /' >&3
 	run jq -e '.apps[0].handover[0].interruption_ms < 1500' "$s"
