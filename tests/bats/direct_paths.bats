@@ -206,6 +206,11 @@ pings() { # count of 1000-byte pings, host, from, to: bytes that host's wifi and
 	case_run routers mpt mpt subflow
 }
 
+# Signal endpoints through two routers: only kernel clients.  A libmpt client joins an
+# announced address from its own address on that subnet, else from the first
+# subflow's (stack/src/mptcp_pathmgr.c), here its wifi address: that subflow keeps to
+# ra both ways, beside the first one, and rb carries nothing (the kernel lets routing
+# pick the source: its lte address, on the route to the server's slte address).
 # bats test_tags=slow
 @test "two routers, server signal endpoint: kernel -> kernel" {
 	case_run routers kernel kernel signal
