@@ -137,6 +137,91 @@ static int add_reached(const struct topology *t, int h, const struct reach *r, u
 	return 0;
 }
 
+static bool opens_subflows(const struct topology *t, int d)
+{
+	for (int l = 0; l < t->nlinks; l++)
+		for (int e = 0; e < 2; e++)
+			if (t->links[l].end[e].host == d &&
+			    t->links[l].end[e].endpoint_flags &
+				    (TOPO_EP_SUBFLOW | TOPO_EP_FULLMESH))
+				return true;
+	return false;
+}
+
+/* Whether host h is a server of host d: an app has client d and server h, or d opens
+ * subflows (a `subflow` or `fullmesh` endpoint) and h, an end host, does not.  The client picks a
+ * subflow's addresses (its own, and the server's first address or an announced
+ * one), so its addresses decide the path. */
+static bool serves(const struct topology *t, int h, int d)
+{
+	for (int a = 0; a < t->napps; a++)
+		if (t->apps[a].client == d && t->apps[a].server == h)
+			return true;
+	return !t->hosts[h].forward && opens_subflows(t, d) && !opens_subflows(t, h);
+}
+
+/* The destination table of a multi-homed host h: a /32 (/128) route to every address
+ * of each host it serves (see serves()) along the path that ends on that address's
+ * own link, as in a real network where a client's lte address is reachable only
+ * through the lte network: directly when h is the link's other end, else through the
+ * first hop of h's shortest path to that other end, when it forwards.  An address
+ * whose own link cannot be reached that way gets no entry here (the source tables
+ * and the main table route it as before).  r is the unrestricted BFS from h.  The
+ * preferred source is h's address on the outgoing link. */
+static int add_destinations(const struct topology *t, int h, const struct reach *r,
+			    struct host_routing *out)
+{
+	for (int l = 0; l < t->nlinks; l++) {
+		const struct topo_link *lk = &t->links[l];
+
+		for (int d = 0; d < 2; d++) {
+			const struct topo_iface *x = &lk->end[d];
+			int n = lk->end[d ^ 1].host;
+			int out_link, gw_end = -1;
+
+			if (x->host == h || t->hosts[x->host].forward || !serves(t, h, x->host))
+				continue;
+			if (n == h) {
+				out_link = l;
+			} else if (t->hosts[n].forward && r[n].dist > 0) {
+				out_link = r[n].first_link;
+				gw_end = r[n].first_end;
+			} else {
+				continue;
+			}
+			for (int f = 0; f < 2; f++) {
+				const struct topo_link *ol = &t->links[out_link];
+				const struct topo_iface *me = &ol->end[other_end(ol, h) ^ 1];
+				const struct netaddr *dst = f ? &x->addr6 : &x->addr4;
+				const struct netaddr *src = f ? &me->addr6 : &me->addr4;
+				struct route_entry e = {.table = ROUTING_TABLE_DEST,
+							.link = out_link};
+				int err;
+
+				if (!dst->family)
+					continue;
+				e.dst = *dst;
+				e.dst.prefixlen = f ? 128 : 32;
+				if (gw_end >= 0) {
+					const struct netaddr *gw = iface_addr(
+						&ol->end[gw_end], f ? AF_INET6 : AF_INET);
+
+					if (!gw->family)
+						continue;
+					e.gw = *gw;
+					e.gw.prefixlen = e.dst.prefixlen;
+				}
+				if (src->family)
+					e.src = *src;
+				err = push_route(out, &e);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
 int routing_compute(const struct topology *t, int h, struct host_routing *out)
 {
 	struct reach *r = calloc((size_t)t->nhosts, sizeof(*r));
@@ -208,6 +293,26 @@ int routing_compute(const struct topology *t, int h, struct host_routing *out)
 			err = bfs(t, h, l, r);
 		if (!err)
 			err = add_reached(t, h, r, table, &me->addr4, &me->addr6, out);
+	}
+	/* Destinations (rule priority ROUTING_RULE_PRIO_DEST, before the source rules):
+	 * "from all lookup ROUTING_TABLE_DEST" per family in use.  r was restricted to
+	 * the last link: recompute it unrestricted. */
+	if (!err)
+		err = bfs(t, h, -1, r);
+	if (!err)
+		err = add_destinations(t, h, r, out);
+	for (int f = 0; f < 2 && !err; f++) {
+		bool used = false;
+
+		for (int i = 0; i < out->nroutes; i++)
+			used |= out->routes[i].table == ROUTING_TABLE_DEST &&
+				out->routes[i].dst.family == (f ? AF_INET6 : AF_INET);
+		if (used)
+			err = push_rule(out,
+					&(struct rule_entry){.src.family = f ? AF_INET6 : AF_INET,
+							     .table = ROUTING_TABLE_DEST,
+							     .prio = ROUTING_RULE_PRIO_DEST,
+							     .link = -1});
 	}
 out:
 	free(r);

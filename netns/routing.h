@@ -7,7 +7,17 @@
  *    ROUTING_TABLE_BASE + L.index holding L's subnet and every subnet reachable by
  *    leaving on L, and a rule "from <its address on L> lookup that table": traffic
  *    from an address leaves on its own link (per-address source routing, as the
- *    kernel MPTCP selftests configure it).
+ *    kernel MPTCP selftests configure it);
+ *  - a multi-homed host that serves clients also gets table ROUTING_TABLE_DEST,
+ *    looked up before the source tables (rule "from all lookup ROUTING_TABLE_DEST"
+ *    at priority ROUTING_RULE_PRIO_DEST): a /32 (/128) route to every address of
+ *    each of its clients along the path that ends on that address's own link,
+ *    whatever the source address: the server answers the client's lte address over
+ *    the path that ends on the client's lte link.  Its clients: the client of an app
+ *    it serves, or a host that opens subflows (a `subflow`/`fullmesh` endpoint) when
+ *    it opens none itself.  The client keeps its source tables: from its lte address
+ *    it leaves on lte, to whichever server address.  So a subflow keeps to one path,
+ *    both ways: the one of its client's address.
  */
 #ifndef MPNET_ROUTING_H
 #define MPNET_ROUTING_H
@@ -17,6 +27,8 @@
 #define ROUTING_TABLE_MAIN     254u
 #define ROUTING_TABLE_BASE     1000u
 #define ROUTING_RULE_PRIO_BASE 1000u
+#define ROUTING_TABLE_DEST     999u
+#define ROUTING_RULE_PRIO_DEST 900u
 
 struct route_entry {
 	uint32_t table;
@@ -27,10 +39,10 @@ struct route_entry {
 };
 
 struct rule_entry {
-	struct netaddr src; /* a host address (/32 or /128) */
+	struct netaddr src; /* a host address (/32 or /128); prefixlen 0: from all */
 	uint32_t table;
 	uint32_t prio;
-	int link;
+	int link; /* -1: not tied to a link (the destination rule) */
 };
 
 struct host_routing {

@@ -27,10 +27,16 @@
 #define PKT_TX_IOV  1024  /* iovecs one transmit batch may use */
 #define PKT_GSO_MAX 65535 /* bytes of IP datagram in one GSO super-frame */
 
-/* A next hop learnt from received frames: frames from `ip` reached us from `mac`. */
+/* A next hop learnt from received frames: frames from `ip` reached us from `mac`, on
+ * interface `ifindex` whose MAC is `own`.  That interface is not necessarily the
+ * path's: a peer that binds its subflow to another link (a kernel `dev` endpoint, a
+ * libmpt path) reaches this address through the host's interface on that link, and
+ * the answers go back the same way, so that the subflow keeps to one link. */
 struct pkt_neigh {
 	uint8_t ip[16];
 	uint8_t mac[6];
+	uint8_t own[6];
+	int ifindex;
 	bool used;
 };
 
@@ -44,9 +50,7 @@ struct pkt_io {
 	size_t npaths;
 	int txfd[MPT_IO_MAX_PATHS]; /* raw IP socket per path index */
 	int ptx[MPT_IO_MAX_PATHS];  /* AF_PACKET (PACKET_VNET_HDR) per path index */
-	/* learnt from received frames: our MAC, and the next hop's per remote address */
-	uint8_t own_mac[MPT_IO_MAX_PATHS][6];
-	bool own_mac_ok[MPT_IO_MAX_PATHS];
+	/* learnt from received frames: per remote address, the next hop and our end */
 	struct pkt_neigh neigh[MPT_IO_MAX_PATHS][PKT_NEIGH];
 	uint32_t neigh_next[MPT_IO_MAX_PATHS];
 	/* transmit scratch: vnet + Ethernet headers and iovecs of one batch */
@@ -227,9 +231,19 @@ static int open_tx(struct pkt_io *io, size_t i, char *err, size_t errlen)
 		memcpy(&s6->sin6_addr, a->ip, 16);
 		sl = sizeof(*s6);
 	}
-	/* bound to the path's address, so `from ADDR lookup TABLE` rules route it */
+	/* bound to the path's address and its interface: routing may only use routes
+	 * through that interface, so the path's first datagrams (a SYN it initiates)
+	 * leave on its own link even where mpnet's destination routes would take another
+	 * one; the `from ADDR lookup TABLE` rule of the address routes them */
 	if (bind(fd, (struct sockaddr *)&ss, sl)) {
 		snprintf(err, errlen, "raw IP socket bound to a path address: %s", strerror(errno));
+		return -errno;
+	}
+	if (io->paths[i].ifindex > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &io->paths[i].ifindex,
+		       sizeof(io->paths[i].ifindex))) {
+		snprintf(err, errlen, "raw IP socket bound to ifindex %d: %s", io->paths[i].ifindex,
+			 strerror(errno));
 		return -errno;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsz, sizeof(bufsz)))
@@ -322,58 +336,60 @@ fail:
 	return rv;
 }
 
-/* Which path a frame on interface `ifx` addressed to ip[] belongs to; -1 if none. */
+/* Which path a frame on interface `ifindex` addressed to ip[] belongs to; -1 if none.
+ * The path of that address on that interface, else the path of that address on
+ * another interface: as a kernel host (weak host model), a frame for one of our
+ * addresses is ours whichever of our links it came in on. */
 static int path_of(const struct pkt_io *io, int ifindex, const uint8_t *ip, size_t len)
 {
 	int fam = (ip[0] >> 4) == 4 ? MPT_AF_INET : MPT_AF_INET6;
 	const uint8_t *dst = fam == MPT_AF_INET ? ip + 16 : ip + 24;
+	int other = -1;
 
 	if (len < (fam == MPT_AF_INET ? 20u : 40u))
 		return -1;
 	for (size_t i = 0; i < io->npaths; i++) {
 		const struct mpt_io_path *p = &io->paths[i];
 
-		if (p->ifindex == ifindex && p->addr.family == fam &&
-		    !memcmp(p->addr.ip, dst, addr_len(&p->addr)))
+		if (p->addr.family != fam || memcmp(p->addr.ip, dst, addr_len(&p->addr)))
+			continue;
+		if (p->ifindex == ifindex)
 			return (int)i;
+		if (other < 0)
+			other = (int)i;
 	}
-	return -1;
+	return other;
 }
 
 /* A frame for path pi came from `src` (its IP source) through the MAC eth[6..12) to
- * our MAC eth[0..6): remember both. */
-static void learn(struct pkt_io *io, int pi, const uint8_t *eth, const uint8_t *src)
+ * our MAC eth[0..6) on interface ifindex: remember all three. */
+static void learn(struct pkt_io *io, int pi, int ifindex, const uint8_t *eth, const uint8_t *src)
 {
 	size_t al = addr_len(&io->paths[pi].addr);
 	struct pkt_neigh *nb = io->neigh[pi];
 	uint32_t k;
 
-	if (!io->own_mac_ok[pi] || memcmp(io->own_mac[pi], eth, 6)) {
-		memcpy(io->own_mac[pi], eth, 6);
-		io->own_mac_ok[pi] = true;
-	}
 	for (k = 0; k < PKT_NEIGH; k++)
-		if (nb[k].used && !memcmp(nb[k].ip, src, al)) {
-			if (memcmp(nb[k].mac, eth + 6, 6))
-				memcpy(nb[k].mac, eth + 6, 6);
-			return;
-		}
-	k = io->neigh_next[pi]++ % PKT_NEIGH;
-	memset(&nb[k], 0, sizeof(nb[k]));
-	memcpy(nb[k].ip, src, al);
+		if (nb[k].used && !memcmp(nb[k].ip, src, al))
+			break;
+	if (k == PKT_NEIGH) {
+		k = io->neigh_next[pi]++ % PKT_NEIGH;
+		memset(&nb[k], 0, sizeof(nb[k]));
+		memcpy(nb[k].ip, src, al);
+		nb[k].used = true;
+	}
+	memcpy(nb[k].own, eth, 6);
 	memcpy(nb[k].mac, eth + 6, 6);
-	nb[k].used = true;
+	nb[k].ifindex = ifindex;
 }
 
-static const uint8_t *neigh_mac(const struct pkt_io *io, int pi, const uint8_t *dst)
+static const struct pkt_neigh *neigh_of(const struct pkt_io *io, int pi, const uint8_t *dst)
 {
 	size_t al = addr_len(&io->paths[pi].addr);
 
-	if (!io->own_mac_ok[pi])
-		return NULL;
 	for (uint32_t k = 0; k < PKT_NEIGH; k++)
 		if (io->neigh[pi][k].used && !memcmp(io->neigh[pi][k].ip, dst, al))
-			return io->neigh[pi][k].mac;
+			return &io->neigh[pi][k];
 	return NULL;
 }
 
@@ -429,7 +445,8 @@ static int pkt_recv(void *v, struct mpt_io_pkt *pkts, unsigned n)
 			continue;
 		}
 		if (io->cur_seg == 0)
-			learn(io, path, f + VNET_LEN, (ip[0] >> 4) == 4 ? ip + 12 : ip + 8);
+			learn(io, path, io->ifs[io->cur_if].ifindex, f + VNET_LEN,
+			      (ip[0] >> 4) == 4 ? ip + 12 : ip + 8);
 		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
 		    io->cur_seg == 0 &&
 		    (trusted ? mpt_io_tcp_check(ip, iplen) : mpt_io_tcp_csum_fix(ip, iplen)) == 0) {
@@ -561,35 +578,42 @@ static const uint8_t *dst_ip(const uint8_t *ip)
 }
 
 /* pkts[0..n), all for path index pi whose next hop is known, through its packet
- * socket; runs of segments that mpt_io_gso_run accepts become one GSO super-frame
- * (the payloads gathered by iovec, no copy).  Returns how many datagrams it took
- * (it stops early at a datagram whose next hop is unknown). */
+ * socket, each frame on the interface its next hop was learnt on; runs of segments
+ * that mpt_io_gso_run accepts become one GSO super-frame (the payloads gathered by
+ * iovec, no copy).  Returns how many datagrams it took (it stops early at a datagram
+ * whose next hop is unknown). */
 static unsigned packet_send(struct pkt_io *io, int pi, const struct mpt_io_pkt *pkts, unsigned n)
 {
 	struct mmsghdr m[PKT_BATCH];
+	struct sockaddr_ll to[PKT_BATCH];
 	unsigned done = 0, nf = 0, niov = 0, segs[PKT_BATCH];
 
 	while (done < n && nf < PKT_BATCH) {
 		const struct mpt_io_pkt *p = &pkts[done];
-		const uint8_t *mac = p->len >= 40 || (p->len >= 20 && (p->data[0] >> 4) == 4)
-					     ? neigh_mac(io, pi, dst_ip(p->data))
-					     : NULL;
+		const struct pkt_neigh *nb =
+			p->len >= 40 || (p->len >= 20 && (p->data[0] >> 4) == 4)
+				? neigh_of(io, pi, dst_ip(p->data))
+				: NULL;
 		struct virtio_net_hdr *vh = (struct virtio_net_hdr *)io->thdr[nf];
 		uint8_t *eth = io->thdr[nf] + VNET_LEN;
 		uint32_t gso = 0;
 		unsigned k = 1;
 		size_t total = p->len;
 
-		if (!mac)
+		if (!nb)
 			break;
 		k = mpt_io_gso_run(p, n - done, PKT_GSO_MAX, &gso);
 		if (niov + k + 1 > PKT_TX_IOV)
 			break;
 		memset(vh, 0, sizeof(*vh));
-		memcpy(eth, mac, 6);
-		memcpy(eth + 6, io->own_mac[pi], 6);
+		memcpy(eth, nb->mac, 6);
+		memcpy(eth + 6, nb->own, 6);
 		wire_put16(eth + 12, (p->data[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6);
 		memset(&m[nf], 0, sizeof(m[nf]));
+		/* protocol 0, as the socket's own: the kernel reads it from the frame */
+		to[nf] = (struct sockaddr_ll){.sll_family = AF_PACKET, .sll_ifindex = nb->ifindex};
+		m[nf].msg_hdr.msg_name = &to[nf];
+		m[nf].msg_hdr.msg_namelen = sizeof(to[nf]);
 		m[nf].msg_hdr.msg_iov = &io->tiov[niov];
 		io->tiov[niov].iov_base = io->thdr[nf];
 		io->tiov[niov++].iov_len = VNET_LEN + ETH_LEN;

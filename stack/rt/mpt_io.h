@@ -14,17 +14,22 @@
  *     rest are checked by the stack; GSO super-frames (a peer with TSO on a veth) go
  *     to the stack whole, one TCP segment of up to 64 KiB, as GRO hands them to a
  *     kernel TCP (cut back into MSS-sized segments only if they do not parse).
+ *     A frame for a path's address is taken on any of the paths' interfaces (a
+ *     peer may bind its subflow to another link: it arrives there), and the next
+ *     hop is learnt with the interface it came in on.
  *   - transmit: raw IP sockets (IPPROTO_RAW, header included) bound to each path's
- *     address, sendmmsg: the kernel routes (policy rules by source address
- *     included) and resolves neighbours, but no kernel TCP ever sees the segments.
+ *     address and interface (SO_BINDTOIFINDEX), sendmmsg: the kernel routes (policy
+ *     rules by source address included; only routes through the path's interface)
+ *     and resolves neighbours, but no kernel TCP ever sees the segments.
  *     That is the way until a path has received a frame from the destination: then
- *     its next hop's MAC (the frame's source) and our own (its destination) are
- *     known, and datagrams leave through a per-path AF_PACKET socket with a
- *     virtio_net_hdr instead.  Runs of segments of one flow (mpt_io_gso_run) become
- *     one TCP GSO super-frame of up to 64 KiB (payloads gathered by iovec), which
- *     the kernel passes through veths and bridges as it does its own TSO frames and
- *     segments in software wherever a device cannot take it; no frame on a wire is
- *     larger than the MTU.  The stack leaves TCP checksums partial
+ *     its next hop's MAC (the frame's source), our own (its destination) and the
+ *     interface are known, and datagrams leave through a per-path AF_PACKET socket
+ *     with a virtio_net_hdr instead, on that interface.  Runs of segments of one
+ *     flow (mpt_io_gso_run) become one TCP GSO super-frame of up to 64 KiB
+ *     (payloads gathered by iovec), which the kernel passes through veths and
+ *     bridges as it does its own TSO frames and segments in software wherever a
+ *     device cannot take it; no frame on a wire is larger than the MTU.  The stack
+ *     leaves TCP checksums partial
  *     (mpt_config.tx_csum_partial): the vnet header asks the kernel to finish them,
  *     and the raw-socket path completes them itself.  A learnt MAC is refreshed by
  *     every received frame; a next hop that changes without sending anything (a
