@@ -26,6 +26,7 @@
 #include "mpt.h"
 #include "mpt_io.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mpt_rt;
@@ -35,6 +36,9 @@ struct mpt_rt_stats {
 	/* address changes followed: paths removed, paths (re)added, endpoints put back
 	 * with their address, netlink overruns (changes lost) */
 	uint64_t addr_del, addr_add, endpoints_readded, addr_overruns;
+	/* the kernel's path manager followed (mpt_rt_follow_pm): reads, failed reads,
+	 * endpoints added / removed / changed, limit changes */
+	uint64_t pm_reads, pm_errors, pm_ep_add, pm_ep_del, pm_ep_flags, pm_limits;
 };
 
 /* Find the paths of the calling thread's network namespace: every IPv4 and global
@@ -59,6 +63,25 @@ struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt);
  * address now), MPT_ENOMEM (table full) or mpt_stack_add_endpoint's error. */
 int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr *addr,
 			uint32_t flags);
+
+/* Remove endpoint `id` (mpt_stack_del_endpoint: live connections close its subflows
+ * and send REMOVE_ADDR) and forget it.  Returns 0 or MPT_ENOENT. */
+int mpt_rt_del_endpoint(struct mpt_rt *rt, uint8_t id);
+
+/* Change endpoint `id`'s flags (a backup change sends MP_PRIO).  Returns 0,
+ * MPT_ENOENT or MPT_EINVAL. */
+int mpt_rt_set_endpoint_flags(struct mpt_rt *rt, uint8_t id, uint32_t flags);
+
+/* Take the namespace's MPTCP settings from the kernel's path manager, as the
+ * kernel's own MPTCP does (rt_pm.h): with `endpoints`, the endpoints of `ip mptcp
+ * endpoint show` become the stack's (mpt_rt_add_endpoint; an endpoint whose
+ * address is not a path yet comes when the address does); with `limits`, `ip mptcp
+ * limits show` gives max_subflows (the kernel's subflows + 1) and
+ * max_add_addr_accepted.  Read now and again every second and after each address
+ * change: an endpoint deleted there is deleted here (mpt_rt_del_endpoint), a
+ * changed one changes.  Returns 0, or -ENOENT (the kernel has no MPTCP path
+ * manager) / -errno with a one-line reason in err. */
+int mpt_rt_follow_pm(struct mpt_rt *rt, bool endpoints, bool limits, char *err, size_t errlen);
 
 /* The runtime's clock (monotonic ns). */
 uint64_t mpt_rt_now(const struct mpt_rt *rt);
