@@ -34,7 +34,7 @@ struct rt_pm_state {
 	struct rt_pm_ep eps[RT_PM_MAX_EPS];
 	int neps;
 	bool have_limits;
-	uint32_t subflows;	    /* beyond the first, as the kernel counts */
+	uint32_t subflows; /* beyond the first, as the kernel counts */
 	uint32_t add_addr_accepted;
 };
 

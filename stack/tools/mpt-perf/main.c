@@ -18,6 +18,7 @@
 #include "perf_rx.h"
 #include "perf_sampler.h"
 #include "perf_sockinfo.h"
+#include "perf_status.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,9 +73,14 @@ static const char usage_text[] =
 	"      --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]\n"
 	"                        libmpt: an MPTCP endpoint on the local address ADDR, as\n"
 	"                        `ip mptcp endpoint add` (repeatable; id default: its\n"
-	"                        position, 1, 2, ...); ADDR must be in this namespace\n"
+	"                        position, 1, 2, ...); ADDR must be in this namespace.\n"
+	"                        Without it, libmpt takes this namespace's endpoints from\n"
+	"                        the kernel's path manager (ip mptcp endpoint show) and\n"
+	"                        follows them: add / delete / change act as on the kernel\n"
 	"      --max-subflows N  libmpt: subflows per connection, the first included\n"
-	"                        (1..255, default 8)\n"
+	"                        (1..255).  Without it: the namespace's limits (ip mptcp\n"
+	"                        limits show: subflows + 1, add_addr_accepted), followed;\n"
+	"                        libmpt's defaults (8, 8) on a kernel without MPTCP\n"
 	"      --checksum        libmpt: ask for DSS checksums (RFC 8684 3.3.1; the peer\n"
 	"                        asking turns them on as well)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
@@ -92,8 +98,12 @@ static const char usage_text[] =
 	"      --logfile FILE    write the report to FILE instead of stdout\n"
 	"  -h, --help            this text\n"
 	"\n"
+	"SIGTERM or SIGINT stops the transfer: the report (JSON \"status\":\n"
+	"\"interrupted\") still has what was measured so far (bytes, intervals,\n"
+	"subflows, counters).\n"
+	"\n"
 	"Exit status: 0 verified (and with -n every byte arrived), 1 mismatch, short\n"
-	"transfer or connection error, 2 usage error.\n";
+	"transfer, connection error or interrupted, 2 usage error.\n";
 
 /* One connection's outcome, from this end. */
 struct report {
@@ -117,7 +127,40 @@ struct report {
 	char error[PERF_ERRLEN]; /* empty when none */
 	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
+	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
 };
+
+static volatile sig_atomic_t stop_signal; /* the signal behind perf_interrupted */
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig; /* only flags here; the loops look at them */
+	perf_interrupted = 1;
+}
+
+/* No SA_RESTART: a blocking read / write / accept returns EINTR at once. */
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static uint64_t mono_ns(void);
+
+/* The transfer stops here because of a signal: say so once. */
+static void mark_interrupted(struct report *r, const char *what, uint64_t bytes)
+{
+	r->interrupted = true;
+	if (r->error[0])
+		return;
+	snprintf(r->error, sizeof(r->error), "interrupted by %s %s after %" PRIu64 " bytes",
+		 perf_signal_name(stop_signal), what, bytes);
+}
 
 static uint64_t mono_ns(void)
 {
@@ -318,6 +361,10 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	for (;;) {
 		size_t n = PERF_BUFSZ;
 
+		if (perf_interrupted) {
+			mark_interrupted(r, "while sending", off);
+			break;
+		}
 		if (h->time_mode) {
 			if (mono_ns() >= deadline)
 				break;
@@ -342,6 +389,11 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 				atomic_store(&r->sp.app_bytes, off + done);
 			}
 		}
+		if (rc && perf_interrupted) {
+			mark_interrupted(r, "while sending", atomic_load(&r->sp.app_bytes));
+			off = atomic_load(&r->sp.app_bytes);
+			break;
+		}
 		if (rc) {
 			set_error(r, "send after %" PRIu64 " bytes: %s", off, strerror(-rc));
 			break;
@@ -360,6 +412,10 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	r->sent_bytes = off;
 	r->send_ns = mono_ns() - t0;
 	perf_conn_sockinfo(c, pre);
+	if (r->interrupted) {
+		free(buf);
+		return;
+	}
 	rc = perf_conn_shutdown_wr(c);
 	if (rc)
 		set_error(r, "shutdown: %s", strerror(-rc));
@@ -437,6 +493,10 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 	for (;;) {
 		ptrdiff_t n = perf_conn_read(c, buf, PERF_BUFSZ);
 
+		if (n < 0 && perf_interrupted) {
+			mark_interrupted(r, "while receiving", rx.bytes);
+			break;
+		}
 		if (n < 0) {
 			set_error(r, "receive after %" PRIu64 " bytes: %s", rx.bytes,
 				  strerror((int)-n));
@@ -462,6 +522,8 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 	r->ivl = rx.ivl; /* the report owns them now */
 	rx.ivl = NULL;
 
+	if (r->interrupted)
+		goto done; /* the peer gets no result: we stop now */
 	outlen = PERF_RES_LEN + (size_t)r->res.n_intervals * PERF_IVL_LEN;
 	out = malloc(outlen);
 	if (!out) {
@@ -513,6 +575,10 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 	uint64_t give_up = mono_ns() + PERF_DRAIN_WAIT_NS;
 
 	while (!r->error[0] && mono_ns() < give_up) {
+		if (perf_interrupted) {
+			mark_interrupted(r, "waiting for the receiver's result", r->sent_bytes);
+			break;
+		}
 		if (perf_conn_wait_readable(c, 1000000))
 			break;
 		if (!perf_conn_unacked(c))
@@ -521,6 +587,8 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 	perf_conn_sockinfo(c, &mid);
 	if (!r->error[0])
 		read_result(c, r);
+	if (perf_interrupted && !r->have_res)
+		mark_interrupted(r, "waiting for the receiver's result", r->sent_bytes);
 	perf_conn_sockinfo(c, &late);
 	r->si = *pre;
 	if (!sockinfo_better(&r->si, &mid))
@@ -650,6 +718,8 @@ static json_t *report_json(const struct report *r)
 				  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 				  "maxrss_kb", (json_int_t)ru.ru_maxrss));
 	}
+	json_object_set_new(o, "status",
+			    json_string(perf_status_name(r->interrupted, report_ok(r))));
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;
 }
@@ -991,7 +1061,12 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 		struct perf_conn c = {.fd = -1};
 
 		if (perf_mpt_accept(rt, lids, nl, &c)) {
-			fprintf(stderr, "mpt-perf: accept: runtime failed\n");
+			if (perf_interrupted)
+				fprintf(stderr,
+					"mpt-perf: interrupted by %s before a client came\n",
+					perf_signal_name(stop_signal));
+			else
+				fprintf(stderr, "mpt-perf: accept: runtime failed\n");
 			status = 1;
 			break;
 		}
@@ -1030,6 +1105,13 @@ static int run_server(const struct perf_opts *o, FILE *out)
 
 		c.fd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
 		if (c.fd < 0) {
+			if (perf_interrupted) {
+				fprintf(stderr,
+					"mpt-perf: interrupted by %s before a client came\n",
+					perf_signal_name(stop_signal));
+				status = 1;
+				break;
+			}
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			fprintf(stderr, "mpt-perf: accept: %s\n", strerror(errno));
@@ -1067,6 +1149,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	install_stop_handlers();
 	if (o.logfile) {
 		out = fopen(o.logfile, "w");
 		if (!out) {
