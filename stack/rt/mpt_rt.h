@@ -26,6 +26,7 @@
 #include "mpt.h"
 #include "mpt_io.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -106,11 +107,17 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline);
 void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *ctx, uint64_t now),
 		     void *ctx);
 
+/* A flag (set by the caller's signal handler) that ends mpt_rt_wait: once it is
+ * non-zero, mpt_rt_wait returns -EINTR right after the step a signal woke.  NULL:
+ * none. */
+void mpt_rt_set_interrupt(struct mpt_rt *rt, volatile sig_atomic_t *flag);
+
 /* Push out whatever the stack has to send now. */
 int mpt_rt_flush(struct mpt_rt *rt);
 
 /* Step until mpt_poll(id) & mask or the deadline (UINT64_MAX: none).  Returns the
- * poll mask (> 0), 0 at the deadline, MPT_ENOENT, or -errno. */
+ * poll mask (> 0), 0 at the deadline, MPT_ENOENT, -EINTR (mpt_rt_set_interrupt's
+ * flag is set), or -errno. */
 int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline);
 
 const struct mpt_rt_stats *mpt_rt_stats(const struct mpt_rt *rt);

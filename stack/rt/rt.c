@@ -57,6 +57,7 @@ struct mpt_rt {
 	bool pm_eps, pm_limits, pm_due;
 	uint64_t pm_next;
 	uint8_t lim_subflows, lim_add_addr; /* the stack's limits now */
+	volatile sig_atomic_t *intr;	    /* mpt_rt_set_interrupt */
 	uint16_t ports[RT_MAX_PORTS];
 	size_t nports;
 	uint8_t *txbuf; /* RT_BATCH * mtu */
@@ -701,6 +702,11 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 	return mpt_rt_flush(rt);
 }
 
+void mpt_rt_set_interrupt(struct mpt_rt *rt, volatile sig_atomic_t *flag)
+{
+	rt->intr = flag;
+}
+
 int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline)
 {
 	for (;;) {
@@ -710,6 +716,8 @@ int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline)
 			return r;
 		if (r & mask)
 			return r;
+		if (rt->intr && *rt->intr)
+			return -EINTR;
 		if (clock_ns() >= deadline)
 			return 0;
 		rv = mpt_rt_step(rt, deadline);

@@ -62,7 +62,12 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 {
 	if (!c->rt) {
 		for (;;) {
-			ssize_t n = read(c->fd, buf, len);
+			ssize_t n;
+
+			/* a signal that came between two reads interrupts no read */
+			if (perf_interrupted)
+				return -EINTR;
+			n = read(c->fd, buf, len);
 
 			if (n < 0 && errno == EINTR && !perf_interrupted)
 				continue;
@@ -72,8 +77,12 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 		}
 	}
 	for (;;) {
-		ptrdiff_t n = mpt_recv(mpt_rt_stack(c->rt), c->id, buf, len, mpt_rt_now(c->rt));
+		ptrdiff_t n;
 		int r;
+
+		if (perf_interrupted)
+			return -EINTR;
+		n = mpt_recv(mpt_rt_stack(c->rt), c->id, buf, len, mpt_rt_now(c->rt));
 
 		if (n >= 0)
 			return n;
@@ -122,6 +131,8 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 		ptrdiff_t n;
 
 		if (!c->rt) {
+			if (perf_interrupted)
+				return -EINTR;
 			n = write(c->fd, p, len);
 			if (n < 0) {
 				if (errno == EINTR && !perf_interrupted)
@@ -458,6 +469,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.mptcp_checksum = o->checksum;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
+	mpt_rt_set_interrupt(*rt, &perf_interrupted);
 	for (int i = 0; i < o->nendpoints; i++) {
 		const struct perf_endpoint *ep = &o->endpoints[i];
 		int rv;
