@@ -1103,7 +1103,10 @@ static int run_server(const struct perf_opts *o, FILE *out)
 		socklen_t len = sizeof(r.peer);
 		struct perf_conn c = {.fd = -1};
 
-		c.fd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
+		/* a stop signal that came during the last connection interrupts no accept */
+		c.fd = perf_interrupted
+			       ? -1
+			       : accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
 		if (c.fd < 0) {
 			if (perf_interrupted) {
 				fprintf(stderr,
