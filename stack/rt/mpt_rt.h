@@ -73,6 +73,19 @@ int mpt_rt_del_endpoint(struct mpt_rt *rt, uint8_t id);
  * MPT_ENOENT or MPT_EINVAL. */
 int mpt_rt_set_endpoint_flags(struct mpt_rt *rt, uint8_t id, uint32_t flags);
 
+/* One endpoint the runtime holds (declared, or followed from the kernel). */
+struct mpt_rt_endpoint {
+	uint8_t id;
+	uint32_t flags;
+	struct mpt_sockaddr addr;
+};
+
+/* Copy at most max of the endpoints held now; returns how many there are. */
+int mpt_rt_endpoints(const struct mpt_rt *rt, struct mpt_rt_endpoint *out, int max);
+
+/* Whether the endpoints come from the kernel's path manager (mpt_rt_follow_pm). */
+bool mpt_rt_follows_pm(const struct mpt_rt *rt);
+
 /* Take the namespace's MPTCP settings from the kernel's path manager, as the
  * kernel's own MPTCP does (rt_pm.h): with `endpoints`, the endpoints of `ip mptcp
  * endpoint show` become the stack's (mpt_rt_add_endpoint; an endpoint whose

@@ -512,6 +512,27 @@ int mpt_rt_set_endpoint_flags(struct mpt_rt *rt, uint8_t id, uint32_t flags)
 	return MPT_ENOENT;
 }
 
+int mpt_rt_endpoints(const struct mpt_rt *rt, struct mpt_rt_endpoint *out, int max)
+{
+	int n = 0;
+
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		if (!rt->eps[e].used)
+			continue;
+		if (n < max)
+			out[n] = (struct mpt_rt_endpoint){.id = rt->eps[e].id,
+							  .flags = rt->eps[e].flags,
+							  .addr = rt->eps[e].addr};
+		n++;
+	}
+	return n;
+}
+
+bool mpt_rt_follows_pm(const struct mpt_rt *rt)
+{
+	return rt->pm && rt->pm_eps;
+}
+
 /* Bring the stack in line with what the kernel's path manager says. */
 static int pm_sync(struct mpt_rt *rt, uint64_t now)
 {

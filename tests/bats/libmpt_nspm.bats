@@ -44,6 +44,8 @@ up_two_paths() {
 	assert_output '["198.18.0.1","198.18.1.1"]'
 	run jq -e '.counters.MpnetRtPmEndpointAdd == 1 and .subflows[1].bytes_sent > 1000000' "$cj"
 	assert_success
+	run jq -c '.endpoints' "$cj"
+	assert_output '[{"addr":"198.18.1.1","id":1,"flags":"subflow","from":"kernel"}]'
 	[ "$(kstat s MPTcpExtMPJoinAckRx)" -ge 1 ]
 	mpt_clean "$cj"
 }

@@ -276,11 +276,28 @@ static int open_socket(const struct perf_opts *o, int family, char *err, size_t 
 }
 
 /* What --endpoint declared (libmpt), so a run's JSON shows what the stack was told. */
-static json_t *endpoints_json(const struct perf_opts *o)
+static json_t *endpoints_json(const struct perf_opts *o, const struct mpt_rt *rt)
 {
 	json_t *a = json_array();
 	char fl[64];
 
+	if (mpt_rt_follows_pm(rt)) {
+		/* what the kernel's path manager gave, as held at the report */
+		struct mpt_rt_endpoint eps[PERF_MAX_ENDPOINTS];
+		int n = mpt_rt_endpoints(rt, eps, PERF_MAX_ENDPOINTS);
+		char ip[INET6_ADDRSTRLEN];
+
+		for (int i = 0; i < n && i < PERF_MAX_ENDPOINTS; i++) {
+			inet_ntop(eps[i].addr.family == MPT_AF_INET ? AF_INET : AF_INET6,
+				  eps[i].addr.ip, ip, sizeof(ip));
+			json_array_append_new(
+				a, json_pack("{s:s, s:i, s:s, s:s}", "addr", ip, "id", eps[i].id,
+					     "flags",
+					     perf_endpoint_flags_str(eps[i].flags, fl, sizeof(fl)),
+					     "from", "kernel"));
+		}
+		return a;
+	}
 	for (int i = 0; i < o->nendpoints; i++)
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "addr", o->endpoints[i].addr,
 						   "id", o->endpoints[i].id, "flags",
@@ -706,7 +723,7 @@ static json_t *report_json(const struct report *r)
 	if (r->have_sp)
 		perf_sampler_json(&r->sp, r->start_mono_ns, o);
 	json_object_set_new(o, "counters", r->rt ? perf_mpt_counters_json(r->rt) : json_null());
-	json_object_set_new(o, "endpoints", r->rt ? endpoints_json(r->o) : json_null());
+	json_object_set_new(o, "endpoints", r->rt ? endpoints_json(r->o, r->rt) : json_null());
 	{
 		struct rusage ru;
 
