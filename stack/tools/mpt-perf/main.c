@@ -158,8 +158,12 @@ static void mark_interrupted(struct report *r, const char *what, uint64_t bytes)
 	r->interrupted = true;
 	if (r->error[0])
 		return;
-	snprintf(r->error, sizeof(r->error), "interrupted by %s %s after %" PRIu64 " bytes",
-		 perf_signal_name(stop_signal), what, bytes);
+	if (bytes)
+		snprintf(r->error, sizeof(r->error), "interrupted by %s %s after %" PRIu64 " bytes",
+			 perf_signal_name(stop_signal), what, bytes);
+	else
+		snprintf(r->error, sizeof(r->error), "interrupted by %s %s",
+			 perf_signal_name(stop_signal), what);
 }
 
 static uint64_t mono_ns(void)
@@ -897,6 +901,19 @@ static int client_connect(const struct perf_opts *o, struct report *r, char *err
 	return fd;
 }
 
+/* Stopped by a signal before any connection: a report anyway (nothing measured,
+ * "status": "interrupted"), so that a run's results say what happened. */
+static int report_stopped(struct report *r, struct mpt_rt *rt, const char *what, FILE *out)
+{
+	int status;
+
+	r->rt = rt;
+	mark_interrupted(r, what, 0);
+	status = report_emit(r, out);
+	mpt_rt_close(rt);
+	return status;
+}
+
 static int run_client(const struct perf_opts *o, FILE *out)
 {
 	struct report r = {.o = o, .client = true};
@@ -925,6 +942,8 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	if (o->stack == PERF_STACK_MPT) {
 		if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
 		    perf_mpt_connect(rt, o, &c, err, sizeof(err))) {
+			if (perf_interrupted)
+				return report_stopped(&r, rt, "while connecting", out);
 			fprintf(stderr, "mpt-perf: %s\n", err);
 			mpt_rt_close(rt);
 			return 1;
@@ -934,6 +953,8 @@ static int run_client(const struct perf_opts *o, FILE *out)
 		perf_conn_addrs(&c, &r.local, &r.peer);
 	} else {
 		c.fd = client_connect(o, &r, err, sizeof(err));
+		if (c.fd < 0 && perf_interrupted)
+			return report_stopped(&r, NULL, "while connecting", out);
 		if (c.fd < 0) {
 			fprintf(stderr, "mpt-perf: %s\n", err);
 			return 1;
@@ -1064,7 +1085,7 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 	char err[PERF_ERRLEN];
 	struct mpt_rt *rt = NULL;
 	uint32_t lids[2];
-	int nl, status = 0;
+	int nl, status = 0, served = 0;
 
 	if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
 	    (nl = perf_mpt_listen(rt, o, lids, err, sizeof(err))) < 0) {
@@ -1078,11 +1099,10 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 		struct perf_conn c = {.fd = -1};
 
 		if (perf_mpt_accept(rt, lids, nl, &c)) {
-			if (perf_interrupted)
-				fprintf(stderr,
-					"mpt-perf: interrupted by %s before a client came\n",
-					perf_signal_name(stop_signal));
-			else
+			if (perf_interrupted && !served) {
+				mark_interrupted(&r, "before a client came", 0);
+				report_emit(&r, out);
+			} else if (!perf_interrupted)
 				fprintf(stderr, "mpt-perf: accept: runtime failed\n");
 			status = 1;
 			break;
@@ -1094,6 +1114,7 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 		perf_conn_close(&c);
 		if (r.have_hdr)
 			status = report_emit(&r, out);
+		served++;
 		if (o->once)
 			break;
 	}
@@ -1105,7 +1126,7 @@ static int run_server(const struct perf_opts *o, FILE *out)
 {
 	unsigned long bad_headers = 0;
 	char err[PERF_ERRLEN];
-	int lfd, status = 0;
+	int lfd, status = 0, served = 0;
 
 	if (o->stack == PERF_STACK_MPT)
 		return run_server_mpt(o, out);
@@ -1126,9 +1147,10 @@ static int run_server(const struct perf_opts *o, FILE *out)
 			       : accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
 		if (c.fd < 0) {
 			if (perf_interrupted) {
-				fprintf(stderr,
-					"mpt-perf: interrupted by %s before a client came\n",
-					perf_signal_name(stop_signal));
+				if (!served) {
+					mark_interrupted(&r, "before a client came", 0);
+					report_emit(&r, out);
+				}
 				status = 1;
 				break;
 			}
@@ -1146,6 +1168,7 @@ static int run_server(const struct perf_opts *o, FILE *out)
 		else
 			status = report_emit(&r, out);
 		perf_conn_close(&c);
+		served++;
 		if (o->once)
 			break;
 	}
