@@ -891,7 +891,17 @@ int metrics_run(const char *dir, unsigned flags)
 				h.event = (int)e;
 				snprintf(h.action, sizeof(h.action), "%s", str(ev, "action"));
 				snprintf(h.link, sizeof(h.link), "%s", str(ev, "link"));
-				json_array_append_new(hos, handover_json(&h, a->bin_s));
+				{
+					json_t *hj = handover_json(&h, a->bin_s);
+
+					/* from what a stopped app measured: the record may
+					 * end before the recovery did */
+					json_object_set_new(
+						hj, "interrupted",
+						json_boolean(json_is_true(
+							json_object_get(app, "interrupted"))));
+					json_array_append_new(hos, hj);
+				}
 				if ((flags & MX_PRINT) && (flags & MX_WRITE)) {
 					char b1[32], b2[32], b3[32];
 

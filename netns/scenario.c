@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -24,6 +25,8 @@
 
 #define SERVER_READY_TIMEOUT_MS 5000
 #define SERVER_GRACE_NS		(5ull * 1000000000ull)
+/* SIGTERM first (mpt-perf then writes what it measured), SIGKILL this much later */
+#define KILL_GRACE_NS		(3ull * 1000000000ull)
 #define PROGRESS_EVERY_NS	(500ull * 1000000ull)
 #define NO_APPS_TAIL_NS		(1ull * 1000000000ull)
 
@@ -32,6 +35,7 @@ struct app_run {
 	int server_status, client_status;
 	bool server_done, client_done, client_started, timed_out;
 	uint64_t client_start, client_end; /* ns since t0 */
+	uint64_t term_at;		   /* SIGTERM sent (ns since t0 + 1); 0: not yet */
 	char client_json[4096], server_json[4096];
 	char client_log[4096], server_log[4096];
 };
@@ -197,6 +201,26 @@ static void reap(struct app_run *runs, int napps, uint64_t now)
 	}
 }
 
+/* Ask the app's processes still running to stop (SIGTERM: mpt-perf reports what it
+ * measured so far); once KILL_GRACE_NS has passed since, SIGKILL them. */
+static void stop_app(struct app_run *r, uint64_t now)
+{
+	int sig;
+
+	if (!r->term_at) {
+		r->term_at = now + 1;
+		sig = SIGTERM;
+	} else if (now + 1 >= r->term_at + KILL_GRACE_NS) {
+		sig = SIGKILL;
+	} else {
+		return;
+	}
+	if (r->client_pid > 0 && !r->client_done)
+		kill(r->client_pid, sig);
+	if (r->server_pid > 0 && !r->server_done)
+		kill(r->server_pid, sig);
+}
+
 static void kill_app(struct app_run *r)
 {
 	if (r->client_pid > 0 && !r->client_done)
@@ -286,12 +310,21 @@ static json_t *get_or(json_t *o, const char *key, json_t *dflt)
 	return json_incref(v);
 }
 
+/* mpt-perf's report says a signal stopped it ("status": "interrupted"). */
+static bool is_interrupted(json_t *j)
+{
+	const char *st = json_string_value(json_object_get(j, "status"));
+
+	return st && !strcmp(st, "interrupted");
+}
+
 static json_t *app_result(const struct topology *t, int a, struct app_run *r, const char *dir,
 			  bool *ok)
 {
 	const struct topo_app *ap = &t->apps[a];
 	json_t *cj = load_json(r->client_json), *sj = load_json(r->server_json);
-	json_t *o = json_object(), *sender, *receiver;
+	json_t *o = json_object(), *sender, *receiver, *measured;
+	bool interrupted;
 	int cexit = r->client_done ? exit_code(r->client_status) : -1;
 	int sexit = r->server_done ? exit_code(r->server_status) : -1;
 	bool verified = cj && json_is_true(json_object_get(cj, "verified"));
@@ -314,9 +347,13 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 			o, "server_address",
 			json_string(netaddr_fmt(&ap->server_addr, false, b, sizeof(b))));
 	}
-	json_object_set_new(o, "bytes", get_or(cj, "bytes", json_integer(0)));
-	json_object_set_new(o, "seconds", get_or(cj, "seconds", json_real(0)));
-	json_object_set_new(o, "goodput_mbps", get_or(cj, "goodput_mbps", json_real(0)));
+	/* stopped by a signal (a timeout): the receiver's count is what arrived */
+	interrupted = is_interrupted(cj) || is_interrupted(sj);
+	measured = interrupted && json_object_get(receiver, "bytes") ? receiver : cj;
+	json_object_set_new(o, "bytes", get_or(measured, "bytes", json_integer(0)));
+	json_object_set_new(o, "seconds", get_or(measured, "seconds", json_real(0)));
+	json_object_set_new(o, "goodput_mbps", get_or(measured, "goodput_mbps", json_real(0)));
+	json_object_set_new(o, "interrupted", json_boolean(interrupted));
 	json_object_set_new(o, "verified", json_boolean(verified));
 	json_object_set_new(o, "started_s", json_real((double)r->client_start / 1e9));
 	if (r->client_done)
@@ -328,6 +365,11 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 
 	if (!r->client_started)
 		snprintf(why, sizeof(why), "not started");
+	else if (r->timed_out && interrupted)
+		snprintf(why, sizeof(why),
+			 "timed out after %.1f s (interrupted; %" PRId64 " bytes measured)",
+			 (double)ap->timeout_ns / 1e9,
+			 (int64_t)json_integer_value(json_object_get(o, "bytes")));
 	else if (r->timed_out)
 		snprintf(why, sizeof(why), "timed out after %.1f s", (double)ap->timeout_ns / 1e9);
 	else if (cexit != 0)
@@ -522,11 +564,11 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 			if (r->client_started && !r->client_done &&
 			    now >= r->client_start + ap->timeout_ns) {
 				r->timed_out = true;
-				kill_app(r);
+				stop_app(r, now);
 			}
 			if (r->client_done && !r->server_done &&
 			    now >= r->client_end + SERVER_GRACE_NS)
-				kill_app(r);
+				stop_app(r, now);
 			if (!r->client_done || !r->server_done)
 				apps_done = false;
 		}
@@ -593,6 +635,32 @@ collect:
 	for (int l = 0; l < t->nlinks; l++) {
 		for (int d = 0; d < 2; d++)
 			json_array_append_new(links, world_link_json(&w, l, d));
+	}
+	/* what is left: SIGTERM, a few seconds to write its report, then SIGKILL */
+	if (t0) {
+		uint64_t now = mono_ns() - t0, give_up = now + KILL_GRACE_NS;
+		bool left = false;
+
+		for (int a = 0; a < t->napps; a++) {
+			if ((runs[a].client_pid > 0 && !runs[a].client_done) ||
+			    (runs[a].server_pid > 0 && !runs[a].server_done)) {
+				if (!runs[a].term_at)
+					stop_app(&runs[a], now);
+				left = true;
+			}
+		}
+		while (left && now < give_up) {
+			struct timespec ts = {0, 50000000};
+
+			nanosleep(&ts, NULL);
+			now = mono_ns() - t0;
+			reap(runs, t->napps, now);
+			left = false;
+			for (int a = 0; a < t->napps; a++)
+				if ((runs[a].client_pid > 0 && !runs[a].client_done) ||
+				    (runs[a].server_pid > 0 && !runs[a].server_done))
+					left = true;
+		}
 	}
 	for (int a = 0; a < t->napps; a++)
 		kill_app(&runs[a]);

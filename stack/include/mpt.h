@@ -411,6 +411,12 @@ int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now);
  * subflows from its address.  Returns 0, MPT_ENOENT or MPT_EINVAL. */
 int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flags);
 
+/* Change the MPTCP limits of a running stack (cfg.max_subflows, counting the first
+ * subflow, and cfg.max_add_addr_accepted), as `ip mptcp limits set` does for the
+ * kernel: connections check them when their path manager runs next; subflows already
+ * open stay.  0 for max_subflows is taken as 1.  Returns 0. */
+int mpt_stack_set_limits(struct mpt_stack *st, uint8_t max_subflows, uint8_t max_add_addr_accepted);
+
 /* The address of `path` is gone (deleted from the interface): every subflow on that
  * path is closed without sending anything more on it (its data is reinjected on other
  * subflows), endpoints on it are removed as by mpt_stack_del_endpoint, and the path

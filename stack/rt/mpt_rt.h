@@ -26,6 +26,8 @@
 #include "mpt.h"
 #include "mpt_io.h"
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mpt_rt;
@@ -35,6 +37,9 @@ struct mpt_rt_stats {
 	/* address changes followed: paths removed, paths (re)added, endpoints put back
 	 * with their address, netlink overruns (changes lost) */
 	uint64_t addr_del, addr_add, endpoints_readded, addr_overruns;
+	/* the kernel's path manager followed (mpt_rt_follow_pm): reads, failed reads,
+	 * endpoints added / removed / changed, limit changes */
+	uint64_t pm_reads, pm_errors, pm_ep_add, pm_ep_del, pm_ep_flags, pm_limits;
 };
 
 /* Find the paths of the calling thread's network namespace: every IPv4 and global
@@ -60,6 +65,38 @@ struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt);
 int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr *addr,
 			uint32_t flags);
 
+/* Remove endpoint `id` (mpt_stack_del_endpoint: live connections close its subflows
+ * and send REMOVE_ADDR) and forget it.  Returns 0 or MPT_ENOENT. */
+int mpt_rt_del_endpoint(struct mpt_rt *rt, uint8_t id);
+
+/* Change endpoint `id`'s flags (a backup change sends MP_PRIO).  Returns 0,
+ * MPT_ENOENT or MPT_EINVAL. */
+int mpt_rt_set_endpoint_flags(struct mpt_rt *rt, uint8_t id, uint32_t flags);
+
+/* One endpoint the runtime holds (declared, or followed from the kernel). */
+struct mpt_rt_endpoint {
+	uint8_t id;
+	uint32_t flags;
+	struct mpt_sockaddr addr;
+};
+
+/* Copy at most max of the endpoints held now; returns how many there are. */
+int mpt_rt_endpoints(const struct mpt_rt *rt, struct mpt_rt_endpoint *out, int max);
+
+/* Whether the endpoints come from the kernel's path manager (mpt_rt_follow_pm). */
+bool mpt_rt_follows_pm(const struct mpt_rt *rt);
+
+/* Take the namespace's MPTCP settings from the kernel's path manager, as the
+ * kernel's own MPTCP does (rt_pm.h): with `endpoints`, the endpoints of `ip mptcp
+ * endpoint show` become the stack's (mpt_rt_add_endpoint; an endpoint whose
+ * address is not a path yet comes when the address does); with `limits`, `ip mptcp
+ * limits show` gives max_subflows (the kernel's subflows + 1) and
+ * max_add_addr_accepted.  Read now and again every second and after each address
+ * change: an endpoint deleted there is deleted here (mpt_rt_del_endpoint), a
+ * changed one changes.  Returns 0, or -ENOENT (the kernel has no MPTCP path
+ * manager) / -errno with a one-line reason in err. */
+int mpt_rt_follow_pm(struct mpt_rt *rt, bool endpoints, bool limits, char *err, size_t errlen);
+
 /* The runtime's clock (monotonic ns). */
 uint64_t mpt_rt_now(const struct mpt_rt *rt);
 
@@ -83,11 +120,17 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline);
 void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *ctx, uint64_t now),
 		     void *ctx);
 
+/* A flag (set by the caller's signal handler) that ends mpt_rt_wait: once it is
+ * non-zero, mpt_rt_wait returns -EINTR right after the step a signal woke.  NULL:
+ * none. */
+void mpt_rt_set_interrupt(struct mpt_rt *rt, volatile sig_atomic_t *flag);
+
 /* Push out whatever the stack has to send now. */
 int mpt_rt_flush(struct mpt_rt *rt);
 
 /* Step until mpt_poll(id) & mask or the deadline (UINT64_MAX: none).  Returns the
- * poll mask (> 0), 0 at the deadline, MPT_ENOENT, or -errno. */
+ * poll mask (> 0), 0 at the deadline, MPT_ENOENT, -EINTR (mpt_rt_set_interrupt's
+ * flag is set), or -errno. */
 int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline);
 
 const struct mpt_rt_stats *mpt_rt_stats(const struct mpt_rt *rt);

@@ -2,6 +2,7 @@
 #include "mpt_rt.h"
 #include "mpt_sim.h"
 #include "rt_addr.h"
+#include "rt_pm.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
 #define RT_MAX_PORTS 64
 #define RT_MAX_EPS   32
+#define RT_PM_PERIOD 1000000000ull /* re-read the kernel path manager every second */
 
 /* epoll tags */
 enum { RT_EV_IO, RT_EV_TIMER, RT_EV_ADDR };
@@ -51,6 +53,11 @@ struct mpt_rt {
 	size_t npaths;
 	struct rt_addr_watch *aw;
 	struct rt_ep eps[RT_MAX_EPS];
+	struct rt_pm *pm; /* mpt_rt_follow_pm: the kernel's path manager */
+	bool pm_eps, pm_limits, pm_due;
+	uint64_t pm_next;
+	uint8_t lim_subflows, lim_add_addr; /* the stack's limits now */
+	volatile sig_atomic_t *intr;	    /* mpt_rt_set_interrupt */
 	uint16_t ports[RT_MAX_PORTS];
 	size_t nports;
 	uint8_t *txbuf; /* RT_BATCH * mtu */
@@ -140,6 +147,8 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 	rt->epfd = rt->tfd = -1;
 	rt->ops = io;
 	rt->mtu = cfg->mtu;
+	rt->lim_subflows = cfg->max_subflows;
+	rt->lim_add_addr = cfg->max_add_addr_accepted;
 	memcpy(rt->paths, paths, npaths * sizeof(*paths));
 	rt->npaths = npaths;
 	rt->txbuf = malloc((size_t)RT_BATCH * rt->mtu);
@@ -214,6 +223,7 @@ void mpt_rt_close(struct mpt_rt *rt)
 	if (rt->tfd >= 0)
 		close(rt->tfd);
 	rt_addr_watch_close(rt->aw);
+	rt_pm_close(rt->pm);
 	mpt_stack_free(rt->st);
 	free(rt->txbuf);
 	free(rt);
@@ -473,6 +483,143 @@ int mpt_rt_add_endpoint(struct mpt_rt *rt, uint8_t id, const struct mpt_sockaddr
 	return 0;
 }
 
+int mpt_rt_del_endpoint(struct mpt_rt *rt, uint8_t id)
+{
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		if (!rt->eps[e].used || rt->eps[e].id != id)
+			continue;
+		rt->eps[e].used = false;
+		/* MPT_ENOENT: its address is gone, the stack dropped it already */
+		mpt_stack_del_endpoint(rt->st, id, clock_ns());
+		return 0;
+	}
+	return MPT_ENOENT;
+}
+
+int mpt_rt_set_endpoint_flags(struct mpt_rt *rt, uint8_t id, uint32_t flags)
+{
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		int rv;
+
+		if (!rt->eps[e].used || rt->eps[e].id != id)
+			continue;
+		rv = mpt_stack_set_endpoint_flags(rt->st, id, flags);
+		if (rv && rv != MPT_ENOENT)
+			return rv;
+		rt->eps[e].flags = flags;
+		return 0;
+	}
+	return MPT_ENOENT;
+}
+
+int mpt_rt_endpoints(const struct mpt_rt *rt, struct mpt_rt_endpoint *out, int max)
+{
+	int n = 0;
+
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		if (!rt->eps[e].used)
+			continue;
+		if (n < max)
+			out[n] = (struct mpt_rt_endpoint){.id = rt->eps[e].id,
+							  .flags = rt->eps[e].flags,
+							  .addr = rt->eps[e].addr};
+		n++;
+	}
+	return n;
+}
+
+bool mpt_rt_follows_pm(const struct mpt_rt *rt)
+{
+	return rt->pm && rt->pm_eps;
+}
+
+/* Bring the stack in line with what the kernel's path manager says. */
+static int pm_sync(struct mpt_rt *rt, uint64_t now)
+{
+	struct rt_pm_state ps;
+	int rv;
+
+	rt->pm_due = false;
+	rt->pm_next = now + RT_PM_PERIOD;
+	rv = rt_pm_read(rt->pm, &ps);
+	if (rv) {
+		rt->stats.pm_errors++;
+		return rv;
+	}
+	rt->stats.pm_reads++;
+	if (rt->pm_limits) {
+		uint8_t ms = rt_pm_max_subflows(ps.subflows);
+		uint8_t aa = ps.add_addr_accepted > 255 ? 255 : (uint8_t)ps.add_addr_accepted;
+
+		if (rt->lim_subflows != ms || rt->lim_add_addr != aa) {
+			mpt_stack_set_limits(rt->st, ms, aa);
+			rt->lim_subflows = ms;
+			rt->lim_add_addr = aa;
+			rt->stats.pm_limits++;
+		}
+	}
+	if (!rt->pm_eps)
+		return 0;
+	/* gone or moved to another address: delete */
+	for (size_t e = 0; e < RT_MAX_EPS; e++) {
+		const struct rt_ep *ep = &rt->eps[e];
+		bool keep = false;
+
+		if (!ep->used)
+			continue;
+		for (int k = 0; k < ps.neps; k++)
+			if (ps.eps[k].id == ep->id && same_ip(&ps.eps[k].addr, &ep->addr))
+				keep = true;
+		if (!keep && !mpt_rt_del_endpoint(rt, ep->id))
+			rt->stats.pm_ep_del++;
+	}
+	/* new ones (or ones whose address was not there yet), changed flags */
+	for (int k = 0; k < ps.neps; k++) {
+		const struct rt_pm_ep *pe = &ps.eps[k];
+		size_t e;
+
+		for (e = 0; e < RT_MAX_EPS; e++)
+			if (rt->eps[e].used && rt->eps[e].id == pe->id)
+				break;
+		if (e == RT_MAX_EPS) {
+			if (!mpt_rt_add_endpoint(rt, pe->id, &pe->addr, pe->flags))
+				rt->stats.pm_ep_add++;
+		} else if (rt->eps[e].flags != pe->flags &&
+			   !mpt_rt_set_endpoint_flags(rt, pe->id, pe->flags)) {
+			rt->stats.pm_ep_flags++;
+		}
+	}
+	return 0;
+}
+
+int mpt_rt_follow_pm(struct mpt_rt *rt, bool endpoints, bool limits, char *err, size_t errlen)
+{
+	int rv;
+
+	if (!endpoints && !limits)
+		return 0;
+	rv = rt_pm_open(&rt->pm);
+	if (rv) {
+		snprintf(err, errlen,
+			 "the kernel's MPTCP path manager (generic netlink mptcp_pm): %s; give "
+			 "--endpoint / --max-subflows instead",
+			 strerror(-rv));
+		return rv;
+	}
+	rt->pm_eps = endpoints;
+	rt->pm_limits = limits;
+	rv = pm_sync(rt, clock_ns());
+	if (rv) {
+		snprintf(err, errlen,
+			 "reading the kernel's MPTCP endpoints and limits: %s; give --endpoint / "
+			 "--max-subflows instead",
+			 strerror(-rv));
+		rt_pm_close(rt->pm);
+		rt->pm = NULL;
+	}
+	return rv;
+}
+
 void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *ctx, uint64_t now),
 		     void *ctx)
 {
@@ -501,9 +648,13 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 		if (rt->tick_next <= now) /* fell behind: skip, do not burst */
 			rt->tick_next = now + rt->tick_interval;
 	}
+	if (rt->pm && (rt->pm_due || now >= rt->pm_next))
+		pm_sync(rt, now);
 	wake = mpt_stack_next_timeout(rt->st);
 	if (deadline < wake)
 		wake = deadline;
+	if (rt->pm && rt->pm_next < wake)
+		wake = rt->pm_next;
 	if (rt->tick_fn && rt->tick_next < wake)
 		wake = rt->tick_next;
 	if (wake > now) {
@@ -528,6 +679,7 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 			 * we track still brings it in line */
 			if (rt_addr_watch_read(rt->aw, addr_changed, rt) < 0)
 				rt->stats.addr_overruns++;
+			rt->pm_due = true; /* an endpoint may wait for that address */
 		}
 	}
 	for (int round = 0; round < RT_RX_ROUNDS; round++) {
@@ -571,6 +723,11 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 	return mpt_rt_flush(rt);
 }
 
+void mpt_rt_set_interrupt(struct mpt_rt *rt, volatile sig_atomic_t *flag)
+{
+	rt->intr = flag;
+}
+
 int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline)
 {
 	for (;;) {
@@ -580,6 +737,8 @@ int mpt_rt_wait(struct mpt_rt *rt, uint32_t id, int mask, uint64_t deadline)
 			return r;
 		if (r & mask)
 			return r;
+		if (rt->intr && *rt->intr)
+			return -EINTR;
 		if (clock_ns() >= deadline)
 			return 0;
 		rv = mpt_rt_step(rt, deadline);

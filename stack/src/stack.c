@@ -237,6 +237,13 @@ int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flag
 	return 0;
 }
 
+int mpt_stack_set_limits(struct mpt_stack *st, uint8_t max_subflows, uint8_t max_add_addr_accepted)
+{
+	st->cfg.max_subflows = max_subflows ? max_subflows : 1;
+	st->cfg.max_add_addr_accepted = max_add_addr_accepted;
+	return 0;
+}
+
 int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
 {
 	struct tcb *t;

@@ -18,6 +18,7 @@
 #include "perf_rx.h"
 #include "perf_sampler.h"
 #include "perf_sockinfo.h"
+#include "perf_status.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,9 +73,14 @@ static const char usage_text[] =
 	"      --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]\n"
 	"                        libmpt: an MPTCP endpoint on the local address ADDR, as\n"
 	"                        `ip mptcp endpoint add` (repeatable; id default: its\n"
-	"                        position, 1, 2, ...); ADDR must be in this namespace\n"
+	"                        position, 1, 2, ...); ADDR must be in this namespace.\n"
+	"                        Without it, libmpt takes this namespace's endpoints from\n"
+	"                        the kernel's path manager (ip mptcp endpoint show) and\n"
+	"                        follows them: add / delete / change act as on the kernel\n"
 	"      --max-subflows N  libmpt: subflows per connection, the first included\n"
-	"                        (1..255, default 8)\n"
+	"                        (1..255).  Without it: the namespace's limits (ip mptcp\n"
+	"                        limits show: subflows + 1, add_addr_accepted), followed;\n"
+	"                        libmpt's defaults (8, 8) on a kernel without MPTCP\n"
 	"      --checksum        libmpt: ask for DSS checksums (RFC 8684 3.3.1; the peer\n"
 	"                        asking turns them on as well)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
@@ -92,8 +98,12 @@ static const char usage_text[] =
 	"      --logfile FILE    write the report to FILE instead of stdout\n"
 	"  -h, --help            this text\n"
 	"\n"
+	"SIGTERM or SIGINT stops the transfer: the report (JSON \"status\":\n"
+	"\"interrupted\") still has what was measured so far (bytes, intervals,\n"
+	"subflows, counters).\n"
+	"\n"
 	"Exit status: 0 verified (and with -n every byte arrived), 1 mismatch, short\n"
-	"transfer or connection error, 2 usage error.\n";
+	"transfer, connection error or interrupted, 2 usage error.\n";
 
 /* One connection's outcome, from this end. */
 struct report {
@@ -117,7 +127,44 @@ struct report {
 	char error[PERF_ERRLEN]; /* empty when none */
 	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
+	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
 };
+
+static volatile sig_atomic_t stop_signal; /* the signal behind perf_interrupted */
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig; /* only flags here; the loops look at them */
+	perf_interrupted = 1;
+}
+
+/* No SA_RESTART: a blocking read / write / accept returns EINTR at once. */
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static uint64_t mono_ns(void);
+
+/* The transfer stops here because of a signal: say so once. */
+static void mark_interrupted(struct report *r, const char *what, uint64_t bytes)
+{
+	r->interrupted = true;
+	if (r->error[0])
+		return;
+	if (bytes)
+		snprintf(r->error, sizeof(r->error), "interrupted by %s %s after %" PRIu64 " bytes",
+			 perf_signal_name(stop_signal), what, bytes);
+	else
+		snprintf(r->error, sizeof(r->error), "interrupted by %s %s",
+			 perf_signal_name(stop_signal), what);
+}
 
 static uint64_t mono_ns(void)
 {
@@ -233,11 +280,28 @@ static int open_socket(const struct perf_opts *o, int family, char *err, size_t 
 }
 
 /* What --endpoint declared (libmpt), so a run's JSON shows what the stack was told. */
-static json_t *endpoints_json(const struct perf_opts *o)
+static json_t *endpoints_json(const struct perf_opts *o, const struct mpt_rt *rt)
 {
 	json_t *a = json_array();
 	char fl[64];
 
+	if (mpt_rt_follows_pm(rt)) {
+		/* what the kernel's path manager gave, as held at the report */
+		struct mpt_rt_endpoint eps[PERF_MAX_ENDPOINTS];
+		int n = mpt_rt_endpoints(rt, eps, PERF_MAX_ENDPOINTS);
+		char ip[INET6_ADDRSTRLEN];
+
+		for (int i = 0; i < n && i < PERF_MAX_ENDPOINTS; i++) {
+			inet_ntop(eps[i].addr.family == MPT_AF_INET ? AF_INET : AF_INET6,
+				  eps[i].addr.ip, ip, sizeof(ip));
+			json_array_append_new(
+				a, json_pack("{s:s, s:i, s:s, s:s}", "addr", ip, "id", eps[i].id,
+					     "flags",
+					     perf_endpoint_flags_str(eps[i].flags, fl, sizeof(fl)),
+					     "from", "kernel"));
+		}
+		return a;
+	}
 	for (int i = 0; i < o->nendpoints; i++)
 		json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "addr", o->endpoints[i].addr,
 						   "id", o->endpoints[i].id, "flags",
@@ -318,6 +382,10 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	for (;;) {
 		size_t n = PERF_BUFSZ;
 
+		if (perf_interrupted) {
+			mark_interrupted(r, "while sending", off);
+			break;
+		}
 		if (h->time_mode) {
 			if (mono_ns() >= deadline)
 				break;
@@ -342,6 +410,11 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 				atomic_store(&r->sp.app_bytes, off + done);
 			}
 		}
+		if (rc && perf_interrupted) {
+			mark_interrupted(r, "while sending", atomic_load(&r->sp.app_bytes));
+			off = atomic_load(&r->sp.app_bytes);
+			break;
+		}
 		if (rc) {
 			set_error(r, "send after %" PRIu64 " bytes: %s", off, strerror(-rc));
 			break;
@@ -360,6 +433,10 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	r->sent_bytes = off;
 	r->send_ns = mono_ns() - t0;
 	perf_conn_sockinfo(c, pre);
+	if (r->interrupted) {
+		free(buf);
+		return;
+	}
 	rc = perf_conn_shutdown_wr(c);
 	if (rc)
 		set_error(r, "shutdown: %s", strerror(-rc));
@@ -437,6 +514,10 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 	for (;;) {
 		ptrdiff_t n = perf_conn_read(c, buf, PERF_BUFSZ);
 
+		if (n < 0 && perf_interrupted) {
+			mark_interrupted(r, "while receiving", rx.bytes);
+			break;
+		}
 		if (n < 0) {
 			set_error(r, "receive after %" PRIu64 " bytes: %s", rx.bytes,
 				  strerror((int)-n));
@@ -462,6 +543,8 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 	r->ivl = rx.ivl; /* the report owns them now */
 	rx.ivl = NULL;
 
+	if (r->interrupted)
+		goto done; /* the peer gets no result: we stop now */
 	outlen = PERF_RES_LEN + (size_t)r->res.n_intervals * PERF_IVL_LEN;
 	out = malloc(outlen);
 	if (!out) {
@@ -513,6 +596,10 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 	uint64_t give_up = mono_ns() + PERF_DRAIN_WAIT_NS;
 
 	while (!r->error[0] && mono_ns() < give_up) {
+		if (perf_interrupted) {
+			mark_interrupted(r, "waiting for the receiver's result", r->sent_bytes);
+			break;
+		}
 		if (perf_conn_wait_readable(c, 1000000))
 			break;
 		if (!perf_conn_unacked(c))
@@ -521,6 +608,8 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 	perf_conn_sockinfo(c, &mid);
 	if (!r->error[0])
 		read_result(c, r);
+	if (perf_interrupted && !r->have_res)
+		mark_interrupted(r, "waiting for the receiver's result", r->sent_bytes);
 	perf_conn_sockinfo(c, &late);
 	r->si = *pre;
 	if (!sockinfo_better(&r->si, &mid))
@@ -638,7 +727,7 @@ static json_t *report_json(const struct report *r)
 	if (r->have_sp)
 		perf_sampler_json(&r->sp, r->start_mono_ns, o);
 	json_object_set_new(o, "counters", r->rt ? perf_mpt_counters_json(r->rt) : json_null());
-	json_object_set_new(o, "endpoints", r->rt ? endpoints_json(r->o) : json_null());
+	json_object_set_new(o, "endpoints", r->rt ? endpoints_json(r->o, r->rt) : json_null());
 	{
 		struct rusage ru;
 
@@ -650,6 +739,8 @@ static json_t *report_json(const struct report *r)
 				  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 				  "maxrss_kb", (json_int_t)ru.ru_maxrss));
 	}
+	json_object_set_new(o, "status",
+			    json_string(perf_status_name(r->interrupted, report_ok(r))));
 	json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
 	return o;
 }
@@ -810,6 +901,19 @@ static int client_connect(const struct perf_opts *o, struct report *r, char *err
 	return fd;
 }
 
+/* Stopped by a signal before any connection: a report anyway (nothing measured,
+ * "status": "interrupted"), so that a run's results say what happened. */
+static int report_stopped(struct report *r, struct mpt_rt *rt, const char *what, FILE *out)
+{
+	int status;
+
+	r->rt = rt;
+	mark_interrupted(r, what, 0);
+	status = report_emit(r, out);
+	mpt_rt_close(rt);
+	return status;
+}
+
 static int run_client(const struct perf_opts *o, FILE *out)
 {
 	struct report r = {.o = o, .client = true};
@@ -838,6 +942,8 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	if (o->stack == PERF_STACK_MPT) {
 		if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
 		    perf_mpt_connect(rt, o, &c, err, sizeof(err))) {
+			if (perf_interrupted)
+				return report_stopped(&r, rt, "while connecting", out);
 			fprintf(stderr, "mpt-perf: %s\n", err);
 			mpt_rt_close(rt);
 			return 1;
@@ -847,6 +953,8 @@ static int run_client(const struct perf_opts *o, FILE *out)
 		perf_conn_addrs(&c, &r.local, &r.peer);
 	} else {
 		c.fd = client_connect(o, &r, err, sizeof(err));
+		if (c.fd < 0 && perf_interrupted)
+			return report_stopped(&r, NULL, "while connecting", out);
 		if (c.fd < 0) {
 			fprintf(stderr, "mpt-perf: %s\n", err);
 			return 1;
@@ -977,7 +1085,7 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 	char err[PERF_ERRLEN];
 	struct mpt_rt *rt = NULL;
 	uint32_t lids[2];
-	int nl, status = 0;
+	int nl, status = 0, served = 0;
 
 	if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
 	    (nl = perf_mpt_listen(rt, o, lids, err, sizeof(err))) < 0) {
@@ -991,7 +1099,11 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 		struct perf_conn c = {.fd = -1};
 
 		if (perf_mpt_accept(rt, lids, nl, &c)) {
-			fprintf(stderr, "mpt-perf: accept: runtime failed\n");
+			if (perf_interrupted && !served) {
+				mark_interrupted(&r, "before a client came", 0);
+				report_emit(&r, out);
+			} else if (!perf_interrupted)
+				fprintf(stderr, "mpt-perf: accept: runtime failed\n");
 			status = 1;
 			break;
 		}
@@ -1002,6 +1114,7 @@ static int run_server_mpt(const struct perf_opts *o, FILE *out)
 		perf_conn_close(&c);
 		if (r.have_hdr)
 			status = report_emit(&r, out);
+		served++;
 		if (o->once)
 			break;
 	}
@@ -1013,7 +1126,7 @@ static int run_server(const struct perf_opts *o, FILE *out)
 {
 	unsigned long bad_headers = 0;
 	char err[PERF_ERRLEN];
-	int lfd, status = 0;
+	int lfd, status = 0, served = 0;
 
 	if (o->stack == PERF_STACK_MPT)
 		return run_server_mpt(o, out);
@@ -1028,8 +1141,19 @@ static int run_server(const struct perf_opts *o, FILE *out)
 		socklen_t len = sizeof(r.peer);
 		struct perf_conn c = {.fd = -1};
 
-		c.fd = accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
+		/* a stop signal that came during the last connection interrupts no accept */
+		c.fd = perf_interrupted
+			       ? -1
+			       : accept4(lfd, (struct sockaddr *)&r.peer, &len, SOCK_CLOEXEC);
 		if (c.fd < 0) {
+			if (perf_interrupted) {
+				if (!served) {
+					mark_interrupted(&r, "before a client came", 0);
+					report_emit(&r, out);
+				}
+				status = 1;
+				break;
+			}
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			fprintf(stderr, "mpt-perf: accept: %s\n", strerror(errno));
@@ -1044,6 +1168,7 @@ static int run_server(const struct perf_opts *o, FILE *out)
 		else
 			status = report_emit(&r, out);
 		perf_conn_close(&c);
+		served++;
 		if (o->once)
 			break;
 	}
@@ -1067,6 +1192,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	install_stop_handlers();
 	if (o.logfile) {
 		out = fopen(o.logfile, "w");
 		if (!out) {

@@ -36,13 +36,40 @@ static int mpt_errno(ptrdiff_t e)
 	}
 }
 
+volatile sig_atomic_t perf_interrupted;
+
+#define PERF_INTR_POLL_NS 100000000ull /* how often a libmpt wait looks at the flag */
+
+/* mpt_rt_wait in slices, so that a SIGTERM (whose EINTR the runtime's epoll
+ * swallows) ends the wait: returns -EINTR then. */
+static int conn_wait(struct perf_conn *c, int mask, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = mpt_rt_now(c->rt), until = now + PERF_INTR_POLL_NS;
+		int r;
+
+		if (perf_interrupted)
+			return -EINTR;
+		if (deadline < until)
+			until = deadline;
+		r = mpt_rt_wait(c->rt, c->id, mask, until);
+		if (r != 0 || until == deadline)
+			return r;
+	}
+}
+
 ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 {
 	if (!c->rt) {
 		for (;;) {
-			ssize_t n = read(c->fd, buf, len);
+			ssize_t n;
 
-			if (n < 0 && errno == EINTR)
+			/* a signal that came between two reads interrupts no read */
+			if (perf_interrupted)
+				return -EINTR;
+			n = read(c->fd, buf, len);
+
+			if (n < 0 && errno == EINTR && !perf_interrupted)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return -ETIMEDOUT; /* SO_RCVTIMEO */
@@ -50,15 +77,21 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len)
 		}
 	}
 	for (;;) {
-		ptrdiff_t n = mpt_recv(mpt_rt_stack(c->rt), c->id, buf, len, mpt_rt_now(c->rt));
+		ptrdiff_t n;
 		int r;
+
+		if (perf_interrupted)
+			return -EINTR;
+		n = mpt_recv(mpt_rt_stack(c->rt), c->id, buf, len, mpt_rt_now(c->rt));
 
 		if (n >= 0)
 			return n;
 		if (n != MPT_EAGAIN)
 			return -mpt_errno(n);
-		r = mpt_rt_wait(c->rt, c->id, MPT_POLLIN | MPT_POLLHUP | MPT_POLLERR,
-				c->rd_deadline ? c->rd_deadline : UINT64_MAX);
+		r = conn_wait(c, MPT_POLLIN | MPT_POLLHUP | MPT_POLLERR,
+			      c->rd_deadline ? c->rd_deadline : UINT64_MAX);
+		if (r == -EINTR)
+			return r;
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0)
@@ -80,7 +113,8 @@ static void wait_backlog(struct perf_conn *c)
 		struct mpt_conn_info ci;
 		uint64_t now = mpt_rt_now(c->rt);
 
-		if (now >= c->wr_bound_until || mpt_conn_info(st, c->id, &ci) || ci.error)
+		if (now >= c->wr_bound_until || mpt_conn_info(st, c->id, &ci) || ci.error ||
+		    perf_interrupted)
 			return;
 		if (c->written <= ci.bytes_acked + ci.in_flight + PERF_MPT_MAX_UNSENT)
 			return;
@@ -97,9 +131,11 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 		ptrdiff_t n;
 
 		if (!c->rt) {
+			if (perf_interrupted)
+				return -EINTR;
 			n = write(c->fd, p, len);
 			if (n < 0) {
-				if (errno == EINTR)
+				if (errno == EINTR && !perf_interrupted)
 					continue;
 				return -errno;
 			}
@@ -108,10 +144,11 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 				wait_backlog(c);
 			n = mpt_send(mpt_rt_stack(c->rt), c->id, p, len, mpt_rt_now(c->rt));
 			if (n == MPT_EAGAIN) {
-				int r = mpt_rt_wait(c->rt, c->id,
-						    MPT_POLLOUT | MPT_POLLERR | MPT_POLLHUP,
-						    UINT64_MAX);
+				int r = conn_wait(c, MPT_POLLOUT | MPT_POLLERR | MPT_POLLHUP,
+						  UINT64_MAX);
 
+				if (r == -EINTR)
+					return r;
 				if (r < 0)
 					return r == MPT_ENOENT ? -ENOTCONN : r;
 				if (r & MPT_POLLERR && !(r & MPT_POLLOUT))
@@ -355,7 +392,7 @@ void perf_conn_close(struct perf_conn *c)
 		uint64_t now = mpt_rt_now(c->rt);
 
 		if (mpt_conn_info(st, c->id, &ci) || ci.error || ci.state == MPT_TIME_WAIT ||
-		    ci.state == MPT_CLOSED || now >= give_up)
+		    ci.state == MPT_CLOSED || now >= give_up || perf_interrupted)
 			break;
 		/* unread bytes (a peer that kept sending) would make close a RST */
 		if (ci.state == MPT_CLOSE_WAIT || ci.state == MPT_ESTABLISHED ||
@@ -432,6 +469,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.mptcp_checksum = o->checksum;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
+	mpt_rt_set_interrupt(*rt, &perf_interrupted);
 	for (int i = 0; i < o->nendpoints; i++) {
 		const struct perf_endpoint *ep = &o->endpoints[i];
 		int rv;
@@ -453,6 +491,15 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 				 mpt_strerror(rv));
 			return -1;
 		}
+	}
+	/* Without --endpoint / --max-subflows, the namespace's own settings, as the
+	 * kernel's MPTCP takes them (ip mptcp endpoint / limits); a kernel without
+	 * MPTCP has none, and libmpt keeps its defaults. */
+	if (!o->no_mptcp) {
+		int rv = mpt_rt_follow_pm(*rt, !o->nendpoints, !o->max_subflows, err, errlen);
+
+		if (rv && rv != -ENOENT)
+			return -1;
 	}
 	return 0;
 }
@@ -499,7 +546,13 @@ int perf_mpt_connect(struct mpt_rt *rt, const struct perf_opts *o, struct perf_c
 			mpt_close(st, c->id, mpt_rt_now(rt));
 			return -1;
 		}
-		rv = mpt_rt_step(rt, UINT64_MAX);
+		if (perf_interrupted) {
+			snprintf(err, errlen, "connect to %s port %u: interrupted by a signal",
+				 o->host, o->port);
+			mpt_close(st, c->id, mpt_rt_now(rt));
+			return -1;
+		}
+		rv = mpt_rt_step(rt, mpt_rt_now(rt) + PERF_INTR_POLL_NS);
 		if (rv < 0) {
 			snprintf(err, errlen, "runtime: %s", strerror(-rv));
 			return -1;
@@ -551,7 +604,7 @@ int perf_mpt_accept(struct mpt_rt *rt, const uint32_t *lids, int n, struct perf_
 				return 0;
 			}
 		}
-		if (mpt_rt_step(rt, UINT64_MAX) < 0)
+		if (perf_interrupted || mpt_rt_step(rt, mpt_rt_now(rt) + PERF_INTR_POLL_NS) < 0)
 			return -1;
 	}
 }
@@ -578,6 +631,12 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetRtAddrAdd", rs->addr_add},
 		{"MpnetRtEndpointReadd", rs->endpoints_readded},
 		{"MpnetRtAddrOverruns", rs->addr_overruns},
+		{"MpnetRtPmReads", rs->pm_reads},
+		{"MpnetRtPmErrors", rs->pm_errors},
+		{"MpnetRtPmEndpointAdd", rs->pm_ep_add},
+		{"MpnetRtPmEndpointDel", rs->pm_ep_del},
+		{"MpnetRtPmEndpointFlags", rs->pm_ep_flags},
+		{"MpnetRtPmLimits", rs->pm_limits},
 		{"MpnetIoTxPackets", io->tx_packets},
 		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
 	};

@@ -9,6 +9,7 @@
 #include "perf_args.h"
 #include "perf_sockinfo.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,12 +70,18 @@ void perf_conn_abort(struct perf_conn *c);
  * is done (TIME_WAIT or CLOSED) or a few seconds passed, then release the id. */
 void perf_conn_close(struct perf_conn *c);
 
+/* Set (from a SIGTERM / SIGINT handler, nothing else there) when the run must stop:
+ * waits return -EINTR soon after, so the caller reports what it measured so far. */
+extern volatile sig_atomic_t perf_interrupted;
+
 /* ---- libmpt set-up ---- */
 
 /* Open the runtime on every address of this namespace (-B: only that one), with
  * --max-subflows, and declare the --endpoint list on the paths with those addresses
- * (mpt_rt_add_endpoint, so they survive an address removed and restored).  Returns
- * 0 or -1 with a reason in err (*rt may then be open: mpt_rt_close it). */
+ * (mpt_rt_add_endpoint, so they survive an address removed and restored).  Without
+ * --endpoint (or --max-subflows), the namespace's endpoints (limits) come from the
+ * kernel's path manager and follow its changes (mpt_rt_follow_pm).  Returns 0 or -1
+ * with a reason in err (*rt may then be open: mpt_rt_close it). */
 int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen);
 
 /* Connect to o->host:o->port and wait for the handshake.  Returns 0 or -1 with err. */

@@ -1,6 +1,7 @@
 #include "perf_sampler.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -173,12 +174,19 @@ static void *sampler_main(void *arg)
 
 int perf_sampler_start(struct perf_sampler *sp)
 {
+	sigset_t stop, old;
 	int rc;
 
 	if (!sp->interval_ns || sp->running)
 		return 0;
 	sp->stop = false;
+	/* SIGTERM / SIGINT go to the main thread, whose blocking call they interrupt */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	rc = pthread_create(&sp->thread, NULL, sampler_main, sp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return -rc;
 	sp->running = true;
