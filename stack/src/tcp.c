@@ -1894,6 +1894,8 @@ ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now)
 
 uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len)
 {
+	if (t->wr_shut)
+		return 0; /* RFC 9293 3.10.4: no SEND after a CLOSE ("connection closing") */
 	return ring_append(&t->sndbuf, buf, len);
 }
 

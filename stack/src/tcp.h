@@ -269,7 +269,8 @@ void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes);
  * FIN: recv returns 0 once the buffer is drained, PEER_CLOSED is raised. */
 void tcp_ulp_eof(struct tcb *t);
 /* Append bytes to the subflow's send buffer for the upper layer (no application
- * checks).  Returns the bytes taken (bounded by the free space). */
+ * checks).  Returns the bytes taken (bounded by the free space; 0 once the write
+ * side is shut: nothing may follow the FIN). */
 uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len);
 /* Free bytes in the send buffer, and bytes queued but not yet sent. */
 uint32_t tcp_sndbuf_room(const struct tcb *t);
