@@ -1703,16 +1703,16 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 {
 	uint64_t n = 0;
 
-	if (mp->fallback)
+	/* Each time reported here is consumed or re-armed by mptcp_tick when it comes
+	 * (the simulator checks it after every expiry). */
+	if (mp->fallback || mp->error)
 		return UINT64_MAX;
 	if (data_fin_due(mp) && mp->data_fin_rtx_at)
 		n = earliest(n, mp->data_fin_rtx_at);
 	if (mp->data_rtx_at)
 		n = earliest(n, mp->data_rtx_at);
-	for (int id = 1; id <= mp->st->ep_max_id; id++)
-		if (mp->announce[id].sent && !mp->announce[id].echoed &&
-		    mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at)
-			n = earliest(n, mp->announce[id].rtx_at);
+	if (mptcp_pm_next_timeout(mp) != UINT64_MAX)
+		n = earliest(n, mptcp_pm_next_timeout(mp));
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		const struct tcb *s = mp->sub[i];
 
@@ -1864,10 +1864,13 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 				sf->join_ack_rtx_at = 0;
 			}
 		}
-		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at) &&
-		    (t = fastest_usable(mp)) != NULL) {
-			t->ack_now = true;
-			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at)) {
+			/* re-armed even when no subflow can carry it now (one that
+			 * becomes usable carries it on its next ACK) */
+			t = fastest_usable(mp);
+			if (t)
+				t->ack_now = true;
+			mp->data_fin_rtx_at = now + (t && t->rto ? t->rto : 1000000000ull);
 		}
 		if (mp->echo_due || mp->nrm) {
 			t = fastest_usable(mp);

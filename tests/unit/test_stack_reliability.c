@@ -601,3 +601,75 @@ TEST(reliability_script_echo_beside_data_fin_no_livelock)
 	CHECK(fin >= 1);
 	mpt_script_free(&p.s);
 }
+
+/* ---- 5: timers reported but never consumed ---- */
+
+/* mpt_script_advance (like every simulator step) aborts when the stack still reports
+ * a time <= now after its expiry handler ran. */
+static void advance_for(struct peer *p, uint64_t total, uint64_t step)
+{
+	struct wire_tcp_repr out;
+
+	for (uint64_t t = 0; t < total; t += step) {
+		mpt_script_advance(&p->s, step);
+		while (mpt_script_pull(&p->s, &out) == 1)
+			;
+	}
+}
+
+/* (a) The DATA_FIN's retransmission time stays reported while no subflow can carry
+ * it (the only one was reset by the peer): it must be re-armed or dropped. */
+TEST(reliability_script_data_fin_timer_without_a_usable_subflow)
+{
+	struct peer p = {.ts = false};
+	struct wire_tcp_repr out, t;
+	uint8_t buf[64];
+
+	passive_open(&p);
+	data_at(&p, 1, 10);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+	CHECK_EQ(mpt_shutdown(p.s.st, p.id, MPT_SHUT_WR, p.s.now), 0);
+	while (mpt_script_pull(&p.s, &out) == 1)
+		;
+	t = mk(&p, WIRE_TCP_RST | WIRE_TCP_ACK, PEER_ISS + 11, p.iss + 1, 0);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	advance_for(&p, 5 * SEC, 100 * MS);
+	CHECK(mpt_stack_next_timeout(p.s.st) > p.s.now);
+	mpt_script_free(&p.s);
+}
+
+/* (b) An ADD_ADDR retransmission time stays reported while the path manager no
+ * longer acts (the application closed; the peer never echoed). */
+TEST(reliability_script_add_addr_timer_after_close)
+{
+	struct peer p = {.ts = false};
+	struct wire_tcp_repr out;
+	struct mpt_sockaddr a;
+	struct mptcp_opts m;
+	uint8_t buf[64];
+	int announced = 0;
+
+	passive_open(&p);
+	a = p.s.local;
+	a.ip[3] = 77; /* a second local address */
+	CHECK_EQ(mpt_stack_add_path(p.s.st, 1, &a), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(p.s.st, 1, 1, MPT_EP_SIGNAL), 0);
+	data_at(&p, 1, 10);
+	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+	while (mpt_script_pull(&p.s, &out) == 1) {
+		get(&out, &m);
+		announced += !!(m.suboptions & MPTCP_OPT_ADD_ADDR);
+	}
+	for (int k = 0; k < 5 && !announced; k++) {
+		mpt_script_advance(&p.s, 10 * MS);
+		while (mpt_script_pull(&p.s, &out) == 1) {
+			get(&out, &m);
+			announced += !!(m.suboptions & MPTCP_OPT_ADD_ADDR);
+		}
+	}
+	CHECK(announced >= 1);
+	mpt_close(p.s.st, p.id, p.s.now);
+	advance_for(&p, 10 * SEC, 100 * MS);
+	CHECK(mpt_stack_next_timeout(p.s.st) > p.s.now);
+	mpt_script_free(&p.s);
+}
