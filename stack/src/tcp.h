@@ -20,12 +20,14 @@
 #include "seq.h"
 #include "wire.h"
 
-#define MPT_MAX_PATHS	    64
-#define MPT_MAX_CC	    8
-#define TCP_MAX_OFO	    32
-#define TCP_DUPTHRESH	    3
-#define STACK_CTL_QUEUE	    64
-#define STACK_DEMUX_BUCKETS 1024 /* a power of two */
+#define MPT_MAX_PATHS		64
+#define MPT_MAX_CC		8
+#define TCP_MAX_OFO		32
+#define TCP_DUPTHRESH		3
+/* Linux's net.ipv4.tcp_invalid_ratelimit default (500 ms) */
+#define TCP_OOW_ACK_INTERVAL_NS 500000000ull
+#define STACK_CTL_QUEUE		64
+#define STACK_DEMUX_BUCKETS	1024 /* a power of two */
 
 /* One sent segment in the retransmission queue (the SACK scoreboard). */
 struct tcp_txseg {
@@ -99,6 +101,7 @@ struct tcb {
 	struct tcp_ofo ofo[TCP_MAX_OFO];
 	uint32_t n_ofo, ofo_stamp;
 	bool fin_rcvd, rcv_fin_pending;
+	uint64_t last_oow_ack_at; /* our last reply to an out-of-window pure ACK (0: none) */
 	uint32_t rcv_fin_seq;
 
 	/* negotiated options */

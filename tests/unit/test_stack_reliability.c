@@ -673,3 +673,101 @@ TEST(reliability_script_add_addr_timer_after_close)
 	CHECK(mpt_stack_next_timeout(p.s.st) > p.s.now);
 	mpt_script_free(&p.s);
 }
+
+/* ---- 6: the ACK war ---- */
+
+/* The peer filled our receive window (one segment of it still missing), then sends a
+ * pure ACK at SEG.SEQ == RCV.NXT + RCV.WND acknowledging our data.  Its ACK field
+ * must be processed (Linux's tcp_sequence accepts the right edge), not answered
+ * with an ACK of ours while snd_una stays: between two stacks both in that state,
+ * the ACKs go back and forth forever. */
+TEST(reliability_script_pure_ack_at_the_window_edge_is_processed)
+{
+	struct peer p = {.ts = false};
+	struct mpt_config c = rel_cfg(false, false);
+	struct wire_tcp_repr t, sa, out;
+	struct mpt_conn_info i;
+	uint32_t edge, rcv_nxt = PEER_ISS + 1;
+	uint64_t oow;
+	int acks = 0;
+
+	c.rcvbuf = 8192;
+	CHECK_EQ(mpt_script_init(&p.s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen(p.s.st, &p.s.local, 4, &p.lid), 0);
+	t = mk(&p, WIRE_TCP_SYN, PEER_ISS, 0, 0);
+	t.opt.present |= WIRE_HAS_MSS | WIRE_HAS_SACK_PERM;
+	t.opt.mss = 1000;
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &sa), 1);
+	p.iss = sa.seq;
+	t = mk(&p, WIRE_TCP_ACK, rcv_nxt, p.iss + 1, 0);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	CHECK_EQ(mpt_accept(p.s.st, p.lid, &p.id), 0);
+	/* our data, not yet acknowledged */
+	CHECK_EQ(mpt_send(p.s.st, p.id, "0123456789", 10, p.s.now), 10);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK_EQ(out.payload_len, 10);
+	edge = out.ack + out.window; /* RCV.NXT + RCV.WND as the stack advertised it */
+	/* the peer fills the window but for its first 100 bytes */
+	for (uint32_t seq = rcv_nxt + 100; seq != edge;) {
+		uint32_t n = edge - seq < 1000 ? edge - seq : 1000;
+
+		t = mk(&p, WIRE_TCP_ACK, seq, p.iss + 1, n);
+		CHECK(mpt_script_inject(&p.s, &t) >= 0);
+		seq += n;
+	}
+	while (mpt_script_pull(&p.s, &out) == 1)
+		;
+	oow = mpt_stack_counters(p.s.st)->seq_out_of_window;
+	/* its pure ACK for our 10 bytes, at SEG.SEQ == the right edge */
+	t = mk(&p, WIRE_TCP_ACK, edge, p.iss + 11, 0);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	while (mpt_script_pull(&p.s, &out) == 1)
+		acks++;
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK_U64_EQ(i.bytes_acked, 10);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->seq_out_of_window, oow);
+	CHECK_EQ(acks, 0);
+	/* the hole fills: every byte is delivered */
+	t = mk(&p, WIRE_TCP_ACK, rcv_nxt, p.iss + 11, 100);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	{
+		uint8_t buf[16384];
+		ptrdiff_t r = mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now);
+
+		CHECK_EQ(r, (ptrdiff_t)(edge - rcv_nxt));
+	}
+	mpt_script_free(&p.s);
+}
+
+/* Out-of-window pure ACKs are answered at most once per 500 ms (Linux's
+ * tcp_invalid_ratelimit, TCPACKSkippedSeq): two stacks that disagree cannot
+ * exchange ACKs at full speed. */
+TEST(reliability_script_out_of_window_pure_acks_rate_limited)
+{
+	struct peer p = {.ts = false};
+	struct mpt_config c = rel_cfg(false, false);
+	struct wire_tcp_repr t, sa, out;
+	int acks = 0;
+
+	CHECK_EQ(mpt_script_init(&p.s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen(p.s.st, &p.s.local, 4, &p.lid), 0);
+	t = mk(&p, WIRE_TCP_SYN, PEER_ISS, 0, 0);
+	t.opt.present |= WIRE_HAS_MSS;
+	t.opt.mss = 1000;
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &sa), 1);
+	p.iss = sa.seq;
+	t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1, 0);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	for (int k = 0; k < 20; k++) {
+		t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1 + 10000000, p.iss + 1, 0);
+		CHECK(mpt_script_inject(&p.s, &t) >= 0);
+		while (mpt_script_pull(&p.s, &out) == 1)
+			acks++;
+		p.s.now += 10 * MS;
+	}
+	CHECK_EQ(acks, 1);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->ack_skipped_seq, 19);
+	mpt_script_free(&p.s);
+}
