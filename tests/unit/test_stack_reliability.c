@@ -771,3 +771,26 @@ TEST(reliability_script_out_of_window_pure_acks_rate_limited)
 	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->ack_skipped_seq, 19);
 	mpt_script_free(&p.s);
 }
+
+/* ---- the option decoder: a malformed SACK after a valid one ---- */
+
+/* Linux's tcp_parse_options keeps a valid SACK option when a malformed one follows;
+ * ours kept the flag and dropped the blocks (SACK present, zero blocks). */
+TEST(reliability_sack_then_malformed_sack_keeps_the_valid_one)
+{
+	const uint8_t opts[] = {1, 1, 5, 10, 0, 0, 0, 100, 0, 0, 0, 200, /* SACK 100-200 */
+				5, 7, 0, 0,  0, 1, 0,			 /* length 7: malformed */
+				0};
+	struct wire_tcp_opts o;
+
+	CHECK_EQ(wire_tcp_opts_decode(&o, opts, sizeof(opts)), 0);
+	CHECK(o.present & WIRE_HAS_SACK);
+	CHECK_EQ(o.nsack, 1);
+	CHECK_EQ(o.sack[0].left, 100);
+	CHECK_EQ(o.sack[0].right, 200);
+	CHECK_EQ(o.n_malformed, 1);
+	/* a malformed one alone: no SACK */
+	CHECK_EQ(wire_tcp_opts_decode(&o, opts + 12, sizeof(opts) - 12), 0);
+	CHECK(!(o.present & WIRE_HAS_SACK));
+	CHECK_EQ(o.nsack, 0);
+}
