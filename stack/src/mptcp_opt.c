@@ -900,7 +900,7 @@ size_t mptcp_opts_fit(struct mptcp_opts *w, uint8_t tcp_flags, size_t payload_le
 	const uint32_t signals = MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO;
 
 	*gave_up = 0;
-	if (tcp_flags & (WIRE_TCP_RST | WIRE_TCP_SYN))
+	if (tcp_flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) /* their own rules, no SACK */
 		return space_left(o);
 	/* MPTCP before SACK, as Linux's tcp_established_options: the SACK blocks get
 	 * what the MPTCP options leave. */
@@ -910,12 +910,19 @@ size_t mptcp_opts_fit(struct mptcp_opts *w, uint8_t tcp_flags, size_t payload_le
 			o->present &= ~(uint32_t)WIRE_HAS_SACK;
 		*gave_up |= MPTCP_FIT_SACK;
 	}
-	if (payload_len || !(w->suboptions & signals) || (w->suboptions & MPTCP_OPT_FAIL) ||
+	if (payload_len || !(w->suboptions & (signals | MPTCP_OPT_FAIL)) ||
 	    planned_len(w) <= space_left(o))
 		return space_left(o);
-	/* A segment without payload carrying a signal that does not fit beside the
-	 * DSS: the DATA_FIN mapping waits for a later ACK (its retransmission timer),
-	 * the DATA_ACK stays. */
+	if (!(w->suboptions & MPTCP_OPT_FAIL)) {
+		struct mptcp_opts alone = *w;
+
+		alone.suboptions &= signals;
+		if (planned_len(&alone) > space_left(o))
+			return space_left(o); /* fits nowhere: nothing waits for it */
+	}
+	/* A segment without payload carrying a signal or MP_FAIL that does not fit
+	 * beside the DSS: the DATA_FIN mapping waits for a later ACK (its
+	 * retransmission timer), the DATA_ACK stays. */
 	if ((w->suboptions & MPTCP_OPT_DSS) && (w->dss.flags & MPTCP_DSS_F)) {
 		w->dss.flags &= (uint8_t) ~(MPTCP_DSS_M | MPTCP_DSS_m | MPTCP_DSS_F);
 		w->dss.data_seq = 0;
@@ -927,7 +934,7 @@ size_t mptcp_opts_fit(struct mptcp_opts *w, uint8_t tcp_flags, size_t payload_le
 	/* Still too long: the DSS waits for the next ACK, as Linux drops the other
 	 * suboptions of a pure ACK for an ADD_ADDR (mptcp_established_options_add_addr). */
 	if (planned_len(w) > space_left(o) && (w->suboptions & MPTCP_OPT_DSS) &&
-	    !(w->dss.flags & MPTCP_DSS_M)) {
+	    !(w->dss.flags & MPTCP_DSS_M) && !(w->suboptions & MPTCP_OPT_FAIL)) {
 		w->suboptions &= ~(uint32_t)MPTCP_OPT_DSS;
 		*gave_up |= MPTCP_FIT_DSS;
 	}

@@ -253,9 +253,10 @@ int mptcp_opts_parse(struct mptcp_opts *m, const struct wire_tcp_opts *o, uint8_
  * echo, REMOVE_ADDR, MP_PRIO) fit or wait for a segment of their own.  SACK blocks
  * in *o are dropped from the end while the planned options do not fit (MPTCP
  * before SACK, as Linux's tcp_established_options).  On a segment without payload
- * whose signals (ADD_ADDR, RM_ADDR, MP_PRIO) still do not fit, the DSS's DATA_FIN
- * mapping is taken off (it goes on a later ACK), then, if needed, the DSS itself
- * (Linux's drop_other_suboptions for ADD_ADDR on a pure ACK).  SYN and RST
+ * whose signals (ADD_ADDR, RM_ADDR, MP_PRIO) or MP_FAIL still do not fit, the DSS's
+ * DATA_FIN mapping is taken off (it goes on a later ACK), then, for a signal that
+ * fits alone, the DSS itself (Linux's drop_other_suboptions for ADD_ADDR on a pure
+ * ACK); a signal that fits nowhere leaves the rest as it was.  SYN and RST
  * segments are left alone.  *gave_up gets MPTCP_FIT_* bits for what was given up.
  * Returns the option space left for mptcp_opts_emit. */
 #define MPTCP_FIT_SACK	   0x1u /* SACK blocks dropped */

@@ -794,3 +794,202 @@ TEST(reliability_sack_then_malformed_sack_keeps_the_valid_one)
 	CHECK(!(o.present & WIRE_HAS_SACK));
 	CHECK_EQ(o.nsack, 0);
 }
+
+/* ---- the class: every option that must reach the peer fits ---- */
+
+enum sig {
+	SIG_NONE,
+	SIG_ADD4,
+	SIG_ADD4_PORT,
+	SIG_ADD6,
+	SIG_ADD6_PORT,
+	SIG_ECHO4,
+	SIG_ECHO4_PORT,
+	SIG_ECHO6,
+	SIG_ECHO6_PORT,
+	SIG_RM1,
+	SIG_RM8,
+	SIG_PRIO,
+	SIG_FAIL,
+	SIG_FASTCLOSE,
+	SIG_N
+};
+
+enum dssv { DSS_ACK, DSS_ACK_FIN, DSS_ACK_FIN_CSUM, DSS_MAP, DSS_MAP_CSUM, DSS_N };
+
+static void build(struct mptcp_opts *w, enum sig sg, enum dssv dv)
+{
+	memset(w, 0, sizeof(*w));
+	if (sg != SIG_FASTCLOSE) {
+		w->suboptions |= MPTCP_OPT_DSS;
+		w->dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+		w->dss.data_ack = 0x1122334455667788ull;
+		if (dv != DSS_ACK) {
+			w->dss.flags |= MPTCP_DSS_M | MPTCP_DSS_m;
+			w->dss.data_seq = 0x99;
+			w->dss.subflow_seq = dv >= DSS_MAP ? 1 : 0;
+			w->dss.data_len = dv >= DSS_MAP ? 1000 : 1;
+			w->dss.has_csum = dv == DSS_ACK_FIN_CSUM || dv == DSS_MAP_CSUM;
+		}
+		if (dv == DSS_ACK_FIN || dv == DSS_ACK_FIN_CSUM)
+			w->dss.flags |= MPTCP_DSS_F;
+	}
+	switch (sg) {
+	case SIG_ADD4:
+	case SIG_ADD4_PORT:
+	case SIG_ADD6:
+	case SIG_ADD6_PORT:
+	case SIG_ECHO4:
+	case SIG_ECHO4_PORT:
+	case SIG_ECHO6:
+	case SIG_ECHO6_PORT:
+		w->suboptions |= MPTCP_OPT_ADD_ADDR;
+		w->add_addr.id = 4;
+		w->add_addr.echo = sg >= SIG_ECHO4;
+		w->add_addr.family = (sg == SIG_ADD6 || sg == SIG_ADD6_PORT || sg == SIG_ECHO6 ||
+				      sg == SIG_ECHO6_PORT)
+					     ? MPT_AF_INET6
+					     : MPT_AF_INET;
+		w->add_addr.addr[0] = 10;
+		w->add_addr.has_port = sg == SIG_ADD4_PORT || sg == SIG_ADD6_PORT ||
+				       sg == SIG_ECHO4_PORT || sg == SIG_ECHO6_PORT;
+		w->add_addr.port = 5000;
+		w->add_addr.hmac = 0xabcdef;
+		break;
+	case SIG_RM1:
+	case SIG_RM8:
+		w->suboptions |= MPTCP_OPT_RM_ADDR;
+		w->rm_addr.nids = sg == SIG_RM1 ? 1 : 8;
+		for (int i = 0; i < 8; i++)
+			w->rm_addr.ids[i] = (uint8_t)(i + 1);
+		break;
+	case SIG_PRIO:
+		w->suboptions |= MPTCP_OPT_PRIO;
+		w->prio.backup = true;
+		break;
+	case SIG_FAIL:
+		w->suboptions |= MPTCP_OPT_FAIL;
+		w->fail.dsn = 77;
+		break;
+	case SIG_FASTCLOSE:
+		w->suboptions |= MPTCP_OPT_FASTCLOSE;
+		w->fastclose.rcvr_key = 42;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every must-deliver suboption (ADD_ADDR and its echo v4/v6 with and without a port,
+ * REMOVE_ADDR, MP_PRIO, MP_FAIL, MP_FASTCLOSE, and the DSS with its DATA_ACK, mapping,
+ * DATA_FIN and checksum) x SACK blocks 0..4 x timestamps on/off x pure ACK or data,
+ * through mptcp_opts_fit + mptcp_opts_emit as mptcp_output uses them: the DSS's
+ * mapping on a data segment always goes; on a pure ACK the signal goes, or, if it
+ * cannot fit even alone, the rest goes (and the stack drops it, counted); what waits
+ * (the DATA_FIN mapping, a DSS) waits only for a signal that went.  The one
+ * combination that fits nowhere is an ADD_ADDR for IPv6 with a port and its HMAC
+ * (32 octets) beside timestamps (12): libmpt announces no ports. */
+TEST(reliability_options_must_deliver_fit_every_combination)
+{
+	int combos = 0, impossible = 0;
+
+	for (int sg = 0; sg < SIG_N; sg++)
+		for (int dv = 0; dv < DSS_N; dv++)
+			for (int ts = 0; ts < 2; ts++)
+				for (int nblk = 0; nblk <= 4; nblk++)
+					for (int data = 0; data < 2; data++) {
+						int nsack = nblk;
+						struct mptcp_opts w, m;
+						struct wire_tcp_opts o;
+						uint32_t gave_up, sent, want, sigbit;
+						size_t space;
+						bool mapped = dv >= DSS_MAP;
+						uint8_t flags = WIRE_TCP_ACK;
+
+						/* signals ride on pure ACKs only; a mapping
+						 * with data on data segments only */
+						if (data != mapped || (data && sg != SIG_NONE))
+							continue;
+						build(&w, (enum sig)sg, (enum dssv)dv);
+						memset(&o, 0, sizeof(o));
+						if (ts) {
+							o.present |= WIRE_HAS_TS;
+							o.tsval = 1;
+						}
+						if (12 * ts + 4 + 8 * nsack > 40)
+							continue; /* the engine never builds it */
+						for (int i = 0; i < nsack; i++) {
+							o.sack[i].left = 1000u * (uint32_t)i;
+							o.sack[i].right = 1000u * (uint32_t)i + 500;
+						}
+						o.nsack = (uint8_t)nsack;
+						if (nsack)
+							o.present |= WIRE_HAS_SACK;
+						combos++;
+						want = w.suboptions;
+						sigbit = want &
+							 (MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR |
+							  MPTCP_OPT_PRIO | MPTCP_OPT_FAIL |
+							  MPTCP_OPT_FASTCLOSE);
+						space = mptcp_opts_fit(&w, flags, data ? 1000 : 0,
+								       &o, &gave_up);
+						sent = mptcp_opts_emit(&w, flags, space, &o);
+						CHECK(wire_tcp_opts_len(&o) <= WIRE_TCP_MAX_OPT);
+						/* the wire form parses back to what was sent */
+						mptcp_opts_parse(&m, &o, flags, data ? 1000 : 0,
+								 NULL);
+						CHECK_EQ(m.suboptions, sent);
+						if (sigbit && !(sent & sigbit)) {
+							/* fits nowhere: v6 + port + HMAC
+							 * beside timestamps, nothing else */
+							if (!(sg == SIG_ADD6_PORT && ts))
+								printf("# sig %d dss %d ts %d sack "
+								       "%d: sent 0x%x\n",
+								       sg, dv, ts, nsack, sent);
+							CHECK(sg == SIG_ADD6_PORT && ts);
+							impossible++;
+							/* the rest still goes */
+							CHECK(sent & MPTCP_OPT_DSS);
+							CHECK_EQ(w.dss.flags & MPTCP_DSS_F,
+								 (dv == DSS_ACK_FIN ||
+								  dv == DSS_ACK_FIN_CSUM)
+									 ? MPTCP_DSS_F
+									 : 0);
+							continue;
+						}
+						if (sg == SIG_FASTCLOSE) {
+							CHECK_EQ(sent, MPTCP_OPT_FASTCLOSE);
+							continue;
+						}
+						/* the mapping of a data segment always */
+						if (mapped) {
+							CHECK(sent & MPTCP_OPT_DSS);
+							CHECK(m.dss.flags & MPTCP_DSS_M);
+							CHECK_EQ(m.dss.has_csum,
+								 dv == DSS_MAP_CSUM);
+						}
+						/* the DATA_ACK, unless it waits for a signal
+						 * that went */
+						if (!(sent & MPTCP_OPT_DSS)) {
+							CHECK(gave_up & MPTCP_FIT_DSS);
+							CHECK(sent & sigbit);
+						} else {
+							CHECK(m.dss.flags & MPTCP_DSS_A);
+						}
+						/* the DATA_FIN, unless it waits for a signal */
+						if ((dv == DSS_ACK_FIN || dv == DSS_ACK_FIN_CSUM) &&
+						    !((sent & MPTCP_OPT_DSS) &&
+						      (m.dss.flags & MPTCP_DSS_F))) {
+							CHECK(gave_up &
+							      (MPTCP_FIT_DATA_FIN | MPTCP_FIT_DSS));
+							CHECK(sent & sigbit);
+						}
+						if (sg == SIG_FAIL)
+							CHECK_EQ(sent,
+								 MPTCP_OPT_DSS | MPTCP_OPT_FAIL);
+						else if (sigbit)
+							CHECK(sent & sigbit);
+					}
+	printf("# %d combinations, %d that fit nowhere\n", combos, impossible);
+	CHECK(combos > 100);
+}
