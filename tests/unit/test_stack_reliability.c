@@ -993,3 +993,94 @@ TEST(reliability_options_must_deliver_fit_every_combination)
 	printf("# %d combinations, %d that fit nowhere\n", combos, impossible);
 	CHECK(combos > 100);
 }
+
+/* ---- the class: a fallback stops every data-level mechanism ---- */
+
+struct fb_watch {
+	struct mpt_sim *sim;
+	struct blackout *b; /* optional */
+	uint64_t rtx_at_fallback[2], reinj_at_fallback[2];
+	bool seen[2];
+	int bad;
+};
+
+/* After every packet: each fallen-back connection has no reinjection queued, no
+ * data-level, DATA_FIN or ADD_ADDR retransmission armed, no signal pending, reports
+ * no data-level time; and its stack's data-level retransmission counters do not move
+ * from then on. */
+static void fb_tap(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct fb_watch *w = ctx;
+
+	if (w->b)
+		blackout_tap(w->b, from, path, pkt, len, now);
+	for (int e = 0; e < 2; e++) {
+		const struct mpt_counters *c = mpt_stack_counters(w->sim->ep[e]);
+
+		for (const struct tcb *t = w->sim->ep[e]->conns; t; t = t->next) {
+			const struct mptcp_conn *mp = t->mp;
+
+			if (!mp || !mp->fallback)
+				continue;
+			if (!w->seen[e]) {
+				w->seen[e] = true;
+				w->rtx_at_fallback[e] = c->data_rtx;
+				w->reinj_at_fallback[e] = c->mptcp_retrans;
+			}
+			if (mp->reinj.n || mp->data_rtx_at || mp->data_fin_rtx_at || mp->echo_due ||
+			    mp->nrm || mptcp_next_timeout(mp) != UINT64_MAX)
+				w->bad++;
+			for (int id = 0; id < 256; id++)
+				if (mp->announce[id].due || mp->announce[id].rtx_at)
+					w->bad++;
+		}
+		if (w->seen[e] && (c->data_rtx != w->rtx_at_fallback[e] ||
+				   c->mptcp_retrans != w->reinj_at_fallback[e]))
+			w->bad++;
+	}
+}
+
+TEST(reliability_every_fallback_stops_the_data_level)
+{
+	enum { PLAIN_SERVER, FIRST_DATA_LOST, SYN_DROPPED, CSUM_INFINITE, BLACKOUT, NCASE };
+
+	for (int k = 0; k < NCASE; k++) {
+		struct mpt_config c = rel_cfg(true, k == CSUM_INFINITE), s = c;
+		struct mpt_sim sim;
+		struct blackout b = {&sim, 20 * MS, 320 * MS};
+		struct fb_watch w = {.sim = &sim, .b = k == BLACKOUT ? &b : NULL};
+		struct xfer x = {.c2s = k == BLACKOUT ? 105 : 200000,
+				 .s2c = k == BLACKOUT ? 0 : 50000,
+				 .deadline = 120 * SEC};
+		int rv;
+
+		if (k == PLAIN_SERVER)
+			s.mptcp = false;
+		CHECK_EQ(mpt_sim_init(&sim, 60 + (uint64_t)k, &c, &s, MPT_AF_INET, 1, NULL), 0);
+		if (k == FIRST_DATA_LOST)
+			sim.link[0][0].cfg.loss_mask = 2;
+		if (k == SYN_DROPPED)
+			sim.link[0][0].cfg.loss_mask = 0x7;
+		if (k == CSUM_INFINITE) {
+			sim.link[0][0].cfg.corrupt_from = 30;
+			sim.link[0][0].cfg.corrupt_count = 1;
+		}
+		sim.tap = fb_tap;
+		sim.tap_ctx = &w;
+		rv = run(&sim, &x);
+		printf("# case %d: rv %d fallback seen %d/%d, violations %d\n", k, rv, w.seen[0],
+		       w.seen[1], w.bad);
+		CHECK(w.seen[0] || w.seen[1]);
+		CHECK_EQ(w.bad, 0);
+		if (k == CSUM_INFINITE) {
+			/* the byte the middlebox rewrote arrives as rewritten (RFC 8684
+			 * 3.7); every count and the EOF are right */
+			CHECK(x.s_eof && x.c_eof);
+			CHECK_U64_EQ(x.s_got, x.c2s);
+			CHECK_U64_EQ(x.c_got, x.s2c);
+		} else {
+			CHECK_EQ(rv, 0);
+		}
+		mpt_sim_free(&sim);
+	}
+}
