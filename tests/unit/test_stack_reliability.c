@@ -370,11 +370,24 @@ static struct wire_tcp_repr mk(struct peer *p, uint8_t flags, uint32_t seq, uint
 		t.opt.tsval = ++p->tsval;
 		t.opt.tsecr = 1;
 	}
+	/* the byte at subflow offset k (from PEER_ISS + 1) is mpt_sim_pattern(k) */
 	for (size_t i = 0; i < len; i++)
-		pay[i] = (uint8_t)(i * 13 + seq);
+		pay[i] = mpt_sim_pattern((uint32_t)(seq - PEER_ISS - 1) + i);
 	t.payload = pay;
 	t.payload_len = len;
 	return t;
+}
+
+/* Read what the stack delivered: exactly `len` bytes, the script's stream from its
+ * first byte. */
+static void recv_check(struct peer *p, size_t len)
+{
+	static uint8_t buf[65536];
+	ptrdiff_t r = mpt_recv(p->s.st, p->id, buf, sizeof(buf), p->s.now);
+
+	CHECK_EQ(r, (ptrdiff_t)len);
+	for (size_t i = 0; i < len; i++)
+		CHECK_EQ(buf[i], mpt_sim_pattern(i));
 }
 
 static void put(struct wire_tcp_repr *t, struct mptcp_opts *w)
@@ -491,12 +504,7 @@ TEST(reliability_script_data_ack_fits_beside_sack_blocks)
 		data_at(&p, 1, 50);
 		data_at(&p, 101, 50);
 		data_at(&p, 201, 50);
-		{
-			uint8_t buf[512];
-			ptrdiff_t r = mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now);
-
-			CHECK_EQ(r, 300);
-		}
+		recv_check(&p, 300);
 		mpt_script_free(&p.s);
 	}
 }
@@ -572,6 +580,7 @@ TEST(reliability_script_echo_beside_data_fin_no_livelock)
 	passive_open(&p);
 	/* the peer's data: the stack becomes fully established, the DATA_ACK known */
 	data_at(&p, 1, 10);
+	recv_check(&p, 10);
 	CHECK_EQ(mpt_shutdown(p.s.st, p.id, MPT_SHUT_WR, p.s.now), 0);
 	while (mpt_script_pull(&p.s, &out) == 1)
 		;
@@ -633,11 +642,10 @@ TEST(reliability_script_data_fin_timer_without_a_usable_subflow)
 {
 	struct peer p = {.ts = false};
 	struct wire_tcp_repr out, t;
-	uint8_t buf[64];
 
 	passive_open(&p);
 	data_at(&p, 1, 10);
-	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+	recv_check(&p, 10);
 	CHECK_EQ(mpt_shutdown(p.s.st, p.id, MPT_SHUT_WR, p.s.now), 0);
 	while (mpt_script_pull(&p.s, &out) == 1)
 		;
@@ -656,7 +664,6 @@ TEST(reliability_script_add_addr_timer_after_close)
 	struct wire_tcp_repr out;
 	struct mpt_sockaddr a;
 	struct mptcp_opts m;
-	uint8_t buf[64];
 	int announced = 0;
 
 	passive_open(&p);
@@ -665,7 +672,7 @@ TEST(reliability_script_add_addr_timer_after_close)
 	CHECK_EQ(mpt_stack_add_path(p.s.st, 1, &a), 0);
 	CHECK_EQ(mpt_stack_add_endpoint(p.s.st, 1, 1, MPT_EP_SIGNAL), 0);
 	data_at(&p, 1, 10);
-	CHECK_EQ(mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now), 10);
+	recv_check(&p, 10);
 	while (mpt_script_pull(&p.s, &out) == 1) {
 		get(&out, &m);
 		announced += !!(m.suboptions & MPTCP_OPT_ADD_ADDR);
@@ -741,12 +748,7 @@ TEST(reliability_script_pure_ack_at_the_window_edge_is_processed)
 	/* the hole fills: every byte is delivered */
 	t = mk(&p, WIRE_TCP_ACK, rcv_nxt, p.iss + 11, 100);
 	CHECK(mpt_script_inject(&p.s, &t) >= 0);
-	{
-		uint8_t buf[16384];
-		ptrdiff_t r = mpt_recv(p.s.st, p.id, buf, sizeof(buf), p.s.now);
-
-		CHECK_EQ(r, (ptrdiff_t)(edge - rcv_nxt));
-	}
+	recv_check(&p, edge - rcv_nxt);
 	mpt_script_free(&p.s);
 }
 
