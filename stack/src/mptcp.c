@@ -1233,10 +1233,12 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 			/* The server acknowledges our data without a DATA_ACK: it never
 			 * got our key (our MP_CAPABLE segments were lost and a DSS one
 			 * completed its handshake, which Linux answers by falling back).
-			 * RFC 8684 3.7: "if an ACK is received for data (not just for
-			 * the SYN) without a DSS option containing a DATA_ACK, the sender
-			 * determines the path is not MPTCP capable" -- a decision made
-			 * at the start only: never once the peer has sent a DSS
+			 * RFC 8684 3.7 (paraphrased: data acknowledged without a DSS
+			 * carrying a DATA_ACK means the path is not MPTCP-capable) is,
+			 * as Linux reads it, a decision made at the start only: "if a
+			 * peer acknowledges the first received data packet with a regular
+			 * TCP header (no MPTCP options), fallback is allowed" (commit
+			 * ae66fb2ba6c3).  So never once the peer has sent a DSS
 			 * (fully_established), and not on a segment with any MPTCP option
 			 * (the peer speaks MPTCP; its DSS waited for room). */
 			ctr(mp)->mpc_ack_fallback++;

@@ -220,7 +220,7 @@ TEST(reliability_blackout_in_handshake_no_bytes_twice)
 						       ->mpc_fallback_ack,
 					       (unsigned long long)mpt_stack_counters(sim.ep[1])
 						       ->mpc_data_fallback);
-					if (bad == 4) {
+					if (bad == 1) {
 						dump("client", sim.ep[0]);
 						dump("server", sim.ep[1]);
 					}
