@@ -228,6 +228,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(opt_mptcp_seen, "MpnetExtTcpOptMptcp")                    \
 	X(hdr_malformed, "MpnetExtTcpHdrMalformed")                 \
 	X(no_socket, "MpnetExtNoSocket")                            \
+	X(rst_pending_drop, "MpnetExtRstPendingDrop")               \
 	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                   \
 	X(state_transitions, "MpnetExtStateTransitions")            \
 	X(state_bad_transitions, "MpnetExtStateBadTransitions")     \

@@ -688,6 +688,13 @@ static int recv_one(struct mpt_stack *st, const uint8_t *pkt, size_t len, uint32
 		mptcp_input_post(t, now);
 	} else if (t && t->state != MPT_CLOSED) {
 		tcp_input(t, &ip, &seg, now);
+	} else if (t && t->rst_pending) {
+		/* Closed, its own RST not sent yet: that RST carries the reason (an
+		 * MPTCP subflow's MP_TCPRST, MP_FAIL, MP_FASTCLOSE).  A plain RST
+		 * answering this segment would leave first, the peer would accept it
+		 * and then drop ours as meant for no socket: the options would never
+		 * be read.  The segment is dropped; our RST answers it. */
+		st->ctr.rst_pending_drop++;
 	} else if ((lst = find_listener(st, &l)) != NULL) {
 		listen_input(st, lst, path, &ip, &seg, now);
 	} else if (st->cfg.mptcp && (seg.flags & WIRE_TCP_SYN) && !(seg.flags & WIRE_TCP_ACK) &&

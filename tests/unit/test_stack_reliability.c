@@ -1096,3 +1096,34 @@ TEST(reliability_every_fallback_stops_the_data_level)
 		mpt_sim_free(&sim);
 	}
 }
+
+/* A subflow closed with its RST still to send (here an abort: MP_FASTCLOSE on the
+ * RST) absorbs what the peer sends meanwhile.  Before, such a segment found no
+ * socket and was answered with a plain RST that left first; the peer accepted it
+ * and dropped ours, options and all, as meant for no socket (seen against Linux:
+ * its MPFailRx stayed 0 after libmpt's MP_FAIL + MP_TCPRST). */
+TEST(reliability_script_pending_rst_leaves_before_any_plain_rst)
+{
+	struct peer p = {.ts = false};
+	struct wire_tcp_repr out;
+	struct mptcp_opts m;
+	int n = 0;
+
+	passive_open(&p);
+	data_at(&p, 1, 10);
+	recv_check(&p, 10);
+	while (mpt_script_pull(&p.s, &out) == 1)
+		;
+	mpt_abort(p.s.st, p.id, p.s.now);
+	data_at(&p, 11, 10); /* in flight when the stack aborted */
+	while (mpt_script_pull(&p.s, &out) == 1) {
+		n++;
+		CHECK(out.flags & WIRE_TCP_RST);
+		get(&out, &m);
+		/* every RST the peer sees carries the reason */
+		CHECK(m.suboptions & MPTCP_OPT_FASTCLOSE);
+	}
+	CHECK_EQ(n, 1);
+	CHECK_EQ(p.s.st->ctr.rst_pending_drop, 1);
+	mpt_script_free(&p.s);
+}
