@@ -21,9 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MPTCP_SCHED_MAX_SF	16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_sched.c) */
-#define MPTCP_SCHED_CONN_PRIV	64 /* bytes of per-connection state */
-#define MPTCP_SCHED_SF_PRIV	32 /* bytes of per-subflow state */
+#define MPTCP_SCHED_MAX_SF    16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_sched.c) */
+#define MPTCP_SCHED_CONN_PRIV 64 /* bytes of per-connection state */
+#define MPTCP_SCHED_SF_PRIV   32 /* bytes of per-subflow state */
 
 /* The registry: one line per scheduler, in the order `mpt-perf --scheduler list`
  * prints them; the first is the default. */
