@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# libmpt's MPTCP schedulers (mpt-perf --scheduler, stack/src/sched_*.c) sending to the
+# Linux kernel's MPTCP over two 20 Mbit/s paths: every byte verified by mpt-perf, the
+# kernel's MPTcpExt counters clean (no mapping refused, no fallback), and the share of
+# each path the scheduler promises, from the interfaces' counters.
+load helpers
+load perf_helpers
+bats_require_minimum_version 1.5.0
+
+teardown() { cleanup_all; }
+
+T=bt-sch
+XFER_TIMEOUT=180
+
+no_trouble() { # kernel host: nothing refused, nothing fell back
+	local c
+	for c in MPTcpExtMPJoinAckHMacFailure MPTcpExtMPJoinSynAckHMacFailure \
+		MPTcpExtDSSNotMatching MPTcpExtMPCapableFallbackACK \
+		MPTcpExtMPCapableFallbackSYNACK MPTcpExtMPCapableDataFallback \
+		MPTcpExtInfiniteMapRx MPTcpExtDSSNoMatchTCP MPTcpExtMPFailRx; do
+		assert_equal "$c=$(kstat "$1" $c)" "$c=0"
+	done
+}
+
+tx() { # interface of c: bytes sent
+	in_host $T c cat /sys/class/net/"$1"/statistics/tx_bytes
+}
+
+# Upload N bytes from libmpt (c, scheduler $1) to the kernel (s) over wifi + lte;
+# sets W and L to the bytes each interface sent.
+sched_upload() {
+	local name=$1 port=$2 bytes=$3 f=$BATS_TEST_TMPDIR/t.yaml w0 l0
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	w0=$(tx wifi)
+	l0=$(tx lte)
+	xfer s kernel c mpt 198.18.2.2 "$port" -n "$bytes" --endpoint 198.18.1.1,subflow \
+		--scheduler "$name" --counters
+	W=$(($(tx wifi) - w0))
+	L=$(($(tx lte) - l0))
+	echo "# $name: wifi $W bytes, lte $L bytes" >&3
+	kmptcp s
+	assert_equal "$(jq -r .scheduler "$BATS_TEST_TMPDIR/c.$port.json")" "$name"
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 1
+	no_trouble s
+	mpt_clean "$BATS_TEST_TMPDIR/c.$port.json"
+	run jq -e '(.counters.MpnetExtSchedBadPick // 0) == 0 and .counters.MpnetExtSchedPick > 0' \
+		"$BATS_TEST_TMPDIR/c.$port.json"
+	assert_success
+}
+
+@test "mpt-perf --scheduler list names every scheduler with a line each" {
+	run "$PERF" --scheduler list
+	assert_success
+	assert_line --regexp '^default +lowest RTT'
+	assert_line --regexp '^roundrobin +'
+	assert_line --regexp '^redundant +'
+	run "$PERF" -s --stack mpt --scheduler fastest
+	assert_failure 2
+	assert_output --partial "default, roundrobin, redundant"
+}
+
+@test "scheduler default: libmpt -> Linux, two paths, verified, both paths used" {
+	sched_upload default 5701 16MiB
+	[ "$W" -gt 2000000 ] && [ "$L" -gt 2000000 ]
+}
+
+@test "scheduler roundrobin: libmpt -> Linux, two paths, each carries 40..60 %" {
+	sched_upload roundrobin 5711 16MiB
+	local share=$((100 * W / (W + L)))
+	echo "# roundrobin: wifi share $share %" >&3
+	[ "$share" -ge 40 ] && [ "$share" -le 60 ] || fail "wifi share $share %"
+}
+
+# bats test_tags=slow
+@test "scheduler redundant: libmpt -> Linux, both paths carry >= 90 % of the bytes, the kernel drops the copies" {
+	local n=$((16 * 1024 * 1024))
+	sched_upload redundant 5721 16MiB
+	local dup
+	dup=$(kstat s MPTcpExtDuplicateData)
+	echo "# redundant: MPTcpExtDuplicateData $dup" >&3
+	[ "$dup" -gt 0 ] || fail "no DuplicateData on the kernel"
+	[ "$W" -ge $((n * 9 / 10)) ] || fail "wifi carried $W of $n"
+	[ "$L" -ge $((n * 9 / 10)) ] || fail "lte carried $L of $n"
+}
+
+@test "topology scheduler: on a kernel host is a check-time error naming the fix" {
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	cat >"$f" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: kernel, scheduler: redundant }
+	  s: { stack: kernel }
+	links:
+	  - { between: [c, s] }
+	Y
+	run "$MPNET" check "$f"
+	assert_failure 2
+	assert_output --partial "t.yaml:3:34: "
+	assert_output --partial "give it stack: mpt"
+}
