@@ -223,6 +223,8 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 		if (!p.n) {
 			if (mp->snd_nxt < lim)
 				mp->st->ctr.sched_wait++;
+			if (p.held_back)
+				mp->st->ctr.sched_hold_back++;
 			return;
 		}
 		if (!apply(mp, &v, &p, lim))

@@ -30,7 +30,9 @@
 #define MPTCP_SCHEDULERS(X) \
 	X(default)          \
 	X(roundrobin)       \
-	X(redundant)
+	X(redundant)        \
+	X(blest)            \
+	X(ecf)
 
 /* One subflow as a scheduler sees it.  Byte counts are the subflow's own (TCP level). */
 struct mptcp_sched_sf {

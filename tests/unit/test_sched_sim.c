@@ -78,9 +78,9 @@ struct run {
 	struct mpt_counters client, server;
 };
 
-static void transfer(const char *name, uint64_t seed, uint64_t bytes,
-		     const struct mpt_sim_link_cfg *link, uint64_t cut_at, uint32_t cut,
-		     struct run *r)
+static void transfer2(const char *name, uint64_t seed, uint64_t bytes,
+		      const struct mpt_sim_link_cfg *link, const struct mpt_sim_link_cfg *link1,
+		      uint32_t rcvbuf, uint64_t cut_at, uint32_t cut, struct run *r)
 {
 	struct mpt_config c = sched_cfg(name);
 	struct mpt_sim sim;
@@ -88,7 +88,13 @@ static void transfer(const char *name, uint64_t seed, uint64_t bytes,
 	struct stall s = {.sim = &sim, .x = &x, .cut_at = cut_at, .cut = cut};
 	int rv;
 
+	if (rcvbuf)
+		c.rcvbuf = rcvbuf;
 	CHECK_EQ(mpt_sim_init(&sim, seed, &c, &c, MPT_AF_INET, 2, link), 0);
+	if (link1) {
+		sim.link[0][1].cfg = *link1;
+		sim.link[1][1].cfg = *link1;
+	}
 	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
 	sim.tap = stall_tap;
 	sim.tap_ctx = &s;
@@ -117,6 +123,13 @@ static void transfer(const char *name, uint64_t seed, uint64_t bytes,
 	mpt_sim_free(&sim);
 }
 
+static void transfer(const char *name, uint64_t seed, uint64_t bytes,
+		     const struct mpt_sim_link_cfg *link, uint64_t cut_at, uint32_t cut,
+		     struct run *r)
+{
+	transfer2(name, seed, bytes, link, NULL, 0, cut_at, cut, r);
+}
+
 static void twenty_mb(const char *name)
 {
 	struct run r;
@@ -141,13 +154,24 @@ TEST(sched_sim_redundant_20mb_lossy_reordering)
 	twenty_mb("redundant");
 }
 
+TEST(sched_sim_blest_20mb_lossy_reordering)
+{
+	twenty_mb("blest");
+}
+
+TEST(sched_sim_ecf_20mb_lossy_reordering)
+{
+	twenty_mb("ecf");
+}
+
 TEST(sched_sim_every_registered_scheduler_20mb)
 {
 	/* the ones above by name; this catches a scheduler added without its test */
 	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++) {
 		const char *n = mpt_scheduler_name(i, NULL);
 
-		if (strcmp(n, "default") && strcmp(n, "roundrobin") && strcmp(n, "redundant"))
+		if (strcmp(n, "default") && strcmp(n, "roundrobin") && strcmp(n, "redundant") &&
+		    strcmp(n, "blest") && strcmp(n, "ecf"))
 			twenty_mb(n);
 	}
 }
@@ -218,4 +242,32 @@ TEST(sched_sim_redundant_survives_blackout_of_path0)
 TEST(sched_sim_redundant_survives_blackout_of_path1)
 {
 	blackout(1);
+}
+
+/* Heterogeneous paths (the UCLouvain experimental-design range the issue names: 20
+ * Mbit/s 10 ms beside 5 Mbit/s 100 ms) and a small receive buffer (128 KiB): BLEST and
+ * ECF hold data back from the slow path (MpnetExtSchedHoldBack) and finish no later
+ * than the default, which fills the slow path and blocks the window. */
+TEST(sched_sim_blest_ecf_hold_back_on_heterogeneous_paths)
+{
+	struct mpt_sim_link_cfg fast = {
+		.rate_bps = 20000000, .delay_ns = 5 * MS, .queue_bytes = 60000};
+	struct mpt_sim_link_cfg slow = {
+		.rate_bps = 5000000, .delay_ns = 50 * MS, .queue_bytes = 30000};
+	static const char *const names[] = {"default", "roundrobin", "blest", "ecf"};
+	struct run r[4];
+
+	for (int i = 0; i < 4; i++) {
+		transfer2(names[i], 1210, 8000000, &fast, &slow, 128 * 1024, 0, 0, &r[i]);
+		printf("# heterogeneous %s: %.3f s, slow path %llu bytes, held back %llu\n",
+		       names[i], r[i].done_ns / 1e9, (unsigned long long)r[i].path[1],
+		       (unsigned long long)r[i].client.sched_hold_back);
+	}
+	CHECK_U64_EQ(r[0].client.sched_hold_back, 0);
+	CHECK(r[2].client.sched_hold_back > 0);
+	CHECK(r[3].client.sched_hold_back > 0);
+	CHECK(r[2].path[1] < r[0].path[1]);
+	CHECK(r[3].path[1] < r[0].path[1]);
+	CHECK(r[2].done_ns <= r[0].done_ns + r[0].done_ns / 20);
+	CHECK(r[3].done_ns <= r[0].done_ns + r[0].done_ns / 20);
 }
