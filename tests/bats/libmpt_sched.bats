@@ -55,6 +55,8 @@ sched_upload() {
 	assert_line --regexp '^default +lowest RTT'
 	assert_line --regexp '^roundrobin +'
 	assert_line --regexp '^redundant +'
+	assert_line --regexp '^blest +'
+	assert_line --regexp '^ecf +'
 	run "$PERF" -s --stack mpt --scheduler fastest
 	assert_failure 2
 	assert_output --partial "default, roundrobin, redundant"
@@ -82,6 +84,45 @@ sched_upload() {
 	[ "$dup" -gt 0 ] || fail "no DuplicateData on the kernel"
 	[ "$W" -ge $((n * 9 / 10)) ] || fail "wifi carried $W of $n"
 	[ "$L" -ge $((n * 9 / 10)) ] || fail "lte carried $L of $n"
+}
+
+@test "scheduler blest: libmpt -> Linux, two paths, verified, counters clean" {
+	sched_upload blest 5731 16MiB
+	[ "$W" -gt 2000000 ] && [ "$L" -gt 2000000 ]
+}
+
+@test "scheduler ecf: libmpt -> Linux, two paths, verified, counters clean" {
+	sched_upload ecf 5741 16MiB
+	[ "$W" -gt 2000000 ] && [ "$L" -gt 2000000 ]
+}
+
+# Unequal paths (20 Mbit/s 5 ms beside 5 Mbit/s 50 ms): BLEST and ECF hold data back
+# from the slow one (MpnetExtSchedHoldBack), bytes still verified.
+# bats test_tags=slow
+@test "schedulers blest and ecf hold data back from a slow path (libmpt -> Linux)" {
+	local f=$BATS_TEST_TMPDIR/t.yaml name port=5750
+	cat >"$f" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: mpt }
+	  r: { forward: true }
+	  s: { stack: kernel }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit, delay: 5ms }
+	  - { name: lte, between: [c, r], rate: 5mbit, delay: 50ms }
+	  - { name: lan, between: [r, s] }
+	Y
+	"$MPNET" up "$f"
+	for name in default blest ecf; do
+		port=$((port + 1))
+		xfer s kernel c mpt 198.18.2.2 $port -n 8MiB --endpoint 198.18.1.1,subflow \
+			--scheduler $name
+		echo "# $name: $(jq -c '{seconds, goodput_mbps, hold: .counters.MpnetExtSchedHoldBack}' \
+			"$BATS_TEST_TMPDIR/c.$port.json")" >&3
+		[ $name = default ] || jq -e '.counters.MpnetExtSchedHoldBack > 0' \
+			"$BATS_TEST_TMPDIR/c.$port.json" >/dev/null || fail "$name held nothing back"
+	done
+	no_trouble s
 }
 
 @test "topology scheduler: on a kernel host is a check-time error naming the fix" {
