@@ -150,7 +150,8 @@ struct mpt_config {
 	 * backends that complete checksums (mpt_io_ops.tx_csum_partial). */
 	bool tx_csum_partial;
 	/* MPTCP scheduler by name (mpt_scheduler_name lists them): "default" (NULL too),
-	 * "roundrobin", "redundant".  Each connection gets its own instance. */
+	 * "roundrobin", "redundant", "blest", "ecf".  Each connection gets its own
+	 * instance. */
 	const char *scheduler;
 	/* roundrobin: segments a subflow sends in its turn before the next one's; 0 =
 	 * the default, 1 */

@@ -86,7 +86,7 @@ static const char usage_text[] =
 	"      --checksum        libmpt: ask for DSS checksums (RFC 8684 3.3.1; the peer\n"
 	"                        asking turns them on as well)\n"
 	"      --scheduler NAME  libmpt: the MPTCP scheduler of this end's sends: default\n"
-	"                        (lowest RTT with room), roundrobin, redundant, ...;\n"
+	"                        (lowest RTT with room), roundrobin, redundant, blest, ecf;\n"
 	"                        `--scheduler list` prints them all with a line each.  The\n"
 	"                        kernel's is the sysctl net.mptcp.scheduler (-J reports it)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
