@@ -591,6 +591,16 @@ struct mpt_subflow_info {
 int mpt_conn_subflows(const struct mpt_stack *st, uint32_t id, struct mpt_subflow_info *out,
 		      size_t max);
 
+/* Choose connection `id`'s MPTCP scheduler by name (mpt_scheduler_name), instead of
+ * mpt_config.scheduler; takes effect at its next send step, with fresh scheduler
+ * state.  Returns 0, MPT_ENOENT (no such connection or scheduler) or MPT_EINVAL (not
+ * an MPTCP connection: plain TCP or fallen back). */
+int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name);
+
+/* The name of connection `id`'s MPTCP scheduler, or NULL (no such connection, or not
+ * MPTCP). */
+const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id);
+
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);
 

@@ -228,6 +228,8 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
 /* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
  * RTT among those making progress; a stale one only when all are.  NULL if none. */
 struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp);
+/* Give mp the scheduler ops (fresh per-connection and per-subflow state). */
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now);

@@ -85,16 +85,21 @@ static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mp
 	}
 }
 
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops)
+{
+	mp->sched = ops ? ops : schedulers[0];
+	memset(mp->sched_priv, 0, sizeof(mp->sched_priv));
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		memset(mp->sub[i]->sf->sched_priv, 0, sizeof(mp->sub[i]->sf->sched_priv));
+	if (mp->sched->init)
+		mp->sched->init(mp->sched_priv);
+}
+
 static const struct mptcp_sched_ops *sched_of(struct mptcp_conn *mp)
 {
-	if (!mp->sched) {
-		mp->sched = mptcp_sched_find(mp->st->cfg.scheduler);
-		if (!mp->sched) /* mpt_stack_new checked the name */
-			mp->sched = schedulers[0];
-		memset(mp->sched_priv, 0, sizeof(mp->sched_priv));
-		if (mp->sched->init)
-			mp->sched->init(mp->sched_priv);
-	}
+	/* mpt_stack_new checked the name */
+	if (!mp->sched)
+		mptcp_sched_set(mp, mptcp_sched_find(mp->st->cfg.scheduler));
 	return mp->sched;
 }
 

@@ -1067,6 +1067,27 @@ int mpt_poll(const struct mpt_stack *st, uint32_t id)
 	return MPT_ENOENT;
 }
 
+int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name)
+{
+	struct tcb *t = find_id(st, id);
+
+	if (!t || !mptcp_sched_find(name))
+		return MPT_ENOENT;
+	if (!t->mp || t->mp->fallback)
+		return MPT_EINVAL;
+	mptcp_sched_set(t->mp, mptcp_sched_find(name));
+	return 0;
+}
+
+const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id)
+{
+	const struct tcb *t = find_id(st, id);
+
+	if (!t || !t->mp || t->mp->fallback)
+		return NULL;
+	return t->mp->sched ? t->mp->sched->name : mptcp_sched_find(st->cfg.scheduler)->name;
+}
+
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info)
 {
 	const struct tcb *t = find_id(st, id);

@@ -281,3 +281,52 @@ TEST(sched_sim_blest_ecf_hold_back_on_heterogeneous_paths)
 	CHECK(r[2].done_ns <= r[0].done_ns + r[0].done_ns / 20);
 	CHECK(r[3].done_ns <= r[0].done_ns + r[0].done_ns / 20);
 }
+
+/* The stack's scheduler is default; the transfer's connection switches to redundant
+ * as soon as it exists (mpt_conn_set_scheduler), so both paths carry everything. */
+struct switcher {
+	struct mpt_sim *sim;
+	struct mpt_sim_xfer *x;
+	int rc;
+	bool done;
+};
+
+static void switch_tap(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
+		       uint64_t now)
+{
+	struct switcher *w = ctx;
+
+	(void)from, (void)path, (void)pkt, (void)len, (void)now;
+	if (w->done || !w->x->client_id)
+		return;
+	w->rc = mpt_conn_set_scheduler(w->sim->ep[0], w->x->client_id, "redundant");
+	w->done = true;
+}
+
+TEST(sched_sim_per_connection_choice)
+{
+	struct mpt_config c = sched_cfg("default");
+	struct mpt_sim_link_cfg l = lossy;
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 2000000, .deadline_ns = 120000000000ull};
+	struct switcher w = {&sim, &x, 1, false};
+
+	l.loss = 0;
+	l.reorder = 0;
+	CHECK_EQ(mpt_sim_init(&sim, 1220, &c, &c, MPT_AF_INET, 2, &l), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+	CHECK(mpt_conn_scheduler(sim.ep[0], 12345) == NULL);
+	CHECK_EQ(mpt_conn_set_scheduler(sim.ep[0], 12345, "redundant"), MPT_ENOENT);
+	sim.tap = switch_tap;
+	sim.tap_ctx = &w;
+	CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+	CHECK(x.data_ok);
+	CHECK(w.done);
+	CHECK_EQ(w.rc, 0);
+	CHECK_STR_EQ(mpt_conn_scheduler(sim.ep[0], x.client_id), "redundant");
+	CHECK_EQ(mpt_conn_set_scheduler(sim.ep[0], x.client_id, "nope"), MPT_ENOENT);
+	CHECK(mpt_stack_counters(sim.ep[0])->sched_redundant_bytes > x.bytes / 2);
+	CHECK(sim.link[0][0].bytes_delivered > x.bytes * 9 / 10);
+	CHECK(sim.link[0][1].bytes_delivered > x.bytes * 9 / 10);
+	mpt_sim_free(&sim);
+}
