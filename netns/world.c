@@ -711,35 +711,23 @@ static int configure_host(struct world *w, int h)
 	}
 	if (add_routes(w, h, -1))
 		return -1;
-	if (ho->stack == TOPO_STACK_KERNEL) {
+	if (ho->stack == TOPO_STACK_KERNEL || ho->stack == TOPO_STACK_MPT) {
+		/* The namespace's MPTCP limits and endpoints.  libmpt reads them from
+		 * the kernel's path manager as the kernel's MPTCP does (stack/rt/rt_pm.c),
+		 * so that a hand-run `mpt-perf --stack mpt` gets the topology's.  A kernel
+		 * without MPTCP has no path manager: stack: kernel cannot run; libmpt
+		 * keeps its defaults, and mpnet run puts them on the command line anyway
+		 * (perf_argv.c). */
 		struct mptcp_pm *pm = mptcp_pm_open(w->host_ns[h]);
 		int err;
 
+		if (!pm && ho->stack == TOPO_STACK_MPT)
+			return 0;
 		if (!pm)
 			return werr(w,
 				    "host %s: the kernel's MPTCP path manager is not reachable "
 				    "(%s); stack: kernel needs a kernel with MPTCP",
 				    ho->name, strerror(errno));
-		w->host_pm[h] = pm;
-		err = mptcp_pm_set_limits(pm, (uint32_t)ho->mptcp.subflows,
-					  (uint32_t)ho->mptcp.add_addr_accepted);
-		if (err)
-			return werr(w, "host %s: MPTCP limits: %s", ho->name,
-				    mptcp_pm_last_error(pm));
-		for (int l = 0; l < t->nlinks; l++)
-			if (add_endpoint(w, h, l))
-				return -1;
-	} else if (ho->stack == TOPO_STACK_MPT) {
-		/* libmpt reads the namespace's endpoints and limits from the kernel's
-		 * path manager as the kernel's MPTCP does (stack/rt/rt_pm.c), so that a
-		 * hand-run `mpt-perf --stack mpt` gets the topology's.  A kernel without
-		 * MPTCP has no path manager: libmpt then keeps its defaults, and mpnet run
-		 * puts them on the command line anyway (perf_argv.c). */
-		struct mptcp_pm *pm = mptcp_pm_open(w->host_ns[h]);
-		int err;
-
-		if (!pm)
-			return 0;
 		w->host_pm[h] = pm;
 		err = mptcp_pm_set_limits(pm, (uint32_t)ho->mptcp.subflows,
 					  (uint32_t)ho->mptcp.add_addr_accepted);

@@ -48,7 +48,7 @@ struct world {
 	int *link_ns;
 	struct nlr **host_rt;
 	struct nlr **link_rt;
-	struct mptcp_pm **host_pm; /* for stack kernel hosts */
+	struct mptcp_pm **host_pm; /* for stack kernel and mpt hosts (NULL: none) */
 	struct world_link_state *links;
 	char state_dir[256]; /* /run/mpnet/T */
 	char pcap_dir[2100]; /* "" unless --pcap: set before world_check/world_up */

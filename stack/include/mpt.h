@@ -99,6 +99,16 @@ struct mpt_env {
 	 * MPT_E*.  NULL: the stack's own ephemeral range 32768..60999. */
 	int (*pick_port)(void *ctx, uint16_t *port);
 	void *port_ctx;
+	/* Optional: routing's choice of a source toward `remote` (port 0), as the
+	 * kernel's `ip route get` (its preferred source, else its output device): the
+	 * path manager asks it which local path joins an address the peer announced.
+	 * Returns 0 and *path (a path id given to mpt_stack_add_path), or a negative
+	 * MPT_E* for no answer.  NULL, no answer, or a path that is not the stack's in
+	 * remote's family: the stack's own rule (same /24 or /64, else the first
+	 * subflow's path; stack/src/mptcp_pathmgr.c).  Called from inside the stack:
+	 * it must not call back into it. */
+	int (*route_source)(void *ctx, const struct mpt_sockaddr *remote, uint32_t *path);
+	void *route_ctx;
 };
 
 /* ---- configuration ------------------------------------------------------------------ */
@@ -268,6 +278,8 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(echo_add_rx, "MPTcpExtEchoAdd")                           \
 	X(echo_add_tx, "MPTcpExtEchoAddTx")                         \
 	X(add_addr_drop, "MPTcpExtAddAddrDrop")                     \
+	X(join_src_route, "MpnetExtMPTcpJoinSrcRoute")              \
+	X(join_src_subnet, "MpnetExtMPTcpJoinSrcSubnet")            \
 	X(rm_addr_rx, "MPTcpExtRmAddr")                             \
 	X(rm_addr_tx, "MPTcpExtRmAddrTx")                           \
 	X(rm_subflow, "MPTcpExtRmSubflow")                          \

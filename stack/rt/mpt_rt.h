@@ -19,6 +19,12 @@
  * address again on the same interface -> mpt_stack_add_path with the same id and
  * the endpoints declared with mpt_rt_add_endpoint on it come back; RTM_NEWADDR of
  * a new address -> a new path (the next free id) when the backend can add one.
+ *
+ * Routes: the stack's path manager joins an address the peer announces from the
+ * path the kernel's routing would use toward it (mpt_env.route_source): the
+ * runtime asks rtnetlink (RTM_GETROUTE, as `ip route get`; rt_route.h) and maps the
+ * answer's preferred source onto the path with that address, else its output
+ * interface onto that interface's path.
  */
 #ifndef MPT_RT_H
 #define MPT_RT_H
@@ -40,6 +46,9 @@ struct mpt_rt_stats {
 	/* the kernel's path manager followed (mpt_rt_follow_pm): reads, failed reads,
 	 * endpoints added / removed / changed, limit changes */
 	uint64_t pm_reads, pm_errors, pm_ep_add, pm_ep_del, pm_ep_flags, pm_limits;
+	/* the path manager's route lookups (RTM_GETROUTE, rt_route.h), and those that
+	 * gave no path of ours (no route, or its source and device are not ours) */
+	uint64_t route_lookups, route_misses;
 };
 
 /* Find the paths of the calling thread's network namespace: every IPv4 and global

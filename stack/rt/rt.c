@@ -3,6 +3,7 @@
 #include "mpt_sim.h"
 #include "rt_addr.h"
 #include "rt_pm.h"
+#include "rt_route.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +53,7 @@ struct mpt_rt {
 	bool gone[MPT_IO_MAX_PATHS]; /* the address was deleted; the id is free in the stack */
 	size_t npaths;
 	struct rt_addr_watch *aw;
+	struct rt_route *rr; /* route lookups for the path manager; NULL: none */
 	struct rt_ep eps[RT_MAX_EPS];
 	struct rt_pm *pm; /* mpt_rt_follow_pm: the kernel's path manager */
 	bool pm_eps, pm_limits, pm_due;
@@ -119,6 +121,8 @@ int mpt_rt_discover_paths(struct mpt_io_path *paths, size_t max)
 }
 
 static int rt_pick_port_cb(void *ctx, uint16_t *port);
+static int rt_route_source_cb(void *ctx, const struct mpt_sockaddr *remote, uint32_t *path);
+static bool same_ip(const struct mpt_sockaddr *a, const struct mpt_sockaddr *b);
 
 int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct mpt_io_path *paths,
 		size_t npaths, const struct mpt_config *cfg, char *err, size_t errlen)
@@ -161,6 +165,11 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 	env.crypto = mpt_crypto_openssl(NULL);
 	env.pick_port = rt_pick_port_cb;
 	env.port_ctx = rt;
+	/* without an rtnetlink socket the stack keeps its subnet rule */
+	if (!rt_route_open(&rt->rr)) {
+		env.route_source = rt_route_source_cb;
+		env.route_ctx = rt;
+	}
 	rv = mpt_stack_new(&rt->st, &env, cfg);
 	if (rv) {
 		snprintf(err, errlen, "mpt_stack_new: %s", mpt_strerror(rv));
@@ -225,6 +234,7 @@ void mpt_rt_close(struct mpt_rt *rt)
 	rt_addr_watch_close(rt->aw);
 	rt_pm_close(rt->pm);
 	mpt_stack_free(rt->st);
+	rt_route_close(rt->rr);
 	free(rt->txbuf);
 	free(rt);
 }
@@ -321,6 +331,35 @@ int mpt_rt_pick_source(struct mpt_rt *rt, const struct mpt_sockaddr *dst, struct
 	}
 	close(fd);
 	return rv;
+}
+
+/* env.route_source: the kernel's route to remote (RTM_GETROUTE, rt_route.h) mapped
+ * onto a live path: the one with the route's preferred source address, else the
+ * first on the route's output interface in remote's family. */
+static int rt_route_source_cb(void *ctx, const struct mpt_sockaddr *remote, uint32_t *path)
+{
+	struct mpt_rt *rt = ctx;
+	struct rt_route_answer ans;
+	size_t i;
+
+	rt->stats.route_lookups++;
+	if (rt_route_get(rt->rr, remote, &ans)) {
+		rt->stats.route_misses++;
+		return MPT_ENOENT;
+	}
+	for (i = 0; ans.prefsrc.family && i < rt->npaths; i++)
+		if (!rt->gone[i] && same_ip(&rt->paths[i].addr, &ans.prefsrc)) {
+			*path = rt->paths[i].id;
+			return 0;
+		}
+	for (i = 0; ans.oif && i < rt->npaths; i++)
+		if (!rt->gone[i] && rt->paths[i].ifindex == ans.oif &&
+		    rt->paths[i].addr.family == remote->family) {
+			*path = rt->paths[i].id;
+			return 0;
+		}
+	rt->stats.route_misses++;
+	return MPT_ENOENT;
 }
 
 int mpt_rt_flush(struct mpt_rt *rt)

@@ -77,6 +77,15 @@ struct mpt_sim {
 	uint64_t trace_hash; /* FNV-1a over (time, sender, path, bytes) of every packet */
 	uint64_t trace_pkts;
 	uint64_t steps;
+	/* a routing table for each stack's env.route_source (the path manager's source
+	 * for joining an announced address): route[ep].via[q] = p + 1 sends to the
+	 * peer's address on path q from local path p; 0 (the default): no answer, so
+	 * the stack's subnet rule decides */
+	struct mpt_sim_route {
+		const struct mpt_sim *sim;
+		uint8_t via[MPT_SIM_MAX_PATHS];
+		uint64_t asked;
+	} route[2];
 	/* optional tap: called for every packet a stack emits (before the link) */
 	void (*tap)(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
 		    uint64_t now);

@@ -61,6 +61,19 @@ struct mpt_crypto mpt_crypto_openssl(uint64_t *rng)
 	return c;
 }
 
+/* env.route_source: the table in sim->route[ep] (the path is in the address) */
+static int sim_route_source(void *ctx, const struct mpt_sockaddr *remote, uint32_t *path)
+{
+	struct mpt_sim_route *r = ctx;
+	uint32_t q = remote->family == MPT_AF_INET6 ? remote->ip[13] : remote->ip[2];
+
+	r->asked++;
+	if (remote->family != r->sim->family || q >= MPT_SIM_MAX_PATHS || !r->via[q])
+		return MPT_ENOENT;
+	*path = r->via[q] - 1u;
+	return 0;
+}
+
 /* ---- addresses ---- */
 struct mpt_sockaddr mpt_sim_addr(const struct mpt_sim *sim, int ep, uint32_t path, uint16_t port)
 {
@@ -102,6 +115,9 @@ int mpt_sim_init(struct mpt_sim *sim, uint64_t seed, const struct mpt_config *cf
 		sim->ep_rng[i] = seed * 0x9e3779b97f4a7c15ull + 7 + (uint64_t)i;
 		memset(&env, 0, sizeof(env));
 		env.crypto = mpt_crypto_openssl(&sim->ep_rng[i]);
+		sim->route[i].sim = sim;
+		env.route_source = sim_route_source;
+		env.route_ctx = &sim->route[i];
 		rv = mpt_stack_new(&sim->ep[i], &env, i == 1 && cfg_server ? cfg_server : cfg);
 		if (rv < 0) {
 			mpt_sim_free(sim);

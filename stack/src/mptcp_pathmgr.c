@@ -7,9 +7,13 @@
  *   - the connection's initiator opens a subflow from every `subflow` endpoint to the
  *     peer's address of the first subflow (and, with `fullmesh`, to every address the
  *     peer announced), with MP_JOIN's B flag for `backup` endpoints;
- *   - the initiator joins every address the peer announces (ADD_ADDR), from a local
- *     address on its subnet if there is one (Linux lets routing choose the source),
- *     else from the first subflow's address, up to cfg.max_add_addr_accepted;
+ *   - the initiator joins every address the peer announces (ADD_ADDR), up to
+ *     cfg.max_add_addr_accepted, from the path routing picks (Linux lets routing
+ *     choose the source): the core has no routes, so it asks env.route_source (the
+ *     runtime answers from the kernel's table, stack/rt/rt_route.c); without that
+ *     hook or an answer, from a local address on the announced one's subnet if
+ *     there is one, else from the first subflow's address (counters
+ *     MpnetExtMPTcpJoinSrcRoute / MpnetExtMPTcpJoinSrcSubnet say which decided);
  *   - either side announces every `signal` endpoint with ADD_ADDR, retransmitted every
  *     MPTCP_ADD_ADDR_TIMO until echoed, at most MPTCP_ADD_ADDR_RTX more times
  *     (RFC 8684 3.4.1).
@@ -79,16 +83,35 @@ static unsigned common_prefix(const struct mpt_sockaddr *a, const struct mpt_soc
 	return n;
 }
 
-/* The local path to join an announced address from.  The core knows no routes, so
- * it does what routing would on the usual topologies: a local address on the same
- * subnet (/24, /64) as the announced one (directly attached), else the first
- * subflow's address (both behind the same router). */
+/* The local path to join an announced address from.  The core knows no routes: it
+ * asks the injected env.route_source (the runtime asks the kernel's routing table)
+ * and takes its answer if it names one of the stack's paths in remote's family.
+ * Without one it does what routing would on the usual topologies: a local address
+ * on the same subnet (/24, /64) as the announced one (directly attached), else the
+ * first subflow's address (both behind the same router). */
 static uint32_t local_path_for(const struct mptcp_conn *mp, const struct mpt_sockaddr *remote,
 			       uint32_t dflt)
 {
-	const struct mpt_stack *st = mp->st;
+	struct mpt_stack *st = mp->st;
 	unsigned best = remote->family == MPT_AF_INET ? 24 : 64;
 	uint32_t path = dflt;
+
+	if (st->env.route_source) {
+		struct mpt_sockaddr r = *remote;
+		uint32_t rp;
+
+		r.port = 0;
+		if (st->env.route_source(st->env.route_ctx, &r, &rp) == 0 && rp < MPT_MAX_PATHS &&
+		    st->paths[rp].used && st->paths[rp].local.family == remote->family) {
+			st->ctr.join_src_route++;
+			stack_log(st, 3, "conn %u: routing joins an announced address from path %u",
+				  mp->id, rp);
+			return rp;
+		}
+		stack_log(st, 2, "conn %u: no route answer for an announced address, subnet rule",
+			  mp->id);
+	}
+	st->ctr.join_src_subnet++;
 
 	for (uint32_t p = 0; p < MPT_MAX_PATHS; p++) {
 		unsigned n;

@@ -112,6 +112,13 @@ case_run() {
 		mpt_clean "$cj"
 		run jq -e '.counters.MPTcpExtMPJoinSynAckRx >= 1' "$cj"
 		assert_success
+		# the announced address was joined from the path the kernel's routing
+		# named (mpt_env.route_source), not by the subnet rule
+		if [ "$mode" = signal ]; then
+			run jq -e '.counters.MpnetExtMPTcpJoinSrcRoute >= 1 and
+				(.counters.MpnetExtMPTcpJoinSrcSubnet // 0) == 0' "$cj"
+			assert_success
+		fi
 	fi
 	if [ "$ss" = kernel ]; then
 		[ "$(kstat s MPTcpExtMPJoinAckRx)" -ge 1 ] || { kmptcp s; fail "s: join not accepted"; }
@@ -206,11 +213,11 @@ pings() { # count of 1000-byte pings, host, from, to: bytes that host's wifi and
 	case_run routers mpt mpt subflow
 }
 
-# Signal endpoints through two routers: only kernel clients.  A libmpt client joins an
-# announced address from its own address on that subnet, else from the first
-# subflow's (stack/src/mptcp_pathmgr.c), here its wifi address: that subflow keeps to
-# ra both ways, beside the first one, and rb carries nothing (the kernel lets routing
-# pick the source: its lte address, on the route to the server's slte address).
+# Signal endpoints through two routers: the client joins the server's slte address
+# from the source routing picks toward it, its lte address (the route via rb): the
+# kernel does, and libmpt asks the kernel's routing too (RTM_GETROUTE through the
+# runtime's route_source hook, stack/rt/rt_route.c).  Its subnet rule alone would
+# join from the first subflow's wifi address, over ra, and rb would carry nothing.
 # bats test_tags=slow
 @test "two routers, server signal endpoint: kernel -> kernel" {
 	case_run routers kernel kernel signal
@@ -219,6 +226,16 @@ pings() { # count of 1000-byte pings, host, from, to: bytes that host's wifi and
 # bats test_tags=slow
 @test "two routers, server signal endpoint: kernel -> libmpt" {
 	case_run routers kernel mpt signal
+}
+
+# bats test_tags=slow
+@test "two routers, server signal endpoint: libmpt -> kernel" {
+	case_run routers mpt kernel signal
+}
+
+# bats test_tags=slow
+@test "two routers, server signal endpoint: libmpt -> libmpt" {
+	case_run routers mpt mpt signal
 }
 
 # A handover on direct links: wifi's carrier goes at 2 s of a 5 s upload, lte is a

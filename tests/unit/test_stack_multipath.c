@@ -180,6 +180,48 @@ TEST(multipath_sim_server_announces_client_joins)
 	mpt_sim_free(&sim);
 }
 
+/* The server announces its path-1 address.  The client joins it from the path its
+ * env.route_source names (the sim's table, route[0].via[1]); without an answer, or
+ * with one that is not a path of the stack, from its own path-1 address (same /24).
+ * `via` is the table's entry (p + 1, 0 = none), `want` the client path expected. */
+static void announced_join_source(uint8_t via, uint32_t want, uint64_t want_route)
+{
+	struct mpt_config c = mp_cfg();
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 1000000, .deadline_ns = 120000000000ull};
+	const struct mpt_counters *cc;
+
+	CHECK_EQ(mpt_sim_init(&sim, 26, &c, &c, MPT_AF_INET, 3, &path10), 0);
+	sim.route[0].via[1] = via;
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[1], 7, 1, MPT_EP_SIGNAL), 0);
+	CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+	CHECK(x.data_ok);
+	cc = mpt_stack_counters(sim.ep[0]);
+	printf("# via %u: client links carried %llu / %llu / %llu bytes\n", via,
+	       (unsigned long long)carried(&sim, 0), (unsigned long long)carried(&sim, 1),
+	       (unsigned long long)carried(&sim, 2));
+	CHECK_U64_EQ(cc->join_syn_tx, 1);
+	CHECK_U64_EQ(cc->join_synack_rx, 1);
+	CHECK_U64_EQ(sim.route[0].asked, 1);
+	CHECK_U64_EQ(cc->join_src_route, want_route);
+	CHECK_U64_EQ(cc->join_src_subnet, 1 - want_route);
+	/* the join and its data left on the chosen path's link, none on the other */
+	CHECK(carried(&sim, want) > x.bytes / 10);
+	CHECK_U64_EQ(carried(&sim, want == 1 ? 2 : 1), 0);
+	mpt_sim_free(&sim);
+}
+
+TEST(multipath_sim_announced_address_joined_from_the_routed_path)
+{
+	announced_join_source(3, 2, 1); /* routing says path 2: over the subnet rule's 1 */
+}
+
+TEST(multipath_sim_announced_address_subnet_rule_without_a_route)
+{
+	announced_join_source(0, 1, 0); /* no answer: the same /24, path 1 */
+	announced_join_source(4, 1, 0); /* path 3 is not the stack's: ignored */
+}
+
 TEST(multipath_sim_lossy_paths_verified_and_deterministic)
 {
 	struct mpt_config c = mp_cfg();

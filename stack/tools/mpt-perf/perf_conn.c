@@ -639,6 +639,8 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetRtPmEndpointDel", rs->pm_ep_del},
 		{"MpnetRtPmEndpointFlags", rs->pm_ep_flags},
 		{"MpnetRtPmLimits", rs->pm_limits},
+		{"MpnetRtRouteLookups", rs->route_lookups},
+		{"MpnetRtRouteMisses", rs->route_misses},
 		{"MpnetIoTxPackets", io->tx_packets},
 		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
 	};
