@@ -125,6 +125,32 @@ sched_upload() {
 	no_trouble s
 }
 
+@test "topology scheduler: mpnet run gives a libmpt host its scheduler" {
+	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
+	cat >"$f" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: mpt, scheduler: redundant }
+	  r: { forward: true }
+	  s: { stack: kernel }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit }
+	  - { name: lte, between: [c, r], rate: 20mbit, endpoint: [subflow] }
+	  - { name: lan, between: [r, s] }
+	apps:
+	  - { name: up, client: c, server: s, bytes: 4MiB, direction: upload }
+	Y
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	run jq -r '.apps[0] | "\(.verified) \(.status)"' "$out/summary.json"
+	assert_output "true ok"
+	# the libmpt client ran redundant; the kernel server reports its sysctl's
+	assert_equal "$(jq -r .scheduler "$out/apps/up-client.json")" redundant
+	assert_equal "$(jq -r .scheduler "$out/apps/up-server.json")" default
+	run jq -e '[.links[] | select(.dir == "up" and (.name == "wifi" or .name == "lte")) | .tx_bytes > 3500000] | all' "$out/summary.json"
+	assert_success
+}
+
 @test "topology scheduler: on a kernel host is a check-time error naming the fix" {
 	local f=$BATS_TEST_TMPDIR/t.yaml
 	cat >"$f" <<-Y
