@@ -69,6 +69,10 @@ static void blest_adapt(struct blest *b, const struct mptcp_sched_view *v, uint6
 {
 	if (v->end > v->snd_nxt && v->snd_nxt >= v->wnd_edge)
 		b->blocked = true;
+	if (!b->updated_at) { /* the first RTT starts now */
+		b->updated_at = v->now ? v->now : 1;
+		return;
+	}
 	if (!srtt_f || v->now - b->updated_at < srtt_f)
 		return;
 	b->lambda += b->blocked ? BLEST_LAMBDA_UP : -BLEST_LAMBDA_DOWN;
