@@ -14,8 +14,8 @@
  * + the new bytes), x_s is skipped and the data waits for x_f.  Here the answer is a
  * length: x_s gets what leaves lambda * X free, whole segments, or nothing.
  *
- * lambda corrects the estimate.  As in the paper's evaluation code (the out-of-tree
- * multipath-tcp.org kernel's mptcp_blest.c), it starts at 1.2 and moves within
+ * lambda corrects the estimate.  As the out-of-tree multipath-tcp.org kernel's
+ * mptcp_blest.c does, it starts at 1.2 and moves within
  * 1.0 .. 1.3 once per fast-subflow RTT: up 0.04 when the window blocked sending in
  * that time (the paper's event is a data-level retransmission to free the receive
  * buffer; libmpt has none, so the block itself is the signal: data waiting and

@@ -2,8 +2,8 @@
  * ones; backups only when none is usable), as the out-of-tree multipath-tcp.org
  * kernel's mptcp_redundant.c and Frommgen et al., "ReMP TCP: Low latency multipath
  * TCP" (ICC 2016): trade capacity for latency and loss resilience.  The receiver
- * keeps the first copy of each byte (RFC 8684 3.3.1: data-level duplicates are
- * dropped; Linux counts them as MPTcpExtDuplicateData).
+ * keeps the first copy of each byte (libmpt's data-level reassembly drops the
+ * others, as Linux's does, counting them as MPTcpExtDuplicateData).
  *
  * Each subflow walks the data level on its own: it takes the next bytes after the
  * last ones it was given (the view's data_nxt), skipping what the peer already
