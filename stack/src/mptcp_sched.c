@@ -4,10 +4,10 @@
  * implementation, a host may use any local policy it wishes to decide how to share
  * the traffic to be sent over the available paths."  As Linux's net/mptcp/sched.c,
  * the policy is an ops table (mptcp_sched.h) chosen per connection by name, and this
- * file is the mechanism around it: fill the read-only view, ask, check the answer against the
- * data-level window, copy the bytes into the subflows' send buffers.  Data queued for reinjection
- * (from a stale or dead subflow) goes first.  In fallback everything goes to the one subflow,
- * without asking.
+ * file is the mechanism around it: fill the read-only view, ask, check the answer
+ * against the data-level window, copy the bytes into the subflows' send buffers.
+ * Data queued for reinjection (from a stale or dead subflow) goes first.  In fallback
+ * everything goes to the one subflow, without asking.
  */
 #include "mptcp.h"
 

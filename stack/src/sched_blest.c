@@ -17,7 +17,7 @@
  * lambda corrects the estimate.  As the out-of-tree multipath-tcp.org kernel's
  * mptcp_blest.c does, it starts at 1.2 and moves within
  * 1.0 .. 1.3 once per fast-subflow RTT: up 0.04 when the window blocked sending in
- * that time (the paper's event is a data-level retransmission to free the receive
+ * that time (mptcp_blest.c's signal is its retransmission to free the receive
  * buffer; libmpt has none, so the block itself is the signal: data waiting and
  * snd_nxt at the window's edge), down 0.01 otherwise.  Reinjections go the default way.
  */
