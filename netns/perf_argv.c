@@ -32,8 +32,8 @@ static const char *stack_arg(enum topo_stack s)
 	return s == TOPO_STACK_TCP ? "tcp" : s == TOPO_STACK_MPT ? "mpt" : "kernel";
 }
 
-/* -C for a host with a congestion control; --endpoint / --max-subflows for a libmpt
- * host (a kernel host's endpoints and limits are its namespace's, world.c). */
+/* -C for a host with a congestion control; --scheduler / --endpoint / --max-subflows
+ * for a libmpt host (a kernel host's endpoints and limits are its namespace's, world.c). */
 static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 {
 	static const struct {
@@ -49,6 +49,9 @@ static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 		return -1;
 	if (t->hosts[h].stack != TOPO_STACK_MPT)
 		return 0;
+	if (t->hosts[h].scheduler[0] &&
+	    (add(pa, "--scheduler") || add(pa, "%s", t->hosts[h].scheduler)))
+		return -1;
 	for (int l = 0; l < t->nlinks && !rc; l++) {
 		for (int e = 0; e < 2 && !rc; e++) {
 			const struct topo_iface *i = &t->links[l].end[e];

@@ -2,6 +2,7 @@
  * marks), and this file walks them by schema: top level, hosts, links, apps,
  * events.  Link parameters are in topology_params.c; addresses, endpoint ids and
  * event order in topology_check.c.  Every check reports the node it is about. */
+#include "mpt.h"
 #include "topology_int.h"
 
 #include <ctype.h>
@@ -18,7 +19,8 @@
 
 static const char *const top_keys[] = {"name",	"seed", "ipv6",	  "emulator", "hosts",
 				       "links", "apps", "events", NULL};
-static const char *const host_keys[] = {"stack", "forward", "mptcp", "congestion", NULL};
+static const char *const host_keys[] = {"stack",      "forward",   "mptcp",
+					"congestion", "scheduler", NULL};
 static const char *const mptcp_keys[] = {"subflows", "add_addr_accepted", NULL};
 static const char *const link_keys[] = {"name",	    "between",	 "up",	     "down",
 					"endpoint", "addresses", "emulator", NULL};
@@ -477,6 +479,42 @@ static int parse_congestion(struct tp_ctx *c, yaml_node_t *x, struct topo_host *
 	return 0;
 }
 
+/* scheduler: NAME, one of libmpt's (mpt_scheduler_name).  The kernel has its own
+ * (net.mptcp.scheduler, "default" unless a BPF one is loaded): only "default" there. */
+static int parse_scheduler(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h)
+{
+	char names[256];
+	const char *s;
+	size_t n = 0;
+	bool known = false;
+
+	if (tp_scalar(c, x, "scheduler", "roundrobin", &s))
+		return -1;
+	names[0] = '\0';
+	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++) {
+		const char *name = mpt_scheduler_name(i, NULL);
+
+		known = known || !strcmp(s, name);
+		if (n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+					      name);
+	}
+	if (!known)
+		return tp_err(c, x, "scheduler: \"%s\" is not one of libmpt's: %s", s, names);
+	if (h->stack == TOPO_STACK_MPT || !strcmp(s, "default")) {
+		snprintf(h->scheduler, sizeof(h->scheduler), "%s", s);
+		return 0;
+	}
+	if (h->stack == TOPO_STACK_KERNEL)
+		return tp_err(c, x,
+			      "scheduler: %s is libmpt's; host \"%s\" runs the kernel's MPTCP, "
+			      "whose scheduler is the sysctl net.mptcp.scheduler: give it stack: "
+			      "mpt, or drop scheduler (or say default)",
+			      s, h->name);
+	return tp_err(c, x, "scheduler: host \"%s\" does not run MPTCP (give it stack: mpt)",
+		      h->name);
+}
+
 static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct topo_host *h)
 {
 	char what[TOPO_NAME_MAX + 8];
@@ -507,6 +545,8 @@ static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct t
 	if ((x = tp_map_get(c, v, "mptcp", NULL)) && parse_mptcp(c, x, h))
 		return -1;
 	if ((x = tp_map_get(c, v, "congestion", NULL)) && parse_congestion(c, x, h))
+		return -1;
+	if ((x = tp_map_get(c, v, "scheduler", NULL)) && parse_scheduler(c, x, h))
 		return -1;
 	return 0;
 }

@@ -158,6 +158,9 @@ struct topo_host {
 	 * hosts: mpt-perf -C (newreno or cubic) */
 	char congestion[16];
 	struct topo_pos congestion_pos;
+	/* libmpt's MPTCP scheduler (mpt-perf --scheduler; "" = default); a kernel host
+	 * takes only "default" (its own is net.mptcp.scheduler) */
+	char scheduler[32];
 	int nifaces; /* how many links end at this host */
 };
 

@@ -159,6 +159,13 @@ struct mpt_config {
 	 * Default off (complete checksums).  The runtime (mpt_rt.h) turns it on for
 	 * backends that complete checksums (mpt_io_ops.tx_csum_partial). */
 	bool tx_csum_partial;
+	/* MPTCP scheduler by name (mpt_scheduler_name lists them): "default" (NULL too),
+	 * "roundrobin", "redundant", "blest", "ecf".  Each connection gets its own
+	 * instance. */
+	const char *scheduler;
+	/* roundrobin: segments a subflow sends in its turn before the next one's; 0 =
+	 * the default, 1 */
+	uint8_t sched_burst_segs;
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -299,7 +306,13 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(infinite_map_tx, "MPTcpExtInfiniteMapTx")                 \
 	X(dss_fallback, "MPTcpExtDssFallback")                      \
 	X(mpc_syn_tx_drop, "MPTcpExtMPCapableSYNTXDrop")            \
-	X(mpc_ack_fallback, "MpnetExtMPTcpAckFallback")
+	X(mpc_ack_fallback, "MpnetExtMPTcpAckFallback")             \
+	X(sched_pick, "MpnetExtSchedPick")                          \
+	X(sched_wait, "MpnetExtSchedWait")                          \
+	X(sched_redundant_bytes, "MpnetExtSchedRedundantBytes")     \
+	X(sched_hold_back, "MpnetExtSchedHoldBack")                 \
+	X(sched_bad_pick, "MpnetExtSchedBadPick")                   \
+	X(sched_signal, "MpnetExtSchedSignalPick")
 
 struct mpt_counters {
 #define MPT_COUNTER_FIELD(f, n) uint64_t f;
@@ -355,7 +368,7 @@ struct mpt_stack;
  * and contexts must outlive the stack); `cfg` may be NULL for the defaults and is
  * copied (cfg->cc must name a registered algorithm).  Draws the RFC 6528 secret
  * through env->crypto.random_bytes.  Returns 0 and *out, or MPT_EINVAL / MPT_ENOMEM /
- * MPT_ECRYPTO / MPT_ENOENT (unknown cc). */
+ * MPT_ECRYPTO / MPT_ENOENT (unknown cc or scheduler). */
 int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struct mpt_config *cfg);
 
 /* Free the stack and every connection it owns, without sending anything.  NULL is a
@@ -366,6 +379,11 @@ void mpt_stack_free(struct mpt_stack *st);
  * built-ins "newreno" and "cubic" are registered at creation.  Returns 0,
  * MPT_EADDRINUSE if the name exists, MPT_ENOMEM when the table is full. */
 int mpt_stack_register_cc(struct mpt_stack *st, const struct mpt_cc_ops *ops);
+
+/* The built-in MPTCP schedulers (mpt_config.scheduler), in table order: the name of
+ * the i-th and, when desc is not NULL, its one-line description in *desc; NULL past
+ * the last. */
+const char *mpt_scheduler_name(unsigned i, const char **desc);
 
 /* Bind path id `path` (chosen by the caller, < 64) to a local address (port ignored).
  * Packets arriving on the path must be addressed to it; packets of connections bound
@@ -585,6 +603,16 @@ struct mpt_subflow_info {
  * max), or MPT_ENOENT. */
 int mpt_conn_subflows(const struct mpt_stack *st, uint32_t id, struct mpt_subflow_info *out,
 		      size_t max);
+
+/* Choose connection `id`'s MPTCP scheduler by name (mpt_scheduler_name), instead of
+ * mpt_config.scheduler; takes effect at its next send step, with fresh scheduler
+ * state.  Returns 0, MPT_ENOENT (no such connection or scheduler) or MPT_EINVAL (not
+ * an MPTCP connection: plain TCP or fallen back). */
+int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name);
+
+/* The name of connection `id`'s MPTCP scheduler, or NULL (no such connection, or not
+ * MPTCP). */
+const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id);
 
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);

@@ -1727,24 +1727,6 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 	return n ? n : UINT64_MAX;
 }
 
-/* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
- * RTT among those making progress; a stale one only when all are. */
-static struct tcb *fastest_usable(struct mptcp_conn *mp)
-{
-	struct tcb *best = NULL;
-
-	for (uint32_t i = 0; i < mp->nsub; i++) {
-		struct tcb *s = mp->sub[i];
-
-		if (!mptcp_sf_sendable(s))
-			continue;
-		if (!best || (best->sf->stale && !s->sf->stale) ||
-		    (best->sf->stale == s->sf->stale && s->srtt < best->srtt))
-			best = s;
-	}
-	return best;
-}
-
 /* Whether a subflow other than s could carry reinjected data. */
 static bool other_sendable(const struct mptcp_conn *mp, const struct tcb *s)
 {
@@ -1869,13 +1851,13 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at)) {
 			/* re-armed even when no subflow can carry it now (one that
 			 * becomes usable carries it on its next ACK) */
-			t = fastest_usable(mp);
+			t = mptcp_sched_signal_sf(mp);
 			if (t)
 				t->ack_now = true;
 			mp->data_fin_rtx_at = now + (t && t->rto ? t->rto : 1000000000ull);
 		}
 		if (mp->echo_due || mp->nrm) {
-			t = fastest_usable(mp);
+			t = mptcp_sched_signal_sf(mp);
 			if (t)
 				t->ack_now = true;
 		}

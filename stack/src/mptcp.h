@@ -29,6 +29,7 @@
 #define MPT_MPTCP_H
 
 #include "mptcp_opt.h"
+#include "mptcp_sched.h"
 #include "tcp.h"
 
 /* Option bytes kept on every segment: DSS with an 8-octet DATA_ACK and an 8-octet
@@ -93,6 +94,10 @@ struct mptcp_subflow {
 	uint64_t progress_at; /* last time SND.UNA moved (or nothing was in flight) */
 	uint64_t join_ack_rtx_at;
 	struct mptcp_maps tx, rx;
+	/* scheduler (mptcp_sched.c): DSN just past the last byte given to this subflow,
+	 * and the scheduler's own per-subflow state */
+	uint64_t sched_data_nxt;
+	_Alignas(8) uint8_t sched_priv[MPTCP_SCHED_SF_PRIV];
 };
 
 struct mptcp_raddr {
@@ -167,6 +172,10 @@ struct mptcp_conn {
 	struct mptcp_opt_add_addr echo;
 	uint8_t rm_ids[MPTCP_RM_IDS_MAX], nrm;
 	uint64_t ep_retry_at[256];
+
+	/* scheduler (mptcp_sched.c; chosen from cfg.scheduler at the first push) */
+	const struct mptcp_sched_ops *sched;
+	_Alignas(8) uint8_t sched_priv[MPTCP_SCHED_CONN_PRIV];
 };
 
 /* Attach a fresh connection to t, its first subflow (active open, or a passive open
@@ -216,6 +225,11 @@ void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup);
 /* ---- internal, shared with mptcp_sched.c / mptcp_pm.c ---- */
 bool mptcp_sf_sendable(const struct tcb *t);
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
+/* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
+ * RTT among those making progress; a stale one only when all are.  NULL if none. */
+struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp);
+/* Give mp the scheduler ops (fresh per-connection and per-subflow state). */
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now);

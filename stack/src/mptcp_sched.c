@@ -1,13 +1,44 @@
-/* The MPTCP scheduler: which subflow carries the next data-level bytes.
+/* The MPTCP send loop: which subflow carries the next data-level bytes.
  *
- * RFC 8684 3.3.8 leaves the policy open; this is the kernel's default in spirit: the
- * non-backup subflow with the lowest smoothed RTT that has room in its congestion
- * window; backup subflows only when no non-backup subflow is usable (RFC 8684 3.3.8:
- * "a backup path ... only used if there are no non-backup paths available"); stale
- * subflows only when nothing else is usable.  Data queued for reinjection (from a
- * stale or dead subflow) goes first.  In fallback everything goes to the one subflow.
+ * RFC 8684 3.3.8 (Subflow Policy) leaves the policy open: "Within a local MPTCP
+ * implementation, a host may use any local policy it wishes to decide how to share
+ * the traffic to be sent over the available paths."  As Linux's net/mptcp/sched.c,
+ * the policy is an ops table (mptcp_sched.h) chosen per connection by name, and this
+ * file is the mechanism around it: fill the read-only view, ask, check the answer
+ * against the data-level window, copy the bytes into the subflows' send buffers.
+ * Data queued for reinjection (from a stale or dead subflow) goes first.  In fallback
+ * everything goes to the one subflow, without asking.
  */
 #include "mptcp.h"
+
+_Static_assert(MPTCP_SCHED_MAX_SF == MPTCP_MAX_SUBFLOWS, "one view slot per subflow");
+
+#define SCHED_MAX_ROUNDS 4096 /* answers per push: a scheduler cannot spin the loop */
+
+static const struct mptcp_sched_ops *const schedulers[] = {
+#define MPTCP_SCHED_ENTRY(n) &mptcp_sched_##n,
+	MPTCP_SCHEDULERS(MPTCP_SCHED_ENTRY)
+#undef MPTCP_SCHED_ENTRY
+};
+
+const struct mptcp_sched_ops *mptcp_sched_find(const char *name)
+{
+	if (!name || !*name)
+		return schedulers[0];
+	for (size_t i = 0; i < sizeof(schedulers) / sizeof(schedulers[0]); i++)
+		if (!strcmp(schedulers[i]->name, name))
+			return schedulers[i];
+	return NULL;
+}
+
+const char *mpt_scheduler_name(unsigned i, const char **desc)
+{
+	if (i >= sizeof(schedulers) / sizeof(schedulers[0]))
+		return NULL;
+	if (desc)
+		*desc = schedulers[i]->desc;
+	return schedulers[i]->name;
+}
 
 /* Bytes a subflow may take now: what its congestion window can send in the next round
  * plus two segments of slack, minus what it already holds unsent or in flight. */
@@ -21,50 +52,78 @@ static uint32_t sf_room(const struct tcb *t)
 	return room < buf ? room : buf;
 }
 
-/* Tier of a subflow: 0 regular, 1 backup, 2 stale regular, 3 stale backup. */
-static int tier(const struct tcb *t)
+static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mptcp_sched_kind kind,
+		      uint64_t dsn, uint64_t len, uint64_t now)
 {
-	bool backup = t->sf->backup || t->sf->peer_backup;
+	v->kind = kind;
+	v->now = now;
+	v->snd_una = mp->snd_una;
+	v->snd_nxt = mp->snd_nxt;
+	v->end = mp->snd_una + mp->sndbuf.len;
+	v->wnd_edge = mp->snd_wnd_edge;
+	v->dsn = dsn;
+	v->len = len;
+	v->burst_segs = mp->st->cfg.sched_burst_segs ? mp->st->cfg.sched_burst_segs : 1;
+	v->priv = mp->sched_priv;
+	v->nsf = mp->nsub;
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *t = mp->sub[i];
+		struct mptcp_sched_sf *s = &v->sf[i];
 
-	return (t->sf->stale ? 2 : 0) + (backup ? 1 : 0);
+		s->usable = mptcp_sf_sendable(t);
+		s->backup = t->sf->backup || t->sf->peer_backup;
+		s->stale = t->sf->stale;
+		s->srtt_ns = t->srtt;
+		s->rttvar_ns = t->rttvar;
+		s->mss = t->snd_mss;
+		s->cwnd = t->cc.cwnd;
+		s->in_flight = t->snd_nxt - t->snd_una;
+		s->queued = tcp_unsent(t);
+		s->room = s->usable ? sf_room(t) : 0;
+		s->sndbuf_room = tcp_sndbuf_room(t);
+		s->data_nxt = t->sf->sched_data_nxt;
+		s->priv = t->sf->sched_priv;
+	}
 }
 
-/* The subflow for the next chunk, or NULL: the best tier that has a usable subflow,
- * and in it the lowest RTT with room (a full best tier waits rather than spilling to
- * backups). */
-static struct tcb *pick(struct mptcp_conn *mp, const struct tcb *exclude)
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops)
 {
-	int best_tier = 4;
-	struct tcb *best = NULL;
-
-	for (uint32_t i = 0; i < mp->nsub; i++) {
-		struct tcb *s = mp->sub[i];
-
-		if (s != exclude && mptcp_sf_sendable(s) && tier(s) < best_tier)
-			best_tier = tier(s);
-	}
-	for (uint32_t i = 0; i < mp->nsub; i++) {
-		struct tcb *s = mp->sub[i];
-
-		if (s == exclude || !mptcp_sf_sendable(s) || tier(s) != best_tier || !sf_room(s))
-			continue;
-		if (!best || s->srtt < best->srtt)
-			best = s;
-	}
-	return best;
+	mp->sched = ops ? ops : schedulers[0];
+	memset(mp->sched_priv, 0, sizeof(mp->sched_priv));
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		memset(mp->sub[i]->sf->sched_priv, 0, sizeof(mp->sub[i]->sf->sched_priv));
+	if (mp->sched->init)
+		mp->sched->init(mp->sched_priv);
 }
 
-static void push_reinjections(struct mptcp_conn *mp)
+static const struct mptcp_sched_ops *sched_of(struct mptcp_conn *mp)
 {
+	/* mpt_stack_new checked the name */
+	if (!mp->sched)
+		mptcp_sched_set(mp, mptcp_sched_find(mp->st->cfg.scheduler));
+	return mp->sched;
+}
+
+static uint32_t give(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n)
+{
+	n = mptcp_copy_to_subflow(mp, t, dsn, n);
+	if (n && dsn + n > t->sf->sched_data_nxt)
+		t->sf->sched_data_nxt = dsn + n;
+	return n;
+}
+
+static void push_reinjections(struct mptcp_conn *mp, uint64_t now)
+{
+	const struct mptcp_sched_ops *ops = sched_of(mp);
 	struct mptcp_maps *q = &mp->reinj;
+	struct mptcp_sched_view v;
 
 	while (q->n) {
-		struct tcb *t = pick(mp, NULL);
+		struct mptcp_sched_pick p = {0};
 		uint64_t dsn = q->v[0].dsn;
-		uint32_t n, room;
+		struct tcb *t;
+		uint32_t n;
 
-		if (!t)
-			return;
 		if (dsn < mp->snd_una) { /* acknowledged meanwhile */
 			uint64_t skip = mp->snd_una - dsn;
 
@@ -76,9 +135,22 @@ static void push_reinjections(struct mptcp_conn *mp)
 			}
 		}
 		if (q->v[0].len) {
-			room = sf_room(t);
-			n = q->v[0].len < room ? q->v[0].len : room;
-			n = mptcp_copy_to_subflow(mp, t, dsn, n);
+			view_fill(mp, &v, MPTCP_SCHED_REINJECT, dsn, q->v[0].len, now);
+			(ops->get_retrans ? ops->get_retrans : mptcp_sched_default.get_send)(&v,
+											     &p);
+			if (!p.n) {
+				mp->st->ctr.sched_wait++;
+				return;
+			}
+			/* one subflow carries a reinjection: the first answer, from dsn */
+			if (p.v[0].sf >= mp->nsub || !v.sf[p.v[0].sf].usable || p.v[0].dsn != dsn) {
+				mp->st->ctr.sched_bad_pick++;
+				return;
+			}
+			mp->st->ctr.sched_pick++;
+			t = mp->sub[p.v[0].sf];
+			n = p.v[0].len < q->v[0].len ? p.v[0].len : q->v[0].len;
+			n = give(mp, t, dsn, n);
 			if (!n)
 				return;
 			mp->st->ctr.mptcp_retrans++;
@@ -92,9 +164,49 @@ static void push_reinjections(struct mptcp_conn *mp)
 	}
 }
 
+/* Apply one answer for new data; returns the bytes copied. */
+static uint64_t apply(struct mptcp_conn *mp, const struct mptcp_sched_view *v,
+		      const struct mptcp_sched_pick *p, uint64_t lim)
+{
+	uint64_t moved = 0;
+
+	if (p->held_back)
+		mp->st->ctr.sched_hold_back++;
+	for (uint32_t k = 0; k < p->n; k++) {
+		uint64_t dsn = p->v[k].dsn;
+		uint32_t n = p->v[k].len;
+		struct tcb *t;
+
+		/* only bytes of the window that were sent already or come next */
+		if (p->v[k].sf >= mp->nsub || !v->sf[p->v[k].sf].usable || dsn < mp->snd_una ||
+		    dsn > mp->snd_nxt || dsn >= lim || !n) {
+			mp->st->ctr.sched_bad_pick++;
+			continue;
+		}
+		mp->st->ctr.sched_pick++;
+		t = mp->sub[p->v[k].sf];
+		if (n > lim - dsn)
+			n = (uint32_t)(lim - dsn);
+		/* Whole segments while more data waits: a map ends where a copy ends, and
+		 * a segment never crosses a map, so a ragged copy would send a runt. */
+		if (n < lim - dsn && t->snd_mss && n >= t->snd_mss)
+			n -= n % t->snd_mss;
+		n = give(mp, t, dsn, n);
+		if (dsn < mp->snd_nxt)
+			mp->st->ctr.sched_redundant_bytes +=
+				dsn + n <= mp->snd_nxt ? n : mp->snd_nxt - dsn;
+		if (dsn + n > mp->snd_nxt)
+			mp->snd_nxt = dsn + n;
+		moved += n;
+	}
+	return moved;
+}
+
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 {
+	const struct mptcp_sched_ops *ops;
 	uint64_t end = mp->snd_una + mp->sndbuf.len;
+	struct mptcp_sched_view v;
 
 	if (mp->fallback) {
 		mptcp_fallback_push(mp, now);
@@ -102,23 +214,44 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 	}
 	if (!mp->remote_key_known)
 		return;
-	push_reinjections(mp);
-	while (mp->snd_nxt < end && mp->snd_nxt < mp->snd_wnd_edge) {
-		struct tcb *t = pick(mp, NULL);
+	ops = sched_of(mp);
+	push_reinjections(mp, now);
+	for (int round = 0; round < SCHED_MAX_ROUNDS; round++) {
 		uint64_t lim = end < mp->snd_wnd_edge ? end : mp->snd_wnd_edge;
-		uint32_t n, room;
+		struct mptcp_sched_pick p = {0};
 
-		if (!t)
+		/* nothing new, and nothing in the window a scheduler could send again */
+		if (lim <= mp->snd_una)
 			return;
-		room = sf_room(t);
-		n = lim - mp->snd_nxt < room ? (uint32_t)(lim - mp->snd_nxt) : room;
-		/* Whole segments while more data waits: a map ends where a copy ends, and
-		 * a segment never crosses a map, so a ragged copy would send a runt. */
-		if (n < lim - mp->snd_nxt && t->snd_mss && n >= t->snd_mss)
-			n -= n % t->snd_mss;
-		n = mptcp_copy_to_subflow(mp, t, mp->snd_nxt, n);
-		if (!n)
+		view_fill(mp, &v, MPTCP_SCHED_NEW, mp->snd_nxt,
+			  lim > mp->snd_nxt ? lim - mp->snd_nxt : 0, now);
+		ops->get_send(&v, &p);
+		if (!p.n) {
+			if (mp->snd_nxt < lim)
+				mp->st->ctr.sched_wait++;
+			if (p.held_back)
+				mp->st->ctr.sched_hold_back++;
 			return;
-		mp->snd_nxt += n;
+		}
+		if (!apply(mp, &v, &p, lim))
+			return;
 	}
+}
+
+struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp)
+{
+	struct tcb *best = NULL;
+
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (!mptcp_sf_sendable(s))
+			continue;
+		if (!best || (best->sf->stale && !s->sf->stale) ||
+		    (best->sf->stale == s->sf->stale && s->srtt < best->srtt))
+			best = s;
+	}
+	if (best)
+		mp->st->ctr.sched_signal++;
+	return best;
 }

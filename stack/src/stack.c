@@ -83,6 +83,8 @@ void mpt_config_default(struct mpt_config *c)
 	c->max_subflows = 8;
 	c->max_add_addr_accepted = 8;
 	c->mptcp_syn_retrans_before_fallback = 2;
+	c->scheduler = "default";
+	c->sched_burst_segs = 1;
 }
 
 static const struct mpt_cc_ops *find_cc(const struct mpt_stack *st, const char *name)
@@ -138,6 +140,13 @@ int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struc
 		return MPT_ENOENT;
 	}
 	st->cfg.cc = st->cc_default->name;
+	if (!mptcp_sched_find(cfg->scheduler)) {
+		stack_free(st, st);
+		return MPT_ENOENT;
+	}
+	st->cfg.scheduler = mptcp_sched_find(cfg->scheduler)->name;
+	if (!st->cfg.sched_burst_segs)
+		st->cfg.sched_burst_segs = 1;
 	if (env->crypto.random_bytes(env->crypto.ctx, st->isn_secret, sizeof(st->isn_secret)) < 0 ||
 	    env->crypto.random_bytes(env->crypto.ctx, rnd, sizeof(rnd)) < 0) {
 		stack_free(st, st);
@@ -1063,6 +1072,27 @@ int mpt_poll(const struct mpt_stack *st, uint32_t id)
 	if (l)
 		return l->qlen ? MPT_POLLIN : 0;
 	return MPT_ENOENT;
+}
+
+int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name)
+{
+	struct tcb *t = find_id(st, id);
+
+	if (!t || !mptcp_sched_find(name))
+		return MPT_ENOENT;
+	if (!t->mp || t->mp->fallback)
+		return MPT_EINVAL;
+	mptcp_sched_set(t->mp, mptcp_sched_find(name));
+	return 0;
+}
+
+const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id)
+{
+	const struct tcb *t = find_id(st, id);
+
+	if (!t || !t->mp || t->mp->fallback)
+		return NULL;
+	return t->mp->sched ? t->mp->sched->name : mptcp_sched_find(st->cfg.scheduler)->name;
 }
 
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info)

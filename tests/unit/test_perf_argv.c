@@ -9,8 +9,8 @@ static const char yaml[] =
 	"hosts:\n"
 	"  client: { stack: mpt, mptcp: { subflows: 2 } }\n"
 	"  r: { forward: true }\n"
-	"  server: { stack: mpt, congestion: reno }\n"
-	"  k: { stack: kernel, congestion: bbr }\n"
+	"  server: { stack: mpt, congestion: reno, scheduler: redundant }\n"
+	"  k: { stack: kernel, congestion: bbr, scheduler: default }\n"
 	"links:\n"
 	"  - { name: wifi, between: [client, r] }\n"
 	"  - { name: lte, between: [client, r], endpoint: [subflow, backup] }\n"
@@ -37,7 +37,7 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_EQ(perf_argv_server(&pa, t, 0, "/b/mpt-perf"), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -s -p 5201 --stack mpt --once -J --ready-fd 3 -C newreno "
-		     "--endpoint 198.18.2.2,id=1,signal --max-subflows 9");
+		     "--scheduler redundant --endpoint 198.18.2.2,id=1,signal --max-subflows 9");
 	/* a kernel client: its endpoints are the kernel's (world.c), none here; its
 	 * congestion control goes on the command line as for libmpt */
 	CHECK_EQ(perf_argv_client(&pa, t, 1, "/b/mpt-perf", 0.5), 0);

@@ -248,6 +248,20 @@ TEST(perf_args)
 	CHECK_EQ(PARSE(&o, err, "--help"), 0);
 	CHECK(o.help);
 
+	/* --scheduler: libmpt's names; list; the kernel takes only its default */
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--scheduler", "redundant"), 0);
+	CHECK_STR_EQ(o.scheduler, "redundant");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt"), 0);
+	CHECK_STR_EQ(o.scheduler, "");
+	CHECK_EQ(PARSE(&o, err, "--scheduler", "list"), 0);
+	CHECK(o.scheduler_list);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--scheduler", "fastest"), -1);
+	CHECK_CONTAINS(err, "default, roundrobin, redundant");
+	CHECK_EQ(PARSE(&o, err, "-s", "--scheduler", "roundrobin"), -1);
+	CHECK_CONTAINS(err, "--stack mpt");
+	CHECK_CONTAINS(err, "net.mptcp.scheduler");
+	CHECK_EQ(PARSE(&o, err, "-s", "--scheduler", "default"), 0);
+
 	/* -C: any name for the kernel (it decides), reno -> newreno for libmpt */
 	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1", "-C", "bbr"), 0);
 	CHECK_STR_EQ(o.congestion, "bbr");

@@ -476,6 +476,14 @@ TEST(topology_err_hosts)
 	ERR("name: x\nhosts:\n  a: { forward: 1 }\n", "3:17", "forward must be true or false");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, congestion: bbr }\n", "3:32",
 	    "congestion: libmpt (stack: mpt) has newreno (or reno) and cubic, not bbr");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: fastest }\n", "3:31",
+	    "scheduler: \"fastest\" is not one of libmpt's: default, roundrobin, redundant");
+	ERR("name: x\nhosts:\n  k: { stack: kernel, scheduler: redundant }\n", "3:34",
+	    "scheduler: redundant is libmpt's; host \"k\" runs the kernel's MPTCP, whose "
+	    "scheduler is the sysctl net.mptcp.scheduler: give it stack: mpt");
+	ERR("name: x\nhosts:\n  a: { stack: tcp, scheduler: roundrobin }\n", "3:31",
+	    "scheduler: host \"a\" does not run MPTCP");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: [x] }\n", "3:31", "scheduler");
 	ERR("name: x\nhosts:\n  a: { congestion: cubic }\n", "3:20",
 	    "congestion: host \"a\" has no stack (give it stack: mpt, kernel or tcp)");
 	ERR("name: x\nhosts:\n  a: { stack: tcp, congestion: \"Cu bic\" }\n", "3:32",

@@ -54,7 +54,9 @@ static const char usage_text[] =
 	"                   [-C ALGO] [-J] [--logfile FILE]\n"
 	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
 	"                   [-R] [-i SECONDS] [--seed N] [-C ALGO] [-J] [--logfile FILE]\n"
-	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum])\n"
+	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum]\n"
+	"                             [--scheduler NAME])\n"
+	"       mpt-perf --scheduler list\n"
 	"\n"
 	"Sends a deterministic pseudo-random stream over one connection; the receiver\n"
 	"checks every byte and reports its verdict back, so both ends print it.\n"
@@ -83,6 +85,10 @@ static const char usage_text[] =
 	"                        libmpt's defaults (8, 8) on a kernel without MPTCP\n"
 	"      --checksum        libmpt: ask for DSS checksums (RFC 8684 3.3.1; the peer\n"
 	"                        asking turns them on as well)\n"
+	"      --scheduler NAME  libmpt: the MPTCP scheduler of this end's sends: default\n"
+	"                        (lowest RTT with room), roundrobin, redundant, blest, ecf;\n"
+	"                        `--scheduler list` prints them all with a line each.  The\n"
+	"                        kernel's is the sysctl net.mptcp.scheduler (-J reports it)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
 	"                        the kernel has (TCP_CONGESTION; on a server, its\n"
 	"                        connections'); libmpt: newreno (or reno) or cubic (its\n"
@@ -127,6 +133,7 @@ struct report {
 	char error[PERF_ERRLEN]; /* empty when none */
 	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
+	char scheduler[32];	 /* this end's MPTCP scheduler ("" none: plain TCP) */
 	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
 };
 
@@ -666,6 +673,8 @@ static json_t *report_json(const struct report *r)
 	json_object_set_new(o, "receiver", json_string(r->receiver ? "local" : "remote"));
 	json_object_set_new(o, "congestion",
 			    r->congestion[0] ? json_string(r->congestion) : json_null());
+	json_object_set_new(o, "scheduler",
+			    r->scheduler[0] ? json_string(r->scheduler) : json_null());
 
 	/* top level: the receiver's view */
 	if (r->have_res) {
@@ -829,6 +838,28 @@ static int report_emit(struct report *r, FILE *out)
 	return ok ? 0 : 1;
 }
 
+/* The MPTCP scheduler this end runs: libmpt's from --scheduler; the kernel's from
+ * net.mptcp.scheduler in this namespace ("" for plain TCP, or when unreadable). */
+static void report_scheduler(const struct perf_opts *o, char *out, size_t len)
+{
+	FILE *f;
+
+	out[0] = '\0';
+	if (o->stack == PERF_STACK_MPT && !o->no_mptcp) {
+		snprintf(out, len, "%s", o->scheduler[0] ? o->scheduler : "default");
+		return;
+	}
+	if (o->stack != PERF_STACK_KERNEL)
+		return;
+	f = fopen("/proc/sys/net/mptcp/scheduler", "r");
+	if (!f)
+		return;
+	if (!fgets(out, (int)len, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
 /* --congestion asked for one algorithm and the connection runs another: an MPTCP
  * socket takes any name before its first subflow exists and keeps the default.
  * Returns the one-line message, or NULL. */
@@ -961,6 +992,7 @@ static int run_client(const struct perf_opts *o, FILE *out)
 		}
 	}
 	perf_conn_congestion(&c, o, r.congestion, sizeof(r.congestion));
+	report_scheduler(o, r.scheduler, sizeof(r.scheduler));
 	if (congestion_mismatch(o, r.congestion)) {
 		fprintf(stderr, "mpt-perf: %s\n", congestion_mismatch(o, r.congestion));
 		perf_conn_close(&c);
@@ -1033,6 +1065,7 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 
 	fmt_sockaddr(&r->peer, peer, sizeof(peer));
 	perf_conn_congestion(c, o, r->congestion, sizeof(r->congestion));
+	report_scheduler(o, r->scheduler, sizeof(r->scheduler));
 	if (congestion_mismatch(o, r->congestion))
 		set_error(r, "%s", congestion_mismatch(o, r->congestion));
 	if (c->rt)
@@ -1189,6 +1222,13 @@ int main(int argc, char **argv)
 	}
 	if (o.help) {
 		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (o.scheduler_list) {
+		const char *desc;
+
+		for (unsigned i = 0; mpt_scheduler_name(i, &desc); i++)
+			printf("%-12s %s\n", mpt_scheduler_name(i, NULL), desc);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -26,6 +26,7 @@ enum {
 	OPT_ENDPOINT,
 	OPT_MAX_SUBFLOWS,
 	OPT_CHECKSUM,
+	OPT_SCHEDULER,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{"max-subflows", required_argument, NULL, OPT_MAX_SUBFLOWS},
 	{"checksum", no_argument, NULL, OPT_CHECKSUM},
 	{"congestion", required_argument, NULL, 'C'},
+	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -63,6 +65,27 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, con
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static bool mpt_sched_known(const char *name)
+{
+	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++)
+		if (!strcmp(mpt_scheduler_name(i, NULL), name))
+			return true;
+	return false;
+}
+
+/* "default, roundrobin, ..." */
+static const char *sched_names(void)
+{
+	static char buf[256];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; mpt_scheduler_name(i, NULL) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      mpt_scheduler_name(i, NULL));
+	return buf;
 }
 
 const char *perf_stack_name(enum perf_stack s)
@@ -361,6 +384,18 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg);
 			snprintf(o->congestion, sizeof(o->congestion), "%s", optarg);
 			break;
+		case OPT_SCHEDULER:
+			if (!strcmp(optarg, "list")) {
+				o->scheduler_list = true;
+				break;
+			}
+			if (!mpt_sched_known(optarg))
+				return fail(err, errlen,
+					    "--scheduler %s: not a scheduler; the names are %s "
+					    "(--scheduler list describes them)",
+					    optarg, sched_names());
+			snprintf(o->scheduler, sizeof(o->scheduler), "%s", optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -370,8 +405,16 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			return fail(err, errlen, "unknown option %s; see --help", argv[optind - 1]);
 		}
 	}
+	if (o->scheduler_list)
+		return 0;
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
+	if (o->scheduler[0] && strcmp(o->scheduler, "default") &&
+	    (o->stack != PERF_STACK_MPT || o->no_mptcp))
+		return fail(err, errlen,
+			    "--scheduler %s is libmpt's: add --stack mpt (the kernel's scheduler "
+			    "is the sysctl net.mptcp.scheduler)",
+			    o->scheduler);
 	if ((o->nendpoints || o->max_subflows || o->checksum) && o->stack != PERF_STACK_MPT)
 		return fail(
 			err, errlen,

@@ -63,6 +63,10 @@ struct perf_opts {
 	/* -C/--congestion: the sender's congestion control; "" = the stack's default
 	 * (libmpt: cubic; kernel: net.ipv4.tcp_congestion_control) */
 	char congestion[16];
+	/* --scheduler: libmpt's MPTCP scheduler ("" = default); the kernel's is the
+	 * sysctl net.mptcp.scheduler, so there only "default" is taken */
+	char scheduler[32];
+	bool scheduler_list; /* --scheduler list: print the names and exit */
 	bool help;
 };
 

@@ -467,6 +467,8 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	if (o->max_subflows)
 		cfg.max_subflows = o->max_subflows;
 	cfg.mptcp_checksum = o->checksum;
+	if (o->scheduler[0])
+		cfg.scheduler = o->scheduler;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
 	mpt_rt_set_interrupt(*rt, &perf_interrupted);
