@@ -129,6 +129,59 @@ bench-quick: all
 	@ci/need-root.sh "make bench-quick creates network namespaces"
 	@bench/suite.sh --quick
 
+# --- fuzzing and integrity at scale (tests/fuzz, tests/integrity) ----------------
+# Fuzz targets are built by clang (libFuzzer) with ASan+UBSan into $(BUILD)/fuzz/.
+#   make fuzz         run every target for FUZZ_TIME seconds (default 60) each
+#   make fuzz-smoke   replay each committed corpus and fuzz briefly (TAP; in make test)
+#   make soak         1000 seeded adversarial transfers (make test runs 100)
+#   make stress       each Bats file with a Linux MPTCP peer 20 times (root; not in CI)
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_SMOKE  ?= 8
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  = $(CSTD) -O1 -g -DMPT_TCP_PARANOID -DMPNET_FUZZ $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+               $(WARN) $(INCS) -Itests/integrity $(PKG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
+INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
+STRESS_RUNS  ?= 20
+
+.PHONY: fuzz fuzz-build fuzz-smoke soak integrity stress
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/lib/libmpnet.a: $(call obj,$(LIB_SRC) $(INTEG_SRC),$(BUILD)/fuzz)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(BUILD)/fuzz/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh fuzz $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_TIME=$(FUZZ_SMOKE) BUILD=$(BUILD) tests/fuzz/run.sh smoke $(FUZZ_TARGETS)
+
+$(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+integrity: $(BUILD)/tests/integrity
+	@$(BUILD)/tests/integrity --runs 100
+
+soak: $(BUILD)/tests/integrity
+	@$(BUILD)/tests/integrity --runs 1000
+
+stress: all
+	@ci/need-root.sh "make stress creates network namespaces"
+	@STRESS_RUNS=$(STRESS_RUNS) tests/stress.sh tests/bats/libmpt_*.bats
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
