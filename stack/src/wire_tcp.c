@@ -217,8 +217,8 @@ int wire_tcp_opts_decode(struct wire_tcp_opts *o, const uint8_t *p, size_t len)
 			rv = wire_opt_sack_decode(o->sack, &o->nsack, p + off, olen);
 			if (rv == (ptrdiff_t)olen)
 				o->present |= WIRE_HAS_SACK;
-			else
-				o->nsack = 0;
+			else if (!(o->present & WIRE_HAS_SACK))
+				o->nsack = 0; /* an earlier good SACK stays whole */
 			break;
 		case WIRE_OPT_TS:
 			rv = wire_opt_ts_decode(&o->tsval, &o->tsecr, p + off, olen);
