@@ -6,6 +6,9 @@
 #   make test-quick unit tests + ASan/UBSan unit tests + bats cases not tagged slow
 #   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
 #   make format     clang-format every C file;  make format-check  fail on a diff
+#   make fuzz       the libFuzzer targets (tests/fuzz), FUZZ_TIME s each;  make fuzz-smoke
+#   make soak       1000 seeded adversarial transfers (make test runs 100: make integrity)
+#   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
 #
@@ -107,7 +110,8 @@ run:
 
 test:
 	@ci/deps.sh test
-	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests $(BUILD)/tests/integrity \
+		fuzz-build
 	@ci/run-tests.sh all
 
 test-quick:
@@ -166,14 +170,14 @@ fuzz: fuzz-build
 	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh fuzz $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build
-	@FUZZ_TIME=$(FUZZ_SMOKE) BUILD=$(BUILD) tests/fuzz/run.sh smoke $(FUZZ_TARGETS)
+	@FUZZ_SMOKE=$(FUZZ_SMOKE) BUILD=$(BUILD) ci/run-tests.sh fuzz
 
 $(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 integrity: $(BUILD)/tests/integrity
-	@$(BUILD)/tests/integrity --runs 100
+	@BUILD=$(BUILD) ci/run-tests.sh integrity
 
 soak: $(BUILD)/tests/integrity
 	@$(BUILD)/tests/integrity --runs 1000
