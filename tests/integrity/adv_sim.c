@@ -80,6 +80,19 @@ void adv_src_seed(struct adv_src *s, uint64_t seed)
 	s->p_reset = (uint32_t)(mpt_sim_rand(&s->rng) % 3 == 0) * 10; /* 0 or 0.1 % */
 }
 
+uint32_t adv_ignore_parse(const char *s)
+{
+	uint32_t m = 0;
+
+	if (s && strstr(s, "spin"))
+		m |= ADV_IGNORE_SPIN;
+	if (s && strstr(s, "livelock"))
+		m |= ADV_IGNORE_LIVELOCK;
+	if (s && strstr(s, "stall"))
+		m |= ADV_IGNORE_STALL;
+	return m;
+}
+
 static uint8_t take(struct adv_src *s)
 {
 	if (!s->p)
@@ -414,7 +427,8 @@ static const char *run(struct adv *a, bool verbose)
 	uint8_t buf[16384];
 	uint64_t pending, deadline = 0, eof_at = 0;
 	bool shut = false, closed = false;
-	int quiet = 0;
+	int quiet = 0, same_now = 0;
+	uint64_t prev_now;
 
 	sim->tap = tap;
 	sim->tap_ctx = a;
@@ -512,12 +526,16 @@ static const char *run(struct adv *a, bool verbose)
 			break;
 		/* quiet twice in a row (the application had its turn in between) */
 		quiet = a->next_ev == a->nev && quiescent(a) ? quiet + 1 : 0;
+		if (!closed && quiet >= 2 && (a->src->ignore & ADV_IGNORE_STALL))
+			return NULL;
 		if (!closed && quiet >= 2)
 			return fail(a,
 				    "stall: nothing in flight, no timer, %llu of %llu bytes read, "
 				    "no error",
 				    (unsigned long long)r->received,
 				    (unsigned long long)r->written);
+		if (sim->now >= deadline && (a->src->ignore & ADV_IGNORE_STALL))
+			return NULL;
 		if (sim->now >= deadline)
 			return fail(a, "no end by the time bound: %llu of %llu bytes read",
 				    (unsigned long long)r->received,
@@ -526,11 +544,19 @@ static const char *run(struct adv *a, bool verbose)
 			return fail(a, "livelock: %llu steps, %llu of %llu bytes read",
 				    (unsigned long long)sim->steps, (unsigned long long)r->received,
 				    (unsigned long long)r->written);
+		prev_now = sim->now;
 		stepped = mpt_sim_step(sim, until);
+		same_now = sim->now == prev_now ? same_now + 1 : 0;
+		if (same_now > 10000 && (a->src->ignore & ADV_IGNORE_SPIN))
+			return NULL;
+		if (same_now > 10000)
+			return fail(a, "time stands still: 10000 steps at one instant");
+		if (a->burst_hit && (a->src->ignore & ADV_IGNORE_LIVELOCK))
+			return NULL;
 		if (a->burst_hit)
 			return fail(a, "output livelock: over %d packets emitted at one instant",
 				    BURST_LIMIT);
-		if (stepped)
+		if (stepped && !(a->src->ignore & ADV_IGNORE_SPIN))
 			for (int i = 0; i < 2; i++)
 				if (mpt_stack_next_timeout(sim->ep[i]) <= sim->now)
 					return fail(a,

@@ -33,7 +33,17 @@ struct adv_src {
 	uint64_t rng;
 	/* PRNG mode: per-packet fault probabilities in 1/10000 (drawn from the seed) */
 	uint32_t p_drop, p_dup, p_delay, p_corrupt, p_rewrite, p_reset;
+	/* failure classes not to report (ADV_IGNORE_*), so a fuzzer can look past a
+	 * known defect: a spin is then stepped over, an output livelock ends the run */
+	uint32_t ignore;
 };
+
+#define ADV_IGNORE_SPIN	    0x1
+#define ADV_IGNORE_LIVELOCK 0x2
+#define ADV_IGNORE_STALL    0x4 /* stall and no end by the time bound */
+
+/* "spin,livelock,stall" (e.g. from the environment) -> ADV_IGNORE_* */
+uint32_t adv_ignore_parse(const char *s);
 
 struct adv_result {
 	uint64_t written, received; /* bytes the sender's application wrote / receiver read */
