@@ -14,7 +14,7 @@ status=0
 run_suite() { # name, command...
 	local name=$1
 	shift
-	echo "# --- $name"
+	echo "# --- $name" | tee -a "$log"
 	"$@" 2>&1 | tee -a "$log"
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then
