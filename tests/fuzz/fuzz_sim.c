@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	adv_src_bytes(&src, data, size);
 	src.ignore = adv_ignore_parse(getenv("ADV_IGNORE"));
 	what = adv_sim_run(&src, &r, getenv("ADV_VERBOSE") != NULL);
-	FUZZ_ASSERT(!what, "%s (%llu of %llu bytes read, eof %d, errors %d/%d)", what,
-		    (unsigned long long)r.received, (unsigned long long)r.written, r.eof,
-		    r.client_err, r.server_err);
+	FUZZ_ASSERT(!what,
+		    "%s (%llu of %llu bytes read, eof %d, errors %d/%d, %llu steps, %llu packets)",
+		    what, (unsigned long long)r.received, (unsigned long long)r.written, r.eof,
+		    r.client_err, r.server_err, (unsigned long long)r.steps,
+		    (unsigned long long)r.pkts);
 	return 0;
 }

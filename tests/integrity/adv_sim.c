@@ -607,6 +607,40 @@ const char *adv_sim_run(struct adv_src *src, struct adv_result *r, bool verbose)
 	if (verbose) {
 		char buf[8192];
 
+		for (int i = 0; i < 2; i++) {
+			struct mpt_conn_info k;
+			struct mpt_subflow_info sf[8];
+			uint32_t id = i ? a.sid : a.cid;
+			int n;
+
+			if ((i && !a.have_server) || mpt_conn_info(a.sim.ep[i], id, &k) < 0)
+				continue;
+			fprintf(stderr,
+				"# %s: %s err %d mptcp %d fallback %d csum %d data snd_nxt %llu "
+				"rcv_nxt %llu snd_wnd %u rcv_wnd %u in_flight %u next timer %lld "
+				"ns\n",
+				i ? "server" : "client", mpt_state_name(k.state), k.error, k.mptcp,
+				k.mptcp_fallback, k.mptcp_checksum,
+				(unsigned long long)k.data_snd_nxt,
+				(unsigned long long)k.data_rcv_nxt, k.snd_wnd, k.rcv_wnd,
+				k.in_flight,
+				mpt_stack_next_timeout(a.sim.ep[i]) == UINT64_MAX
+					? -1LL
+					: (long long)(mpt_stack_next_timeout(a.sim.ep[i]) -
+						      a.sim.now));
+			n = mpt_conn_subflows(a.sim.ep[i], id, sf, 8);
+			for (int j = 0; j < n && j < 8; j++)
+				fprintf(stderr,
+					"#   subflow path %u %s%s%s%s cwnd %u sent %llu acked %llu "
+					"rcvd %llu\n",
+					sf[j].path, mpt_state_name(sf[j].state),
+					sf[j].backup ? " backup" : "", sf[j].stale ? " stale" : "",
+					sf[j].dead ? " dead" : "", sf[j].cwnd,
+					(unsigned long long)sf[j].bytes_sent,
+					(unsigned long long)sf[j].bytes_acked,
+					(unsigned long long)sf[j].bytes_received);
+		}
+
 		for (int i = 0; i < 2; i++)
 			if (mpt_counters_format(mpt_stack_counters(a.sim.ep[i]), false, buf,
 						sizeof(buf)) > 0)
