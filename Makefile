@@ -150,7 +150,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
 INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
 STRESS_RUNS  ?= 20
 
-.PHONY: fuzz fuzz-build fuzz-smoke soak integrity stress
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak integrity stress
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -171,6 +171,9 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@FUZZ_SMOKE=$(FUZZ_SMOKE) BUILD=$(BUILD) ci/run-tests.sh fuzz
+
+fuzz-found: fuzz-build
+	@BUILD=$(BUILD) tests/fuzz/run.sh found $(FUZZ_TARGETS)
 
 $(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)

@@ -2,6 +2,7 @@
 # Run the libFuzzer targets built by `make fuzz-build` (build/fuzz/bin/fuzz_*).
 #   run.sh smoke TARGET...  replay each committed corpus (tests/fuzz/corpus/TARGET),
 #                           then fuzz FUZZ_TIME seconds; one TAP line per target
+#   run.sh found TARGET...  replay tests/fuzz/crashes-found/TARGET-* (a fix makes them pass)
 #   run.sh fuzz TARGET...   fuzz each FUZZ_TIME seconds (default 60), going on after
 #                           crashes; the corpus grows in build/fuzz/corpus/TARGET,
 #                           reproducers land in build/fuzz/crashes/TARGET/
@@ -65,8 +66,22 @@ for t in "$@"; do
 		echo "# $t: $(find "$corpus" -type f | wc -l) corpus inputs, $n reproducers in $crashes/"
 		[ "$n" -eq 0 ] || status=1
 		;;
+	found)
+		# replay the reproducers kept in tests/fuzz/crashes-found/TARGET-*
+		for f in tests/fuzz/crashes-found/"$t"-*; do
+			[ -f "$f" ] || continue
+			if nice "$bin" "$f" >"$log" 2>&1; then
+				echo "ok - $t: $(basename "$f") passes now"
+			else
+				echo "not ok - $t: $(basename "$f") still fails"
+				grep -E 'FUZZ_ASSERT|ERROR: Addr|runtime error|mpt_sim:' "$log" | head -2 |
+					cut -c1-200 | sed 's/^/# /'
+				status=1
+			fi
+		done
+		;;
 	*)
-		echo "usage: $0 smoke|fuzz TARGET..." >&2
+		echo "usage: $0 smoke|fuzz|found TARGET..." >&2
 		exit 2
 		;;
 	esac
