@@ -276,6 +276,10 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(data_fin_tx, "MpnetExtMPTcpDataFinTx")                    \
 	X(data_csum_err, "MPTcpExtDataCsumErr")                     \
 	X(data_rtx, "MpnetExtMPTcpDataRtxTimeout")                  \
+	X(data_rtx_held, "MpnetExtMPTcpDataRtxHeld")                \
+	X(opt_sack_shrunk, "MpnetExtMPTcpSackShrunk")               \
+	X(opt_deferred, "MpnetExtMPTcpOptDeferred")                 \
+	X(rm_addr_tx_drop, "MPTcpExtRmAddrTxDrop")                  \
 	X(mp_fail_tx, "MPTcpExtMPFailTx")                           \
 	X(mp_fail_rx, "MPTcpExtMPFailRx")                           \
 	X(infinite_map_rx, "MPTcpExtInfiniteMapRx")                 \

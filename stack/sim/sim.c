@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,13 +327,40 @@ static uint32_t rx_path(const struct mpt_sim *sim, int ep, const struct mpt_sim_
 	return p < sim->npaths ? p : k->path;
 }
 
+/* Every timer a stack reports must be consumed or re-armed by its expiry handler:
+ * a time <= now after mpt_stack_handle_expiry makes a runtime spin (epoll_wait with
+ * a zero timeout, issue 11).  Checked after every expiry call, so every simulation
+ * checks it. */
+static void expire(struct mpt_stack *st, uint64_t now)
+{
+	uint64_t next;
+
+	mpt_stack_handle_expiry(st, now);
+	next = mpt_stack_next_timeout(st);
+	if (next <= now) {
+		fprintf(stderr, "mpt_sim: timer at %llu not consumed by the expiry at %llu\n",
+			(unsigned long long)next, (unsigned long long)now);
+		abort();
+	}
+}
+
+/* Segments one stack may emit at one instant without any input: more is an output
+ * livelock (mpt_stack_send never returning 0), not a burst. */
+#define SIM_DRAIN_MAX 200000
+
 static void drain(struct mpt_sim *sim)
 {
 	uint8_t buf[65536];
 	int i, progress = 1;
+	uint64_t rounds = 0;
 
 	while (progress && !sim->halt) {
 		progress = 0;
+		if (++rounds > SIM_DRAIN_MAX) {
+			fprintf(stderr, "mpt_sim: output livelock at %llu\n",
+				(unsigned long long)sim->now);
+			abort();
+		}
 		for (i = 0; i < 2; i++) {
 			uint32_t path = 0;
 			ptrdiff_t n = mpt_stack_send(sim->ep[i], buf, sizeof(buf), &path, sim->now);
@@ -406,7 +434,7 @@ int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
 	}
 	for (i = 0; i < 2; i++)
 		if (mpt_stack_next_timeout(sim->ep[i]) <= sim->now)
-			mpt_stack_handle_expiry(sim->ep[i], sim->now);
+			expire(sim->ep[i], sim->now);
 	drain(sim);
 	return 1;
 }
@@ -490,7 +518,7 @@ void mpt_script_advance(struct mpt_script *s, uint64_t ns)
 {
 	s->now += ns;
 	if (mpt_stack_next_timeout(s->st) <= s->now)
-		mpt_stack_handle_expiry(s->st, s->now);
+		expire(s->st, s->now);
 }
 
 /* ---- bulk transfer ---- */

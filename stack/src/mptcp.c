@@ -280,12 +280,24 @@ static void sf_release(struct tcb *t)
 	}
 }
 
+static void sf_event(struct tcb *t, enum mpt_event_type type, int err);
+
 static void fallback(struct mptcp_conn *mp, struct tcb *t)
 {
 	if (mp->fallback)
 		return;
 	mp->fallback = true;
 	tcp_set_ulp_reserve(t, 0);
+	/* from here the subflow's byte stream is the data stream: every data-level
+	 * mechanism stops (reinjection, the data-level and DATA_FIN retransmission
+	 * timers, ADD_ADDR retransmission and pending signals) */
+	mp->reinj.n = 0;
+	mp->data_rtx_at = 0;
+	mp->data_fin_rtx_at = 0;
+	mp->echo_due = false;
+	mp->nrm = 0;
+	for (int id = 0; id < 256; id++)
+		mp->announce[id].due = false, mp->announce[id].rtx_at = 0;
 	/* bytes already given to the subflow are its own now: its TCP ACKs are the only
 	 * acknowledgements from here on */
 	if (mp->snd_nxt > mp->snd_una) {
@@ -293,6 +305,12 @@ static void fallback(struct mptcp_conn *mp, struct tcb *t)
 		mp->snd_una = mp->snd_nxt;
 	}
 	stack_log(mp->st, 2, "conn %u: MPTCP fallback to TCP", mp->id);
+	/* the peer's FIN may have come before the fallback (as MPTCP, a subflow FIN is
+	 * not the end of the stream); now it is */
+	if (t->fin_rcvd)
+		sf_event(t, MPT_EV_PEER_CLOSED, 0);
+	if (t->state == MPT_CLOSED || t->state == MPT_TIME_WAIT)
+		sf_event(t, MPT_EV_CLOSED, 0);
 }
 
 static int set_remote_key(struct mptcp_conn *mp, uint64_t key)
@@ -787,6 +805,8 @@ uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t ds
 	uint8_t tmp[MPTCP_COPY_CHUNK];
 	uint32_t done = 0, cap = tx_map_cap(mp, t);
 
+	if (t->wr_shut)
+		return 0; /* nothing follows a FIN */
 	if (n > tcp_sndbuf_room(t))
 		n = tcp_sndbuf_room(t);
 	while (done < n) {
@@ -812,7 +832,7 @@ void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now)
 
 	if (!t)
 		return;
-	while (mp->sndbuf.len && tcp_sndbuf_room(t)) {
+	while (mp->sndbuf.len && tcp_sndbuf_room(t) && !t->wr_shut) {
 		uint32_t k = mp->sndbuf.len < sizeof(tmp) ? mp->sndbuf.len : (uint32_t)sizeof(tmp);
 
 		if (k > tcp_sndbuf_room(t))
@@ -829,8 +849,12 @@ void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now)
 	}
 	if (mp->wr_shut && !mp->sndbuf.len && !t->wr_shut &&
 	    (t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT ||
-	     t->state == MPT_SYN_RECEIVED || t->state == MPT_SYN_SENT))
-		tcp_app_shutdown(t, MPT_SHUT_WR, now);
+	     t->state == MPT_SYN_RECEIVED || t->state == MPT_SYN_SENT)) {
+		if (mp->app_closed)
+			tcp_app_close(t, now);
+		else
+			tcp_app_shutdown(t, MPT_SHUT_WR, now);
+	}
 }
 
 /* ---- handshakes ------------------------------------------------------------------- */
@@ -1203,11 +1227,20 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 		    t->bytes_received == 0 && seg->seq == t->irs + 1 && mp->nsub == 1) {
 			ctr(mp)->mpc_data_fallback++;
 			fallback(mp, t);
-		} else if (!mp->server && !mp->fully_established && (seg->flags & WIRE_TCP_ACK) &&
-			   seq_gt(seg->ack, t->iss + 1) && mp->nsub == 1) {
+		} else if (!mp->server && !mp->fully_established && !m->suboptions &&
+			   (seg->flags & WIRE_TCP_ACK) && seq_gt(seg->ack, t->iss + 1) &&
+			   mp->nsub == 1) {
 			/* The server acknowledges our data without a DATA_ACK: it never
 			 * got our key (our MP_CAPABLE segments were lost and a DSS one
-			 * completed its handshake, which Linux answers by falling back). */
+			 * completed its handshake, which Linux answers by falling back).
+			 * RFC 8684 3.7 (paraphrased: data acknowledged without a DSS
+			 * carrying a DATA_ACK means the path is not MPTCP-capable) is,
+			 * as Linux reads it, a decision made at the start only: "if a
+			 * peer acknowledges the first received data packet with a regular
+			 * TCP header (no MPTCP options), fallback is allowed" (commit
+			 * ae66fb2ba6c3).  So never once the peer has sent a DSS
+			 * (fully_established), and not on a segment with any MPTCP option
+			 * (the peer speaks MPTCP; its DSS waited for room). */
 			ctr(mp)->mpc_ack_fallback++;
 			fallback(mp, t);
 		}
@@ -1343,6 +1376,27 @@ void mptcp_input_post(struct tcb *t, uint64_t now)
 
 /* ---- output hook -------------------------------------------------------------------- */
 
+/* A signal that did not go out even on a segment without payload, where
+ * mptcp_opts_fit gave it all the room there is: it never will (an ADD_ADDR too long
+ * beside the timestamps).  Dropped and counted, not retried on every ACK (an output
+ * livelock, issue 11). */
+static void signal_unsendable(struct tcb *t, const struct mptcp_opts *w, uint32_t bits)
+{
+	struct mptcp_conn *mp = t->mp;
+
+	if (bits & MPTCP_OPT_ADD_ADDR) {
+		ctr(mp)->add_addr_tx_drop++;
+		if (w->add_addr.echo)
+			mp->echo_due = false;
+		else
+			mp->announce[w->add_addr.id].due = false;
+	} else if (bits & MPTCP_OPT_RM_ADDR) {
+		ctr(mp)->rm_addr_tx_drop++;
+		mp->nrm = 0;
+	}
+	stack_log(mp->st, 1, "conn %u: signal 0x%x does not fit, dropped", mp->id, bits);
+}
+
 static bool emit_signals(struct tcb *t, struct mptcp_opts *w)
 {
 	struct mptcp_conn *mp = t->mp;
@@ -1437,7 +1491,7 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 	struct mptcp_opts w;
 	size_t used = wire_tcp_opts_len(&seg->opt);
 	size_t space = used < WIRE_TCP_MAX_OPT ? WIRE_TCP_MAX_OPT - used : 0;
-	uint32_t want, sent;
+	uint32_t want, sent, gave_up;
 	uint8_t h[32];
 	bool infmap = false;
 
@@ -1559,7 +1613,6 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 				    d->data_seq + seg->payload_len == snd_end(mp)) {
 					d->flags |= MPTCP_DSS_F;
 					d->data_len++;
-					ctr(mp)->data_fin_tx++;
 				}
 			}
 		} else if (data_fin_due(mp) && sf->usable) {
@@ -1569,7 +1622,6 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 			d->data_seq = snd_end(mp);
 			d->subflow_seq = 0;
 			d->data_len = 1;
-			ctr(mp)->data_fin_tx++;
 		}
 		if ((d->flags & MPTCP_DSS_M) && mp->csum) {
 			d->has_csum = true;
@@ -1578,8 +1630,6 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 					 : mptcp_dss_csum(d->data_seq, d->subflow_seq, d->data_len,
 							  seg->payload, seg->payload_len);
 		}
-		if (d->flags & MPTCP_DSS_F)
-			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
 		if (!seg->payload_len)
 			emit_signals(t, &w);
 		if (!seg->payload_len && sf->fail_due) {
@@ -1591,8 +1641,21 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		want = w.suboptions | MPTCP_OPT_DSS;
 	}
 	w.suboptions |= want;
+	space = mptcp_opts_fit(&w, seg->flags, seg->payload_len, &seg->opt, &gave_up);
+	if (gave_up & MPTCP_FIT_SACK)
+		ctr(mp)->opt_sack_shrunk++;
+	if (gave_up & (MPTCP_FIT_DATA_FIN | MPTCP_FIT_DSS))
+		ctr(mp)->opt_deferred++;
+	want &= w.suboptions;
 	sent = mptcp_opts_emit(&w, seg->flags, space, &seg->opt);
 	signals_sent(t, &w, sent, now);
+	if ((sent & MPTCP_OPT_DSS) && (w.dss.flags & MPTCP_DSS_F)) {
+		ctr(mp)->data_fin_tx++;
+		mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+	}
+	if (!seg->payload_len && !(want & MPTCP_OPT_FAIL) &&
+	    (want & ~sent & (MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR)))
+		signal_unsendable(t, &w, want & ~sent);
 	if (sent & MPTCP_OPT_FAIL) {
 		sf->fail_due = false;
 		ctr(mp)->mp_fail_tx++;
@@ -1642,16 +1705,16 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 {
 	uint64_t n = 0;
 
-	if (mp->fallback)
+	/* Each time reported here is consumed or re-armed by mptcp_tick when it comes
+	 * (the simulator checks it after every expiry). */
+	if (mp->fallback || mp->error)
 		return UINT64_MAX;
 	if (data_fin_due(mp) && mp->data_fin_rtx_at)
 		n = earliest(n, mp->data_fin_rtx_at);
 	if (mp->data_rtx_at)
 		n = earliest(n, mp->data_rtx_at);
-	for (int id = 1; id <= mp->st->ep_max_id; id++)
-		if (mp->announce[id].sent && !mp->announce[id].echoed &&
-		    mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at)
-			n = earliest(n, mp->announce[id].rtx_at);
+	if (mptcp_pm_next_timeout(mp) != UINT64_MAX)
+		n = earliest(n, mptcp_pm_next_timeout(mp));
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		const struct tcb *s = mp->sub[i];
 
@@ -1726,6 +1789,30 @@ static void stale_check(struct mptcp_conn *mp, uint64_t now)
 	}
 }
 
+/* Whether a usable subflow (stale or not: a stale one's data was already queued on
+ * the others by stale_check) still holds data sequence number dsn, sent and not yet
+ * acknowledged at the TCP level. */
+static bool held_in_flight(const struct mptcp_conn *mp, uint64_t dsn)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		const struct tcb *s = mp->sub[i];
+
+		if (!mptcp_sf_sendable(s))
+			continue;
+		for (uint32_t k = 0; k < s->sf->tx.n; k++) {
+			const struct mptcp_map *m = &s->sf->tx.v[k];
+			uint32_t ssn;
+
+			if (dsn < m->dsn || dsn >= m->dsn + m->len)
+				continue;
+			ssn = m->ssn + (uint32_t)(dsn - m->dsn);
+			if (seq_ge(ssn, s->snd_una) && seq_lt(ssn, s->snd_nxt))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The data-level retransmission timer (as Linux's mptcp_retransmit_timer): data handed
  * to subflows that the peer does not DATA_ACK in time (a subflow that delivered it
  * died, or the peer dropped it at the data level) is queued again from the DATA_ACK
@@ -1750,6 +1837,15 @@ static void data_rtx_check(struct mptcp_conn *mp, uint64_t now)
 	}
 	if (now < mp->data_rtx_at)
 		return;
+	if (held_in_flight(mp, mp->snd_una)) {
+		/* A working subflow still holds these bytes unacknowledged: its own
+		 * retransmissions carry them.  Queued again, they would go on the same
+		 * subflow (the only one, during the handshake) and its byte stream would
+		 * hold them twice, which a fallback to TCP then delivers twice (issue 11). */
+		ctr(mp)->data_rtx_held++;
+		mp->data_rtx_at = now + 2 * rto;
+		return;
+	}
 	mptcp_reinj_add(mp, mp->snd_una, min64(mp->snd_nxt - mp->snd_una, 65536));
 	ctr(mp)->data_rtx++;
 	mp->data_rtx_backoff++;
@@ -1770,10 +1866,13 @@ void mptcp_tick(struct mptcp_conn *mp, uint64_t now)
 				sf->join_ack_rtx_at = 0;
 			}
 		}
-		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at) &&
-		    (t = fastest_usable(mp)) != NULL) {
-			t->ack_now = true;
-			mp->data_fin_rtx_at = now + (t->rto ? t->rto : 1000000000ull);
+		if (data_fin_due(mp) && (!mp->data_fin_rtx_at || now >= mp->data_fin_rtx_at)) {
+			/* re-armed even when no subflow can carry it now (one that
+			 * becomes usable carries it on its next ACK) */
+			t = fastest_usable(mp);
+			if (t)
+				t->ack_now = true;
+			mp->data_fin_rtx_at = now + (t && t->rto ? t->rto : 1000000000ull);
 		}
 		if (mp->echo_due || mp->nrm) {
 			t = fastest_usable(mp);
@@ -1889,7 +1988,12 @@ void mptcp_app_close(struct mptcp_conn *mp, uint64_t now)
 	mp->app_closed = true;
 	if (m)
 		m->app_closed = true;
-	if (mp->fallback || !mp->remote_key_known) {
+	/* Without MPTCP (fallback, or keys not exchanged yet) the subflow's FIN ends the
+	 * stream, so it must follow the buffered bytes (mpt.h: "a FIN follows the
+	 * buffered data"): with bytes still at the data level, mptcp_fallback_push
+	 * closes the subflow after the last (or, once the handshake completes with
+	 * MPTCP, the DATA_FIN does). */
+	if ((mp->fallback || !mp->remote_key_known) && !mp->sndbuf.len) {
 		for (uint32_t i = 0; i < mp->nsub; i++)
 			tcp_app_close(mp->sub[i], now);
 	}

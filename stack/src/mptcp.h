@@ -219,6 +219,9 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now);
+/* The earliest time mptcp_pm_tick has work (an ADD_ADDR retransmission), or
+ * UINT64_MAX. */
+uint64_t mptcp_pm_next_timeout(const struct mptcp_conn *mp);
 int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
 		      const struct mpt_sockaddr *remote, uint8_t remote_id, bool backup,
 		      uint64_t now);

@@ -856,3 +856,87 @@ uint32_t mptcp_opts_emit(const struct mptcp_opts *want, uint8_t tcp_flags, size_
 	try_emit(&es, MPTCP_OPT_PRIO);
 	return es.sent;
 }
+
+/* What mptcp_opts_emit would write of w, in padded bytes (the same order and
+ * pairing rules, space unbounded). */
+static size_t planned_len(const struct mptcp_opts *w)
+{
+	uint32_t want = w->suboptions, core = 0;
+	size_t n = 0;
+
+	if (want & MPTCP_OPT_FASTCLOSE)
+		return pad4(mptcp_subopt_len(w, MPTCP_OPT_FASTCLOSE));
+	for (uint32_t b = MPTCP_OPT_MPC_SYN; b <= MPTCP_OPT_MPJ_ACK; b <<= 1)
+		if (want & b) {
+			core = b;
+			break;
+		}
+	if (!core && (want & MPTCP_OPT_DSS)) {
+		n += pad4(mptcp_subopt_len(w, MPTCP_OPT_DSS));
+		if (want & MPTCP_OPT_FAIL)
+			return n + pad4(mptcp_subopt_len(w, MPTCP_OPT_FAIL));
+	} else if (core) {
+		n += pad4(mptcp_subopt_len(w, core));
+	}
+	if (want & MPTCP_OPT_ADD_ADDR)
+		n += pad4(mptcp_subopt_len(w, MPTCP_OPT_ADD_ADDR));
+	else if (want & MPTCP_OPT_RM_ADDR)
+		n += pad4(mptcp_subopt_len(w, MPTCP_OPT_RM_ADDR));
+	if (want & MPTCP_OPT_PRIO)
+		n += pad4(mptcp_subopt_len(w, MPTCP_OPT_PRIO));
+	return n;
+}
+
+static size_t space_left(const struct wire_tcp_opts *o)
+{
+	size_t used = wire_tcp_opts_len(o);
+
+	return used < WIRE_TCP_MAX_OPT ? WIRE_TCP_MAX_OPT - used : 0;
+}
+
+size_t mptcp_opts_fit(struct mptcp_opts *w, uint8_t tcp_flags, size_t payload_len,
+		      struct wire_tcp_opts *o, uint32_t *gave_up)
+{
+	const uint32_t signals = MPTCP_OPT_ADD_ADDR | MPTCP_OPT_RM_ADDR | MPTCP_OPT_PRIO;
+
+	*gave_up = 0;
+	if (tcp_flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) /* their own rules, no SACK */
+		return space_left(o);
+	/* MPTCP before SACK, as Linux's tcp_established_options: the SACK blocks get
+	 * what the MPTCP options leave. */
+	while (planned_len(w) > space_left(o) && (o->present & WIRE_HAS_SACK) && o->nsack) {
+		o->nsack--;
+		if (!o->nsack)
+			o->present &= ~(uint32_t)WIRE_HAS_SACK;
+		*gave_up |= MPTCP_FIT_SACK;
+	}
+	if (payload_len || !(w->suboptions & (signals | MPTCP_OPT_FAIL)) ||
+	    planned_len(w) <= space_left(o))
+		return space_left(o);
+	if (!(w->suboptions & MPTCP_OPT_FAIL)) {
+		struct mptcp_opts alone = *w;
+
+		alone.suboptions &= signals;
+		if (planned_len(&alone) > space_left(o))
+			return space_left(o); /* fits nowhere: nothing waits for it */
+	}
+	/* A segment without payload carrying a signal or MP_FAIL that does not fit
+	 * beside the DSS: the DATA_FIN mapping waits for a later ACK (its
+	 * retransmission timer), the DATA_ACK stays. */
+	if ((w->suboptions & MPTCP_OPT_DSS) && (w->dss.flags & MPTCP_DSS_F)) {
+		w->dss.flags &= (uint8_t) ~(MPTCP_DSS_M | MPTCP_DSS_m | MPTCP_DSS_F);
+		w->dss.data_seq = 0;
+		w->dss.subflow_seq = 0;
+		w->dss.data_len = 0;
+		w->dss.has_csum = false;
+		*gave_up |= MPTCP_FIT_DATA_FIN;
+	}
+	/* Still too long: the DSS waits for the next ACK, as Linux drops the other
+	 * suboptions of a pure ACK for an ADD_ADDR (mptcp_established_options_add_addr). */
+	if (planned_len(w) > space_left(o) && (w->suboptions & MPTCP_OPT_DSS) &&
+	    !(w->dss.flags & MPTCP_DSS_M) && !(w->suboptions & MPTCP_OPT_FAIL)) {
+		w->suboptions &= ~(uint32_t)MPTCP_OPT_DSS;
+		*gave_up |= MPTCP_FIT_DSS;
+	}
+	return space_left(o);
+}

@@ -248,6 +248,23 @@ int mptcp_opts_parse(struct mptcp_opts *m, const struct wire_tcp_opts *o, uint8_
  * already chosen and that fit in `space` bytes (each option padded to 4, as
  * wire_tcp_opts_len counts them) and in o's free raw slots; append them to o.
  * Returns the bitmask of suboptions written (the caller keeps the rest pending). */
+/* Make room for the MPTCP options of *w before mptcp_opts_emit: the suboptions
+ * that must reach the peer (a DSS's DATA_ACK and mapping, MP_FAIL, ADD_ADDR and its
+ * echo, REMOVE_ADDR, MP_PRIO) fit or wait for a segment of their own.  SACK blocks
+ * in *o are dropped from the end while the planned options do not fit (MPTCP
+ * before SACK, as Linux's tcp_established_options).  On a segment without payload
+ * whose signals (ADD_ADDR, RM_ADDR, MP_PRIO) or MP_FAIL still do not fit, the DSS's
+ * DATA_FIN mapping is taken off (it goes on a later ACK), then, for a signal that
+ * fits alone, the DSS itself (Linux's drop_other_suboptions for ADD_ADDR on a pure
+ * ACK); a signal that fits nowhere leaves the rest as it was.  SYN and RST
+ * segments are left alone.  *gave_up gets MPTCP_FIT_* bits for what was given up.
+ * Returns the option space left for mptcp_opts_emit. */
+#define MPTCP_FIT_SACK	   0x1u /* SACK blocks dropped */
+#define MPTCP_FIT_DATA_FIN 0x2u /* the DATA_FIN mapping waits */
+#define MPTCP_FIT_DSS	   0x4u /* the DSS waits */
+size_t mptcp_opts_fit(struct mptcp_opts *w, uint8_t tcp_flags, size_t payload_len,
+		      struct wire_tcp_opts *o, uint32_t *gave_up);
+
 uint32_t mptcp_opts_emit(const struct mptcp_opts *want, uint8_t tcp_flags, size_t space,
 			 struct wire_tcp_opts *o);
 

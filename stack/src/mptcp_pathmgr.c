@@ -104,25 +104,62 @@ static uint32_t local_path_for(const struct mptcp_conn *mp, const struct mpt_soc
 	return path;
 }
 
+/* Whether the path manager acts on the connection at all. */
+static bool pm_active(const struct mptcp_conn *mp)
+{
+	return !mp->fallback && !mp->fail_tx && !mp->fail_rx && mp->fully_established &&
+	       !mp->closed_ev && !mp->error && first_subflow(mp) && !mp->app_closed;
+}
+
+/* Endpoint id's address is announced on this connection (a signal endpoint off the
+ * first subflow's path). */
+static bool announces(const struct mptcp_conn *mp, int id)
+{
+	const struct mpt_stack *st = mp->st;
+	const struct tcb *first = first_subflow(mp);
+
+	return first && st->endpoints[id].used && (st->endpoints[id].flags & MPT_EP_SIGNAL) &&
+	       st->endpoints[id].path != first->path;
+}
+
+/* The ADD_ADDR retransmission of endpoint id is armed: announced, not echoed, not
+ * queued again yet, retries left.  The one test for mptcp_pm_tick, which consumes
+ * it, and mptcp_pm_next_timeout, which reports it: a time reported that the tick
+ * does not consume makes a runtime spin (issue 11). */
+static bool announce_rtx_armed(const struct mptcp_conn *mp, int id)
+{
+	return announces(mp, id) && mp->announce[id].sent && !mp->announce[id].echoed &&
+	       !mp->announce[id].due && mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX &&
+	       mp->announce[id].rtx_at;
+}
+
+uint64_t mptcp_pm_next_timeout(const struct mptcp_conn *mp)
+{
+	uint64_t n = UINT64_MAX;
+
+	if (!pm_active(mp))
+		return n;
+	for (int id = 1; id <= mp->st->ep_max_id; id++)
+		if (announce_rtx_armed(mp, id) && mp->announce[id].rtx_at < n)
+			n = mp->announce[id].rtx_at;
+	return n;
+}
+
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now)
 {
 	struct mpt_stack *st = mp->st;
 	const struct tcb *first = first_subflow(mp);
 
-	if (mp->fallback || mp->fail_tx || mp->fail_rx || !mp->fully_established || mp->closed_ev ||
-	    mp->error || !first || mp->app_closed)
+	if (!pm_active(mp))
 		return;
 	/* announcements, either side */
 	for (int id = 1; id <= st->ep_max_id; id++) {
-		if (!st->endpoints[id].used || !(st->endpoints[id].flags & MPT_EP_SIGNAL) ||
-		    st->endpoints[id].path == first->path)
+		if (!announces(mp, id))
 			continue;
 		if (!mp->announce[id].sent) {
 			mp->announce[id].sent = 1;
 			mp->announce[id].due = true;
-		} else if (!mp->announce[id].echoed && !mp->announce[id].due &&
-			   mp->announce[id].sent <= MPTCP_ADD_ADDR_RTX && mp->announce[id].rtx_at &&
-			   now >= mp->announce[id].rtx_at) {
+		} else if (announce_rtx_armed(mp, id) && now >= mp->announce[id].rtx_at) {
 			mp->announce[id].sent++;
 			mp->announce[id].due = true;
 		} else {

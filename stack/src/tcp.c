@@ -1535,8 +1535,14 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	rcv_window_update(t);
 	wnd = t->rcv_adv - t->rcv_nxt;
 	if (seglen == 0)
-		acceptable =
-			wnd == 0 ? seq == t->rcv_nxt : seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd);
+		/* RFC 9293's table: "RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND".  We follow
+		 * Linux instead (tcp_sequence: SEG.SEQ up to the right edge inclusive):
+		 * a peer's pure ACK sent after it filled our window sits exactly at
+		 * RCV.NXT+RCV.WND while a segment of it is missing; rejected, its ACK
+		 * field is never read and it is answered with an ACK, and two stacks
+		 * both in that state exchange ACKs forever while SND.UNA stays (issue
+		 * 11).  With a zero window this is RFC 9293's SEG.SEQ = RCV.NXT. */
+		acceptable = seq_ge(seq, t->rcv_nxt) && seq_le(seq, t->rcv_nxt + wnd);
 	else
 		acceptable = wnd != 0 && (seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
 					  seq_in(seq + seglen - 1, t->rcv_nxt, t->rcv_nxt + wnd));
@@ -1555,10 +1561,19 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 		 * return)" */
 		if (seg->flags & WIRE_TCP_RST) {
 			t->st->ctr.rst_ignored++;
+		} else if (seglen == 0 && t->last_oow_ack_at &&
+			   now - t->last_oow_ack_at < TCP_OOW_ACK_INTERVAL_NS) {
+			/* A reply to an out-of-window pure ACK at most every 500 ms, as
+			 * Linux's tcp_oow_rate_limited (net.ipv4.tcp_invalid_ratelimit):
+			 * an ACK answering an ACK is how two stacks loop. */
+			t->st->ctr.seq_out_of_window++;
+			t->st->ctr.ack_skipped_seq++;
 		} else {
 			t->st->ctr.seq_out_of_window++;
 			if (seg->payload_len && seq_lt(seq, t->rcv_nxt))
 				note_dsack(t, seq, (uint32_t)seg->payload_len);
+			if (seglen == 0)
+				t->last_oow_ack_at = now ? now : 1;
 			send_ack_now(t);
 			/* TIME-WAIT: a retransmitted FIN restarts the 2 MSL timeout. */
 			if (t->state == MPT_TIME_WAIT && fin)
@@ -1894,6 +1909,8 @@ ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now)
 
 uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len)
 {
+	if (t->wr_shut)
+		return 0; /* RFC 9293 3.10.4: no SEND after a CLOSE ("connection closing") */
 	return ring_append(&t->sndbuf, buf, len);
 }
 

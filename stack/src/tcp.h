@@ -20,12 +20,14 @@
 #include "seq.h"
 #include "wire.h"
 
-#define MPT_MAX_PATHS	    64
-#define MPT_MAX_CC	    8
-#define TCP_MAX_OFO	    32
-#define TCP_DUPTHRESH	    3
-#define STACK_CTL_QUEUE	    64
-#define STACK_DEMUX_BUCKETS 1024 /* a power of two */
+#define MPT_MAX_PATHS		64
+#define MPT_MAX_CC		8
+#define TCP_MAX_OFO		32
+#define TCP_DUPTHRESH		3
+/* Linux's net.ipv4.tcp_invalid_ratelimit default (500 ms) */
+#define TCP_OOW_ACK_INTERVAL_NS 500000000ull
+#define STACK_CTL_QUEUE		64
+#define STACK_DEMUX_BUCKETS	1024 /* a power of two */
 
 /* One sent segment in the retransmission queue (the SACK scoreboard). */
 struct tcp_txseg {
@@ -99,6 +101,7 @@ struct tcb {
 	struct tcp_ofo ofo[TCP_MAX_OFO];
 	uint32_t n_ofo, ofo_stamp;
 	bool fin_rcvd, rcv_fin_pending;
+	uint64_t last_oow_ack_at; /* our last reply to an out-of-window pure ACK (0: none) */
 	uint32_t rcv_fin_seq;
 
 	/* negotiated options */
@@ -269,7 +272,8 @@ void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes);
  * FIN: recv returns 0 once the buffer is drained, PEER_CLOSED is raised. */
 void tcp_ulp_eof(struct tcb *t);
 /* Append bytes to the subflow's send buffer for the upper layer (no application
- * checks).  Returns the bytes taken (bounded by the free space). */
+ * checks).  Returns the bytes taken (bounded by the free space; 0 once the write
+ * side is shut: nothing may follow the FIN). */
 uint32_t tcp_ulp_push(struct tcb *t, const uint8_t *buf, uint32_t len);
 /* Free bytes in the send buffer, and bytes queued but not yet sent. */
 uint32_t tcp_sndbuf_room(const struct tcb *t);

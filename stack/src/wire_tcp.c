@@ -214,11 +214,12 @@ int wire_tcp_opts_decode(struct wire_tcp_opts *o, const uint8_t *p, size_t len)
 				o->present |= WIRE_HAS_SACK_PERM;
 			break;
 		case WIRE_OPT_SACK:
+			/* the decoder writes nothing unless the option is whole: a
+			 * malformed SACK after a valid one leaves the valid one (as
+			 * Linux's tcp_parse_options) */
 			rv = wire_opt_sack_decode(o->sack, &o->nsack, p + off, olen);
 			if (rv == (ptrdiff_t)olen)
 				o->present |= WIRE_HAS_SACK;
-			else if (!(o->present & WIRE_HAS_SACK))
-				o->nsack = 0; /* an earlier good SACK stays whole */
 			break;
 		case WIRE_OPT_TS:
 			rv = wire_opt_ts_decode(&o->tsval, &o->tsecr, p + off, olen);
