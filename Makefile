@@ -173,17 +173,23 @@ STRESS_RUNS  ?= 20
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC-FUZZ,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/fuzz/lib/libmpnet.a: $(call obj,$(LIB_SRC) $(INTEG_SRC),$(BUILD)/fuzz)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(BUILD)/fuzz/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS_ALL)
 
 fuzz-build: $(FUZZ_BINS)
+
+# the targets' own objects are intermediate to the pattern rule: keep them
+.SECONDARY: $(patsubst %,$(BUILD)/fuzz/obj/tests/fuzz/%.o,$(FUZZ_TARGETS))
 
 fuzz: fuzz-build
 	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh fuzz $(FUZZ_TARGETS)
@@ -196,7 +202,8 @@ fuzz-found: fuzz-build
 
 $(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 integrity: $(BUILD)/tests/integrity
 	@BUILD=$(BUILD) ci/run-tests.sh integrity

@@ -46,7 +46,10 @@ for t in "$@"; do
 			continue
 		fi
 		# 2. a short run from it
-		if nice "$bin" "${opts[@]}" -max_total_time="$FUZZ_TIME" "$work" "$seeds" >>"$log" 2>&1; then
+		# a fixed seed: the same inputs in the same order on every run (a CI run
+		# is repeatable; `make fuzz` explores at random)
+		if nice "$bin" "${opts[@]}" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_TIME" \
+			"$work" "$seeds" >>"$log" 2>&1; then
 			execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
 			echo "ok - $t: $nseeds corpus inputs replayed, ${execs:-?} runs in ${FUZZ_TIME}s fuzzing"
 		else
