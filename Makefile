@@ -6,6 +6,9 @@
 #   make test-quick unit tests + ASan/UBSan unit tests + bats cases not tagged slow
 #   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
 #   make format     clang-format every C file;  make format-check  fail on a diff
+#   make fuzz       the libFuzzer targets (tests/fuzz), FUZZ_TIME s each;  make fuzz-smoke
+#   make soak       1000 seeded adversarial transfers (make test runs 100: make integrity)
+#   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
 #
@@ -126,7 +129,8 @@ run:
 
 test:
 	@ci/deps.sh test
-	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/tests/unit-tests $(BUILD)/tests/integrity \
+		fuzz-build
 	@ci/run-tests.sh all
 
 test-quick:
@@ -147,6 +151,62 @@ bench: all
 bench-quick: all
 	@ci/need-root.sh "make bench-quick creates network namespaces"
 	@bench/suite.sh --quick
+
+# --- fuzzing and integrity at scale (tests/fuzz, tests/integrity) ----------------
+# Fuzz targets are built by clang (libFuzzer) with ASan+UBSan into $(BUILD)/fuzz/.
+#   make fuzz         run every target for FUZZ_TIME seconds (default 60) each
+#   make fuzz-smoke   replay each committed corpus and fuzz briefly (TAP; in make test)
+#   make soak         1000 seeded adversarial transfers (make test runs 100)
+#   make stress       each Bats file with a Linux MPTCP peer 20 times (root; not in CI)
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_SMOKE  ?= 8
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  = $(CSTD) -O1 -g -DMPT_TCP_PARANOID -DMPNET_FUZZ $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+               $(WARN) $(INCS) -Itests/integrity $(PKG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
+INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
+STRESS_RUNS  ?= 20
+
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak integrity stress
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/lib/libmpnet.a: $(call obj,$(LIB_SRC) $(INTEG_SRC),$(BUILD)/fuzz)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(BUILD)/fuzz/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) BUILD=$(BUILD) tests/fuzz/run.sh fuzz $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@FUZZ_SMOKE=$(FUZZ_SMOKE) BUILD=$(BUILD) ci/run-tests.sh fuzz
+
+fuzz-found: fuzz-build
+	@BUILD=$(BUILD) tests/fuzz/run.sh found $(FUZZ_TARGETS)
+
+$(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD)) $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+integrity: $(BUILD)/tests/integrity
+	@BUILD=$(BUILD) ci/run-tests.sh integrity
+
+soak: $(BUILD)/tests/integrity
+	@$(BUILD)/tests/integrity --runs 1000
+
+stress: all
+	@ci/need-root.sh "make stress creates network namespaces"
+	@STRESS_RUNS=$(STRESS_RUNS) tests/stress.sh tests/bats/libmpt_*.bats
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -8,7 +8,8 @@ build_pkgs=(gcc make pkg-config libnl-3-dev libnl-route-3-dev libnl-genl-3-dev l
 	libyaml-dev libjansson-dev libpcap-dev libssl-dev)
 run_pkgs=(iproute2 gnuplot-nox nftables)
 test_pkgs=(bats bats-assert bats-support iproute2 nftables tshark iputils-ping ethtool
-	procps jq python3 clang-format)
+	procps jq python3 clang-format
+	clang libclang-rt-dev) # libFuzzer (tests/fuzz): a Recommends of clang, so named
 
 case "$what" in
 build) want=("${build_pkgs[@]}") ;;

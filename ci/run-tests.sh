@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the test suites and end with one line: "N passed, N failed[, N skipped]".
-# Usage: ci/run-tests.sh all|quick|unit|asan|bats [bats files...]
+# Usage: ci/run-tests.sh all|quick|unit|asan|integrity|fuzz|bats [bats files...]
 # Every suite speaks TAP; this script only counts, it never hides a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ status=0
 run_suite() { # name, command...
 	local name=$1
 	shift
-	echo "# --- $name"
+	echo "# --- $name" | tee -a "$log"
 	"$@" 2>&1 | tee -a "$log"
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then
@@ -53,15 +53,41 @@ run_bats() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 }
 
+# 100 seeded adversarial two-path transfers in virtual time (tests/integrity).
+run_integrity() {
+	run_suite integrity "$BUILD/tests/integrity" --runs "${INTEGRITY_RUNS:-100}"
+}
+
+# Each fuzz target replays its committed corpus and fuzzes briefly (~60 s in all).
+run_fuzz_smoke() {
+	local targets=()
+	for b in "$BUILD"/fuzz/bin/fuzz_*; do
+		[ -x "$b" ] && targets+=("$(basename "$b")")
+	done
+	if [ ${#targets[@]} -eq 0 ]; then
+		echo "not ok - fuzz: no targets built (make fuzz-build)" | tee -a "$log"
+		status=1
+		return
+	fi
+	run_suite fuzz env BUILD="$BUILD" FUZZ_TIME="${FUZZ_SMOKE:-8}" tests/fuzz/run.sh smoke \
+		"${targets[@]}"
+}
+
 case "$mode" in
 unit) run_suite unit "$BUILD/tests/unit-tests" ;;
 asan) run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests" ;;
 bats) run_bats "$@" ;;
+integrity) run_integrity ;;
+fuzz) run_fuzz_smoke ;;
 all | quick)
 	run_suite unit "$BUILD/tests/unit-tests"
 	run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests"
+	if [ "$mode" = all ]; then
+		run_integrity
+		run_fuzz_smoke
+	fi
 	run_format
 	run_bats
 	;;

@@ -81,7 +81,24 @@ struct mpt_sim {
 	void (*tap)(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
 		    uint64_t now);
 	void *tap_ctx;
+	/* optional fault injector, asked for every packet a link is offered (after the
+	 * tap, before the link's own loss / reorder / duplication): returns
+	 * MPT_SIM_FAULT_* bits; *delay_ns (0 on entry) adds to the arrival time with
+	 * MPT_SIM_FAULT_DELAY.  Lets a fuzzer decide each packet's fate. */
+	uint32_t (*fault)(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
+			  uint64_t now, uint64_t *delay_ns);
+	void *fault_ctx;
+	/* set by a tap or fault hook to stop: drain loops end and mpt_sim_step returns 0
+	 * (a harness that caught an unbounded burst of output at one instant) */
+	bool halt;
 };
+
+#define MPT_SIM_FAULT_DROP    0x01 /* lose it */
+#define MPT_SIM_FAULT_DUP     0x02 /* deliver it twice */
+#define MPT_SIM_FAULT_DELAY   0x04 /* hold it back *delay_ns (reordering) */
+#define MPT_SIM_FAULT_REWRITE 0x08 /* flip a payload byte, fix the TCP checksum */
+#define MPT_SIM_FAULT_CORRUPT 0x10 /* flip a payload byte, leave the checksum wrong */
+#define MPT_SIM_FAULT_RESET   0x20 /* turn it into a bare RST (same ports, seq, ack) */
 
 /* Create stacks ep[0] ("client") and ep[1] ("server") with `cfg` (NULL = defaults)
  * and `npaths` paths each; path p joins 10.0.p.1 (ep 0) and 10.0.p.2 (ep 1), or

@@ -190,20 +190,68 @@ static bool rewrite_payload(uint8_t *pkt, size_t len)
 	return wire_packet_emit(&ip, &tcp, pkt, len) == (ptrdiff_t)len;
 }
 
+/* Flip one payload byte without fixing any checksum. */
+static bool corrupt_payload(uint8_t *pkt, size_t len)
+{
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr tcp;
+	ptrdiff_t n = wire_packet_parse(&ip, &tcp, pkt, len);
+
+	if (n <= 0)
+		return false;
+	pkt[len - (size_t)n + (size_t)n / 2] ^= 0x5a;
+	return true;
+}
+
+/* Make the segment a bare RST (its ACK flag kept, no options, no payload); *len shrinks. */
+static bool reset_segment(uint8_t *pkt, size_t *len)
+{
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr tcp;
+	ptrdiff_t n;
+
+	if (wire_packet_parse(&ip, &tcp, pkt, *len) < 0 ||
+	    (tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST)))
+		return false;
+	tcp.flags = (uint8_t)(WIRE_TCP_RST | (tcp.flags & WIRE_TCP_ACK));
+	tcp.payload_len = 0;
+	memset(&tcp.opt, 0, sizeof(tcp.opt));
+	n = wire_packet_emit(&ip, &tcp, pkt, *len);
+	if (n <= 0)
+		return false;
+	*len = (size_t)n;
+	return true;
+}
+
 static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt, size_t len)
 {
 	struct mpt_sim_link *l = &sim->link[from][path];
 	const struct mpt_sim_link_cfg *c = &l->cfg;
-	uint64_t idx = l->count++, start, tx = 0, at;
+	uint64_t idx = l->count++, start, tx = 0, at, fdelay = 0;
+	uint32_t fault = 0;
 	uint8_t copy[65536];
 
-	if (c->corrupt_count && idx >= c->corrupt_from && l->corrupted < c->corrupt_count &&
+	if (sim->fault)
+		fault = sim->fault(sim->fault_ctx, from, path, pkt, len, sim->now, &fdelay);
+	if (fault & MPT_SIM_FAULT_DROP) {
+		l->dropped_loss++;
+		return;
+	}
+	if (((c->corrupt_count && idx >= c->corrupt_from && l->corrupted < c->corrupt_count) ||
+	     (fault & (MPT_SIM_FAULT_REWRITE | MPT_SIM_FAULT_CORRUPT))) &&
 	    len <= sizeof(copy)) {
 		memcpy(copy, pkt, len);
-		if (rewrite_payload(copy, len)) {
+		if ((fault & MPT_SIM_FAULT_CORRUPT) ? corrupt_payload(copy, len)
+						    : rewrite_payload(copy, len)) {
 			l->corrupted++;
 			pkt = copy;
 		}
+	}
+	if ((fault & MPT_SIM_FAULT_RESET) && len <= sizeof(copy)) {
+		if (pkt != copy)
+			memcpy(copy, pkt, len);
+		if (reset_segment(copy, &len))
+			pkt = copy;
 	}
 	if (idx < 64 && (c->loss_mask >> idx) & 1) {
 		l->dropped_mask++;
@@ -223,12 +271,16 @@ static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8
 		return;
 	}
 	at = l->busy_until + c->delay_ns;
+	if (fault & MPT_SIM_FAULT_DELAY) {
+		at += fdelay;
+		l->reordered++;
+	}
 	if (c->reorder > 0 && mpt_sim_rand01(&sim->rng) < c->reorder) {
 		at += c->reorder_ns;
 		l->reordered++;
 	}
 	link_insert(sim, l, at, path, pkt, len);
-	if (c->dup > 0 && mpt_sim_rand01(&sim->rng) < c->dup) {
+	if ((fault & MPT_SIM_FAULT_DUP) || (c->dup > 0 && mpt_sim_rand01(&sim->rng) < c->dup)) {
 		l->duplicated++;
 		link_insert(sim, l, at + 1000, path, pkt, len);
 	}
@@ -302,7 +354,7 @@ static void drain(struct mpt_sim *sim)
 	int i, progress = 1;
 	uint64_t rounds = 0;
 
-	while (progress) {
+	while (progress && !sim->halt) {
 		progress = 0;
 		if (++rounds > SIM_DRAIN_MAX) {
 			fprintf(stderr, "mpt_sim: output livelock at %llu\n",
@@ -346,6 +398,8 @@ int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
 	uint32_t p;
 
 	drain(sim);
+	if (sim->halt)
+		return 0;
 	for (i = 0; i < 2; i++) {
 		t = mpt_stack_next_timeout(sim->ep[i]);
 		if (t < next)

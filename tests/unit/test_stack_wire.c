@@ -241,6 +241,29 @@ TEST(stack_wire_opts_malformed)
 	CHECK_EQ(o.present, 0);
 }
 
+/* Found by tests/fuzz/fuzz_opts (crashes-found/fuzz_opts-sack-then-malformed-sack): a
+ * malformed SACK after a good one zeroed nsack but left WIRE_HAS_SACK set, so the
+ * list said "SACK" with no blocks and did not survive encode + decode. */
+TEST(stack_wire_opts_malformed_sack_keeps_the_good_one)
+{
+	struct wire_tcp_opts o, o2;
+	const uint8_t opts[] = {1, 1, 5, 10, 0, 0, 0, 100, 0, 0, 0, 200, 5, 5, 5, 5, 5, 0};
+	uint8_t buf[40];
+	ptrdiff_t n;
+
+	CHECK_EQ(wire_tcp_opts_decode(&o, opts, sizeof(opts)), 0);
+	CHECK_EQ(o.n_malformed, 1);
+	CHECK(o.present & WIRE_HAS_SACK);
+	CHECK_EQ(o.nsack, 1);
+	CHECK_U64_EQ(o.sack[0].left, 100);
+	CHECK_U64_EQ(o.sack[0].right, 200);
+	n = wire_tcp_opts_encode(buf, sizeof(buf), &o);
+	CHECK(n > 0);
+	CHECK_EQ(wire_tcp_opts_decode(&o2, buf, (size_t)n), 0);
+	CHECK_EQ(o2.present, o.present);
+	CHECK_EQ(o2.nsack, 1);
+}
+
 static void tcp_round_trip(void (*mkip)(struct wire_ip_repr *))
 {
 	struct wire_ip_repr ip, pip;
