@@ -1096,3 +1096,96 @@ TEST(reliability_every_fallback_stops_the_data_level)
 		mpt_sim_free(&sim);
 	}
 }
+
+/* ---- rel2: more fuzz_sim findings ---- */
+
+/* The plain TCP passive open of the scripted peer (MSS 1000, SACK permitted, no
+ * window scaling): its SYN offers a 65535-byte window, its ACK `win`. */
+static void passive_open_tcp(struct peer *p, uint16_t win)
+{
+	struct mpt_config c = rel_cfg(false, false);
+	struct wire_tcp_repr t, sa;
+
+	c.no_timestamps = true;
+	CHECK_EQ(mpt_script_init(&p->s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen(p->s.st, &p->s.local, 4, &p->lid), 0);
+	t = mk(p, WIRE_TCP_SYN, PEER_ISS, 0, 0);
+	t.opt.present |= WIRE_HAS_MSS | WIRE_HAS_SACK_PERM;
+	t.opt.mss = 1000;
+	CHECK(mpt_script_inject(&p->s, &t) >= 0);
+	CHECK_EQ(mpt_script_pull(&p->s, &sa), 1);
+	p->iss = sa.seq;
+	t = mk(p, WIRE_TCP_ACK, PEER_ISS + 1, p->iss + 1, 0);
+	t.window = win;
+	CHECK(mpt_script_inject(&p->s, &t) >= 0);
+	CHECK_EQ(mpt_accept(p->s.st, p->lid, &p->id), 0);
+}
+
+/* Check a segment of ours: its bytes are the stream's at their offset. */
+static void our_bytes_ok(const struct peer *p, const struct wire_tcp_repr *out)
+{
+	uint32_t off = out->seq - (p->iss + 1);
+
+	for (size_t i = 0; i < out->payload_len; i++)
+		CHECK_EQ(out->payload[i], mpt_sim_pattern(off + i));
+}
+
+/* fuzz_sim-data-level-gap-at-window-edge: everything we sent is acknowledged, the
+ * peer's window is smaller than a segment and than half the largest it offered (the
+ * window update that followed was lost), more data waits.  Sender SWS avoidance
+ * holds the data back, nothing is in flight, so no ACK will come: RFC 9293
+ * 3.8.6.2.1's override timeout must send what the window takes (Linux: the probe
+ * timer, tcp_write_wakeup), which the peer answers with its open window.  Before
+ * the fix no timer was armed and the connection sat there for good. */
+TEST(reliability_script_small_window_nothing_in_flight_is_probed)
+{
+	struct peer p = {.ts = false};
+	struct wire_tcp_repr t, out;
+	static uint8_t data[8000];
+	uint32_t got = 0; /* bytes of ours the script has, in order */
+	uint64_t probes;
+
+	passive_open_tcp(&p, 2000);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = mpt_sim_pattern(i);
+	CHECK_EQ(mpt_send(p.s.st, p.id, data, sizeof(data), p.s.now), (ptrdiff_t)sizeof(data));
+	while (mpt_script_pull(&p.s, &out) == 1) {
+		our_bytes_ok(&p, &out);
+		CHECK_EQ(out.seq, p.iss + 1 + got);
+		got += (uint32_t)out.payload_len;
+	}
+	CHECK_EQ(got, 2000);
+	/* all acknowledged; the window shrinks to 500 (the reader is slow) */
+	t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1 + got, 0);
+	t.window = 500;
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 0); /* SWS avoidance: not yet */
+	probes = mpt_stack_counters(p.s.st)->win_probe;
+	/* the update to a wide window is lost; the override timeout sends 500 bytes */
+	CHECK(mpt_stack_next_timeout(p.s.st) != UINT64_MAX);
+	for (int k = 0; k < 50 && got == 2000; k++) {
+		mpt_script_advance(&p.s, 100 * MS);
+		while (mpt_script_pull(&p.s, &out) == 1) {
+			our_bytes_ok(&p, &out);
+			CHECK_EQ(out.seq, p.iss + 1 + got);
+			CHECK(out.payload_len <= 500);
+			got += (uint32_t)out.payload_len;
+		}
+	}
+	CHECK_EQ(got, 2500);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->win_probe, probes + 1);
+	/* the peer answers with its open window: the rest flows */
+	for (int k = 0; k < 20 && got < sizeof(data); k++) {
+		t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1 + got, 0);
+		CHECK(mpt_script_inject(&p.s, &t) >= 0);
+		while (mpt_script_pull(&p.s, &out) == 1) {
+			if (out.seq != p.iss + 1 + got)
+				continue;
+			our_bytes_ok(&p, &out);
+			got += (uint32_t)out.payload_len;
+		}
+		mpt_script_advance(&p.s, 10 * MS);
+	}
+	CHECK_EQ(got, sizeof(data));
+	mpt_script_free(&p.s);
+}
