@@ -1320,6 +1320,16 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		sf->join_ack_due = false;
 		sf->usable = true;
 		mp->infinite_ok = false; /* a second subflow: no infinite mapping (Linux too) */
+	} else if (sf->join && sf->hmac_ok && (m.suboptions & MPTCP_OPT_MPJ_ACK) &&
+		   seg->seq == t->irs + 1 && seg->payload_len == 0) {
+		/* The peer repeats its third ACK: our answer (the fourth ACK) was lost,
+		 * and it sends nothing on the subflow until it sees one (RFC 8684 3.2:
+		 * the third ACK is delivered reliably).  Answer each repeat, as Linux's
+		 * check_fully_established does for a passive MP_JOIN subflow; else the
+		 * subflow stays unusable for good, and with the first one gone no byte
+		 * moves. */
+		ctr(mp)->join_ack_rtx_rx++;
+		t->ack_now = true;
 	}
 	if (!seq_ready(t) || !mp->remote_key_known)
 		return;

@@ -1189,3 +1189,66 @@ TEST(reliability_script_small_window_nothing_in_flight_is_probed)
 	CHECK_EQ(got, sizeof(data));
 	mpt_script_free(&p.s);
 }
+
+struct lost_fourth {
+	uint64_t path0_dead_from; /* path 0 drops everything from then on */
+	int fourth_dropped;	  /* the server's first ACK on path 1 after its SYN-ACK */
+};
+
+static uint32_t lost_fourth_fault(void *ctx, int from, uint32_t path, const uint8_t *pkt,
+				  size_t len, uint64_t now, uint64_t *delay_ns)
+{
+	struct lost_fourth *f = ctx;
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr t;
+	ptrdiff_t h;
+
+	(void)delay_ns;
+	if (path == 0 && now >= f->path0_dead_from)
+		return MPT_SIM_FAULT_DROP;
+	if (path != 1 || from != 1 || f->fourth_dropped)
+		return 0;
+	h = wire_ip_parse(&ip, pkt, len);
+	if (h < 0 || wire_tcp_parse(&t, pkt + h, len - (size_t)h, NULL) < 0)
+		return 0;
+	if (t.flags & (WIRE_TCP_SYN | WIRE_TCP_RST))
+		return 0;
+	f->fourth_dropped++;
+	return MPT_SIM_FAULT_DROP;
+}
+
+/* fuzz_sim-no-reinjection-after-subflow-reset: the server's answer to the third ACK
+ * of an MP_JOIN (the fourth ACK) is lost.  The client repeats its third ACK and sends
+ * nothing on the subflow until it is answered; the server took a repeat as a pure
+ * duplicate ACK and never answered.  Then the first subflow's path died: the joined
+ * subflow stayed ESTABLISHED, unusable, carrying 0 bytes, and the transfer hung with
+ * no error.  Now the server answers each repeated third ACK (as Linux's
+ * check_fully_established): everything arrives over path 1. */
+TEST(reliability_lost_fourth_ack_of_a_join_is_answered_again)
+{
+	struct mpt_config c = rel_cfg(true, false);
+	struct mpt_sim sim;
+	struct lost_fourth f = {.path0_dead_from = 100 * MS};
+	struct xfer x = {.c2s = 2000000, .s2c = 20000, .deadline = 60 * SEC};
+	int rv;
+
+	CHECK_EQ(mpt_sim_init(&sim, 77, &c, &c, MPT_AF_INET, 2, NULL), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+	sim.fault = lost_fourth_fault;
+	sim.fault_ctx = &f;
+	rv = run(&sim, &x);
+	if (rv) {
+		dump("client", sim.ep[0]);
+		dump("server", sim.ep[1]);
+	}
+	CHECK_EQ(f.fourth_dropped, 1);
+	CHECK_EQ(rv, 0);
+	CHECK(x.s_ok && x.c_ok);
+	CHECK_U64_EQ(x.s_got, x.c2s);
+	CHECK_U64_EQ(x.c_got, x.s2c);
+	CHECK(mpt_stack_counters(sim.ep[1])->join_ack_rtx_rx >= 1);
+	/* most of it went over path 1, after path 0 died */
+	printf("# path 1 carried %llu bytes\n", (unsigned long long)sim.link[0][1].bytes_delivered);
+	CHECK(sim.link[0][1].bytes_delivered > x.c2s / 2);
+	mpt_sim_free(&sim);
+}
