@@ -1835,6 +1835,19 @@ static void data_rtx_check(struct mptcp_conn *mp, uint64_t now)
 		mp->data_rtx_at = 0;
 		return;
 	}
+	if (mp->fail_tx || mp->fail_rx) {
+		/* MP_FAIL on the only subflow: the infinite mapping is on its way and
+		 * that subflow's byte stream becomes the data stream from the failing
+		 * mapping on (RFC 8684 3.7), which needs it contiguous.  Bytes queued
+		 * again would go on the same subflow a second time: the infinite
+		 * mapping would then start at a reinjected segment's data sequence
+		 * number, and after the fallback the peer delivers those bytes twice.
+		 * Its own TCP retransmissions carry what it holds. */
+		if (mp->data_rtx_at)
+			ctr(mp)->data_rtx_held++;
+		mp->data_rtx_at = 0;
+		return;
+	}
 	for (uint32_t i = 0; i < mp->nsub; i++)
 		if (mptcp_sf_sendable(mp->sub[i]) && mp->sub[i]->rto > rto)
 			rto = mp->sub[i]->rto;

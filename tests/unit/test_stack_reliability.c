@@ -1252,3 +1252,103 @@ TEST(reliability_lost_fourth_ack_of_a_join_is_answered_again)
 	CHECK(sim.link[0][1].bytes_delivered > x.c2s / 2);
 	mpt_sim_free(&sim);
 }
+
+/* A segment of the stack's on a subflow whose byte stream is the data stream: its
+ * bytes are the stream's at their subflow offset, an infinite mapping says so too. */
+static void stream_seg(struct peer *p, const struct wire_tcp_repr *out, uint32_t *sent, int *infmap)
+{
+	struct mptcp_opts m;
+	uint32_t off = out->seq - (p->iss + 1);
+
+	our_bytes_ok(p, out);
+	get(out, &m);
+	if ((m.suboptions & MPTCP_OPT_DSS) && (m.dss.flags & MPTCP_DSS_M) && m.dss.data_len == 0) {
+		(*infmap)++;
+		CHECK_U64_EQ(m.dss.data_seq - (p->idsn + 1), m.dss.subflow_seq - 1);
+	}
+	if (out->payload_len && off + out->payload_len > *sent)
+		*sent = off + (uint32_t)out->payload_len;
+}
+
+/* Seen by the integrity runner (seed 7074, "byte 262656 is wrong"): MP_FAIL on the
+ * only subflow while the receiver does not read.  The stack has sent all it has; the
+ * peer acknowledges it at the TCP level but DATA_ACKs none, with MP_FAIL for the
+ * first byte.  The stack owes an infinite mapping on its next data segment, and has
+ * none to send.  Its data-level retransmission timer must not put those bytes on the
+ * subflow again meanwhile: the subflow's byte stream becomes the data stream (RFC
+ * 8684 3.7), so every byte at subflow offset k must be stream byte k.  Before the
+ * fix the timer queued them again on that subflow, the infinite mapping rode on the
+ * reinjected segment, and after the fallback the peer appended them a second time. */
+TEST(reliability_script_no_reinjection_after_mp_fail)
+{
+	struct peer p = {.ts = false};
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w;
+	static uint8_t data[30000];
+	uint32_t sent = 0;
+	int infmap = 0;
+
+	passive_open(&p);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = mpt_sim_pattern(i);
+	CHECK_EQ(mpt_send(p.s.st, p.id, data, 4000, p.s.now), 4000);
+	while (mpt_script_pull(&p.s, &out) == 1) {
+		our_bytes_ok(&p, &out);
+		sent += (uint32_t)out.payload_len;
+	}
+	/* TCP-level ACKs only (the reader is paused: no DATA_ACK) until all is out */
+	for (int k = 0; k < 5 && sent < 4000; k++) {
+		p.s.now += 20 * MS;
+		t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1 + sent, 0);
+		memset(&w, 0, sizeof(w));
+		w.suboptions = MPTCP_OPT_DSS;
+		w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+		w.dss.data_ack = p.idsn + 1;
+		put(&t, &w);
+		CHECK(mpt_script_inject(&p.s, &t) >= 0);
+		while (mpt_script_pull(&p.s, &out) == 1) {
+			our_bytes_ok(&p, &out);
+			sent += (uint32_t)out.payload_len;
+		}
+	}
+	CHECK_EQ(sent, 4000);
+	/* all TCP-acked, nothing DATA_ACKed, MP_FAIL at the first byte */
+	p.s.now += 20 * MS;
+	t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1 + sent, 0);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS | MPTCP_OPT_FAIL;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+	w.dss.data_ack = p.idsn + 1;
+	w.fail.dsn = p.idsn + 1;
+	put(&t, &w);
+	CHECK(mpt_script_inject(&p.s, &t) >= 0);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->mp_fail_rx, 1);
+	CHECK(mpt_stack_counters(p.s.st)->subflow_dead == 0);
+	/* ten seconds of paused reader, nothing new to send: whatever goes out is the
+	 * stream in order */
+	for (int k = 0; k < 100; k++) {
+		mpt_script_advance(&p.s, 100 * MS);
+		while (mpt_script_pull(&p.s, &out) == 1)
+			stream_seg(&p, &out, &sent, &infmap);
+	}
+	/* more data: the infinite mapping maps subflow offset k to stream byte k, and
+	 * the rest follows in order */
+	CHECK_EQ(mpt_send(p.s.st, p.id, data + 4000, 16000, p.s.now), 16000);
+	for (int k = 0; k < 20 && sent < 20000; k++) {
+		t = mk(&p, WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1 + sent, 0);
+		memset(&w, 0, sizeof(w));
+		w.suboptions = MPTCP_OPT_DSS;
+		w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a;
+		w.dss.data_ack = p.idsn + 1 + sent;
+		put(&t, &w);
+		CHECK(mpt_script_inject(&p.s, &t) >= 0);
+		mpt_script_advance(&p.s, 10 * MS);
+		while (mpt_script_pull(&p.s, &out) == 1)
+			stream_seg(&p, &out, &sent, &infmap);
+	}
+	if (infmap < 1)
+		dump("stack", p.s.st);
+	CHECK_EQ(sent, 20000);
+	CHECK(infmap >= 1);
+	mpt_script_free(&p.s);
+}
