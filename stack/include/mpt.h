@@ -268,6 +268,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(join_no_token, "MPTcpExtMPJoinNoTokenFound")              \
 	X(join_rejected, "MPTcpExtMPJoinRejected")                  \
 	X(join_synack_missing, "MpnetExtMPJoinSynAckMissing")       \
+	X(join_ack_rtx_rx, "MpnetExtMPJoinAckRtxRx")                \
 	X(dss_no_map, "MPTcpExtDSSNoMatchTCP")                      \
 	X(duplicate_data, "MPTcpExtDuplicateData")                  \
 	X(mptcp_retrans, "MPTcpExtMPTCPRetrans")                    \

@@ -1320,6 +1320,16 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		sf->join_ack_due = false;
 		sf->usable = true;
 		mp->infinite_ok = false; /* a second subflow: no infinite mapping (Linux too) */
+	} else if (sf->join && sf->hmac_ok && (m.suboptions & MPTCP_OPT_MPJ_ACK) &&
+		   seg->seq == t->irs + 1 && seg->payload_len == 0) {
+		/* The peer repeats its third ACK: our answer (the fourth ACK) was lost,
+		 * and it sends nothing on the subflow until it sees one (RFC 8684 3.2:
+		 * the third ACK is delivered reliably).  Answer each repeat, as Linux's
+		 * check_fully_established does for a passive MP_JOIN subflow; else the
+		 * subflow stays unusable for good, and with the first one gone no byte
+		 * moves. */
+		ctr(mp)->join_ack_rtx_rx++;
+		t->ack_now = true;
 	}
 	if (!seq_ready(t) || !mp->remote_key_known)
 		return;
@@ -1804,6 +1814,19 @@ static void data_rtx_check(struct mptcp_conn *mp, uint64_t now)
 	uint64_t rto = 0;
 
 	if (mp->snd_una == mp->snd_nxt) {
+		mp->data_rtx_at = 0;
+		return;
+	}
+	if (mp->fail_tx || mp->fail_rx) {
+		/* MP_FAIL on the only subflow: the infinite mapping is on its way and
+		 * that subflow's byte stream becomes the data stream from the failing
+		 * mapping on (RFC 8684 3.7), which needs it contiguous.  Bytes queued
+		 * again would go on the same subflow a second time: the infinite
+		 * mapping would then start at a reinjected segment's data sequence
+		 * number, and after the fallback the peer delivers those bytes twice.
+		 * Its own TCP retransmissions carry what it holds. */
+		if (mp->data_rtx_at)
+			ctr(mp)->data_rtx_held++;
 		mp->data_rtx_at = 0;
 		return;
 	}

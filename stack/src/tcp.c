@@ -773,8 +773,18 @@ static int emit_new(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_t
 		bool all = len == unsent;
 
 		if (!(all && (t->st->cfg.nodelay || t->rtx_len == 0 || want_fin)) &&
-		    !(len >= t->max_snd_wnd / 2 && t->max_snd_wnd > 0))
+		    !(len >= t->max_snd_wnd / 2 && t->max_snd_wnd > 0)) {
+			/* Held back with nothing in flight: no ACK will come to open the
+			 * window (the update may have been lost).  RFC 9293 3.8.6.2.1:
+			 * the sender uses an override timeout; as Linux's
+			 * tcp_check_probe_timer, the persist timer then sends what the
+			 * window takes (tcp_write_wakeup). */
+			if (t->rtx_len == 0 && !t->persist_at) {
+				t->persist_backoff = 0;
+				t->persist_at = now + max64(t->rto, t->st->cfg.min_rto_ns);
+			}
 			return 0;
+		}
 	}
 	/* A FIN rides on the segment that carries the last byte, or goes alone; it
 	 * needs neither window nor cwnd. */
@@ -880,10 +890,18 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 			}
 		}
 		if (t->probe_pending) {
+			t->probe_pending = false;
+			/* A window too small for the SWS rule: one segment of what it
+			 * takes (Linux's tcp_write_wakeup), which the receiver ACKs
+			 * with its current window. */
+			if (seq_diff(t->snd_una + t->snd_wnd, t->snd_nxt) > 0 &&
+			    emit_new(t, now, scratch, seg, true)) {
+				t->st->ctr.win_probe++;
+				return 1;
+			}
 			/* Zero-window probe, as Linux's tcp_xmit_probe_skb: an old sequence
 			 * number (SND.UNA - 1) with no data, which the receiver must ACK
 			 * with its current window. */
-			t->probe_pending = false;
 			seg->seq = t->snd_una - 1;
 			fill_common(t, now, seg, WIRE_TCP_ACK, 0);
 			t->st->ctr.win_probe++;
@@ -1832,7 +1850,9 @@ void tcp_on_timer(struct tcb *t, uint64_t now)
 		on_rto(t, now);
 	if (t->persist_at && now >= t->persist_at) {
 		t->persist_at = 0;
-		if (t->snd_wnd == 0 && unsent_bytes(t) && can_send_data(t)) {
+		/* a closed window, or one too small to send into with nothing in
+		 * flight (emit_new's SWS rule) */
+		if (unsent_bytes(t) && can_send_data(t) && (t->snd_wnd == 0 || t->rtx_len == 0)) {
 			uint64_t d = max64(t->rto, t->st->cfg.min_rto_ns);
 			uint32_t i;
 

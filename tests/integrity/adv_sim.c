@@ -3,9 +3,12 @@
 
 #include "mpt.h"
 #include "mpt_sim.h"
+#include "mptcp_opt.h"
+#include "wire.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MS 1000000ull
@@ -56,6 +59,7 @@ struct adv {
 	bool read_paused;
 	uint32_t rewrite_budget;
 	uint64_t rewrites_delivered;
+	bool trace;
 };
 
 /* ---- the byte source ---- */
@@ -202,6 +206,40 @@ static bool rewrite_detectable(struct adv *a)
 	       cc->mp_fail_tx + cc->mp_fail_rx + sc->mp_fail_tx + sc->mp_fail_rx == 0;
 }
 
+/* ADV_TRACE=1: one line per packet offered to a link, with its fate (debugging) */
+static void trace(int from, uint32_t path, const uint8_t *pkt, size_t len, uint64_t now, uint32_t f)
+{
+	struct wire_ip_repr ip;
+	struct wire_tcp_repr t;
+	struct mptcp_opts m;
+	struct mpt_counters c;
+	ptrdiff_t h = wire_ip_parse(&ip, pkt, len);
+
+	if (h < 0 || wire_tcp_parse(&t, pkt + h, len - (size_t)h, NULL) < 0)
+		return;
+	memset(&c, 0, sizeof(c));
+	memset(&m, 0, sizeof(m));
+	mptcp_opts_parse(&m, &t.opt, t.flags, t.payload_len, &c);
+	fprintf(stderr, "%10.6f %s p%u %c%c%c%c seq %u ack %u win %u len %zu", (double)now / 1e9,
+		from ? "S>C" : "C>S", path, t.flags & 0x02 ? 'S' : '.', t.flags & 0x01 ? 'F' : '.',
+		t.flags & 0x04 ? 'R' : '.', t.flags & 0x10 ? 'A' : '.', t.seq, t.ack, t.window,
+		t.payload_len);
+	if (m.suboptions & MPTCP_OPT_DSS) {
+		if (m.dss.flags & MPTCP_DSS_A)
+			fprintf(stderr, " dack %llu",
+				(unsigned long long)(m.dss.data_ack % 1000000));
+		if (m.dss.flags & MPTCP_DSS_M)
+			fprintf(stderr, " map %llu/%u+%u",
+				(unsigned long long)(m.dss.data_seq % 1000000), m.dss.subflow_seq,
+				m.dss.data_len);
+		if (m.dss.flags & MPTCP_DSS_F)
+			fprintf(stderr, " DFIN");
+	}
+	fprintf(stderr, " opts %#x%s\n", m.suboptions, f ? " FAULT" : "");
+	if (f)
+		fprintf(stderr, "           fault %#x\n", f);
+}
+
 static uint32_t fault(void *ctx, int from, uint32_t path, const uint8_t *pkt, size_t len,
 		      uint64_t now, uint64_t *delay_ns)
 {
@@ -211,6 +249,8 @@ static uint32_t fault(void *ctx, int from, uint32_t path, const uint8_t *pkt, si
 	(void)from, (void)pkt, (void)len;
 	if (path < MPT_SIM_MAX_PATHS && now < a->blackout_until[path]) {
 		a->r->drops++;
+		if (a->trace)
+			trace(from, path, pkt, len, now, MPT_SIM_FAULT_DROP);
 		return MPT_SIM_FAULT_DROP;
 	}
 	f = take_fault(a->src, delay_ns);
@@ -227,6 +267,8 @@ static uint32_t fault(void *ctx, int from, uint32_t path, const uint8_t *pkt, si
 	a->r->delays += !!(f & MPT_SIM_FAULT_DELAY);
 	a->r->corrupts += !!(f & MPT_SIM_FAULT_CORRUPT);
 	a->r->resets += !!(f & MPT_SIM_FAULT_RESET);
+	if (a->trace)
+		trace(from, path, pkt, len, now, f);
 	return f;
 }
 
@@ -582,6 +624,7 @@ const char *adv_sim_run(struct adv_src *src, struct adv_result *r, bool verbose)
 	memset(r, 0, sizeof(*r));
 	a.src = src;
 	a.r = r;
+	a.trace = verbose && getenv("ADV_TRACE");
 	config(&a, &c, &s, &l);
 	d1 = (uint64_t)(1 + take(src) % 40) * MS;
 	if (mpt_sim_init(&a.sim, 1 + take(src), &c, &s, MPT_AF_INET, 2, &l) < 0) {
