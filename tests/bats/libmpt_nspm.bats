@@ -52,7 +52,9 @@ up_two_paths() {
 
 @test "ip mptcp endpoint delete mid-transfer: libmpt closes that subflow, sends REMOVE_ADDR, the transfer verifies" {
 	up_two_paths
-	(sleep 2 && in_host $T c ip mptcp endpoint delete id 1) &
+	# mid-transfer: once the lte subflow has carried 1 MB, its endpoint goes
+	(wait_until 30 if_stat_ge $T c lte tx_bytes 1000000 &&
+		in_host $T c ip mptcp endpoint delete id 1) &
 	exec_xfer 5902 -t 5
 	local cj=$BATS_TEST_TMPDIR/c.5902.json
 	[ "$(kstat s MPTcpExtRmAddr)" -ge 1 ]
