@@ -99,7 +99,7 @@ sched_upload() {
 # Unequal paths (20 Mbit/s 5 ms beside 5 Mbit/s 50 ms): BLEST and ECF hold data back
 # from the slow one (MpnetExtSchedHoldBack), bytes still verified.
 # bats test_tags=slow
-@test "schedulers blest and ecf hold data back from a slow path (libmpt -> Linux)" {
+@test "schedulers blest and ecf over a slow path (libmpt -> Linux): verified, ECF holds data back" {
 	local f=$BATS_TEST_TMPDIR/t.yaml name port=5750
 	cat >"$f" <<-Y
 	name: $T
@@ -119,7 +119,10 @@ sched_upload() {
 			--scheduler $name
 		echo "# $name: $(jq -c '{seconds, goodput_mbps, hold: .counters.MpnetExtSchedHoldBack}' \
 			"$BATS_TEST_TMPDIR/c.$port.json")" >&3
-		[ $name = default ] || jq -e '.counters.MpnetExtSchedHoldBack > 0' \
+		# against Linux's autotuned receive buffer BLEST's hold-backs vary from 0 (a
+		# CI run) to ~130 per run, ECF's are in the thousands: asserted for ECF
+		# here; BLEST's are asserted in virtual time (test_sched_sim.c)
+		[ $name != ecf ] || jq -e '.counters.MpnetExtSchedHoldBack > 0' \
 			"$BATS_TEST_TMPDIR/c.$port.json" >/dev/null || fail "$name held nothing back"
 	done
 	no_trouble s
