@@ -155,12 +155,13 @@ bench-quick: all
 # --- fuzzing and integrity at scale (tests/fuzz, tests/integrity) ----------------
 # Fuzz targets are built by clang (libFuzzer) with ASan+UBSan into $(BUILD)/fuzz/.
 #   make fuzz         run every target for FUZZ_TIME seconds (default 60) each
-#   make fuzz-smoke   replay each committed corpus and fuzz briefly (TAP; in make test)
+#   make fuzz-smoke   replay each committed corpus, then a fixed count of runs from a fixed
+#                     seed, capped at FUZZ_SMOKE s (TAP; in make test)
 #   make soak         1000 seeded adversarial transfers (make test runs 100)
 #   make stress       each Bats file with a Linux MPTCP peer 20 times (root; not in CI)
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
-FUZZ_SMOKE  ?= 8
+FUZZ_SMOKE  ?= 30
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  = $(CSTD) -O1 -g -DMPT_TCP_PARANOID -DMPNET_FUZZ $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                $(WARN) $(INCS) -Itests/integrity $(PKG_CFLAGS)

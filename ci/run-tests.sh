@@ -69,7 +69,7 @@ run_fuzz_smoke() {
 		status=1
 		return
 	fi
-	run_suite fuzz env BUILD="$BUILD" FUZZ_TIME="${FUZZ_SMOKE:-8}" tests/fuzz/run.sh smoke \
+	run_suite fuzz env BUILD="$BUILD" FUZZ_TIME="${FUZZ_SMOKE:-30}" tests/fuzz/run.sh smoke \
 		"${targets[@]}"
 }
 

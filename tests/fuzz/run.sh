@@ -15,6 +15,21 @@ BUILD=${BUILD:-build}
 FUZZ_TIME=${FUZZ_TIME:-60}
 status=0
 
+# fuzz-smoke's runs per target: about 8 s on these 2-core machines.  A count, not a
+# time: with a fixed seed the smoke runs the same inputs on every machine, however
+# fast, so CI's verdict is the one a developer gets (FUZZ_TIME caps a slow machine;
+# stopping early can only run fewer inputs, never other ones).
+smoke_runs() {
+	case $1 in
+	fuzz_sim) echo 700 ;;
+	fuzz_estab) echo 800 ;;
+	fuzz_emu | fuzz_listen) echo 40000 ;;
+	fuzz_topology) echo 150000 ;;
+	fuzz_opts) echo 2000000 ;;
+	*) echo 1000 ;;
+	esac
+}
+
 max_len() {
 	case $1 in
 	fuzz_opts) echo 64 ;;
@@ -46,14 +61,15 @@ for t in "$@"; do
 			continue
 		fi
 		# 2. a short run from it
-		# a fixed seed: the same inputs in the same order on every run (a CI run
-		# is repeatable; `make fuzz` explores at random)
-		if nice "$bin" "${opts[@]}" -seed="${FUZZ_SEED:-1}" -max_total_time="$FUZZ_TIME" \
-			"$work" "$seeds" >>"$log" 2>&1; then
+		# a fixed seed and a fixed number of runs: the same inputs in the same order
+		# on every machine (a CI run is repeatable; `make fuzz` explores at random)
+		runs=${FUZZ_RUNS:-$(smoke_runs "$t")}
+		if nice "$bin" "${opts[@]}" -seed="${FUZZ_SEED:-1}" -runs="$runs" \
+			-max_total_time="$FUZZ_TIME" "$work" "$seeds" >>"$log" 2>&1; then
 			execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
-			echo "ok - $t: $nseeds corpus inputs replayed, ${execs:-?} runs in ${FUZZ_TIME}s fuzzing"
+			echo "ok - $t: $nseeds corpus inputs replayed, ${execs:-?} of $runs runs fuzzing (seed ${FUZZ_SEED:-1})"
 		else
-			echo "not ok - $t: fuzzing for ${FUZZ_TIME}s found a failure; reproducer in $crashes/ (log $log)"
+			echo "not ok - $t: fuzzing (seed ${FUZZ_SEED:-1}, $runs runs) found a failure; reproducer in $crashes/ (log $log)"
 			grep -E 'ERROR|FUZZ_ASSERT|runtime error|adv_sim' "$log" | head -3 | sed 's/^/# /'
 			status=1
 		fi
