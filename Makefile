@@ -7,7 +7,7 @@
 #   make test-unit  unit tests only;  make test-asan  unit tests under ASan+UBSan
 #   make format     clang-format every C file;  make format-check  fail on a diff
 #   make fuzz       the libFuzzer targets (tests/fuzz), FUZZ_TIME s each;  make fuzz-smoke
-#   make soak       1000 seeded adversarial transfers (make test runs 100: make integrity)
+#   make soak       the 30-min live soak, then 1000 seeded adversarial transfers (make integrity: 100)
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
@@ -157,7 +157,9 @@ bench-quick: all
 #   make fuzz         run every target for FUZZ_TIME seconds (default 60) each
 #   make fuzz-smoke   replay each committed corpus, then a fixed count of runs from a fixed
 #                     seed, capped at FUZZ_SMOKE s (TAP; in make test)
-#   make soak         1000 seeded adversarial transfers (make test runs 100)
+#   make soak         soak-live, then 1000 seeded adversarial transfers (make test runs 100)
+#   make soak-live    SOAK_TIME s (1800) of libmpt <-> Linux and <-> libmpt over flapping
+#                     links: bytes verified, RSS/descriptors/CPU flat (root; not in CI)
 #   make stress       each Bats file with a Linux MPTCP peer 20 times (root; not in CI)
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
@@ -170,7 +172,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
 INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
 STRESS_RUNS  ?= 20
 
-.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak integrity stress
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak soak-live integrity stress
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -209,8 +211,14 @@ $(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD
 integrity: $(BUILD)/tests/integrity
 	@BUILD=$(BUILD) ci/run-tests.sh integrity
 
-soak: $(BUILD)/tests/integrity
+soak: $(BUILD)/tests/integrity soak-live
 	@$(BUILD)/tests/integrity --runs 1000
+
+# libmpt <-> Linux and libmpt <-> libmpt for SOAK_TIME s (default 1800) with flapping
+# links and address changes; RSS, descriptors and CPU sampled every 10 s (root)
+soak-live: all
+	@ci/need-root.sh "make soak-live creates network namespaces"
+	@SOAK_TIME=$(SOAK_TIME) tests/soak/live.sh
 
 stress: all
 	@ci/need-root.sh "make stress creates network namespaces"
