@@ -274,6 +274,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(mptcp_retrans, "MPTcpExtMPTCPRetrans")                    \
 	X(subflow_stale, "MPTcpExtSubflowStale")                    \
 	X(subflow_recover, "MPTcpExtSubflowRecover")                \
+	X(stale_probe, "MpnetExtMPTcpStaleProbe")                   \
 	X(add_addr_rx, "MPTcpExtAddAddr")                           \
 	X(add_addr_tx, "MPTcpExtAddAddrTx")                         \
 	X(add_addr_tx_drop, "MPTcpExtAddAddrTxDrop")                \

@@ -1733,6 +1733,8 @@ uint64_t mptcp_next_timeout(const struct mptcp_conn *mp)
 		if (!s->sf->dead && !s->sf->stale && in_flight(s) && s->sf->progress_at &&
 		    mp->nsub > 1)
 			n = earliest(n, s->sf->progress_at + stall_after(s));
+		if (!s->sf->dead && s->sf->stale && s->sf->stale_probe_at)
+			n = earliest(n, s->sf->stale_probe_at);
 	}
 	return n ? n : UINT64_MAX;
 }
@@ -1762,6 +1764,7 @@ static void stale_check(struct mptcp_conn *mp, uint64_t now)
 		if (s->snd_una != sf->stale_una || !in_flight(s)) {
 			sf->stale_una = s->snd_una;
 			sf->progress_at = now;
+			sf->stale_probe_at = 0;
 			if (sf->stale && s->snd_una != sf->stale_una_at_stale) {
 				sf->stale = false;
 				sf->reinjected = false;
@@ -1777,6 +1780,20 @@ static void stale_check(struct mptcp_conn *mp, uint64_t now)
 			 * contiguous for an infinite mapping (RFC 8684 3.7) */
 			if (other_sendable(mp, s))
 				reinject_from(s);
+			sf->stale_probe_at = now + stall_after(s);
+		} else if (sf->stale && sf->stale_probe_at && now >= sf->stale_probe_at) {
+			/* A stale subflow's own RTO backs off to seconds while its data
+			 * goes on the others, so a path that comes back (a blackout ends,
+			 * a carrier returns) would wait that out before carrying again
+			 * (issue 15: 1.1 s after a 2 s blackout in virtual time).  While
+			 * another subflow carries the data, probe it every stall period
+			 * (3 smoothed RTTs, at least 200 ms) with the segment at SND.UNA:
+			 * one segment, whose ACK ends the stale state at once. */
+			sf->stale_probe_at = now + stall_after(s);
+			if (other_sendable(mp, s) && s->rto_at > sf->stale_probe_at) {
+				tcp_probe_head(s);
+				ctr(mp)->stale_probe++;
+			}
 		}
 	}
 }

@@ -91,7 +91,8 @@ struct mptcp_subflow {
 	uint64_t fail_dsn;
 	bool hmac_ok; /* responder: the third ACK's HMAC was right */
 	uint32_t stale_una, stale_una_at_stale;
-	uint64_t progress_at; /* last time SND.UNA moved (or nothing was in flight) */
+	uint64_t progress_at;	 /* last time SND.UNA moved (or nothing was in flight) */
+	uint64_t stale_probe_at; /* stale: next probe of its path (tcp_probe_head) */
 	uint64_t join_ack_rtx_at;
 	struct mptcp_maps tx, rx;
 	/* scheduler (mptcp_sched.c): DSN just past the last byte given to this subflow,

@@ -73,6 +73,7 @@ static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mp
 		s->usable = mptcp_sf_sendable(t);
 		s->backup = t->sf->backup || t->sf->peer_backup;
 		s->stale = t->sf->stale;
+		s->rto_recovery = t->in_loss || t->rto_slow_start;
 		s->srtt_ns = t->srtt;
 		s->rttvar_ns = t->rttvar;
 		s->mss = t->snd_mss;

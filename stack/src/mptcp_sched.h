@@ -39,6 +39,7 @@ struct mptcp_sched_sf {
 	bool usable;	    /* may carry data now: handshake done, not dead, not shut */
 	bool backup;	    /* backup priority, asked by either side (B flag / MP_PRIO) */
 	bool stale;	    /* stopped making progress (RTOs); its data was reinjected */
+	bool rto_recovery;  /* since an RTO, until its window is back at ssthresh */
 	uint64_t srtt_ns;   /* smoothed RTT, 0 before the first sample */
 	uint64_t rttvar_ns; /* RTT variance (RFC 6298 RTTVAR) */
 	uint32_t mss;	    /* payload bytes per segment */
@@ -121,16 +122,30 @@ static inline int mptcp_sched_tier(const struct mptcp_sched_sf *s)
 	return (s->stale ? 2 : 0) + (s->backup ? 1 : 0);
 }
 
-/* The best tier with a usable subflow (RFC 8684 3.3.8: "a backup path ... only used
- * if there are no non-backup paths available"; stale ones only when nothing else is),
- * or 4 when none is usable. */
+/* The subflows a scheduler may use are the usable ones of tier <= this: the best tier
+ * with a usable subflow (RFC 8684 3.3.8: "a backup path ... only used if there are no
+ * non-backup paths available"; stale ones only when nothing else is), or 4 when none
+ * is usable.  One exception: when every usable regular subflow is climbing back from
+ * an RTO (rto_recovery), the backups join them (1).  Its first flights go to data the
+ * others already carried, from one segment of window: a primary path back from a
+ * blackout would otherwise make the connection dip while the backup idles. */
 static inline int mptcp_sched_best_tier(const struct mptcp_sched_view *v)
 {
 	int best = 4;
+	bool healthy_regular = false;
 
-	for (uint32_t i = 0; i < v->nsf; i++)
-		if (v->sf[i].usable && mptcp_sched_tier(&v->sf[i]) < best)
-			best = mptcp_sched_tier(&v->sf[i]);
+	for (uint32_t i = 0; i < v->nsf; i++) {
+		const struct mptcp_sched_sf *s = &v->sf[i];
+
+		if (!s->usable)
+			continue;
+		if (mptcp_sched_tier(s) < best)
+			best = mptcp_sched_tier(s);
+		if (mptcp_sched_tier(s) == 0 && !s->rto_recovery)
+			healthy_regular = true;
+	}
+	if (best == 0 && !healthy_regular)
+		best = 1;
 	return best;
 }
 

@@ -56,7 +56,7 @@ static void fast_and_best(const struct mptcp_sched_view *v, int *fast, int *best
 	for (uint32_t i = 0; i < v->nsf; i++) {
 		const struct mptcp_sched_sf *s = &v->sf[i];
 
-		if (!s->usable || mptcp_sched_tier(s) != tier)
+		if (!s->usable || mptcp_sched_tier(s) > tier)
 			continue;
 		if (*fast < 0 || s->srtt_ns < v->sf[*fast].srtt_ns)
 			*fast = (int)i;

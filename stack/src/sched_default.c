@@ -18,7 +18,7 @@ static void default_get_send(const struct mptcp_sched_view *v, struct mptcp_sche
 	for (uint32_t i = 0; i < v->nsf; i++) {
 		const struct mptcp_sched_sf *s = &v->sf[i];
 
-		if (!s->usable || mptcp_sched_tier(s) != best_tier || !s->room)
+		if (!s->usable || mptcp_sched_tier(s) > best_tier || !s->room)
 			continue;
 		if (!best || s->srtt_ns < best->srtt_ns) {
 			best = s;

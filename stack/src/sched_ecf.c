@@ -43,7 +43,7 @@ static void ecf_get_send(const struct mptcp_sched_view *v, struct mptcp_sched_pi
 	for (uint32_t i = 0; i < v->nsf; i++) {
 		const struct mptcp_sched_sf *x = &v->sf[i];
 
-		if (!x->usable || mptcp_sched_tier(x) != tier)
+		if (!x->usable || mptcp_sched_tier(x) > tier)
 			continue;
 		if (fi < 0 || x->srtt_ns < v->sf[fi].srtt_ns)
 			fi = (int)i;

@@ -22,7 +22,7 @@ static void red_get_send(const struct mptcp_sched_view *v, struct mptcp_sched_pi
 		const struct mptcp_sched_sf *s = &v->sf[i];
 		uint64_t from = s->data_nxt > v->snd_una ? s->data_nxt : v->snd_una;
 
-		if (!s->usable || mptcp_sched_tier(s) != tier || !s->room || from >= lim)
+		if (!s->usable || mptcp_sched_tier(s) > tier || !s->room || from >= lim)
 			continue;
 		/* the loop copies entries in order and a byte must not leave a gap after
 		 * snd_nxt: those beyond it wait for the next round */

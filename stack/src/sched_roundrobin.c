@@ -32,7 +32,7 @@ static void rr_get_send(const struct mptcp_sched_view *v, struct mptcp_sched_pic
 
 		if (k > 0 || i != rr.cur || !rr.credit)
 			rr.credit = 0; /* a new turn starts below */
-		if (!s->usable || mptcp_sched_tier(s) != tier || !s->room)
+		if (!s->usable || mptcp_sched_tier(s) > tier || !s->room)
 			continue;
 		if (!rr.credit)
 			rr.credit = v->burst_segs * (s->mss ? s->mss : 1);

@@ -142,7 +142,7 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 		t->rtx_bytes = 0;
 		t->ack_now = false;
 		t->syn_pending = false;
-		t->probe_pending = t->tlp_pending = false;
+		t->probe_pending = t->tlp_pending = t->head_probe_pending = false;
 		if (t->parent)
 			stack_listener_unlink(st, t);
 	}
@@ -858,6 +858,13 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 			return 0;
 	}
 	if (can_send_data(t)) {
+		if (t->head_probe_pending) {
+			/* tcp_probe_head: the earliest unacknowledged segment once more,
+			 * outside cwnd, timer and backoff untouched */
+			t->head_probe_pending = false;
+			if (t->rtx_len && !rtx_at(t, 0)->sacked)
+				return emit_retrans(t, rtx_at(t, 0), now, scratch, seg);
+		}
 		/* RFC 6675 NextSeg (1): the first lost, not yet retransmitted segment. */
 		uint32_t pipe = tcp_pipe(t);
 
@@ -1123,7 +1130,7 @@ static void undo_reduction(struct tcb *t)
 	t->st->ctr.dsack_undo++;
 	t->cc.cwnd = max32(t->cc.cwnd, t->undo_cwnd);
 	t->cc.ssthresh = max32(t->cc.ssthresh, t->undo_ssthresh);
-	t->in_recovery = t->in_loss = false;
+	t->in_recovery = t->in_loss = t->rto_slow_start = false;
 	t->force_rtx = false;
 	t->dupacks = 0;
 	for (uint32_t i = 0; i < t->rtx_len; i++) {
@@ -1322,6 +1329,8 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 		acked = hystart_ack(t, acked);
 		if (t->ccops->on_ack && acked)
 			t->ccops->on_ack(&t->cc, acked, t->ack_rtt, now);
+		if (t->rto_slow_start && !t->in_loss && t->cc.cwnd >= t->cc.ssthresh)
+			t->rto_slow_start = false;
 	}
 
 	/* (5.2) "When all outstanding data has been acknowledged, turn off the
@@ -1814,10 +1823,17 @@ static void on_rto(struct tcb *t, uint64_t now)
 	t->in_recovery = false;
 	t->in_loss = true;
 	t->recovery_point = t->snd_nxt;
+	t->rto_slow_start = true;
 	t->dupacks = 0;
 	t->tlp_at = 0;
 	t->tlp_out = false;
 	t->backoff++;
+}
+
+void tcp_probe_head(struct tcb *t)
+{
+	if (t->rtx_len)
+		t->head_probe_pending = true;
 }
 
 void tcp_on_timer(struct tcb *t, uint64_t now)

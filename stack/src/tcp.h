@@ -125,6 +125,7 @@ struct tcb {
 
 	/* loss recovery (RFC 6675 / RFC 6582) */
 	bool in_recovery, in_loss, tlp_out;
+	bool rto_slow_start; /* since an RTO, until cwnd is back at ssthresh */
 	/* D-SACK (RFC 2883): a duplicate range to report first in the next ACK */
 	bool dsack_pending;
 	uint32_t dsack_left, dsack_right;
@@ -145,7 +146,8 @@ struct tcb {
 
 	/* output requests */
 	bool syn_pending, rst_pending, ack_now, probe_pending, tlp_pending;
-	uint32_t segs_unacked; /* full segments received since our last ACK */
+	bool head_probe_pending; /* tcp_probe_head: resend SND.UNA's segment once */
+	uint32_t segs_unacked;	 /* full segments received since our last ACK */
 
 	/* app notification state */
 	bool readable_ev, want_writable;
@@ -258,6 +260,10 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_repr *seg);
 uint64_t tcp_next_timeout(const struct tcb *t);
 void tcp_on_timer(struct tcb *t, uint64_t now);
+/* Resend the earliest unacknowledged segment once, on the next output, outside the
+ * congestion window and without touching the retransmission timer or its backoff: a
+ * probe of a path that may have come back (the MPTCP layer probes stale subflows). */
+void tcp_probe_head(struct tcb *t);
 ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t now);
 ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now);
 int tcp_app_shutdown(struct tcb *t, int how, uint64_t now);

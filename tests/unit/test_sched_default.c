@@ -69,6 +69,42 @@ TEST(sched_default_backup_only_when_no_regular_is_usable)
 	CHECK_EQ(p.v[0].sf, 1);
 }
 
+TEST(sched_default_backup_helps_a_regular_climbing_back_from_an_rto)
+{
+	struct sched_test t;
+	struct mptcp_sched_sf *reg, *bk, *reg2;
+	struct mptcp_sched_pick p;
+
+	sv_init(&t, &mptcp_sched_default, 0, 100000);
+	reg = sv_add(&t, 50, 0); /* regular, window full: one segment after an RTO */
+	reg->rto_recovery = true;
+	bk = sv_add(&t, 5, 10);
+	bk->backup = true;
+	/* every regular subflow is in RTO recovery: the backup carries meanwhile */
+	p = ask(&t);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.v[0].sf, 1);
+	/* with room, the recovering regular one is used too (its window must grow);
+	 * the backup is faster, so it goes first */
+	reg->room = 4 * SV_MSS;
+	sv_apply(&t, &p);
+	p = ask(&t);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.v[0].sf, 0);
+	/* out of recovery: the backup is left alone again */
+	reg->rto_recovery = false;
+	bk->room = 10 * SV_MSS;
+	reg->room = 0;
+	p = ask(&t);
+	CHECK_EQ(p.n, 0);
+	/* a healthy regular subflow beside the recovering one: no backup */
+	reg->rto_recovery = true;
+	reg2 = sv_add(&t, 20, 0);
+	(void)reg2;
+	p = ask(&t);
+	CHECK_EQ(p.n, 0);
+}
+
 TEST(sched_default_stale_last)
 {
 	struct sched_test t;
