@@ -198,6 +198,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(fast_retrans, "TcpExtTCPFastRetrans")                     \
 	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")          \
 	X(timeouts, "TcpExtTCPTimeouts")                            \
+	X(rto_ssthresh_held, "MpnetExtTcpRtoSsthreshHeld")          \
 	X(hystart_delay_detect, "TcpExtTCPHystartDelayDetect")      \
 	X(hystart_delay_cwnd, "TcpExtTCPHystartDelayCwnd")          \
 	X(loss_probes, "TcpExtTCPLossProbes")                       \

@@ -1809,8 +1809,21 @@ static void on_rto(struct tcb *t, uint64_t now)
 	t->cc.flight = flight_size(t);
 	hystart_end(&t->hs);
 	undo_start(t);
-	if (t->ccops->on_rto)
+	if (t->ccops->on_rto) {
+		uint32_t ssthresh = t->cc.ssthresh;
+
 		t->ccops->on_rto(&t->cc, now);
+		/* RFC 5681 3.1: "when a TCP sender detects segment loss using the
+		 * retransmission timer and the given segment has already been
+		 * retransmitted by way of the retransmission timer at least once, the
+		 * value of ssthresh is held constant."  (Halved again from a flight of
+		 * one segment, it would fall to 2 SMSS: a path back from a long outage
+		 * would then climb in congestion avoidance from two segments.) */
+		if (t->backoff > 0) {
+			t->cc.ssthresh = ssthresh;
+			t->st->ctr.rto_ssthresh_held++;
+		}
+	}
 	for (i = 0; i < t->rtx_len; i++) {
 		struct tcp_txseg *s = rtx_at(t, i);
 
