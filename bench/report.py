@@ -151,6 +151,10 @@ def pairing_stats(runs):
         for k in HO_FIELDS:
             xs = [h.get(k) for h in hos]
             st["handover"][k] = {"median": med(xs), "runs": xs}
+        # the goodput in the second after the path came back / the surviving
+        # paths' just before it (results/README.md, handover[].restore)
+        xs = [(h.get("restore") or {}).get("ratio") for h in hos]
+        st["handover"]["restore_ratio"] = {"median": med(xs), "runs": xs}
     return st
 
 
@@ -275,7 +279,7 @@ def render(root):
         ho = c.get("kind") in ("handover", "trace")
         hdr = ["pairing", "ok", "goodput Mbit/s (min–max)", "vs k->k", "duration s", "snd CPU s/GB", "rcv CPU s/GB", "peak RSS client/server MiB"]
         if ho:
-            hdr += ["handover", "interruption ms", "detection ms", "t90 ms", "deficit kB"]
+            hdr += ["handover", "interruption ms", "detection ms", "t90 ms", "deficit kB", "after restore x"]
         hdr.append("plot")
         L.append("| " + " | ".join(hdr) + " |")
         L.append("|" + "---|" * len(hdr))
@@ -298,8 +302,10 @@ def render(root):
                 if h:
                     row += [h["event"]] + [fmt_ms(h[k]["runs"]) for k in HO_FIELDS[:3]]
                     row.append(fmt_ms([x / 1000.0 if x is not None else None for x in h["deficit_bytes"]["runs"]]))
+                    rr = [x for x in (h.get("restore_ratio") or {}).get("runs", []) if x is not None]
+                    row.append(f"{med(rr):.2f} ({min(rr):.2f}–{max(rr):.2f})" if rr else "–")
                 else:
-                    row += ["none"] + ["–"] * 4
+                    row += ["none"] + ["–"] * 5
             plot = os.path.join("cases", c["id"], p, "run-1", "plot.png")
             row.append(f"[plot]({plot})" if os.path.exists(os.path.join(root, plot)) else "–")
             L.append("| " + " | ".join(row) + " |")

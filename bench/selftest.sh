@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/suite.sh --self-test: render the canned results tree bench/testdata/mini
 # (two cases, five pairings, two runs each; failed runs; a handover record with a
-# null t90; a skipped trace case) with bench/report.py into a temporary copy and
+# null t90, one with a restore; a skipped trace case) with bench/report.py into a temporary copy and
 # check the tables.  No root, no namespaces; a second or so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +31,8 @@ want '| [02-ho](#02-ho) | 21.0 (0.42x) | 21.0 (0.42x) | 50.0 | 19.0 (0.38x) | 18
 want '| libmpt -> kernel | 2/2 | 42.0 (40.0–44.0) | 0.47 | 2.0 | 1.00 | 2.00 | 2.0/1.0 | – |'
 want '| libmpt -> libmpt | 0/2 | **FAILED** | – | – | – | – | 2.0/4.0 | – |'
 want '| TCP, best single path | 1/2 | 45.0 | 0.50 | 2.0 | 1.00 | 2.00 | 1.0/1.0 | – |'
-want '| kernel -> kernel | 2/2 | 50.0 | 1.00 | 2.0 | 1.00 | 2.00 | 1.0/1.0 | blackhole wifi | 315 (310–320) | 200 | 900 | 500 | – |'
-want '| libmpt -> libmpt | 2/2 | 19.0 | 0.38 | 2.0 | 1.00 | 2.00 | 2.0/4.0 | blackhole wifi | 315 (310–320) | 200 | – [2 null] | 500 | – |'
+want '| kernel -> kernel | 2/2 | 50.0 | 1.00 | 2.0 | 1.00 | 2.00 | 1.0/1.0 | blackhole wifi | 315 (310–320) | 200 | 900 | 500 | 1.50 (1.00–2.00) | – |'
+want '| libmpt -> libmpt | 2/2 | 19.0 | 0.38 | 2.0 | 1.00 | 2.00 | 2.0/4.0 | blackhole wifi | 315 (310–320) | 200 | – [2 null] | 500 | – | – |'
 want_re '^Failed runs: libmpt -> libmpt run-1: failed, mpnet exit 1, not verified, client exit 1; .*TCP, best single path run-2: '
 want_re '^- \*\*Skipped\*\* `99-trace` .*no trace /nonexistent/X\.up\|down'
 want_re '^- \*\*libmpt is multipath MPTCP\*\*'

@@ -727,6 +727,40 @@ out:
 	return rc;
 }
 
+int mx_restore(const struct mx_app *a, double at_s, double since_s, double until_s,
+	       double *before_Bps, double *after_Bps)
+{
+	double from = at_s - MX_RESTORE_BEFORE_S, to = at_s + MX_RESTORE_AFTER_S;
+	size_t i0, i1, i2;
+
+	if (from < since_s)
+		from = since_s;
+	if (to > until_s)
+		to = until_s;
+	if (!a->n || !(a->bin_s > 0) || from >= at_s || to <= at_s)
+		return -1;
+	i0 = mx_bin(a, from);
+	i1 = mx_bin(a, at_s);
+	i2 = to >= bin_start(a, a->n) ? a->n : mx_bin(a, to);
+	if (i1 <= i0 || i2 <= i1)
+		return -1;
+	*before_Bps = sum(a->rx, i0, i1) / ((double)(i1 - i0) * a->bin_s);
+	*after_Bps = sum(a->rx, i1, i2) / ((double)(i2 - i1) * a->bin_s);
+	return 0;
+}
+
+/* The action that undoes a path-taking one, on the same link. */
+static const char *undoing(const char *action)
+{
+	if (!strcmp(action, "down"))
+		return "up";
+	if (!strcmp(action, "blackhole"))
+		return "restore";
+	if (!strcmp(action, "addr-del"))
+		return "addr-add";
+	return "";
+}
+
 static bool takes_path_away(const char *action)
 {
 	return !strcmp(action, "down") || !strcmp(action, "blackhole") ||
@@ -783,6 +817,40 @@ static json_t *handover_json(const struct mx_handover *h, double bin_s)
 		o, "window_s",
 		json_pack("{s:f, s:f}", "before_from", h->before_s, "after_to", h->after_s));
 	return o;
+}
+
+/* The record of the event undoing events[e] (the same link, and host for addr-add),
+ * while app a runs: {event, at_s, before_mbps, after_mbps, ratio}, or null. */
+static json_t *restore_json(const struct mx_app *a, json_t *events, size_t e, json_t *ev)
+{
+	const char *want = undoing(str(ev, "action"));
+	double at = -1, since = event_time(ev), until = a->end_s, b, x;
+	size_t k, found = 0;
+
+	for (k = e + 1; k < json_array_size(events); k++) {
+		json_t *u = json_array_get(events, k);
+		double t = event_time(u);
+
+		if (t < 0)
+			continue;
+		if (at >= 0) { /* the next event after the restore cuts its window */
+			if (t > at && t < until)
+				until = t;
+			continue;
+		}
+		if (!strcmp(str(u, "action"), want) && !strcmp(str(u, "link"), str(ev, "link")) &&
+		    !strcmp(str(u, "host"), str(ev, "host"))) {
+			at = t;
+			found = k;
+		} else if (t > since) {
+			since = t; /* another event between: the "before" starts there */
+		}
+	}
+	if (at < 0 || at >= a->end_s || mx_restore(a, at, since, until, &b, &x) < 0)
+		return json_null();
+	return json_pack("{s:i, s:f, s:f, s:f, s:o}", "event", (int)found, "at_s", at,
+			 "before_mbps", b * 8 / 1e6, "after_mbps", x * 8 / 1e6, "ratio",
+			 b > 0 ? json_real(x / b) : json_null());
 }
 
 /* Run gnuplot plot.gp in dir; 0, or -1 (message printed). */
@@ -900,6 +968,8 @@ int metrics_run(const char *dir, unsigned flags)
 						hj, "interrupted",
 						json_boolean(json_is_true(
 							json_object_get(app, "interrupted"))));
+					json_object_set_new(hj, "restore",
+							    restore_json(a, events, e, ev));
 					json_array_append_new(hos, hj);
 				}
 				if ((flags & MX_PRINT) && (flags & MX_WRITE)) {

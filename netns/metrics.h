@@ -52,16 +52,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define MX_NAME_MAX	32
-#define MX_MAX_LINKS	16
-#define MX_GAP_START_S	0.5  /* a gap must begin this soon after the event */
-#define MX_STALL_MIN_S	0.05 /* a later gap this long extends the interruption */
-#define MX_T90_WINDOW_S 0.1
-#define MX_PRE_WINDOW_S 1.0
-#define MX_PLOT_W	1000 /* plot.png: width, and per app panel height + title */
-#define MX_PLOT_PANEL_H 300
-#define MX_PLOT_TITLE_H 60
-#define MX_PLOT_BIN_S	0.1 /* plot.png averages the bins over this */
+#define MX_NAME_MAX	    32
+#define MX_MAX_LINKS	    16
+#define MX_GAP_START_S	    0.5	 /* a gap must begin this soon after the event */
+#define MX_STALL_MIN_S	    0.05 /* a later gap this long extends the interruption */
+#define MX_T90_WINDOW_S	    0.1
+#define MX_PRE_WINDOW_S	    1.0
+#define MX_RESTORE_BEFORE_S 0.5	 /* restore: the surviving paths' goodput before it */
+#define MX_RESTORE_AFTER_S  1.0	 /* restore: the goodput in the second after */
+#define MX_PLOT_W	    1000 /* plot.png: width, and per app panel height + title */
+#define MX_PLOT_PANEL_H	    300
+#define MX_PLOT_TITLE_H	    60
+#define MX_PLOT_BIN_S	    0.1 /* plot.png averages the bins over this */
 
 struct mx_link {
 	char name[MX_NAME_MAX];
@@ -123,6 +125,14 @@ size_t mx_bin(const struct mx_app *a, double t);
  * start and end).  Fills h (event, action are the caller's). */
 void mx_handover(const struct mx_app *a, double at_s, const char *lost_link, double before_s,
 		 double after_s, struct mx_handover *h);
+
+/* The path of a handover comes back at at_s (the event undoing it: up, restore,
+ * addr-add on the same link): the receiver's goodput over [at - 0.5 s, at), what
+ * the surviving paths carried, and over [at, at + 1 s) (cut at until_s, the next
+ * event or the app's end), in bytes per second.  Returns 0, or -1 when a window
+ * is empty (the restore too close to the start, the end or another event). */
+int mx_restore(const struct mx_app *a, double at_s, double since_s, double until_s,
+	       double *before_Bps, double *after_Bps);
 
 /* timeseries.csv: the header line, then for every app and bin rows
  * "t_s,app,kind,key,value" (kinds rx_bytes, app_sent, subflow_acked,

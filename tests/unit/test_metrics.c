@@ -331,3 +331,30 @@ TEST(perf_sampler_json_samples_and_app_intervals)
 	json_decref(o);
 	perf_sampler_free(&sp);
 }
+
+TEST(metrics_restore_before_and_after)
+{
+	struct mx_app a;
+	double b = 0, x = 0;
+
+	build(&a, 30);
+	/* wifi back at 10.0 s: both links from there */
+	for (int i = 1000; i < NBIN; i++)
+		a.rx[i] = 25000 + 62500;
+	CHECK_EQ(mx_restore(&a, 10.0, 5.0, 20.0, &b, &x), 0);
+	CHECK_NEAR(b, 25000 / BIN, 1);
+	CHECK_NEAR(x, 87500 / BIN, 1);
+	/* a dip in the second after it shows */
+	for (int i = 1000; i < 1050; i++)
+		a.rx[i] = 0;
+	CHECK_EQ(mx_restore(&a, 10.0, 5.0, 20.0, &b, &x), 0);
+	CHECK_NEAR(x, 87500 / BIN / 2, 1);
+	/* the windows stop at the events around it */
+	CHECK_EQ(mx_restore(&a, 10.0, 9.9, 10.5, &b, &x), 0);
+	CHECK_NEAR(b, 25000 / BIN, 1);
+	CHECK_NEAR(x, 0, 1e-9);
+	/* nothing before it, or nothing after: not measurable */
+	CHECK_EQ(mx_restore(&a, 10.0, 10.0, 20.0, &b, &x), -1);
+	CHECK_EQ(mx_restore(&a, 10.0, 5.0, 10.0, &b, &x), -1);
+	mx_app_free(&a);
+}
