@@ -62,9 +62,11 @@ for t in "$@"; do
 		fi
 		# 2. a short run from it
 		# a fixed seed and a fixed number of runs: the same inputs in the same order
-		# on every machine (a CI run is repeatable; `make fuzz` explores at random)
+		# on every machine (a CI run is repeatable; `make fuzz` explores at random).
+		# -use_cmp=0: the comparison traces made two runs of fuzz_sim with one seed
+		# keep different corpora; without them the stack targets repeat exactly.
 		runs=${FUZZ_RUNS:-$(smoke_runs "$t")}
-		if nice "$bin" "${opts[@]}" -seed="${FUZZ_SEED:-1}" -runs="$runs" \
+		if nice "$bin" "${opts[@]}" -seed="${FUZZ_SEED:-1}" -runs="$runs" -use_cmp=0 \
 			-max_total_time="$FUZZ_TIME" "$work" "$seeds" >>"$log" 2>&1; then
 			execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
 			echo "ok - $t: $nseeds corpus inputs replayed, ${execs:-?} of $runs runs fuzzing (seed ${FUZZ_SEED:-1})"
