@@ -46,3 +46,97 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 		     "-C bbr");
 	topo_free(t);
 }
+
+/* mpt-perf's own command line: --rr and --stream, and each mistake one line naming
+ * the fix (main prints it and exits 2). */
+#include "perf_args.h"
+
+static int perf_parse(struct perf_opts *o, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)"mpt-perf";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return perf_args_parse(argc, argv, o, err, 256);
+}
+
+#define PARSE(...) perf_parse(&o, err, (const char *const[]){__VA_ARGS__, NULL})
+
+TEST(perf_args_rr_and_stream)
+{
+	struct perf_opts o;
+	char err[256];
+
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "100,256KiB,200"), 0);
+	CHECK_EQ(o.workload, PERF_WL_RR);
+	CHECK_U64_EQ(o.rr_req, 100);
+	CHECK_U64_EQ(o.rr_resp, 262144);
+	CHECK_EQ(o.rr_n, 200);
+	CHECK_U64_EQ(o.amount, 200);
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1kB,1MB"), 0);
+	CHECK_EQ(o.rr_n, PERF_RR_DEFAULT_N);
+	CHECK_U64_EQ(o.rr_req, 1000);
+	CHECK_U64_EQ(o.rr_resp, 1000000);
+
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit,64KiB", "-t", "10"), 0);
+	CHECK_EQ(o.workload, PERF_WL_STREAM);
+	CHECK_U64_EQ(o.stream_rate, 1000000); /* bytes per second */
+	CHECK_U64_EQ(o.stream_chunk, 65536);
+	CHECK(o.time_mode);
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "1mbit,1000", "-n", "100kB", "-R"), 0);
+	CHECK(o.reverse && !o.time_mode);
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "-n", "1MiB"), 0);
+	CHECK_EQ(o.workload, PERF_WL_BULK);
+}
+
+TEST(perf_args_rr_and_stream_mistakes)
+{
+	struct perf_opts o;
+	char err[256];
+
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "100"), -1);
+	CHECK_STR_EQ(err, "--rr 100: give REQ,RESP[,N]: request and response bytes and the "
+			  "number of exchanges, e.g. 100,256KiB,200 (N default 100)");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "100,,3"), -1);
+	CHECK_CONTAINS(err, "give REQ,RESP[,N]");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "100,1zB,3"), -1); /* no such unit */
+	CHECK_CONTAINS(err, "give REQ,RESP[,N]");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "100,1kB,3,4"), -1);
+	CHECK_CONTAINS(err, "give REQ,RESP[,N]");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "0,1kB"), -1);
+	CHECK_STR_EQ(err, "--rr 0,1kB: REQ and RESP must be 1 byte to 1GiB");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,2GiB"), -1);
+	CHECK_STR_EQ(err, "--rr 1,2GiB: REQ and RESP must be 1 byte to 1GiB");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,1,0"), -1);
+	CHECK_STR_EQ(err, "--rr 1,1,0: N must be 1 to 1000000 exchanges");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,1,x"), -1);
+	CHECK_CONTAINS(err, "give REQ,RESP[,N]");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,1", "-n", "1MiB"), -1);
+	CHECK_STR_EQ(err, "--rr sets the amount (N exchanges): drop -n, or give N in --rr "
+			  "REQ,RESP,N");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,1", "-R"), -1);
+	CHECK_CONTAINS(err, "drop -R");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--rr", "1,1", "--stream", "1mbit,1kB", "-t", "1"), -1);
+	CHECK_STR_EQ(err, "--rr and --stream exclude each other: pick one");
+	CHECK_EQ(PARSE("-s", "--rr", "1,1"), -1);
+	CHECK_CONTAINS(err, "--rr and --stream are client options");
+
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8000000,64KiB", "-t", "1"), -1);
+	CHECK_STR_EQ(err, "--stream 8000000,64KiB: give RATE,CHUNK: a rate with its unit and "
+			  "the bytes written each CHUNK/RATE seconds, e.g. 8mbit,64KiB");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit", "-t", "1"), -1);
+	CHECK_CONTAINS(err, "give RATE,CHUNK");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit,15", "-t", "1"), -1);
+	CHECK_STR_EQ(err, "--stream 8mbit,15: CHUNK must be 16 bytes (its time stamp) to 1GiB");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "4bit,1kB", "-t", "1"), -1);
+	CHECK_STR_EQ(err, "--stream 4bit,1kB: RATE must be at least 8bit (1 byte/s)");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit,1000", "-n", "1500"), -1);
+	CHECK_STR_EQ(err, "-n 1500 with --stream: give a multiple of the chunk (1000 bytes), or "
+			  "use -t SECONDS");
+	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit,1000"), -1);
+	CHECK_STR_EQ(err, "the client needs -n BYTES or -t SECONDS");
+}
