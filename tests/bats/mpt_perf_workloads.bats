@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# mpt-perf's latency workloads (--rr, --stream) over two 20 Mbit/s paths with 10 ms
+# each way (RTT 20 ms), for kernel TCP, kernel MPTCP and libmpt: every byte verified
+# by both ends, the samples and percentiles in -J sane (p50 <= p95 <= p99 <= max, an
+# rr exchange no shorter than the RTT, a chunk no faster than the one-way delay), and
+# `mpnet run` with an app in mode: rr.
+load helpers
+load perf_helpers
+bats_require_minimum_version 1.5.0
+
+teardown() { cleanup_all; }
+
+T=bt-wl
+XFER_TIMEOUT=120
+RTT_MS=20
+
+up_two_paths() { # c's stack, s's stack, c's lte endpoint flags
+	local f=$BATS_TEST_TMPDIR/t.yaml
+	two_paths "$f" "$1" "$2" "$3" "delay: 10ms"
+	"$MPNET" up "$f"
+}
+
+# rr_ok json N: N exchanges, both directions verified, percentiles ordered, none
+# faster than the path's RTT
+rr_ok() {
+	run jq -e --argjson n "$2" --argjson rtt "$RTT_MS" '
+		.workload == "rr" and .verified == true and .receiver == "both"
+		and .rr.exchanges == $n and .rr.completed == $n
+		and (.rr.completion_ms | length) == $n
+		and .rr.requests.verified == true and .rr.responses.verified == true
+		and .rr.requests.bytes == $n * .rr.request_bytes
+		and .rr.responses.bytes == $n * .rr.response_bytes
+		and .rr.min_ms >= $rtt and .rr.p50_ms >= $rtt
+		and .rr.p50_ms <= .rr.p95_ms and .rr.p95_ms <= .rr.p99_ms
+		and .rr.p99_ms <= .rr.max_ms and .rr.max_ms == (.rr.completion_ms | max)
+		and .rr.min_ms == (.rr.completion_ms | min)' "$1"
+	assert_success
+	echo "# $(jq -r '"rr \(.stack): p50 \(.rr.p50_ms) p95 \(.rr.p95_ms) p99 \(.rr.p99_ms) max \(.rr.max_ms) ms"' "$1")" >&3
+}
+
+# stream_ok json chunks: that many chunks, each delayed at least the one-way delay
+stream_ok() {
+	run jq -e --argjson n "$2" --argjson owd "$((RTT_MS / 2))" '
+		.workload == "stream" and .verified == true
+		and .stream.chunks == $n and (.stream.delay_ms | length) == $n
+		and .stream.min_ms >= $owd
+		and .stream.p50_ms <= .stream.p95_ms and .stream.p95_ms <= .stream.p99_ms
+		and .stream.p99_ms <= .stream.max_ms
+		and (.stream.stall_threshold_ms - .stream.p50_ms - 2 * .stream.period_ms
+			| fabs) < 0.001
+		and .stream.stalls == ([.stream.delay_ms[] | select(. > $t)] | length)' \
+		--argjson t "$(jq .stream.stall_threshold_ms "$1")" "$1"
+	assert_success
+	echo "# $(jq -r '"stream \(.stack): p50 \(.stream.p50_ms) p99 \(.stream.p99_ms) max \(.stream.max_ms) ms, \(.stream.stalls) stalls"' "$1")" >&3
+}
+
+@test "--rr and --stream, kernel TCP: both ends verify every byte, percentiles sane" {
+	up_two_paths kernel kernel
+	xfer s tcp c tcp 198.18.2.2 5801 --rr 100,64KiB,30
+	rr_ok "$BATS_TEST_TMPDIR/c.5801.json" 30
+	rr_ok "$BATS_TEST_TMPDIR/s.5801.json" 30 # the client's completion times came over
+	run jq -e '.ofo == null and .mptcp == null' "$BATS_TEST_TMPDIR/c.5801.json"
+	assert_success
+	# 4 Mbit/s in 16 KiB chunks for 2 s: 62 chunks (one every 32.768 ms, the last at
+	# 1.966 s)
+	xfer s tcp c tcp 198.18.2.2 5802 --stream 4mbit,16KiB -t 2
+	stream_ok "$BATS_TEST_TMPDIR/s.5802.json" 62
+	stream_ok "$BATS_TEST_TMPDIR/c.5802.json" 62
+	# a write more than a period behind its schedule is counted (a busy CPU can)
+	run jq -e '.stream.chunks_sent == 62 and .stream.late_writes >= 0
+		and .stream.late_writes < 62 and .stream.period_ms == 32.768' \
+		"$BATS_TEST_TMPDIR/c.5802.json"
+	assert_success
+}
+
+@test "--rr and --stream, kernel MPTCP over two subflows: verified, percentiles sane" {
+	up_two_paths kernel kernel subflow
+	xfer s kernel c kernel 198.18.2.2 5811 --rr 100,64KiB,30
+	rr_ok "$BATS_TEST_TMPDIR/c.5811.json" 30
+	run jq -e '.mptcp.fallback == false and (.subflows | length) == 2' \
+		"$BATS_TEST_TMPDIR/c.5811.json"
+	assert_success
+	# a download stream: the server sends, the client measures
+	xfer s kernel c kernel 198.18.2.2 5812 --stream 4mbit,16KiB -n 1MiB -R
+	stream_ok "$BATS_TEST_TMPDIR/c.5812.json" 64
+	stream_ok "$BATS_TEST_TMPDIR/s.5812.json" 64
+}
+
+@test "--rr and --stream, libmpt -> Linux over two subflows: verified, out-of-order queue reported" {
+	up_two_paths mpt kernel
+	xfer s kernel c mpt 198.18.2.2 5821 --rr 100,64KiB,30 --endpoint 198.18.1.1,subflow
+	rr_ok "$BATS_TEST_TMPDIR/c.5821.json" 30
+	mpt_clean "$BATS_TEST_TMPDIR/c.5821.json"
+	# libmpt received the responses: its data-level queue is in the report
+	run jq -e '.ofo.segments > 0 and .ofo.peak_bytes >= 0 and .ofo.mean_bytes >= 0
+		and .ofo.mean_bytes <= .ofo.peak_bytes and (.subflows | length) == 2' \
+		"$BATS_TEST_TMPDIR/c.5821.json"
+	assert_success
+	run jq -e '.ofo == null' "$BATS_TEST_TMPDIR/s.5821.json"
+	assert_success
+	xfer s kernel c mpt 198.18.2.2 5822 --stream 4mbit,16KiB -n 1MiB -R \
+		--endpoint 198.18.1.1,subflow
+	stream_ok "$BATS_TEST_TMPDIR/c.5822.json" 64
+	run jq -e '.ofo.segments > 0' "$BATS_TEST_TMPDIR/c.5822.json"
+	assert_success
+}
+
+@test "--rr and --stream, Linux -> libmpt server: verified" {
+	up_two_paths kernel mpt subflow
+	xfer s mpt c kernel 198.18.2.2 5831 --rr 1000,16KiB,30
+	rr_ok "$BATS_TEST_TMPDIR/c.5831.json" 30
+	rr_ok "$BATS_TEST_TMPDIR/s.5831.json" 30
+	run jq -e '.ofo.segments > 0' "$BATS_TEST_TMPDIR/s.5831.json" # the requests
+	assert_success
+	xfer s mpt c kernel 198.18.2.2 5832 --stream 4mbit,16KiB -t 2
+	stream_ok "$BATS_TEST_TMPDIR/s.5832.json" 62
+}
+
+@test "--stream --corrupt-at: the flipped byte is found at its offset by both ends" {
+	up_two_paths kernel kernel
+	start_server s tcp 5841 "$BATS_TEST_TMPDIR/s.json"
+	# offset 16386 is in the second chunk's stamp (its bytes 2..)
+	run --separate-stderr in_host $T c "$PERF" -c 198.18.2.2 -p 5841 --stack tcp -J \
+		--stream 4mbit,16KiB -n 64KiB --corrupt-at 16386
+	wait "$SERVER_PID" || true
+	assert_failure 1
+	echo "$output" | jq -e '.verified == false and .first_mismatch == 16386'
+	jq -e '.verified == false and .stream.chunks == 1' "$BATS_TEST_TMPDIR/s.json"
+}
