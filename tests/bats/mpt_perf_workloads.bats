@@ -127,3 +127,90 @@ stream_ok() {
 	echo "$output" | jq -e '.verified == false and .first_mismatch == 16386'
 	jq -e '.verified == false and .stream.chunks == 1' "$BATS_TEST_TMPDIR/s.json"
 }
+
+# A misbehaving server on 127.0.0.1 (tests/bats/perf_fake_server.py MODE).
+fake_server() { # port mode
+	local ready=$BATS_TEST_TMPDIR/fake.ready
+	rm -f "$ready"
+	timeout 60 python3 "$BATS_TEST_DIRNAME/perf_fake_server.py" "$1" "$ready" "$2" \
+		>"$BATS_TEST_TMPDIR/fake.out" 2>&1 &
+	FAKE_PID=$!
+	wait_until 10 grep -q ready "$ready"
+}
+
+@test "the workload travels in the header; a refusal or a result of another workload is a clean error" {
+	local p=$((24000 + $$ % 1000))
+	fake_server $p refuse
+	run --separate-stderr "$PERF" -c 127.0.0.1 -p $p --stack tcp --rr 100,1kB,3
+	wait "$FAKE_PID"
+	assert_failure 1
+	assert_equal "$stderr" "mpt-perf: the server refused the request (unsupported version): run the same mpt-perf version on both ends"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/fake.out")" "2 1" # version 2, workload rr
+	fake_server $((p + 1)) wrong-workload
+	run --separate-stderr "$PERF" -c 127.0.0.1 -p $((p + 1)) --stack tcp -n 1000 -J
+	wait "$FAKE_PID"
+	assert_failure 1
+	assert_equal "$stderr" "mpt-perf: the peer ran workload rr for a bulk request: run the same mpt-perf on both ends"
+	echo "$output" | jq -e '.verified == false and .workload == "bulk"'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/fake.out")" "2 0"
+	# a real server answers an old client's header with its refusal
+	start_server_lo() {
+		rm -f "$BATS_TEST_TMPDIR/r"
+		"$PERF" -s --once --stack tcp -p $((p + 2)) -B 127.0.0.1 --ready-fd 3 \
+			3>"$BATS_TEST_TMPDIR/r" 2>"$BATS_TEST_TMPDIR/srv.err" &
+		SERVER_PID=$!
+		wait_until 10 grep -q ready "$BATS_TEST_TMPDIR/r"
+	}
+	start_server_lo
+	run python3 -c '
+import socket, struct, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"MPPH" + struct.pack(">H", 1) + bytes(58))  # a version-1 header, 64 bytes
+r = b""
+while len(r) < 16:
+    b = c.recv(16 - len(r))
+    if not b:
+        break
+    r += b
+print(r[:4].decode(), struct.unpack(">HH", r[4:8]))' $((p + 2))
+	wait "$SERVER_PID" || true
+	assert_output "MPPE (2, 3)"
+	grep -q "bad header: unsupported version" "$BATS_TEST_TMPDIR/srv.err"
+}
+
+@test "mode: rr app in mpnet run: summary.json has the percentiles, apps/web-cdf.csv the CDF" {
+	local f=$BATS_TEST_TMPDIR/run.yaml out=$BATS_TEST_TMPDIR/out
+	cat >"$f" <<-Y
+	name: $T
+	hosts:
+	  c: { stack: mpt }
+	  r: { forward: true }
+	  s: { stack: kernel }
+	links:
+	  - { name: wifi, between: [c, r], rate: 20mbit, delay: 10ms }
+	  - { name: lte, between: [c, r], rate: 20mbit, delay: 10ms, endpoint: [subflow] }
+	  - { name: lan, between: [r, s] }
+	apps:
+	  - { name: web, client: c, server: s, mode: rr, request: 100, response: 64KiB, exchanges: 25 }
+	Y
+	run "$MPNET" run "$f" --out "$out"
+	echo "$output"
+	assert_success
+	run jq -e --argjson rtt "$RTT_MS" '.apps[0] | .mode == "rr" and .status == "ok"
+		and .verified == true and .rr.completed == 25 and .rr.exchanges == 25
+		and .rr.requests.bytes == 2500 and .rr.responses.bytes == 25 * 65536
+		and .rr.min_ms >= $rtt and .rr.p50_ms <= .rr.p95_ms
+		and .rr.p95_ms <= .rr.p99_ms and .rr.p99_ms <= .rr.max_ms
+		and .stream == null and .ofo.client.segments > 0 and .ofo.server == null
+		and .cdf == "apps/web-cdf.csv"' "$out/summary.json"
+	assert_success
+	# the CDF: a header, 25 samples ascending, the last at fraction 1, the
+	# percentiles among them
+	run awk -F, 'NR == 1 { ok = ($0 == "ms,fraction"); next }
+		{ if ($1 + 0 < prev) ok = 0; prev = $1 + 0; n++; last = $2 }
+		END { exit !(ok && n == 25 && last == 1) }' "$out/apps/web-cdf.csv"
+	assert_success
+	grep -q "^$(jq -r '.apps[0].rr.max_ms' "$out/summary.json" | cut -c1-6)" "$out/apps/web-cdf.csv"
+	jq -e '.apps[0].mode == "rr" and .apps[0].rr.exchanges == 25' "$out/topology.resolved.json"
+	if command -v gnuplot >/dev/null; then [ -s "$out/cdf.png" ]; fi
+}

@@ -1,5 +1,6 @@
 /* The mpt-perf command lines mpnet run builds: libmpt hosts get their endpoints and
  * subflow limit on the command line, kernel and TCP hosts do not. */
+#include "perf_args.h"
 #include "perf_argv.h"
 #include "test.h"
 #include "topology.h"
@@ -19,7 +20,11 @@ static const char yaml[] =
 	"apps:\n"
 	"  - { name: up, client: client, server: server, time: 2s }\n"
 	"  - { name: down, client: k, server: server, bytes: 1MB, direction: "
-	"download }\n";
+	"download }\n"
+	"  - { name: web, client: k, server: server, mode: rr, request: 100, response: 256KiB, "
+	"exchanges: 20 }\n"
+	"  - { name: tv, client: client, server: server, mode: stream, rate: 8mbit, chunk: 64KiB, "
+	"time: 3s, direction: download }\n";
 
 TEST(perf_argv_mpt_endpoints_and_limits)
 {
@@ -44,12 +49,35 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -c 198.18.2.2 -p 5202 --stack kernel -n 1000000 -R -J -i 0.5 "
 		     "-C bbr");
+	/* the workloads: --rr instead of an amount; --stream beside one */
+	CHECK_EQ(perf_argv_client(&pa, t, 2, "/b/mpt-perf", 1), 0);
+	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
+		     "/b/mpt-perf -c 198.18.2.2 -p 5203 --stack kernel --rr 100,262144,20 -J -i 1 "
+		     "-C bbr");
+	CHECK_EQ(perf_argv_client(&pa, t, 3, "/b/mpt-perf", 1), 0);
+	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
+		     "/b/mpt-perf -c 198.18.2.2 -p 5204 --stack mpt -t 3.000 --stream "
+		     "8000000bit,65536 -R -J -i 1 --endpoint 198.18.1.1,id=1,subflow,backup "
+		     "--max-subflows 3");
+	/* and mpt-perf takes what mpnet writes */
+	{
+		struct perf_opts o;
+		char e2[256];
+
+		CHECK_EQ(perf_args_parse(pa.argc, pa.argv, &o, e2, sizeof(e2)), 0);
+		CHECK_EQ(o.workload, PERF_WL_STREAM);
+		CHECK_U64_EQ(o.stream_rate, 1000000);
+		CHECK_U64_EQ(o.stream_chunk, 65536);
+		CHECK_EQ(perf_argv_client(&pa, t, 2, "/b/mpt-perf", 1), 0);
+		CHECK_EQ(perf_args_parse(pa.argc, pa.argv, &o, e2, sizeof(e2)), 0);
+		CHECK_EQ(o.workload, PERF_WL_RR);
+		CHECK_EQ(o.rr_n, 20);
+	}
 	topo_free(t);
 }
 
 /* mpt-perf's own command line: --rr and --stream, and each mistake one line naming
  * the fix (main prints it and exits 2). */
-#include "perf_args.h"
 
 static int perf_parse(struct perf_opts *o, char *err, const char *const *args)
 {
