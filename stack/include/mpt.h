@@ -631,8 +631,8 @@ struct mpt_ofo_stats {
 	uint64_t first_ns, last_ns; /* first and latest placement */
 };
 
-/* Fill *out for connection `id`.  Returns 0, MPT_ENOENT, or MPT_EINVAL (not an
- * MPTCP connection: plain TCP or fallen back before any data). */
+/* Fill *out for connection `id`.  Returns 0, MPT_ENOENT, or MPT_EINVAL (a plain TCP
+ * connection: no data level; one that fell back keeps what it had counted). */
 int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_stats *out);
 
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
