@@ -116,7 +116,7 @@ stream_ok() {
 	stream_ok "$BATS_TEST_TMPDIR/s.5832.json" 62
 }
 
-@test "--stream --corrupt-at: the flipped byte is found at its offset by both ends" {
+@test "--stream / --rr --corrupt-at: the flipped byte is found at its offset by both ends" {
 	up_two_paths kernel kernel
 	start_server s tcp 5841 "$BATS_TEST_TMPDIR/s.json"
 	# offset 16386 is in the second chunk's stamp (its bytes 2..)
@@ -126,6 +126,17 @@ stream_ok() {
 	assert_failure 1
 	echo "$output" | jq -e '.verified == false and .first_mismatch == 16386'
 	jq -e '.verified == false and .stream.chunks == 1' "$BATS_TEST_TMPDIR/s.json"
+	# rr: a flipped request byte, reported by both ends, the exchanges still done
+	start_server s tcp 5842 "$BATS_TEST_TMPDIR/s2.json"
+	run --separate-stderr in_host $T c "$PERF" -c 198.18.2.2 -p 5842 --stack tcp -J \
+		--rr 100,1000,5 --corrupt-at 250
+	wait "$SERVER_PID" || true
+	assert_failure 1
+	assert_equal "$stderr" "mpt-perf: rr: the requests failed verification at stream offset 250"
+	echo "$output" | jq -e '.verified == false and .first_mismatch == 250
+		and .rr.requests.verified == false and .rr.responses.verified == true
+		and .rr.completed == 5'
+	jq -e '.verified == false and .rr.requests.first_mismatch == 250' "$BATS_TEST_TMPDIR/s2.json"
 }
 
 # A misbehaving server on 127.0.0.1 (tests/bats/perf_fake_server.py MODE).

@@ -1234,6 +1234,30 @@ static json_t *report_json(const struct report *r)
 	return o;
 }
 
+/* rr: why the exchanges did not verify ("" when they did, or an error says it). */
+static const char *rr_failure(const struct report *r, char *buf, size_t len)
+{
+	const struct perf_hdr *h = &r->hdr;
+
+	buf[0] = '\0';
+	if (r->error[0] || report_ok(r))
+		return buf;
+	if (r->have_up && (r->rr_up.flags & PERF_RES_F_MISMATCH))
+		snprintf(buf, len, "rr: the requests failed verification at stream offset %" PRIu64,
+			 r->rr_up.first_mismatch);
+	else if (r->have_down && (r->rr_down.flags & PERF_RES_F_MISMATCH))
+		snprintf(buf, len,
+			 "rr: the responses failed verification at stream offset %" PRIu64,
+			 r->rr_down.first_mismatch);
+	else
+		snprintf(buf, len,
+			 "rr: %" PRIu64 " of %" PRIu64 " request bytes and %" PRIu64 " of %" PRIu64
+			 " response bytes verified",
+			 r->have_up ? r->rr_up.bytes : 0, h->amount * h->p1,
+			 r->have_down ? r->rr_down.bytes : 0, h->amount * h->p2);
+	return buf;
+}
+
 /* rr / stream: every sample, then the percentiles. */
 static void workload_text(const struct report *r, FILE *out)
 {
@@ -1298,7 +1322,11 @@ static void report_text(const struct report *r, FILE *out)
 		peer, bytes, (double)ns / 1e9, mbps(bytes, ns));
 	if (report_ok(r) && rr)
 		fprintf(out, "both ends verified every byte\n");
-	else if (report_ok(r))
+	else if (rr && !r->error[0]) {
+		char why[PERF_ERRLEN];
+
+		fprintf(out, "VERIFICATION FAILED: %s\n", rr_failure(r, why, sizeof(why)));
+	} else if (report_ok(r))
 		fprintf(out, "receiver verified every byte\n");
 	else if (r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
 		fprintf(out, "VERIFICATION FAILED: first mismatch at stream offset %" PRIu64 "\n",
@@ -1314,10 +1342,13 @@ static void report_text(const struct report *r, FILE *out)
 static int report_emit(struct report *r, FILE *out)
 {
 	int ok = report_ok(r);
+	char why[PERF_ERRLEN];
 
 	/* exit 1 always comes with one line on stderr saying why */
 	if (r->error[0])
 		fprintf(stderr, "mpt-perf: %s\n", r->error);
+	else if (r->have_hdr && r->hdr.workload == PERF_WL_RR && !ok)
+		fprintf(stderr, "mpt-perf: %s\n", rr_failure(r, why, sizeof(why)));
 	else if (!ok && r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
 		fprintf(stderr,
 			"mpt-perf: verification failed: first mismatch at stream offset %" PRIu64
