@@ -225,3 +225,15 @@ print(r[:4].decode(), struct.unpack(">HH", r[4:8]))' $((p + 2))
 	jq -e '.apps[0].mode == "rr" and .apps[0].rr.exchanges == 25' "$out/topology.resolved.json"
 	if command -v gnuplot >/dev/null; then [ -s "$out/cdf.png" ]; fi
 }
+
+@test "--rr, libmpt <-> libmpt over two subflows: verified, both ends report their out-of-order queue" {
+	up_two_paths mpt mpt
+	xfer s mpt c mpt 198.18.2.2 5851 --rr 100,64KiB,30 --endpoint 198.18.1.1,subflow
+	rr_ok "$BATS_TEST_TMPDIR/c.5851.json" 30
+	rr_ok "$BATS_TEST_TMPDIR/s.5851.json" 30
+	mpt_clean "$BATS_TEST_TMPDIR/c.5851.json"
+	mpt_clean "$BATS_TEST_TMPDIR/s.5851.json"
+	run jq -e '.ofo.segments > 0 and (.subflows | length) == 2' \
+		"$BATS_TEST_TMPDIR/c.5851.json" "$BATS_TEST_TMPDIR/s.5851.json"
+	assert_success
+}
