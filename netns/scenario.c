@@ -766,6 +766,24 @@ collect:
 			       (long long)json_integer_value(json_object_get(ap, "bytes")),
 			       json_number_value(json_object_get(ap, "seconds")),
 			       json_string_value(json_object_get(ap, "status")));
+			for (int wl = 0; wl < 2; wl++) {
+				json_t *st = json_object_get(ap, wl ? "stream" : "rr");
+
+				if (!json_is_object(st) ||
+				    !json_is_number(json_object_get(st, "p50_ms")))
+					continue;
+				printf("      %s ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f",
+				       wl ? "delay" : "completion",
+				       json_number_value(json_object_get(st, "p50_ms")),
+				       json_number_value(json_object_get(st, "p95_ms")),
+				       json_number_value(json_object_get(st, "p99_ms")),
+				       json_number_value(json_object_get(st, "max_ms")));
+				if (wl)
+					printf("  %lld stalls",
+					       (long long)json_integer_value(
+						       json_object_get(st, "stalls")));
+				printf("\n");
+			}
 			json_array_foreach(json_object_get(ap, "subflows"), k, sf)
 				printf("      subflow %-15s %s -> %s  %lld bytes\n",
 				       json_string_value(json_object_get(sf, "link"))
