@@ -237,3 +237,29 @@ print(r[:4].decode(), struct.unpack(">HH", r[4:8]))' $((p + 2))
 		"$BATS_TEST_TMPDIR/c.5851.json" "$BATS_TEST_TMPDIR/s.5851.json"
 	assert_success
 }
+
+@test "text report: every completion time / chunk delay, then the percentiles" {
+	local p=$((25000 + $$ % 1000)) r=$BATS_TEST_TMPDIR/r
+	"$PERF" -s --once --stack tcp -p $p -B 127.0.0.1 --ready-fd 3 3>"$r" \
+		>"$BATS_TEST_TMPDIR/srv.txt" 2>&1 &
+	SERVER_PID=$!
+	wait_until 10 grep -q ready "$r"
+	run "$PERF" -c 127.0.0.1 -p $p --stack tcp --rr 10,2kB,7
+	wait "$SERVER_PID"
+	assert_success
+	assert_line --index 0 "[client] exchange  completion (ms)"
+	assert_equal "$(grep -cE '^\[client\] [0-6] +[0-9]+\.[0-9]{3}$' <<<"$output")" 7
+	assert_line --regexp '^\[client\] rr: 7 of 7 exchanges of 10 B up / 2000 B down; completion ms p50 [0-9.]+ p95 [0-9.]+ p99 [0-9.]+ max [0-9.]+$'
+	assert_line --regexp '^\[client\] tcp rr 127\.0\.0\.1:[0-9]+: 14070 bytes in .*both ends verified every byte$'
+	grep -q '^\[server\] rr: 7 of 7 exchanges' "$BATS_TEST_TMPDIR/srv.txt"
+
+	"$PERF" -s --once --stack tcp -p $((p + 1)) -B 127.0.0.1 --ready-fd 3 3>"$r.2" \
+		>"$BATS_TEST_TMPDIR/srv2.txt" 2>&1 &
+	SERVER_PID=$!
+	wait_until 10 grep -q ready "$r.2"
+	run "$PERF" -c 127.0.0.1 -p $((p + 1)) --stack tcp --stream 80kbit,1000 -n 5000
+	wait "$SERVER_PID"
+	assert_success
+	assert_equal "$(grep -cE '^\[client\] [0-4] +[0-9]+\.[0-9]{3}$' <<<"$output")" 5
+	assert_line --regexp '^\[client\] stream: 5 chunks of 1000 B every 100\.000 ms; delay ms p50 [0-9.]+ p95 [0-9.]+ p99 [0-9.]+ max [0-9.]+; [0-9]+ stalls \(delay > [0-9.]+ ms\)$'
+}
