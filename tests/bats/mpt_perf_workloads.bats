@@ -240,10 +240,10 @@ print(r[:4].decode(), struct.unpack(">HH", r[4:8]))' $((p + 2))
 	# libmpt paces the stream (its runtime runs between the chunks)
 	xfer s mpt c mpt 198.18.2.2 5852 --stream 4mbit,16KiB -t 2 --endpoint 198.18.1.1,subflow
 	stream_ok "$BATS_TEST_TMPDIR/s.5852.json" 62
-	run jq -e '.stream.chunks_sent == 62 and .ofo.segments > 0' "$BATS_TEST_TMPDIR/c.5852.json" \
-		"$BATS_TEST_TMPDIR/s.5852.json"
+	run jq -e '.stream.chunks_sent == 62' "$BATS_TEST_TMPDIR/c.5852.json"
 	assert_success
-	refute_line false
+	run jq -e '.stream.chunks_sent == null and .ofo.segments > 0' "$BATS_TEST_TMPDIR/s.5852.json"
+	assert_success
 }
 
 @test "text report: every completion time / chunk delay, then the percentiles" {
