@@ -312,13 +312,27 @@ static int cmd_show(int argc, char **argv)
 		printf("apps:\n");
 	for (int a = 0; a < t->napps; a++) {
 		const struct topo_app *ap = &t->apps[a];
-		char addr[NETADDR_STRLEN], b[64];
+		char addr[NETADDR_STRLEN], b[64], w1[32], w2[32];
+
+		if (ap->mode == TOPO_MODE_RR)
+			snprintf(b, sizeof(b), "%s up / %s down x %u",
+				 units_fmt_size(ap->request, w1, sizeof(w1)),
+				 units_fmt_size(ap->response, w2, sizeof(w2)), ap->exchanges);
+		else if (ap->bytes)
+			units_fmt_size(ap->bytes, b, sizeof(b));
+		else
+			units_fmt_time(ap->time_ns, b, sizeof(b));
+		if (ap->mode == TOPO_MODE_STREAM)
+			snprintf(b + strlen(b), sizeof(b) - strlen(b), " stream: %s chunks at %s",
+				 units_fmt_size(ap->chunk, w1, sizeof(w1)),
+				 units_fmt_rate(ap->rate_bps, w2, sizeof(w2)));
 		printf("  %-12s %s -> %s (%s:%u) %s %s\n", ap->name, t->hosts[ap->client].name,
 		       t->hosts[ap->server].name,
 		       netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr)), ap->port,
-		       ap->direction == TOPO_UPLOAD ? "upload" : "download",
-		       ap->bytes ? units_fmt_size(ap->bytes, b, sizeof(b))
-				 : units_fmt_time(ap->time_ns, b, sizeof(b)));
+		       ap->mode == TOPO_MODE_RR	      ? "rr"
+		       : ap->direction == TOPO_UPLOAD ? "upload"
+						      : "download",
+		       b);
 	}
 	if (t->nevents)
 		printf("events:\n");

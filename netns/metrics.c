@@ -853,8 +853,8 @@ static json_t *restore_json(const struct mx_app *a, json_t *events, size_t e, js
 			 b > 0 ? json_real(x / b) : json_null());
 }
 
-/* Run gnuplot plot.gp in dir; 0, or -1 (message printed). */
-static int run_gnuplot(const char *dir)
+/* Run gnuplot SCRIPT in dir; 0, or -1 (message printed). */
+static int run_gnuplot(const char *dir, const char *script)
 {
 	char log[4096];
 	pid_t pid;
@@ -874,7 +874,7 @@ static int run_gnuplot(const char *dir)
 			dup2(fd, 2);
 		}
 		if (chdir(dir) == 0)
-			execlp("gnuplot", "gnuplot", "plot.gp", (char *)NULL);
+			execlp("gnuplot", "gnuplot", script, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	if (waitpid(pid, &st, 0) < 0)
@@ -891,6 +891,104 @@ static int run_gnuplot(const char *dir)
 		return -1;
 	}
 	return 0;
+}
+
+/* An rr or stream app's samples (ms), sorted: from the client's report (it measured
+ * rr, and a stream's receiver record reaches it either way), else the server's.
+ * Returns how many (0: none, *out NULL). */
+static size_t app_samples(const char *dir, json_t *app, double **out)
+{
+	const char *mode = str(app, "mode");
+	bool rr = !strcmp(mode, "rr");
+	json_t *rep[2] = {load_rel(dir, app, "client_json"), load_rel(dir, app, "server_json")};
+	json_t *list = NULL, *v;
+	size_t n = 0, i;
+
+	*out = NULL;
+	if (rr || !strcmp(mode, "stream"))
+		for (int k = 0; k < 2 && !json_array_size(list); k++)
+			list = json_object_get(json_object_get(rep[k], rr ? "rr" : "stream"),
+					       rr ? "completion_ms" : "delay_ms");
+	if (json_array_size(list) && (*out = malloc(json_array_size(list) * sizeof(double)))) {
+		json_array_foreach(list, i, v)
+		{
+			(*out)[n++] = json_number_value(v);
+		}
+		qsort(*out, n, sizeof(double), cmp_double);
+	}
+	json_decref(rep[0]);
+	json_decref(rep[1]);
+	return n;
+}
+
+/* apps/APP-cdf.csv: "ms,fraction", one line per sample in ascending order, fraction
+ * = the share of samples at or below it.  Returns 0, or -1 (no samples: bulk). */
+static int write_cdf(const char *dir, json_t *app)
+{
+	char path[4096];
+	double *v;
+	size_t n = app_samples(dir, app, &v);
+	FILE *f;
+
+	if (!n)
+		return -1;
+	snprintf(path, sizeof(path), "%s/apps/%s-cdf.csv", dir, str(app, "name"));
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "ms,fraction\n");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%.6f,%.6f\n", v[i], (double)(i + 1) / (double)n);
+	}
+	free(v);
+	if (!f || fclose(f)) {
+		fprintf(stderr, "mpnet: cannot write %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* cdf.gp: every app's CDF file on one plot (cdf.png).  Returns 1 when there was at
+ * least one to draw, 0 when none, -1 when the script could not be written. */
+static int write_cdf_plot(const char *dir, json_t *summary, const char *title)
+{
+	json_t *apps = json_object_get(summary, "apps"), *app;
+	char path[4096];
+	int drawn = 0;
+	size_t i;
+	FILE *f;
+
+	json_array_foreach(apps, i, app) drawn += json_is_string(json_object_get(app, "cdf"));
+	if (!drawn)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cdf.gp", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "# Drawn by mpnet (netns/metrics.c): the CDF of each rr app's completion\n"
+		   "# times and each stream app's chunk delays (apps/APP-cdf.csv).\n");
+	fprintf(f, "set terminal pngcairo size %d,%d noenhanced font \",9\"\n", MX_PLOT_W,
+		MX_PLOT_TITLE_H + 2 * MX_PLOT_PANEL_H);
+	fprintf(f, "set output \"cdf.png\"\nset datafile separator \",\"\n");
+	fprintf(f, "set title ");
+	gp_str(f, title);
+	fprintf(f, "\nset xlabel \"ms (rr: completion time; stream: one-way delay)\"\n"
+		   "set ylabel \"fraction\"\nset yrange [0:1]\nset logscale x\n"
+		   "set grid\nset key bottom right\nplot ");
+	drawn = 0;
+	json_array_foreach(apps, i, app)
+	{
+		char t[128];
+
+		if (!json_is_string(json_object_get(app, "cdf")))
+			continue;
+		snprintf(t, sizeof(t), "%s (%s)", str(app, "name"), str(app, "mode"));
+		fprintf(f, "%s", drawn++ ? ", \\\n     " : "");
+		gp_str(f, str(app, "cdf"));
+		fprintf(f, " every ::1 using 1:2 with steps lw 2 title ");
+		gp_str(f, t);
+	}
+	fprintf(f, "\n");
+	return fclose(f) ? -1 : 1;
 }
 
 static void fmt_ms(char *b, size_t n, double ms)
@@ -1019,6 +1117,16 @@ int metrics_run(const char *dir, unsigned flags)
 			fprintf(stderr, "mpnet: cannot write %s\n", path);
 			goto out;
 		}
+		json_array_foreach(apps, i, app)
+		{
+			json_object_set_new(app, "cdf", json_null());
+			if (write_cdf(dir, app) == 0) {
+				char rel[256];
+
+				snprintf(rel, sizeof(rel), "apps/%s-cdf.csv", str(app, "name"));
+				json_object_set_new(app, "cdf", json_string(rel));
+			}
+		}
 		snprintf(path, sizeof(path), "%s/summary.json", dir);
 		if (json_dump_file(summary, path, JSON_INDENT(2))) {
 			fprintf(stderr, "mpnet: cannot write %s\n", path);
@@ -1042,8 +1150,11 @@ int metrics_run(const char *dir, unsigned flags)
 			goto out;
 		}
 		fclose(f);
-		if (run_gnuplot(dir) == 0 && (flags & MX_PRINT))
+		if (run_gnuplot(dir, "plot.gp") == 0 && (flags & MX_PRINT))
 			printf("  plot: %s/plot.png\n", dir);
+		if (write_cdf_plot(dir, summary, title) == 1 && run_gnuplot(dir, "cdf.gp") == 0 &&
+		    (flags & MX_PRINT))
+			printf("  plot: %s/cdf.png\n", dir);
 	}
 out:
 	for (int a = 0; series && a < (int)json_array_size(json_object_get(summary, "apps")); a++)

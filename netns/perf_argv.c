@@ -104,12 +104,20 @@ int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, cons
 	    add(pa, "-p") || add(pa, "%u", ap->port) || add(pa, "--stack") ||
 	    add(pa, "%s", stack_arg(t->hosts[ap->client].stack)))
 		return -1;
-	if (ap->bytes) {
+	if (ap->mode == TOPO_MODE_RR) {
+		if (add(pa, "--rr") || add(pa, "%llu,%llu,%u", (unsigned long long)ap->request,
+					   (unsigned long long)ap->response, ap->exchanges))
+			return -1;
+	} else if (ap->bytes) {
 		if (add(pa, "-n") || add(pa, "%llu", (unsigned long long)ap->bytes))
 			return -1;
 	} else if (add(pa, "-t") || add(pa, "%.3f", (double)ap->time_ns / 1e9)) {
 		return -1;
 	}
+	if (ap->mode == TOPO_MODE_STREAM &&
+	    (add(pa, "--stream") || add(pa, "%llubit,%llu", (unsigned long long)ap->rate_bps,
+					(unsigned long long)ap->chunk)))
+		return -1;
 	if (ap->direction == TOPO_DOWNLOAD && add(pa, "-R"))
 		return -1;
 	if (add(pa, "-J") || add(pa, "-i") || add(pa, "%g", interval_s))

@@ -29,8 +29,8 @@ struct perf_argv {
  * Returns 0 or -1 (too many arguments). */
 int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin);
 
-/* The client of app a: `PERF -c ADDR -p PORT --stack S (-n B | -t S) [-R] -J -i I
- * [mpt]`.  Returns 0 or -1. */
+/* The client of app a: `PERF -c ADDR -p PORT --stack S (-n B | -t S | --rr
+ * REQ,RESP,N) [--stream RATEbit,CHUNK] [-R] -J -i I [mpt]`.  Returns 0 or -1. */
 int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin,
 		     double interval_s);
 

@@ -318,6 +318,39 @@ static bool is_interrupted(json_t *j)
 	return st && !strcmp(st, "interrupted");
 }
 
+/* A copy of report[key] without its per-sample list (the CDF file has them). */
+static json_t *without_list(json_t *report, const char *key, const char *list)
+{
+	json_t *v = json_object_get(report, key), *c;
+
+	if (!json_is_object(v))
+		return json_null();
+	c = json_deep_copy(v);
+	json_object_del(c, list);
+	return c;
+}
+
+/* mode, the rr / stream statistics (the client's: it measured rr, and has the
+ * receiver's delays either way), and each libmpt end's out-of-order queue. */
+static void app_workload(const struct topo_app *ap, json_t *cj, json_t *sj, json_t *o)
+{
+	json_t *m = cj && json_is_object(
+				  json_object_get(cj, ap->mode == TOPO_MODE_RR ? "rr" : "stream"))
+			    ? cj
+			    : sj;
+
+	json_object_set_new(o, "mode", json_string(topo_mode_name(ap->mode)));
+	json_object_set_new(o, "rr",
+			    ap->mode == TOPO_MODE_RR ? without_list(m, "rr", "completion_ms")
+						     : json_null());
+	json_object_set_new(o, "stream",
+			    ap->mode == TOPO_MODE_STREAM ? without_list(m, "stream", "delay_ms")
+							 : json_null());
+	json_object_set_new(o, "ofo",
+			    json_pack("{s:O?, s:O?}", "client", json_object_get(cj, "ofo"),
+				      "server", json_object_get(sj, "ofo")));
+}
+
 static json_t *app_result(const struct topology *t, int a, struct app_run *r, const char *dir,
 			  bool *ok)
 {
@@ -360,6 +393,7 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 		json_object_set_new(o, "ended_s", json_real((double)r->client_end / 1e9));
 	json_object_set_new(o, "exit", json_pack("{s:i, s:i}", "client", cexit, "server", sexit));
 	json_object_set_new(o, "subflows", app_subflows(t, sender, receiver));
+	app_workload(ap, cj, sj, o);
 	json_object_set_new(o, "client_json", json_string(rel(r->client_json, dir)));
 	json_object_set_new(o, "server_json", json_string(rel(r->server_json, dir)));
 
@@ -732,6 +766,24 @@ collect:
 			       (long long)json_integer_value(json_object_get(ap, "bytes")),
 			       json_number_value(json_object_get(ap, "seconds")),
 			       json_string_value(json_object_get(ap, "status")));
+			for (int wl = 0; wl < 2; wl++) {
+				json_t *st = json_object_get(ap, wl ? "stream" : "rr");
+
+				if (!json_is_object(st) ||
+				    !json_is_number(json_object_get(st, "p50_ms")))
+					continue;
+				printf("      %s ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f",
+				       wl ? "delay" : "completion",
+				       json_number_value(json_object_get(st, "p50_ms")),
+				       json_number_value(json_object_get(st, "p95_ms")),
+				       json_number_value(json_object_get(st, "p99_ms")),
+				       json_number_value(json_object_get(st, "max_ms")));
+				if (wl)
+					printf("  %lld stalls",
+					       (long long)json_integer_value(
+						       json_object_get(st, "stalls")));
+				printf("\n");
+			}
 			json_array_foreach(json_object_get(ap, "subflows"), k, sf)
 				printf("      subflow %-15s %s -> %s  %lld bytes\n",
 				       json_string_value(json_object_get(sf, "link"))

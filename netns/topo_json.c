@@ -176,10 +176,22 @@ json_t *topo_json(const struct topology *t)
 			"server_link", t->links[ap->server_link].name, "port", (int)ap->port,
 			"direction", ap->direction == TOPO_UPLOAD ? "upload" : "download",
 			"start_s", (double)ap->start_ns / 1e9);
-		if (ap->bytes)
+		json_object_set_new(j, "mode", json_string(topo_mode_name(ap->mode)));
+		if (ap->mode == TOPO_MODE_RR)
+			json_object_set_new(j, "rr",
+					    json_pack("{s:I, s:I, s:i}", "request",
+						      (json_int_t)ap->request, "response",
+						      (json_int_t)ap->response, "exchanges",
+						      (int)ap->exchanges));
+		else if (ap->bytes)
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ap->bytes));
 		else
 			json_object_set_new(j, "time_s", json_real((double)ap->time_ns / 1e9));
+		if (ap->mode == TOPO_MODE_STREAM)
+			json_object_set_new(j, "stream",
+					    json_pack("{s:I, s:I}", "rate_bps",
+						      (json_int_t)ap->rate_bps, "chunk",
+						      (json_int_t)ap->chunk));
 		json_object_set_new(j, "timeout_s", json_real((double)ap->timeout_ns / 1e9));
 		json_array_append_new(apps, j);
 	}

@@ -24,8 +24,11 @@ static const char *const host_keys[] = {"stack",      "forward",   "mptcp",
 static const char *const mptcp_keys[] = {"subflows", "add_addr_accepted", NULL};
 static const char *const link_keys[] = {"name",	    "between",	 "up",	     "down",
 					"endpoint", "addresses", "emulator", NULL};
-static const char *const app_keys[] = {"name",	"client", "server",  "bytes",	"time", "direction",
-				       "start", "port",	  "timeout", "to_link", "ipv6", NULL};
+static const char *const app_keys[] = {"name",	    "client", "server",	 "bytes",    "time",
+				       "direction", "start",  "port",	 "timeout",  "to_link",
+				       "ipv6",	    "mode",   "request", "response", "exchanges",
+				       "rate",	    "chunk",  NULL};
+static const char *const mode_names[] = {"bulk", "rr", "stream", NULL};
 static const char *const event_keys[] = {"at", "link", "action", "dir", "host", NULL};
 
 static const char *const stack_names[] = {"none", "kernel", "tcp", "mpt", NULL};
@@ -912,10 +915,101 @@ static int app_hosts(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
 	return 0;
 }
 
+const char *topo_mode_name(enum topo_mode m)
+{
+	return (unsigned)m <= TOPO_MODE_STREAM ? mode_names[m] : "?";
+}
+
+/* mode: and the keys each mode takes (request/response/exchanges for rr, rate/chunk
+ * for stream); a key of another mode is an error at that key. */
+static int app_mode(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
+{
+	static const struct {
+		const char *key;
+		enum topo_mode mode;
+	} own[] = {{"request", TOPO_MODE_RR},
+		   {"response", TOPO_MODE_RR},
+		   {"exchanges", TOPO_MODE_RR},
+		   {"rate", TOPO_MODE_STREAM},
+		   {"chunk", TOPO_MODE_STREAM}};
+	yaml_node_t *v, *k;
+	uint64_t x;
+	int i;
+
+	if ((v = tp_map_get(c, n, "mode", NULL))) {
+		if (word(c, v, "mode", mode_names, "bulk, rr or stream", &i))
+			return -1;
+		a->mode = (enum topo_mode)i;
+	}
+	for (size_t j = 0; j < sizeof(own) / sizeof(own[0]); j++)
+		if (tp_map_get(c, n, own[j].key, &k) && own[j].mode != a->mode)
+			return tp_err(
+				c, k, "app \"%s\": %s: is for mode: %s (this app is mode: %s)",
+				a->name, own[j].key, mode_names[own[j].mode], mode_names[a->mode]);
+	if (a->mode == TOPO_MODE_RR) {
+		yaml_node_t *rq = tp_map_get(c, n, "request", NULL);
+		yaml_node_t *rs = tp_map_get(c, n, "response", NULL);
+
+		if (!rq || !rs)
+			return tp_err(c, n,
+				      "app \"%s\": mode: rr needs request: and response: (bytes "
+				      "each way per exchange, e.g. request: 100, response: 256KiB)",
+				      a->name);
+		if (tp_size(c, rq, "request", &a->request) ||
+		    tp_size(c, rs, "response", &a->response))
+			return -1;
+		if (!a->request || a->request > (1ull << 30))
+			return tp_err(c, rq, "request must be 1 byte to 1GiB");
+		if (!a->response || a->response > (1ull << 30))
+			return tp_err(c, rs, "response must be 1 byte to 1GiB");
+		a->exchanges = TOPO_RR_DEFAULT_EXCHANGES;
+		if ((v = tp_map_get(c, n, "exchanges", NULL))) {
+			if (tp_uint(c, v, "exchanges", 1, 1000000, &x))
+				return -1;
+			a->exchanges = (uint32_t)x;
+		}
+		for (int b = 0; b < 2; b++)
+			if (tp_map_get(c, n, b ? "time" : "bytes", &k))
+				return tp_err(c, k,
+					      "app \"%s\": mode: rr runs exchanges: (default %d), "
+					      "not %s:",
+					      a->name, TOPO_RR_DEFAULT_EXCHANGES,
+					      b ? "time" : "bytes");
+	}
+	if (a->mode == TOPO_MODE_STREAM) {
+		yaml_node_t *rt = tp_map_get(c, n, "rate", NULL),
+			    *ch = tp_map_get(c, n, "chunk", NULL);
+
+		if (!rt || !ch)
+			return tp_err(c, n,
+				      "app \"%s\": mode: stream needs rate: and chunk: (e.g. rate: "
+				      "8mbit, chunk: 64KiB: a chunk every chunk/rate seconds)",
+				      a->name);
+		if (tp_rate(c, rt, "rate", &a->rate_bps) || tp_size(c, ch, "chunk", &a->chunk))
+			return -1;
+		if (a->rate_bps < 8)
+			return tp_err(c, rt, "rate must be at least 8bit (1 byte/s)");
+		if (a->chunk < 16 || a->chunk > (1ull << 30))
+			return tp_err(c, ch, "chunk must be 16 bytes (its time stamp) to 1GiB");
+	}
+	return 0;
+}
+
 static int app_amount(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
 {
 	yaml_node_t *bk = NULL, *tk = NULL, *v;
 	yaml_node_t *bn = tp_map_get(c, n, "bytes", &bk), *tn = tp_map_get(c, n, "time", &tk);
+
+	if (a->mode == TOPO_MODE_RR) {
+		a->timeout_ns = 300000000000ull;
+		if ((v = tp_map_get(c, n, "timeout", NULL))) {
+			if (tp_time(c, v, "timeout", &a->timeout_ns))
+				return -1;
+			if (!a->timeout_ns)
+				return tp_err(c, v, "timeout must be above 0 (e.g. 300s)");
+		}
+		return 0;
+	}
 
 	if (bn && tn) {
 		struct topo_pos pb = tp_pos(bk), pt = tp_pos(tk);
@@ -932,6 +1026,11 @@ static int app_amount(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
 			return -1;
 		if (!a->bytes)
 			return tp_err(c, bn, "bytes must be above 0 (e.g. 64MiB)");
+		if (a->mode == TOPO_MODE_STREAM && a->bytes % a->chunk)
+			return tp_err(c, bn,
+				      "app \"%s\": bytes: must be whole chunks (a multiple of "
+				      "chunk: %llu), or give time:",
+				      a->name, (unsigned long long)a->chunk);
 	} else {
 		if (tp_time(c, tn, "time", &a->time_ns))
 			return -1;
@@ -978,7 +1077,7 @@ static int parse_app(struct tp_ctx *c, yaml_node_t *n, int ai)
 		if (!strcmp(t->apps[j].name, a->name))
 			return tp_err(c, nn, "duplicate app name \"%s\" (first at line %d)",
 				      a->name, t->apps[j].pos.line);
-	if (app_hosts(c, n, a) || app_amount(c, n, a))
+	if (app_hosts(c, n, a) || app_mode(c, n, a) || app_amount(c, n, a))
 		return -1;
 	if ((v = tp_map_get(c, n, "direction", NULL))) {
 		static const char *const dirs[] = {"upload", "download", NULL};
@@ -986,6 +1085,11 @@ static int parse_app(struct tp_ctx *c, yaml_node_t *n, int ai)
 		if (word(c, v, "direction", dirs, "upload or download", &i))
 			return -1;
 		a->direction = (enum topo_direction)i;
+		if (a->mode == TOPO_MODE_RR && a->direction == TOPO_DOWNLOAD)
+			return tp_err(c, v,
+				      "app \"%s\": mode: rr has requests up and responses down; "
+				      "drop direction:",
+				      a->name);
 	}
 	if ((v = tp_map_get(c, n, "start", NULL)) && tp_time(c, v, "start", &a->start_ns))
 		return -1;

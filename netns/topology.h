@@ -169,6 +169,15 @@ enum topo_direction {
 	TOPO_DOWNLOAD,	 /* the server sends */
 };
 
+/* What an app's mpt-perf does (mpt-perf's workloads). */
+enum topo_mode {
+	TOPO_MODE_BULK = 0, /* one direction, as fast as it goes (bytes: or time:) */
+	TOPO_MODE_RR,	    /* request/response: --rr REQUEST,RESPONSE,EXCHANGES */
+	TOPO_MODE_STREAM,   /* paced chunks: --stream RATE,CHUNK with bytes: or time: */
+};
+
+#define TOPO_RR_DEFAULT_EXCHANGES 100
+
 struct topo_app {
 	char name[TOPO_NAME_MAX];
 	struct topo_pos pos;
@@ -183,7 +192,14 @@ struct topo_app {
 	uint16_t port;	     /* default 5201 + app index */
 	uint64_t timeout_ns; /* give up after this long (default: time + 30 s, or 300 s) */
 	bool ipv6;	     /* server_addr is the IPv6 address (the app's ipv6: true) */
+	enum topo_mode mode;
+	uint64_t request, response; /* rr: bytes up and down per exchange */
+	uint32_t exchanges;	    /* rr: how many (default TOPO_RR_DEFAULT_EXCHANGES) */
+	uint64_t rate_bps, chunk;   /* stream: bits per second, bytes per write */
 };
+
+/* "bulk", "rr", "stream". */
+const char *topo_mode_name(enum topo_mode m);
 
 enum topo_action {
 	TOPO_EV_DOWN = 0, /* carrier down on both ends; addresses and routes stay */

@@ -617,6 +617,26 @@ int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name);
  * MPTCP). */
 const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id);
 
+/* The data-level out-of-order queue of an MPTCP connection's receive side: data that
+ * arrived on a subflow ahead of the data-level sequence, held until the gap fills.
+ * Updated each time a subflow's in-order data reaches the data level (a placement);
+ * nothing here is reset.  The time-weighted mean size is area_byte_ns /
+ * (last_ns - first_ns) (the stack's own clock, the `now` of its calls). */
+struct mpt_ofo_stats {
+	uint64_t bytes;		    /* held out of order now */
+	uint64_t peak_bytes;	    /* most held at once */
+	uint32_t ranges;	    /* separate ranges now (at most the stack's limit) */
+	uint32_t peak_ranges;	    /* most ranges at once */
+	uint64_t segments;	    /* placements at the data level */
+	uint64_t ofo_segments;	    /* of which arrived ahead of the data-level sequence */
+	uint64_t area_byte_ns;	    /* integral of bytes over time, between placements */
+	uint64_t first_ns, last_ns; /* first and latest placement */
+};
+
+/* Fill *out for connection `id`.  Returns 0, MPT_ENOENT, or MPT_EINVAL (a plain TCP
+ * connection: no data level; one that fell back keeps what it had counted). */
+int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_stats *out);
+
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);
 

@@ -156,6 +156,7 @@ struct mpt_sim_xfer {
 	int client_err, server_err;
 	uint32_t client_id, server_id;
 	struct mpt_conn_info client_info; /* snapshot when the server got EOF */
+	struct mpt_ofo_stats server_ofo;  /* the server's out-of-order queue then */
 };
 
 /* Run: ep 0 connects on path 0 to ep 1, writes x->bytes of mpt_sim_pattern, shuts

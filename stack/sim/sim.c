@@ -602,6 +602,7 @@ int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x)
 				x->eof = true;
 				x->done_ns = sim->now;
 				mpt_conn_info(sim->ep[0], cid, &x->client_info);
+				mpt_conn_ofo_stats(sim->ep[1], sid, &x->server_ofo);
 				mpt_close(sim->ep[1], sid, sim->now);
 				closed_server = true;
 				break;

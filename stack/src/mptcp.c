@@ -538,7 +538,31 @@ static void ofo_add(struct mptcp_conn *mp, uint64_t l, uint64_t r)
 	ctr(mp)->mptcp_ofo_queue++;
 }
 
-static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_t n)
+/* After each placement: the queue's size now, its peak, and its integral over time
+ * (for the time-weighted mean mpt_conn_ofo_stats reports). */
+static void ofo_account(struct mptcp_conn *mp, bool in_order, uint64_t now)
+{
+	struct mpt_ofo_stats *o = &mp->ofo_st;
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < mp->nofo; i++)
+		bytes += mp->ofo[i].right - mp->ofo[i].left;
+	if (!o->segments)
+		o->first_ns = now;
+	else if (now > o->last_ns)
+		o->area_byte_ns += o->bytes * (now - o->last_ns);
+	o->last_ns = now > o->last_ns ? now : o->last_ns;
+	o->segments++;
+	o->ofo_segments += !in_order;
+	o->bytes = bytes;
+	o->ranges = mp->nofo;
+	if (bytes > o->peak_bytes)
+		o->peak_bytes = bytes;
+	if (mp->nofo > o->peak_ranges)
+		o->peak_ranges = mp->nofo;
+}
+
+static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_t n, uint64_t now)
 {
 	if (dsn + n <= mp->rcv_nxt) {
 		ctr(mp)->duplicate_data++;
@@ -558,6 +582,7 @@ static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_
 		ring_write_at(&mp->rcvbuf, mp->rcvbuf.len + (uint32_t)(dsn - mp->rcv_nxt), d, n);
 	if (dsn != mp->rcv_nxt) {
 		ofo_add(mp, dsn, dsn + n);
+		ofo_account(mp, false, now);
 		return;
 	}
 	mp->rcv_nxt += n;
@@ -575,6 +600,7 @@ static void place(struct mptcp_conn *mp, uint64_t dsn, const uint8_t *d, uint32_
 			mp->ofo[j] = mp->ofo[j + 1];
 		mp->nofo--;
 	}
+	ofo_account(mp, true, now);
 	notify_readable(mp);
 }
 
@@ -648,7 +674,7 @@ static int drain_checked(struct tcb *t, const struct mptcp_map *m, uint64_t now)
 	}
 	if (tcp_app_recv(t, mp->csum_buf, n, now) != (ptrdiff_t)n)
 		return -1;
-	place(mp, dsn, mp->csum_buf, n);
+	place(mp, dsn, mp->csum_buf, n, now);
 	return (int)n;
 }
 
@@ -704,7 +730,7 @@ static void drain(struct tcb *t, uint64_t now)
 		got = tcp_app_recv(t, tmp, n, now);
 		if (got <= 0)
 			return;
-		place(mp, dsn, tmp, (uint32_t)got);
+		place(mp, dsn, tmp, (uint32_t)got, now);
 	}
 	if (!mp->fallback)
 		maps_trim(&t->sf->rx, t->rcv_nxt - (t->fin_rcvd ? 1 : 0));
@@ -2044,6 +2070,11 @@ int mptcp_poll(const struct mptcp_conn *mp)
 	if (mp->error)
 		m |= MPT_POLLERR;
 	return m;
+}
+
+void mptcp_ofo_stats(const struct mptcp_conn *mp, struct mpt_ofo_stats *out)
+{
+	*out = mp->ofo_st;
 }
 
 void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)

@@ -156,6 +156,7 @@ struct mptcp_conn {
 		uint64_t left, right;
 	} ofo[MPTCP_OFO_MAX];
 	uint32_t nofo;
+	struct mpt_ofo_stats ofo_st; /* mpt_conn_ofo_stats; updated in place() */
 	bool readable_ev;
 	bool data_fin_rcvd, data_fin_in_order;
 	uint64_t rcv_data_fin_dsn;
@@ -214,6 +215,8 @@ void mptcp_app_abort(struct mptcp_conn *mp, uint64_t now);
 void mptcp_app_accepted(struct mptcp_conn *mp);
 int mptcp_poll(const struct mptcp_conn *mp);
 void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info);
+/* The data-level out-of-order queue's statistics (mpt_conn_ofo_stats). */
+void mptcp_ofo_stats(const struct mptcp_conn *mp, struct mpt_ofo_stats *out);
 void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o);
 
 /* Path events from the stack: an endpoint was removed (REMOVE_ADDR, subflows on it

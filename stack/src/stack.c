@@ -1095,6 +1095,18 @@ const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id)
 	return t->mp->sched ? t->mp->sched->name : mptcp_sched_find(st->cfg.scheduler)->name;
 }
 
+int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_stats *out)
+{
+	const struct tcb *t = find_id(st, id);
+
+	if (!t || !out)
+		return MPT_ENOENT;
+	if (!t->mp)
+		return MPT_EINVAL;
+	mptcp_ofo_stats(t->mp, out);
+	return 0;
+}
+
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info)
 {
 	const struct tcb *t = find_id(st, id);

@@ -1,6 +1,7 @@
 #include "test.h"
 #include "perf_proto.h"
 #include "perf_rx.h"
+#include "perf_wl.h"
 #include "perf_args.h"
 #include "pattern.h"
 #include "mpt.h"
@@ -24,8 +25,9 @@ TEST(perf_hdr_round_trip)
 
 	CHECK_EQ(perf_hdr_encode(&sample_hdr, buf, sizeof(buf)), PERF_HDR_LEN);
 	/* the layout written in perf_proto.h */
-	CHECK(memcmp(buf, "MPPH\0\1\1\3", 8) == 0);
+	CHECK(memcmp(buf, "MPPH\0\2\1\3", 8) == 0);
 	CHECK_EQ(buf[23], 0xef);
+	CHECK_EQ(buf[40], PERF_WL_BULK);
 	memset(&h, 0, sizeof(h));
 	CHECK_EQ(perf_hdr_decode(&h, buf, PERF_HDR_LEN), PERF_HDR_LEN);
 	CHECK_EQ(h.dir, PERF_DOWNLOAD);
@@ -51,7 +53,7 @@ TEST(perf_hdr_rejects_defects)
 	buf[0] = 'G'; /* "GET /..." from a stray HTTP client */
 	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EMAGIC);
 	memcpy(buf, good, sizeof(buf));
-	buf[5] = 2;
+	buf[5] = 1; /* an mpt-perf of the 48-byte header */
 	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EVERSION);
 	memcpy(buf, good, sizeof(buf));
 	buf[6] = 2; /* direction */
@@ -61,6 +63,15 @@ TEST(perf_hdr_rejects_defects)
 	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
 	memcpy(buf, good, sizeof(buf));
 	buf[47] = 1; /* reserved */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[41] = 1; /* reserved */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[40] = 3; /* no such workload */
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[63] = 1; /* a bulk transfer has no workload parameters */
 	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
 	memcpy(buf, good, sizeof(buf));
 	memset(buf + 8, 0, 8); /* amount 0 */
@@ -91,7 +102,8 @@ TEST(perf_res_round_trip_and_rejects)
 	struct perf_res d;
 
 	CHECK_EQ(perf_res_encode(&r, good, sizeof(good)), PERF_RES_LEN);
-	CHECK(memcmp(good, "MPPR\0\1\0\2", 8) == 0);
+	CHECK(memcmp(good, "MPPR\0\2\0\2", 8) == 0);
+	CHECK_EQ(good[56], PERF_WL_BULK);
 	CHECK_EQ(perf_res_decode(&d, good, sizeof(good)), PERF_RES_LEN);
 	CHECK_EQ(d.flags, PERF_RES_F_MISMATCH);
 	CHECK_U64_EQ(d.bytes, r.bytes);
@@ -107,7 +119,7 @@ TEST(perf_res_round_trip_and_rejects)
 	buf[3] = 'H'; /* a header is not a result */
 	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EMAGIC);
 	memcpy(buf, good, sizeof(buf));
-	buf[4] = 1;
+	buf[5] = 1;
 	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EVERSION);
 	memcpy(buf, good, sizeof(buf));
 	buf[7] |= PERF_RES_F_VERIFIED; /* verified and a mismatch */
@@ -122,7 +134,13 @@ TEST(perf_res_round_trip_and_rejects)
 	buf[48] = 0xff; /* too many intervals */
 	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
 	memcpy(buf, good, sizeof(buf));
-	buf[55] = 1;
+	buf[63] = 1; /* reserved */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[56] = 3; /* no such workload */
+	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
+	memcpy(buf, good, sizeof(buf));
+	buf[52] = 0xff; /* too many samples */
 	CHECK_EQ(perf_res_decode(&d, buf, sizeof(buf)), PERF_EFIELD);
 
 	CHECK_EQ(perf_ivl_encode(&iv, ib, sizeof(ib)), PERF_IVL_LEN);
@@ -184,6 +202,206 @@ TEST(perf_rx_verifies_and_bins)
 	CHECK_U64_EQ(res.bytes, LEN);
 	perf_rx_free(&rx);
 	free(buf);
+}
+
+/* The workloads travel in the header and come back in the result: an rr or stream
+ * request is what the server runs, and a result of another workload is noticed. */
+TEST(perf_proto_workloads)
+{
+	struct perf_hdr rr = {.dir = PERF_UPLOAD,
+			      .amount = 200,
+			      .seed = 9,
+			      .workload = PERF_WL_RR,
+			      .p1 = 100,
+			      .p2 = 262144},
+			st = {.dir = PERF_DOWNLOAD,
+			      .time_mode = true,
+			      .amount = 1000000000,
+			      .workload = PERF_WL_STREAM,
+			      .p1 = 1000000,
+			      .p2 = 65536},
+			h, bad;
+	struct perf_res res = {.flags = PERF_RES_F_VERIFIED,
+			       .workload = PERF_WL_RR,
+			       .n_samples = 200},
+			d;
+	uint8_t buf[PERF_HDR_LEN], rb[PERF_RES_LEN], sb[PERF_SMP_LEN];
+	uint64_t ns;
+
+	CHECK_EQ(perf_hdr_encode(&rr, buf, sizeof(buf)), PERF_HDR_LEN);
+	CHECK_EQ(buf[40], PERF_WL_RR);
+	CHECK_EQ(buf[55], 100);
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_HDR_LEN);
+	CHECK_EQ(h.workload, PERF_WL_RR);
+	CHECK_U64_EQ(h.amount, 200);
+	CHECK_U64_EQ(h.p1, 100);
+	CHECK_U64_EQ(h.p2, 262144);
+	CHECK_EQ(perf_hdr_encode(&st, buf, sizeof(buf)), PERF_HDR_LEN);
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_HDR_LEN);
+	CHECK_EQ(h.workload, PERF_WL_STREAM);
+	CHECK(h.time_mode && h.dir == PERF_DOWNLOAD);
+	CHECK_U64_EQ(h.p1, 1000000);
+	CHECK_U64_EQ(h.p2, 65536);
+
+	/* what each workload cannot be */
+	bad = rr;
+	bad.dir = PERF_DOWNLOAD; /* the client writes the requests */
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	bad = rr;
+	bad.p2 = 0;
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	bad = rr;
+	bad.amount = PERF_WL_MAX_N + 1;
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	bad = st;
+	bad.p2 = PERF_STAMP_LEN - 1; /* no room for the stamp */
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	bad = st;
+	bad.time_mode = false;
+	bad.amount = 65536 * 3 + 1; /* not whole chunks */
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_EFIELD);
+	bad.amount = 65536 * 3;
+	CHECK_EQ(perf_hdr_encode(&bad, buf, sizeof(buf)), PERF_HDR_LEN);
+	/* the decoder checks the same on the wire */
+	CHECK_EQ(perf_hdr_encode(&rr, buf, sizeof(buf)), PERF_HDR_LEN);
+	buf[6] = PERF_DOWNLOAD;
+	CHECK_EQ(perf_hdr_decode(&h, buf, sizeof(buf)), PERF_EFIELD);
+
+	CHECK_EQ(perf_res_encode(&res, rb, sizeof(rb)), PERF_RES_LEN);
+	CHECK_EQ(perf_res_decode(&d, rb, sizeof(rb)), PERF_RES_LEN);
+	CHECK_EQ(d.workload, PERF_WL_RR);
+	CHECK_EQ(d.n_samples, 200);
+	res.workload = (enum perf_workload)7;
+	CHECK_EQ(perf_res_encode(&res, rb, sizeof(rb)), PERF_EFIELD);
+	CHECK_EQ(perf_smp_encode(123456789012ull, sb, sizeof(sb)), PERF_SMP_LEN);
+	CHECK_EQ(perf_smp_decode(&ns, sb, sizeof(sb)), PERF_SMP_LEN);
+	CHECK_U64_EQ(ns, 123456789012ull);
+	CHECK_EQ(perf_smp_decode(&ns, sb, PERF_SMP_LEN - 1), PERF_ESHORT);
+	CHECK_STR_EQ(perf_workload_name(PERF_WL_STREAM), "stream");
+}
+
+/* A server that cannot take a header says why; a result or a header is no refusal. */
+TEST(perf_proto_refusal)
+{
+	uint8_t rej[PERF_REJ_LEN], hb[PERF_HDR_LEN];
+	ptrdiff_t reason = 0;
+
+	CHECK_EQ(perf_rej_encode(PERF_EVERSION, rej, sizeof(rej)), PERF_REJ_LEN);
+	CHECK(memcmp(rej, "MPPE\0\2\0\3", 8) == 0);
+	CHECK_EQ(perf_rej_decode(&reason, rej, sizeof(rej)), PERF_REJ_LEN);
+	CHECK_EQ(reason, PERF_EVERSION);
+	CHECK_STR_EQ(perf_proto_strerror(reason), "unsupported version");
+	for (size_t len = 0; len < PERF_REJ_LEN; len++)
+		CHECK_EQ(perf_rej_decode(&reason, rej, len), PERF_ESHORT);
+	rej[7] = 9; /* no such reason */
+	CHECK_EQ(perf_rej_decode(&reason, rej, sizeof(rej)), PERF_EFIELD);
+	CHECK_EQ(perf_rej_encode(0, rej, sizeof(rej)), PERF_EFIELD);
+	CHECK_EQ(perf_hdr_encode(&sample_hdr, hb, sizeof(hb)), PERF_HDR_LEN);
+	CHECK_EQ(perf_rej_decode(&reason, hb, PERF_REJ_LEN), PERF_EMAGIC);
+}
+
+/* The stamp: written over the pattern, read back exactly, and any flipped byte of it
+ * is a mismatch. */
+TEST(perf_stamp_round_trip_and_defects)
+{
+	uint8_t pat[PERF_STAMP_LEN], head[PERF_STAMP_LEN], bad[PERF_STAMP_LEN];
+	uint64_t ts = 0;
+
+	pattern_fill(77, 4096, pat, sizeof(pat));
+	memcpy(head, pat, sizeof(head));
+	perf_stamp_put(head, 3, 123456789ull);
+	CHECK(memcmp(head, pat, sizeof(head)) != 0);
+	CHECK_EQ(perf_stamp_get(head, pat, 3, &ts), -1);
+	CHECK_U64_EQ(ts, 123456789ull);
+	/* the check binds the stamp to its chunk */
+	CHECK(perf_stamp_get(head, pat, 4, &ts) >= 0);
+	for (int i = 0; i < PERF_STAMP_LEN; i++) {
+		int at;
+
+		memcpy(bad, head, sizeof(bad));
+		bad[i] ^= 0x01;
+		at = perf_stamp_get(bad, pat, 3, &ts);
+		CHECK(at >= 0);
+		CHECK_EQ(at, i % 8);
+	}
+	/* a plain pattern chunk (no stamp) is caught too, unless its time was 0 */
+	CHECK(perf_stamp_get(pat, pat, 3, &ts) >= 0);
+}
+
+/* A stream of stamped chunks, read in pieces that cut through the stamps: one delay
+ * per whole chunk, every byte verified, a flipped byte found at its offset. */
+TEST(perf_rx_stream_chunks)
+{
+	enum { CHUNK = 100, N = 7, LEN = CHUNK * N };
+	uint8_t buf[LEN];
+	const uint64_t t0 = 5000000000ull;
+	struct perf_rx rx;
+	struct perf_res res;
+
+	pattern_fill(11, 0, buf, LEN);
+	/* chunk k written at t0 + 10 * its offset; a piece of 7 bytes at offset o
+	 * arrives at t0 + 10 * o + 3 */
+	for (int k = 0; k < N; k++)
+		perf_stamp_put(buf + k * CHUNK, (uint64_t)k, t0 + (uint64_t)k * CHUNK * 10);
+	perf_rx_init(&rx, 11, 0, t0);
+	perf_rx_set_chunks(&rx, CHUNK);
+	for (size_t o = 0; o < LEN; o += 7)
+		CHECK_EQ(perf_rx_data(&rx, buf + o, o + 7 <= LEN ? 7 : LEN - o, t0 + 10 * o + 3),
+			 0);
+	perf_rx_result(&rx, LEN, &res);
+	CHECK_EQ(res.flags, PERF_RES_F_VERIFIED);
+	CHECK_EQ(res.n_samples, N);
+	CHECK_EQ(rx.n_smp, N);
+	for (uint64_t k = 0; k < N; k++) /* the piece with the chunk's last byte */
+		CHECK_U64_EQ(rx.smp[k], ((k + 1) * CHUNK - 1) / 7 * 70 + 3 - k * CHUNK * 10);
+	perf_rx_free(&rx);
+
+	/* a flip in chunk 2's payload, then one in chunk 4's stamp */
+	for (int t = 0; t < 2; t++) {
+		size_t at = t ? 4 * CHUNK + 2 : 2 * CHUNK + 60;
+
+		buf[at] ^= 0x10;
+		perf_rx_init(&rx, 11, 0, t0);
+		perf_rx_set_chunks(&rx, CHUNK);
+		perf_rx_data(&rx, buf, LEN, t0 + 100000);
+		perf_rx_result(&rx, LEN, &res);
+		CHECK_EQ(res.flags, PERF_RES_F_MISMATCH);
+		CHECK_U64_EQ(res.first_mismatch, at);
+		CHECK_EQ(rx.n_smp, t ? 4 : 2); /* the chunks before it */
+		perf_rx_free(&rx);
+		buf[at] ^= 0x10;
+	}
+}
+
+TEST(perf_wl_stats_nearest_rank_and_stalls)
+{
+	uint64_t v[100];
+	struct perf_wl_stats st;
+
+	for (int i = 0; i < 100; i++)
+		v[i] = (uint64_t)(100 - i) * 1000; /* 100000 .. 1000, unsorted */
+	CHECK_EQ(perf_wl_stats(v, 100, 0, &st), 0);
+	CHECK_U64_EQ(st.n, 100);
+	CHECK_U64_EQ(st.min, 1000);
+	CHECK_U64_EQ(st.p50, 50000);
+	CHECK_U64_EQ(st.p95, 95000);
+	CHECK_U64_EQ(st.p99, 99000);
+	CHECK_U64_EQ(st.max, 100000);
+	CHECK(st.mean > 50499 && st.mean < 50501);
+	CHECK_EQ(st.stalls, 0);
+	CHECK_U64_EQ(v[0], 100000); /* left unsorted */
+	/* stalls: above p50 + 2 periods = 50000 + 2 * 20000 */
+	CHECK_EQ(perf_wl_stats(v, 100, 20000, &st), 0);
+	CHECK_U64_EQ(st.stall_threshold, 90000);
+	CHECK_EQ(st.stalls, 10);
+	/* one sample is every percentile; none is all zeros */
+	CHECK_EQ(perf_wl_stats(v, 1, 0, &st), 0);
+	CHECK_U64_EQ(st.p50, 100000);
+	CHECK_U64_EQ(st.p99, 100000);
+	CHECK_EQ(perf_wl_stats(v, 0, 0, &st), 0);
+	CHECK_U64_EQ(st.max, 0);
+	CHECK_U64_EQ(perf_wl_period_ns(1000000, 65536), 65536000);
+	CHECK_U64_EQ(perf_wl_period_ns(1000000000, 16), 16);
 }
 
 static int parse(struct perf_opts *o, char *err, size_t len, const char *const *args)

@@ -427,3 +427,48 @@ TEST(multipath_sim_maps_whole_and_never_contradicted)
 		mpt_sim_free(&sim);
 	}
 }
+
+/* The data-level out-of-order queue (mpt_conn_ofo_stats): with one path four times
+ * slower than the other, data from the fast subflow waits for the slow one's; with
+ * one path nothing is ever out of order. */
+TEST(multipath_sim_ofo_queue_stats)
+{
+	struct mpt_config c = mp_cfg();
+	struct mpt_sim sim;
+	struct mpt_ofo_stats o;
+
+	for (int paths = 1; paths <= 2; paths++) {
+		struct mpt_sim_xfer x = {.bytes = 2000000, .deadline_ns = 120000000000ull};
+
+		CHECK_EQ(mpt_sim_init(&sim, 31, &c, &c, MPT_AF_INET, 2, &path10), 0);
+		sim.link[0][1].cfg.delay_ns = sim.link[1][1].cfg.delay_ns = 40 * MS;
+		if (paths == 2)
+			CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+		CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
+		CHECK(x.data_ok);
+		o = x.server_ofo; /* at EOF, before the connection closed */
+		printf("# %d path(s): ofo peak %llu bytes (%u ranges), %llu of %llu placements "
+		       "ahead, mean %.0f bytes\n",
+		       paths, (unsigned long long)o.peak_bytes, o.peak_ranges,
+		       (unsigned long long)o.ofo_segments, (unsigned long long)o.segments,
+		       o.last_ns > o.first_ns ? (double)o.area_byte_ns / (o.last_ns - o.first_ns)
+					      : 0.0);
+		CHECK(o.segments > 0);
+		CHECK_U64_EQ(o.bytes, 0); /* everything delivered in the end */
+		CHECK(o.last_ns > o.first_ns);
+		if (paths == 1) {
+			CHECK_U64_EQ(o.peak_bytes, 0);
+			CHECK_U64_EQ(o.ofo_segments, 0);
+			CHECK_U64_EQ(o.area_byte_ns, 0);
+		} else {
+			CHECK(o.peak_bytes > 10000);
+			CHECK(o.peak_ranges >= 1);
+			CHECK(o.ofo_segments > 0);
+			/* the mean lies between 0 and the peak */
+			CHECK(o.area_byte_ns > 0);
+			CHECK(o.area_byte_ns / (o.last_ns - o.first_ns) <= o.peak_bytes);
+		}
+		CHECK_EQ(mpt_conn_ofo_stats(sim.ep[1], 999999, &o), MPT_ENOENT);
+		mpt_sim_free(&sim);
+	}
+}

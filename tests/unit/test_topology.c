@@ -694,7 +694,7 @@ TEST(topology_err_apps)
 	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, proto: quic }\n", "7:50",
 	    "unknown key \"proto\" in app (allowed: name, client, server, bytes, time, direction, "
 	    "start, "
-	    "port, timeout, to_link, ipv6)");
+	    "port, timeout, to_link, ipv6, mode, request, response, exchanges, rate, chunk)");
 	ERR(APPS "  - { client: a, server: b, bytes: 1MB }\n", "7:5", "app needs a name:");
 	{
 		struct topology *t = load(
@@ -706,8 +706,77 @@ TEST(topology_err_apps)
 		CHECK_EQ(t->apps[1].port, 5202);
 		CHECK_EQ(t->apps[1].server_link, 0); /* b's first link */
 		CHECK_STR_EQ(fmt(&t->apps[1].server_addr), "198.18.0.2/24");
+		CHECK_EQ(t->apps[1].mode, TOPO_MODE_BULK);
 		topo_free(t);
 	}
+}
+
+/* mode: rr / stream with their parameters; every mistake at its key. */
+TEST(topology_app_modes)
+{
+	struct topology *t =
+		load(APPS "  - { name: web, client: a, server: b, mode: rr, request: "
+			  "100, response: 256KiB, exchanges: 200 }\n"
+			  "  - { name: w2, client: a, server: b, mode: rr, request: 1kB, "
+			  "response: 1MB }\n"
+			  "  - { name: tv, client: a, server: b, mode: stream, rate: 8mbit, "
+			  "chunk: 64KiB, time: 10s, direction: download }\n"
+			  "  - { name: tv2, client: a, server: b, mode: stream, rate: 1mbit, "
+			  "chunk: 1000, bytes: 1MB }\n"
+			  "  - { name: bulk, client: a, server: b, mode: bulk, bytes: 1MB }\n");
+
+	CHECK(t != NULL);
+	CHECK_EQ(t->apps[0].mode, TOPO_MODE_RR);
+	CHECK_U64_EQ(t->apps[0].request, 100);
+	CHECK_U64_EQ(t->apps[0].response, 262144);
+	CHECK_EQ(t->apps[0].exchanges, 200);
+	CHECK_U64_EQ(t->apps[0].timeout_ns, 300000000000ull);
+	CHECK_EQ(t->apps[1].exchanges, TOPO_RR_DEFAULT_EXCHANGES);
+	CHECK_EQ(t->apps[2].mode, TOPO_MODE_STREAM);
+	CHECK_U64_EQ(t->apps[2].rate_bps, 8000000);
+	CHECK_U64_EQ(t->apps[2].chunk, 65536);
+	CHECK_U64_EQ(t->apps[2].time_ns, 10000000000ull);
+	CHECK_EQ(t->apps[2].direction, TOPO_DOWNLOAD);
+	CHECK_U64_EQ(t->apps[3].bytes, 1000000);
+	CHECK_EQ(t->apps[4].mode, TOPO_MODE_BULK);
+	CHECK_STR_EQ(topo_mode_name(t->apps[3].mode), "stream");
+	topo_free(t);
+
+	ERR(APPS "  - { name: x, client: a, server: b, mode: video, bytes: 1MB }\n", "7:44",
+	    "unknown mode \"video\" (use bulk, rr or stream)");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 100 }\n", "7:5",
+	    "app \"x\": mode: rr needs request: and response: (bytes each way per exchange, e.g. "
+	    "request: 100, response: 256KiB)");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 100, response: 1kB, "
+		 "bytes: 1MB }\n",
+	    "7:77", "app \"x\": mode: rr runs exchanges: (default 100), not bytes:");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 100, response: 1kB, "
+		 "exchanges: 0 }\n",
+	    "7:88", "exchanges must be a whole number from 1 to 1000000");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 0, response: 1kB }\n",
+	    "7:57", "request must be 1 byte to 1GiB");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 1, response: 1kB, "
+		 "direction: download }\n",
+	    "7:86", "app \"x\": mode: rr has requests up and responses down; drop direction:");
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, request: 100 }\n", "7:50",
+	    "app \"x\": request: is for mode: rr (this app is mode: bulk)");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: rr, request: 1, response: 1, rate: "
+		 "1mbit }\n",
+	    "7:73", "app \"x\": rate: is for mode: stream (this app is mode: rr)");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1mbit, time: 1s }\n",
+	    "7:5", "app \"x\": mode: stream needs rate: and chunk:");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1mbit, chunk: 8 }\n",
+	    "7:72", "chunk must be 16 bytes (its time stamp) to 1GiB");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1, chunk: 1kB, time: "
+		 "1s }\n",
+	    "7:58", "rate \"1\" needs a unit");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1mbit, chunk: 1000, "
+		 "bytes: 1500 }\n",
+	    "7:85",
+	    "app \"x\": bytes: must be whole chunks (a multiple of chunk: 1000), or give "
+	    "time:");
+	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1mbit, chunk: 1000 }\n",
+	    "7:5", "app \"x\" needs bytes: (e.g. 64MiB) or time: (e.g. 10s)");
 }
 
 #define EVENTS HEAD "  - { name: l, between: [a, b] }\n  - { name: m, between: [b, c] }\nevents:\n"

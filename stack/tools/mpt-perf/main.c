@@ -19,6 +19,7 @@
 #include "perf_sampler.h"
 #include "perf_sockinfo.h"
 #include "perf_status.h"
+#include "perf_wl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +55,8 @@ static const char usage_text[] =
 	"                   [-C ALGO] [-J] [--logfile FILE]\n"
 	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
 	"                   [-R] [-i SECONDS] [--seed N] [-C ALGO] [-J] [--logfile FILE]\n"
+	"       mpt-perf -c ADDR ... --rr REQ,RESP[,N]\n"
+	"       mpt-perf -c ADDR ... --stream RATE,CHUNK (-n BYTES | -t SECONDS) [-R]\n"
 	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum]\n"
 	"                             [--scheduler NAME])\n"
 	"       mpt-perf --scheduler list\n"
@@ -99,6 +102,15 @@ static const char usage_text[] =
 	"  -t, --time SECONDS    send for this long (1, 0.5, or with a unit: 500ms)\n"
 	"  -R, --reverse         download: the server sends, the client receives\n"
 	"  -i, --interval SECS   receiver's sample interval (default 1; 0.01 = 10 ms; 0 off)\n"
+	"      --rr REQ,RESP[,N] request/response: N exchanges (default 100), one at a\n"
+	"                        time, of REQ bytes up and RESP bytes down (e.g.\n"
+	"                        100,256KiB,200); reports each completion time (request\n"
+	"                        written to response read) and p50/p95/p99/max\n"
+	"      --stream RATE,CHUNK  paced stream: the sender writes CHUNK bytes every\n"
+	"                        CHUNK/RATE seconds (e.g. 8mbit,64KiB), each stamped with\n"
+	"                        its write time; reports each chunk's one-way delay (write\n"
+	"                        to read complete) p50/p95/p99/max and stalls (a chunk\n"
+	"                        later than the median delay + 2 chunk periods)\n"
 	"      --seed N          stream seed, 0..2^53-1 (default: random)\n"
 	"  -J, --json            print one JSON object per connection\n"
 	"      --logfile FILE    write the report to FILE instead of stdout\n"
@@ -135,6 +147,21 @@ struct report {
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
 	char scheduler[32];	 /* this end's MPTCP scheduler ("" none: plain TCP) */
 	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
+	/* samples (rr completion times, stream delays): this end's or the peer's
+	 * record's; owned */
+	uint64_t *smp;
+	uint32_t n_smp;
+	bool smp_trunc;
+	/* rr: the verdicts on the requests (server's) and the responses (client's) */
+	struct perf_res rr_up, rr_down;
+	bool have_up, have_down;
+	uint32_t rr_done; /* exchanges completed */
+	uint64_t rr_ns;	  /* first request to last response (client) / last write (server) */
+	uint64_t chunks;  /* stream sender: chunks written */
+	uint64_t late;	  /* stream sender: chunks written more than a period late */
+	bool refused;	  /* the server refused the header (MPPE) */
+	struct mpt_ofo_stats ofo; /* libmpt: this end's data-level out-of-order queue */
+	bool have_ofo;
 };
 
 static volatile sig_atomic_t stop_signal; /* the signal behind perf_interrupted */
@@ -363,6 +390,103 @@ static void sampling_stop(struct perf_conn *c, struct report *r)
 	}
 }
 
+/* Wait until the monotonic time `at` (libmpt: the runtime keeps running meanwhile).
+ * Returns 0, or -EINTR on a stop signal. */
+static int sleep_until(struct perf_conn *c, uint64_t at)
+{
+	for (;;) {
+		uint64_t now = mono_ns();
+		struct timespec ts;
+
+		if (perf_interrupted)
+			return -EINTR;
+		if (now >= at)
+			return 0;
+		if (c->rt) {
+			if (mpt_rt_step(c->rt, at) < 0)
+				return -EIO;
+			continue;
+		}
+		ts.tv_sec = (time_t)(at / 1000000000ull);
+		ts.tv_nsec = (long)(at % 1000000000ull);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+}
+
+/* rr: the responses are their own stream, so that an echo of the requests fails */
+static uint64_t rr_down_seed(uint64_t seed)
+{
+	return (seed ^ 0x5252535044574e00ull) & PERF_SEED_MAX; /* "RRSPDWN" */
+}
+
+/* The first bytes a client read from the server are a refusal (MPPE): say so. */
+static bool check_refusal(struct report *r, const uint8_t *buf, size_t len)
+{
+	ptrdiff_t reason;
+
+	if (len < PERF_REJ_LEN || perf_rej_decode(&reason, buf, PERF_REJ_LEN) != PERF_REJ_LEN)
+		return false;
+	r->refused = true;
+	r->error[0] = '\0';
+	set_error(r,
+		  "the server refused the request (%s): run the same mpt-perf version on both "
+		  "ends",
+		  perf_proto_strerror(reason));
+	return true;
+}
+
+/* Stream: write chunks of h->p2 bytes every p2/p1 seconds, each stamped with the
+ * time its write began.  Returns the bytes written. */
+static uint64_t stream_send(struct perf_conn *c, struct report *r, uint8_t *buf, uint64_t t0)
+{
+	const struct perf_hdr *h = &r->hdr;
+	uint64_t period = perf_wl_period_ns(h->p1, h->p2), off = 0;
+
+	for (uint64_t k = 0;; k++) {
+		uint64_t at = t0 + k * period, now;
+
+		if (h->time_mode ? at >= t0 + h->amount : off >= h->amount)
+			break;
+		if (sleep_until(c, at)) {
+			if (perf_interrupted)
+				mark_interrupted(r, "while sending", off);
+			else
+				set_error(r, "runtime failed while pacing the stream");
+			break;
+		}
+		now = mono_ns();
+		if (now > at + period)
+			r->late++;
+		for (uint64_t done = 0; done < h->p2;) {
+			size_t n = h->p2 - done < PERF_SEND_SLICE ? (size_t)(h->p2 - done)
+								  : PERF_SEND_SLICE;
+			int rc;
+
+			pattern_fill(h->seed, off + done, buf, n);
+			if (!done)
+				perf_stamp_put(buf, k, now);
+			if (h->corrupt && h->corrupt_at >= off + done &&
+			    h->corrupt_at - off - done < n)
+				buf[h->corrupt_at - off - done] ^= 0x01;
+			rc = perf_conn_write_all(c, buf, n);
+			if (rc && perf_interrupted) {
+				mark_interrupted(r, "while sending", off + done);
+				return off + done;
+			}
+			if (rc) {
+				set_error(r, "send after %" PRIu64 " bytes: %s", off + done,
+					  strerror(-rc));
+				return off + done;
+			}
+			done += n;
+			atomic_store(&r->sp.app_bytes, off + done);
+		}
+		off += h->p2;
+		r->chunks++;
+	}
+	return off;
+}
+
 static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockinfo *pre)
 {
 	const struct perf_hdr *h = &r->hdr;
@@ -374,9 +498,9 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 		set_error(r, "out of memory");
 		return;
 	}
-	if (h->time_mode && c->rt)
+	if (h->time_mode && c->rt && h->workload == PERF_WL_BULK)
 		c->wr_bound_until = deadline;
-	if (h->time_mode && !c->rt) {
+	if (h->time_mode && !c->rt && h->workload == PERF_WL_BULK) {
 		/* the same bound for the kernel: without it, what its autotuned send
 		 * buffer (MBs) holds at the deadline drains afterwards, a second or more
 		 * on a 10 Mbit/s path; writes now block while this much is unsent */
@@ -386,7 +510,9 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	}
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	sampling_start(c, r);
-	for (;;) {
+	if (h->workload == PERF_WL_STREAM)
+		off = stream_send(c, r, buf, t0);
+	while (h->workload == PERF_WL_BULK) {
 		size_t n = PERF_BUFSZ;
 
 		if (perf_interrupted) {
@@ -450,65 +576,132 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 	free(buf);
 }
 
-/* Read the receiver's record (fixed part and intervals) into r. */
-static void read_result(struct perf_conn *c, struct report *r)
+/* Read a peer's result record into *res: its fixed part, intervals (into *ivl when
+ * ivl is not NULL, else read and dropped) and samples (into r->smp).  A refusal
+ * (MPPE) instead is reported as such.  Returns 0 or -1 with r->error set. */
+static int read_record(struct perf_conn *c, struct report *r, struct perf_res *res,
+		       struct perf_ivl **ivl)
 {
 	uint8_t fixed[PERF_RES_LEN], *ib = NULL;
 	ptrdiff_t n, rc;
-	size_t ilen;
+	size_t ilen, slen;
+	struct perf_ivl *iv = NULL;
+	uint64_t *smp = NULL;
+	int ret = -1;
 
-	n = read_full(c, fixed, sizeof(fixed));
+	n = read_full(c, fixed, PERF_REJ_LEN);
+	if (n == PERF_REJ_LEN && check_refusal(r, fixed, (size_t)n))
+		return -1;
+	if (n == PERF_REJ_LEN)
+		n = read_full(c, fixed + PERF_REJ_LEN, sizeof(fixed) - PERF_REJ_LEN);
+	if (n >= 0 && n < (ptrdiff_t)(sizeof(fixed) - PERF_REJ_LEN)) {
+		set_error(r, "connection closed before the peer's result (%d bytes)",
+			  (int)(n < PERF_REJ_LEN ? n : n + PERF_REJ_LEN));
+		return -1;
+	}
 	if (n < 0) {
-		set_error(r, "reading the receiver's result: %s", strerror((int)-n));
-		return;
+		set_error(r, "reading the peer's result: %s", strerror((int)-n));
+		return -1;
 	}
-	if (n < PERF_RES_LEN) {
-		set_error(r, "connection closed before the receiver's result (%td of %d bytes)", n,
-			  PERF_RES_LEN);
-		return;
-	}
-	rc = perf_res_decode(&r->res, fixed, sizeof(fixed));
+	rc = perf_res_decode(res, fixed, sizeof(fixed));
 	if (rc < 0) {
-		set_error(r, "bad result record from the receiver: %s", perf_proto_strerror(rc));
-		return;
+		set_error(r, "bad result record from the peer: %s", perf_proto_strerror(rc));
+		return -1;
 	}
-	ilen = (size_t)r->res.n_intervals * PERF_IVL_LEN;
-	if (ilen) {
-		ib = malloc(ilen);
-		r->ivl = calloc(r->res.n_intervals, sizeof(*r->ivl));
-		if (!ib || !r->ivl) {
-			set_error(r, "out of memory for %u intervals", r->res.n_intervals);
+	if (res->workload != r->hdr.workload) {
+		set_error(r,
+			  "the peer ran workload %s for a %s request: run the same mpt-perf on "
+			  "both ends",
+			  perf_workload_name(res->workload), perf_workload_name(r->hdr.workload));
+		return -1;
+	}
+	ilen = (size_t)res->n_intervals * PERF_IVL_LEN;
+	slen = (size_t)res->n_samples * PERF_SMP_LEN;
+	if (ilen + slen) {
+		ib = malloc(ilen + slen);
+		iv = calloc(res->n_intervals + 1, sizeof(*iv));
+		smp = calloc(res->n_samples + 1, sizeof(*smp));
+		if (!ib || !iv || !smp) {
+			set_error(r, "out of memory for %u intervals and %u samples",
+				  res->n_intervals, res->n_samples);
 			goto out;
 		}
-		n = read_full(c, ib, ilen);
-		if (n != (ptrdiff_t)ilen) {
-			set_error(r, "connection closed inside the receiver's intervals");
+		n = read_full(c, ib, ilen + slen);
+		if (n != (ptrdiff_t)(ilen + slen)) {
+			set_error(r, "connection closed inside the peer's intervals or samples");
 			goto out;
 		}
-		for (uint32_t i = 0; i < r->res.n_intervals; i++) {
-			rc = perf_ivl_decode(&r->ivl[i], ib + (size_t)i * PERF_IVL_LEN,
-					     PERF_IVL_LEN);
+		for (uint32_t i = 0; i < res->n_intervals; i++) {
+			rc = perf_ivl_decode(&iv[i], ib + (size_t)i * PERF_IVL_LEN, PERF_IVL_LEN);
 			if (rc < 0) {
 				set_error(r, "bad interval record: %s", perf_proto_strerror(rc));
 				goto out;
 			}
 		}
+		for (uint32_t i = 0; i < res->n_samples; i++)
+			perf_smp_decode(&smp[i], ib + ilen + (size_t)i * PERF_SMP_LEN,
+					PERF_SMP_LEN);
 	}
-	r->have_res = true;
+	if (ivl) {
+		*ivl = iv;
+		iv = NULL;
+	}
+	if (res->n_samples) {
+		free(r->smp);
+		r->smp = smp;
+		r->n_smp = res->n_samples;
+		r->smp_trunc = res->flags & PERF_RES_F_SMP_TRUNC;
+		smp = NULL;
+	}
+	ret = 0;
 out:
-	if (!r->have_res) {
-		free(r->ivl);
-		r->ivl = NULL;
-	}
+	free(iv);
+	free(smp);
 	free(ib);
+	return ret;
+}
+
+/* Read the receiver's record (fixed part, intervals, samples) into r. */
+static void read_result(struct perf_conn *c, struct report *r)
+{
+	if (read_record(c, r, &r->res, &r->ivl) == 0)
+		r->have_res = true;
+}
+
+/* Send a result record with its intervals and samples.  Returns 0 or -errno. */
+static int send_record(struct perf_conn *c, const struct perf_res *res, const struct perf_ivl *ivl,
+		       const uint64_t *smp)
+{
+	size_t len = PERF_RES_LEN + (size_t)res->n_intervals * PERF_IVL_LEN +
+		     (size_t)res->n_samples * PERF_SMP_LEN;
+	uint8_t *out = malloc(len), *p;
+	int rc;
+
+	if (!out)
+		return -ENOMEM;
+	perf_res_encode(res, out, PERF_RES_LEN);
+	p = out + PERF_RES_LEN;
+	for (uint32_t i = 0; i < res->n_intervals; i++, p += PERF_IVL_LEN)
+		perf_ivl_encode(&ivl[i], p, PERF_IVL_LEN);
+	for (uint32_t i = 0; i < res->n_samples; i++, p += PERF_SMP_LEN)
+		perf_smp_encode(smp[i], p, PERF_SMP_LEN);
+	rc = perf_conn_write_all(c, out, len);
+	free(out);
+	return rc;
+}
+
+/* libmpt: this end's data-level out-of-order queue, for the report. */
+static void take_ofo(struct perf_conn *c, struct report *r)
+{
+	if (c->rt && c->id && mpt_conn_ofo_stats(mpt_rt_stack(c->rt), c->id, &r->ofo) == 0)
+		r->have_ofo = true;
 }
 
 static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 {
 	const struct perf_hdr *h = &r->hdr;
-	uint8_t *buf = malloc(PERF_BUFSZ), *out = NULL;
+	uint8_t *buf = malloc(PERF_BUFSZ), first[PERF_REJ_LEN];
 	struct perf_rx rx;
-	size_t outlen;
 	int rc;
 
 	if (!buf) {
@@ -516,6 +709,8 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 		return;
 	}
 	perf_rx_init(&rx, h->seed, h->interval_ns, t0);
+	if (h->workload == PERF_WL_STREAM)
+		perf_rx_set_chunks(&rx, h->p2);
 	perf_sampler_init(&r->sp, c->fd, h->interval_ns, &r->local, &r->peer);
 	sampling_start(c, r);
 	for (;;) {
@@ -532,43 +727,210 @@ static void run_receiver(struct perf_conn *c, struct report *r, uint64_t t0)
 		}
 		if (n == 0)
 			break;
+		for (ptrdiff_t i = 0; rx.bytes + (uint64_t)i < PERF_REJ_LEN && i < n; i++)
+			first[rx.bytes + (uint64_t)i] = buf[i];
 		if (perf_rx_data(&rx, buf, (size_t)n, mono_ns()))
 			set_error(r, "out of memory for interval samples");
 		atomic_store(&r->sp.app_bytes, rx.bytes);
 	}
 	sampling_stop(c, r);
+	/* a client that downloads gets a refusal instead of the stream */
+	if (r->client && rx.bytes == PERF_REJ_LEN)
+		check_refusal(r, first, PERF_REJ_LEN);
 	if (perf_rx_finish(&rx))
 		set_error(r, "out of memory for interval samples");
 	/* sample before the connection winds down: every subflow is still there */
 	perf_conn_sockinfo(c, &r->si);
 	r->have_si = true;
+	take_ofo(c, r);
 
 	perf_rx_result(&rx, h->time_mode ? 0 : h->amount, &r->res);
+	r->res.workload = h->workload;
 	if (r->error[0])
 		r->res.flags &= (uint16_t)~PERF_RES_F_VERIFIED; /* a broken read is no verdict */
 	r->have_res = true;
 	r->ivl = rx.ivl; /* the report owns them now */
 	rx.ivl = NULL;
+	r->smp = rx.smp;
+	r->n_smp = (uint32_t)rx.n_smp;
+	r->smp_trunc = rx.smp_truncated;
+	rx.smp = NULL;
 
-	if (r->interrupted)
+	if (r->interrupted || r->refused)
 		goto done; /* the peer gets no result: we stop now */
-	outlen = PERF_RES_LEN + (size_t)r->res.n_intervals * PERF_IVL_LEN;
-	out = malloc(outlen);
-	if (!out) {
-		set_error(r, "out of memory");
-		goto done;
-	}
-	perf_res_encode(&r->res, out, PERF_RES_LEN);
-	for (uint32_t i = 0; i < r->res.n_intervals; i++)
-		perf_ivl_encode(&r->ivl[i], out + PERF_RES_LEN + (size_t)i * PERF_IVL_LEN,
-				PERF_IVL_LEN);
-	rc = perf_conn_write_all(c, out, outlen);
+	rc = send_record(c, &r->res, r->ivl, r->smp);
 	if (rc)
 		set_error(r, "sending the result: %s", strerror(-rc));
 	perf_conn_shutdown_wr(c);
 done:
 	perf_rx_free(&rx);
-	free(out);
+	free(buf);
+}
+
+/* --- request/response ------------------------------------------------------------------ */
+
+/* Read exactly len bytes of the stream rx verifies.  Returns the count read (< len at
+ * EOF) or -errno.  Keeps the first PERF_REJ_LEN bytes of the stream in first. */
+static ptrdiff_t rr_read(struct perf_conn *c, struct perf_rx *rx, uint8_t *buf, uint64_t len,
+			 uint8_t *first)
+{
+	uint64_t got = 0;
+
+	while (got < len) {
+		size_t want = len - got < PERF_BUFSZ ? (size_t)(len - got) : PERF_BUFSZ;
+		ptrdiff_t n = perf_conn_read(c, buf, want);
+
+		if (n <= 0)
+			return n < 0 ? n : (ptrdiff_t)got;
+		if (first)
+			for (ptrdiff_t i = 0; rx->bytes + (uint64_t)i < PERF_REJ_LEN && i < n; i++)
+				first[rx->bytes + (uint64_t)i] = buf[i];
+		perf_rx_data(rx, buf, (size_t)n, mono_ns());
+		got += (uint64_t)n;
+	}
+	return (ptrdiff_t)got;
+}
+
+/* Write bytes [off, off + len) of the stream with this seed (flipping corrupt_at). */
+static int rr_write(struct perf_conn *c, const struct perf_hdr *h, uint64_t seed, bool flip,
+		    uint8_t *buf, uint64_t off, uint64_t len)
+{
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < PERF_BUFSZ ? (size_t)(len - done) : PERF_BUFSZ;
+		int rc;
+
+		pattern_fill(seed, off + done, buf, n);
+		if (flip && h->corrupt && h->corrupt_at >= off + done &&
+		    h->corrupt_at - off - done < n)
+			buf[h->corrupt_at - off - done] ^= 0x01;
+		rc = perf_conn_write_all(c, buf, n);
+		if (rc)
+			return rc;
+		done += n;
+	}
+	return 0;
+}
+
+static void rr_fail_io(struct report *r, const char *what, ptrdiff_t rc)
+{
+	if (perf_interrupted)
+		mark_interrupted(r, what, 0);
+	else
+		set_error(r, "%s (after %u exchanges): %s", what, r->rr_done,
+			  rc ? strerror((int)-rc) : "connection closed");
+}
+
+/* The client's side of --rr: N exchanges, one at a time; then its verdict on the
+ * responses (with the completion times) goes to the server, and the server's on
+ * the requests comes back. */
+static void run_rr_client(struct perf_conn *c, struct report *r)
+{
+	const struct perf_hdr *h = &r->hdr;
+	uint8_t *buf = malloc(PERF_BUFSZ), first[PERF_REJ_LEN];
+	uint64_t t0 = mono_ns();
+	struct perf_rx rx;
+	int rc;
+
+	if (!buf) {
+		set_error(r, "out of memory");
+		return;
+	}
+	perf_rx_init(&rx, rr_down_seed(h->seed), 0, t0);
+	for (uint32_t i = 0; i < h->amount; i++) {
+		uint64_t ts = mono_ns();
+		ptrdiff_t n;
+
+		rc = rr_write(c, h, h->seed, true, buf, i * h->p1, h->p1);
+		if (rc) {
+			rr_fail_io(r, "sending a request", rc);
+			break;
+		}
+		n = rr_read(c, &rx, buf, h->p2, first);
+		if (n != (ptrdiff_t)h->p2) {
+			if (!(i == 0 && rx.bytes == PERF_REJ_LEN &&
+			      check_refusal(r, first, PERF_REJ_LEN)))
+				rr_fail_io(r, "reading a response", n < 0 ? n : 0);
+			break;
+		}
+		perf_rx_sample(&rx, mono_ns() - ts);
+		r->rr_done++;
+	}
+	r->rr_ns = mono_ns() - t0;
+	perf_conn_sockinfo(c, &r->si);
+	r->have_si = true;
+	take_ofo(c, r);
+	perf_rx_finish(&rx);
+	perf_rx_result(&rx, h->amount * h->p2, &r->rr_down);
+	r->rr_down.workload = PERF_WL_RR;
+	r->rr_down.t0_mono_ns = t0;
+	if (r->error[0] || r->interrupted)
+		r->rr_down.flags &= (uint16_t)~PERF_RES_F_VERIFIED;
+	r->have_down = true;
+	r->smp = rx.smp;
+	r->n_smp = (uint32_t)rx.n_smp;
+	r->smp_trunc = rx.smp_truncated;
+	rx.smp = NULL;
+	if (!r->error[0] && !r->interrupted) {
+		rc = send_record(c, &r->rr_down, NULL, r->smp);
+		if (rc)
+			set_error(r, "sending the result: %s", strerror(-rc));
+		else
+			perf_conn_shutdown_wr(c);
+		if (!rc && read_record(c, r, &r->rr_up, NULL) == 0)
+			r->have_up = true;
+	}
+	perf_rx_free(&rx);
+	free(buf);
+}
+
+/* The server's side of --rr: read each request whole, answer it; then take the
+ * client's verdict (and completion times) and send ours on the requests. */
+static void run_rr_server(struct perf_conn *c, struct report *r)
+{
+	const struct perf_hdr *h = &r->hdr;
+	uint8_t *buf = malloc(PERF_BUFSZ);
+	uint64_t t0 = mono_ns();
+	struct perf_rx rx;
+	int rc;
+
+	if (!buf) {
+		set_error(r, "out of memory");
+		return;
+	}
+	perf_rx_init(&rx, h->seed, 0, t0);
+	for (uint32_t i = 0; i < h->amount; i++) {
+		ptrdiff_t n = rr_read(c, &rx, buf, h->p1, NULL);
+
+		if (n != (ptrdiff_t)h->p1) {
+			rr_fail_io(r, "reading a request", n < 0 ? n : 0);
+			break;
+		}
+		rc = rr_write(c, h, rr_down_seed(h->seed), false, buf, i * h->p2, h->p2);
+		if (rc) {
+			rr_fail_io(r, "sending a response", rc);
+			break;
+		}
+		r->rr_done++;
+	}
+	r->rr_ns = mono_ns() - t0;
+	perf_conn_sockinfo(c, &r->si);
+	r->have_si = true;
+	take_ofo(c, r);
+	perf_rx_finish(&rx);
+	perf_rx_result(&rx, h->amount * h->p1, &r->rr_up);
+	r->rr_up.workload = PERF_WL_RR;
+	if (r->error[0] || r->interrupted)
+		r->rr_up.flags &= (uint16_t)~PERF_RES_F_VERIFIED;
+	r->have_up = true;
+	if (!r->error[0] && !r->interrupted) {
+		if (read_record(c, r, &r->rr_down, NULL) == 0)
+			r->have_down = true;
+		rc = send_record(c, &r->rr_up, NULL, NULL);
+		if (rc && !r->error[0])
+			set_error(r, "sending the result: %s", strerror(-rc));
+		perf_conn_shutdown_wr(c);
+	}
+	perf_rx_free(&rx);
 	free(buf);
 }
 
@@ -630,6 +992,12 @@ static void finish_sender(struct perf_conn *c, struct report *r, const struct pe
 
 static bool report_ok(const struct report *r)
 {
+	if (r->have_hdr && r->hdr.workload == PERF_WL_RR)
+		return !r->error[0] && !r->interrupted && r->have_up && r->have_down &&
+		       (r->rr_up.flags & PERF_RES_F_VERIFIED) &&
+		       (r->rr_down.flags & PERF_RES_F_VERIFIED) &&
+		       r->rr_up.bytes == r->hdr.amount * r->hdr.p1 &&
+		       r->rr_down.bytes == r->hdr.amount * r->hdr.p2;
 	if (r->error[0] || !r->have_res || !(r->res.flags & PERF_RES_F_VERIFIED))
 		return false;
 	if (!r->receiver && r->res.bytes != r->sent_bytes)
@@ -642,6 +1010,106 @@ static bool report_ok(const struct report *r)
 static double mbps(uint64_t bytes, uint64_t ns)
 {
 	return ns ? (double)bytes * 8.0 * 1000.0 / (double)ns : 0.0;
+}
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* {n, min_ms, p50_ms, p95_ms, p99_ms, max_ms, mean_ms} of the samples, plus the list
+ * under `list` (ms). */
+static void stats_json(const struct report *r, json_t *o, const char *list, uint64_t period_ns)
+{
+	struct perf_wl_stats st;
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < r->n_smp; i++)
+		json_array_append_new(a, json_real(ms(r->smp[i])));
+	json_object_set_new(o, list, a);
+	json_object_set_new(o, "samples_truncated", json_boolean(r->smp_trunc));
+	if (perf_wl_stats(r->smp, r->n_smp, period_ns, &st) || !st.n) {
+		json_object_set_new(o, "p50_ms", json_null());
+		json_object_set_new(o, "p95_ms", json_null());
+		json_object_set_new(o, "p99_ms", json_null());
+		json_object_set_new(o, "max_ms", json_null());
+		json_object_set_new(o, "min_ms", json_null());
+		json_object_set_new(o, "mean_ms", json_null());
+		if (period_ns) {
+			json_object_set_new(o, "stall_threshold_ms", json_null());
+			json_object_set_new(o, "stalls", json_integer(0));
+		}
+		return;
+	}
+	json_object_set_new(o, "p50_ms", json_real(ms(st.p50)));
+	json_object_set_new(o, "p95_ms", json_real(ms(st.p95)));
+	json_object_set_new(o, "p99_ms", json_real(ms(st.p99)));
+	json_object_set_new(o, "max_ms", json_real(ms(st.max)));
+	json_object_set_new(o, "min_ms", json_real(ms(st.min)));
+	json_object_set_new(o, "mean_ms", json_real(st.mean / 1e6));
+	if (period_ns) {
+		json_object_set_new(o, "stall_threshold_ms", json_real(ms(st.stall_threshold)));
+		json_object_set_new(o, "stalls", json_integer((json_int_t)st.stalls));
+	}
+}
+
+static json_t *verdict_json(const struct perf_res *res, bool have)
+{
+	if (!have)
+		return json_null();
+	return json_pack("{s:I, s:b, s:o}", "bytes", (json_int_t)res->bytes, "verified",
+			 (res->flags & PERF_RES_F_VERIFIED) != 0, "first_mismatch",
+			 (res->flags & PERF_RES_F_MISMATCH)
+				 ? json_integer((json_int_t)res->first_mismatch)
+				 : json_null());
+}
+
+/* The workload's own object: "rr" or "stream" (null for the others). */
+static void workload_json(const struct report *r, json_t *o)
+{
+	const struct perf_hdr *h = &r->hdr;
+	json_t *rr = json_null(), *st = json_null();
+
+	if (r->have_hdr && h->workload == PERF_WL_RR) {
+		rr = json_pack(
+			"{s:I, s:I, s:I, s:I, s:f, s:o, s:o}", "exchanges", (json_int_t)h->amount,
+			"request_bytes", (json_int_t)h->p1, "response_bytes", (json_int_t)h->p2,
+			"completed", (json_int_t)(r->client ? r->n_smp : r->rr_done), "seconds",
+			(double)r->rr_ns / 1e9, "requests", verdict_json(&r->rr_up, r->have_up),
+			"responses", verdict_json(&r->rr_down, r->have_down));
+		stats_json(r, rr, "completion_ms", 0);
+	} else if (r->have_hdr && h->workload == PERF_WL_STREAM) {
+		uint64_t period = perf_wl_period_ns(h->p1, h->p2);
+
+		st = json_pack("{s:I, s:I, s:f, s:I}", "rate_bps", (json_int_t)(h->p1 * 8),
+			       "chunk_bytes", (json_int_t)h->p2, "period_ms", ms(period), "chunks",
+			       (json_int_t)r->n_smp);
+		json_object_set_new(st, "chunks_sent",
+				    r->receiver ? json_null()
+						: json_integer((json_int_t)r->chunks));
+		json_object_set_new(st, "late_writes",
+				    r->receiver ? json_null() : json_integer((json_int_t)r->late));
+		stats_json(r, st, "delay_ms", period);
+	}
+	json_object_set_new(
+		o, "workload",
+		json_string(perf_workload_name(r->have_hdr ? h->workload : PERF_WL_BULK)));
+	json_object_set_new(o, "rr", rr);
+	json_object_set_new(o, "stream", st);
+	if (r->have_ofo) {
+		uint64_t span = r->ofo.last_ns - r->ofo.first_ns;
+
+		json_object_set_new(
+			o, "ofo",
+			json_pack("{s:I, s:f, s:I, s:I, s:I}", "peak_bytes",
+				  (json_int_t)r->ofo.peak_bytes, "mean_bytes",
+				  span ? (double)r->ofo.area_byte_ns / (double)span : 0.0,
+				  "peak_ranges", (json_int_t)r->ofo.peak_ranges, "segments",
+				  (json_int_t)r->ofo.segments, "ofo_segments",
+				  (json_int_t)r->ofo.ofo_segments));
+	} else {
+		json_object_set_new(o, "ofo", json_null());
+	}
 }
 
 static json_t *report_json(const struct report *r)
@@ -670,14 +1138,21 @@ static json_t *report_json(const struct report *r)
 		json_object_set_new(o, "seed", json_integer((json_int_t)h->seed));
 		json_object_set_new(o, "interval", json_real((double)h->interval_ns / 1e9));
 	}
-	json_object_set_new(o, "receiver", json_string(r->receiver ? "local" : "remote"));
+	json_object_set_new(o, "receiver",
+			    json_string(r->have_hdr && h->workload == PERF_WL_RR ? "both"
+					: r->receiver				 ? "local"
+										 : "remote"));
 	json_object_set_new(o, "congestion",
 			    r->congestion[0] ? json_string(r->congestion) : json_null());
 	json_object_set_new(o, "scheduler",
 			    r->scheduler[0] ? json_string(r->scheduler) : json_null());
 
-	/* top level: the receiver's view */
-	if (r->have_res) {
+	/* top level: the receiver's view; rr: both directions' verified bytes over the
+	 * exchanges' time */
+	if (r->have_hdr && h->workload == PERF_WL_RR) {
+		bytes = (r->have_up ? r->rr_up.bytes : 0) + (r->have_down ? r->rr_down.bytes : 0);
+		ns = r->rr_ns;
+	} else if (r->have_res) {
 		bytes = r->res.bytes;
 		ns = r->res.elapsed_ns;
 	} else if (!r->receiver) {
@@ -691,7 +1166,12 @@ static json_t *report_json(const struct report *r)
 	json_object_set_new(o, "first_mismatch",
 			    r->have_res && (r->res.flags & PERF_RES_F_MISMATCH)
 				    ? json_integer((json_int_t)r->res.first_mismatch)
+			    : r->have_up && (r->rr_up.flags & PERF_RES_F_MISMATCH)
+				    ? json_integer((json_int_t)r->rr_up.first_mismatch)
+			    : r->have_down && (r->rr_down.flags & PERF_RES_F_MISMATCH)
+				    ? json_integer((json_int_t)r->rr_down.first_mismatch)
 				    : json_null());
+	workload_json(r, o);
 	if (r->have_res) {
 		for (uint32_t i = 0; i < r->res.n_intervals; i++) {
 			const struct perf_ivl *iv = &r->ivl[i];
@@ -710,7 +1190,7 @@ static json_t *report_json(const struct report *r)
 	}
 	json_object_set_new(o, "intervals", ivls);
 
-	if (!r->receiver) {
+	if (!r->receiver && !(r->have_hdr && h->workload == PERF_WL_RR)) {
 		json_object_set_new(o, "sent",
 				    json_pack("{s:I, s:f, s:f}", "bytes", (json_int_t)r->sent_bytes,
 					      "seconds", (double)r->send_ns / 1e9, "goodput_mbps",
@@ -754,12 +1234,70 @@ static json_t *report_json(const struct report *r)
 	return o;
 }
 
+/* rr: why the exchanges did not verify ("" when they did, or an error says it). */
+static const char *rr_failure(const struct report *r, char *buf, size_t len)
+{
+	const struct perf_hdr *h = &r->hdr;
+
+	buf[0] = '\0';
+	if (r->error[0] || report_ok(r))
+		return buf;
+	if (r->have_up && (r->rr_up.flags & PERF_RES_F_MISMATCH))
+		snprintf(buf, len, "rr: the requests failed verification at stream offset %" PRIu64,
+			 r->rr_up.first_mismatch);
+	else if (r->have_down && (r->rr_down.flags & PERF_RES_F_MISMATCH))
+		snprintf(buf, len,
+			 "rr: the responses failed verification at stream offset %" PRIu64,
+			 r->rr_down.first_mismatch);
+	else
+		snprintf(buf, len,
+			 "rr: %" PRIu64 " of %" PRIu64 " request bytes and %" PRIu64 " of %" PRIu64
+			 " response bytes verified",
+			 r->have_up ? r->rr_up.bytes : 0, h->amount * h->p1,
+			 r->have_down ? r->rr_down.bytes : 0, h->amount * h->p2);
+	return buf;
+}
+
+/* rr / stream: every sample, then the percentiles. */
+static void workload_text(const struct report *r, FILE *out)
+{
+	const char *who = r->client ? "client" : "server";
+	const struct perf_hdr *h = &r->hdr;
+	bool rr = h->workload == PERF_WL_RR;
+	uint64_t period = rr ? 0 : perf_wl_period_ns(h->p1, h->p2);
+	struct perf_wl_stats st;
+
+	fprintf(out, "[%s] %-9s %s\n", who, rr ? "exchange" : "chunk",
+		rr ? "completion (ms)" : "delay (ms)");
+	for (uint32_t i = 0; i < r->n_smp; i++)
+		fprintf(out, "[%s] %-9u %.3f\n", who, i, ms(r->smp[i]));
+	if (perf_wl_stats(r->smp, r->n_smp, period, &st))
+		return;
+	if (rr)
+		fprintf(out,
+			"[%s] rr: %u of %" PRIu64 " exchanges of %" PRIu64 " B up / %" PRIu64
+			" B down; completion ms p50 %.3f p95 %.3f p99 %.3f max %.3f\n",
+			who, (unsigned)st.n, h->amount, h->p1, h->p2, ms(st.p50), ms(st.p95),
+			ms(st.p99), ms(st.max));
+	else
+		fprintf(out,
+			"[%s] stream: %u chunks of %" PRIu64 " B every %.3f ms; delay ms p50 %.3f "
+			"p95 %.3f p99 %.3f max %.3f; %zu stalls (delay > %.3f ms)\n",
+			who, (unsigned)st.n, h->p2, ms(period), ms(st.p50), ms(st.p95), ms(st.p99),
+			ms(st.max), st.stalls, ms(st.stall_threshold));
+}
+
 static void report_text(const struct report *r, FILE *out)
 {
 	char peer[INET6_ADDRSTRLEN + 16];
 	uint64_t bytes = r->have_res ? r->res.bytes : r->sent_bytes;
 	uint64_t ns = r->have_res ? r->res.elapsed_ns : r->send_ns;
+	bool rr = r->have_hdr && r->hdr.workload == PERF_WL_RR;
 
+	if (rr) {
+		bytes = (r->have_up ? r->rr_up.bytes : 0) + (r->have_down ? r->rr_down.bytes : 0);
+		ns = r->rr_ns;
+	}
 	fmt_sockaddr(&r->peer, peer, sizeof(peer));
 	if (r->have_res && r->res.n_intervals) {
 		fprintf(out, "[%s] interval (s)     bytes          Mbit/s\n",
@@ -773,13 +1311,22 @@ static void report_text(const struct report *r, FILE *out)
 				mbps(iv->bytes, iv->end_ns - iv->start_ns));
 		}
 	}
+	if (r->have_hdr && r->hdr.workload != PERF_WL_BULK)
+		workload_text(r, out);
 	fprintf(out, "[%s] %s %s %s: %" PRIu64 " bytes in %.3f s = %.2f Mbit/s, ",
 		r->client ? "client" : "server", perf_stack_name(r->o->stack),
 		!r->have_hdr		    ? "?"
+		: rr			    ? "rr"
 		: r->hdr.dir == PERF_UPLOAD ? "upload"
 					    : "download",
 		peer, bytes, (double)ns / 1e9, mbps(bytes, ns));
-	if (report_ok(r))
+	if (report_ok(r) && rr)
+		fprintf(out, "both ends verified every byte\n");
+	else if (rr && !r->error[0]) {
+		char why[PERF_ERRLEN];
+
+		fprintf(out, "VERIFICATION FAILED: %s\n", rr_failure(r, why, sizeof(why)));
+	} else if (report_ok(r))
 		fprintf(out, "receiver verified every byte\n");
 	else if (r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
 		fprintf(out, "VERIFICATION FAILED: first mismatch at stream offset %" PRIu64 "\n",
@@ -795,10 +1342,13 @@ static void report_text(const struct report *r, FILE *out)
 static int report_emit(struct report *r, FILE *out)
 {
 	int ok = report_ok(r);
+	char why[PERF_ERRLEN];
 
 	/* exit 1 always comes with one line on stderr saying why */
 	if (r->error[0])
 		fprintf(stderr, "mpt-perf: %s\n", r->error);
+	else if (r->have_hdr && r->hdr.workload == PERF_WL_RR && !ok)
+		fprintf(stderr, "mpt-perf: %s\n", rr_failure(r, why, sizeof(why)));
 	else if (!ok && r->have_res && (r->res.flags & PERF_RES_F_MISMATCH))
 		fprintf(stderr,
 			"mpt-perf: verification failed: first mismatch at stream offset %" PRIu64
@@ -832,6 +1382,8 @@ static int report_emit(struct report *r, FILE *out)
 	fflush(out);
 	free(r->ivl);
 	r->ivl = NULL;
+	free(r->smp);
+	r->smp = NULL;
 	if (r->have_sp)
 		perf_sampler_free(&r->sp);
 	r->have_sp = false;
@@ -874,6 +1426,16 @@ static const char *congestion_mismatch(const struct perf_opts *o, const char *ru
 		 "/proc/sys/net/ipv4/tcp_available_congestion_control, or modprobe tcp_%s)",
 		 o->congestion, running, o->congestion, o->congestion);
 	return msg;
+}
+
+/* rr / stream: each write leaves at once (kernel: TCP_NODELAY; libmpt's stack runs
+ * without Nagle for these, perf_mpt_open). */
+static void set_nodelay(struct perf_conn *c)
+{
+	int one = 1;
+
+	if (c->fd >= 0)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /* --- client -------------------------------------------------------------------------- */
@@ -961,6 +1523,14 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	r.hdr.interval_ns = o->interval_ns;
 	r.hdr.corrupt = o->corrupt;
 	r.hdr.corrupt_at = o->corrupt ? o->corrupt_at : 0;
+	r.hdr.workload = o->workload;
+	if (o->workload == PERF_WL_RR) {
+		r.hdr.p1 = o->rr_req;
+		r.hdr.p2 = o->rr_resp;
+	} else if (o->workload == PERF_WL_STREAM) {
+		r.hdr.p1 = o->stream_rate;
+		r.hdr.p2 = o->stream_chunk;
+	}
 	if (o->have_seed) {
 		r.hdr.seed = o->seed;
 	} else if (getrandom(&r.hdr.seed, sizeof(r.hdr.seed), 0) != sizeof(r.hdr.seed)) {
@@ -968,7 +1538,7 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	}
 	r.hdr.seed &= PERF_SEED_MAX;
 	r.have_hdr = true;
-	r.receiver = r.hdr.dir == PERF_DOWNLOAD;
+	r.receiver = r.hdr.dir == PERF_DOWNLOAD && o->workload != PERF_WL_RR;
 
 	if (o->stack == PERF_STACK_MPT) {
 		if (perf_mpt_open(o, &rt, err, sizeof(err)) ||
@@ -999,10 +1569,14 @@ static int run_client(const struct perf_opts *o, FILE *out)
 		mpt_rt_close(rt);
 		return 1;
 	}
+	if (o->workload != PERF_WL_BULK)
+		set_nodelay(&c);
 	perf_hdr_encode(&r.hdr, hb, sizeof(hb));
 	rc = perf_conn_write_all(&c, hb, sizeof(hb));
 	if (rc) {
 		set_error(&r, "sending the header: %s", strerror(-rc));
+	} else if (o->workload == PERF_WL_RR) {
+		run_rr_client(&c, &r);
 	} else if (r.receiver) {
 		run_receiver(&c, &r, mono_ns());
 	} else {
@@ -1086,6 +1660,11 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 	}
 	rc = perf_hdr_decode(&r->hdr, hb, sizeof(hb));
 	if (rc < 0) {
+		uint8_t rej[PERF_REJ_LEN];
+
+		/* say why before closing, so the client can report it (best effort) */
+		if (perf_rej_encode(rc, rej, sizeof(rej)) == PERF_REJ_LEN)
+			perf_conn_write_all(c, rej, sizeof(rej));
 		++*bad_headers;
 		fprintf(stderr, "mpt-perf: client %s: bad header: %s; closed (%lu so far)\n", peer,
 			perf_proto_strerror(rc), *bad_headers);
@@ -1093,7 +1672,12 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 	}
 	r->have_hdr = true;
 	r->receiver = r->hdr.dir == PERF_UPLOAD;
-	if (r->receiver) {
+	if (r->hdr.workload != PERF_WL_BULK)
+		set_nodelay(c);
+	if (r->hdr.workload == PERF_WL_RR) {
+		r->receiver = false;
+		run_rr_server(c, r);
+	} else if (r->receiver) {
 		run_receiver(c, r, mono_ns());
 	} else {
 		run_sender(c, r, &pre);

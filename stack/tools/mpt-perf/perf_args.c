@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ enum {
 	OPT_MAX_SUBFLOWS,
 	OPT_CHECKSUM,
 	OPT_SCHEDULER,
+	OPT_RR,
+	OPT_STREAM,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +57,8 @@ static const struct option long_opts[] = {
 	{"checksum", no_argument, NULL, OPT_CHECKSUM},
 	{"congestion", required_argument, NULL, 'C'},
 	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
+	{"rr", required_argument, NULL, OPT_RR},
+	{"stream", required_argument, NULL, OPT_STREAM},
 	{NULL, 0, NULL, 0},
 };
 
@@ -211,10 +216,75 @@ int perf_parse_endpoint(const char *s, struct perf_endpoint *ep, char *err, size
 	return 0;
 }
 
+/* Split "a,b[,c]" into at most 3 fields; returns how many, or -1 (empty field, too
+ * many, too long). */
+static int split3(const char *s, char f[3][64])
+{
+	int n = 0;
+
+	for (const char *p = s;; n++) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+
+		if (n == 3 || !len || len >= 64)
+			return -1;
+		memcpy(f[n], p, len);
+		f[n][len] = '\0';
+		if (!c)
+			return n + 1;
+		p = c + 1;
+	}
+}
+
+int perf_parse_rr(const char *s, struct perf_opts *o, char *err, size_t errlen)
+{
+	char f[3][64];
+	uint64_t req, resp, n = PERF_RR_DEFAULT_N;
+	int k = split3(s, f);
+
+	if (k < 2 || units_parse_size(f[0], &req) || units_parse_size(f[1], &resp) ||
+	    (k == 3 && parse_u64(f[2], &n)))
+		return fail(err, errlen,
+			    "--rr %s: give REQ,RESP[,N]: request and response bytes and the number "
+			    "of exchanges, e.g. 100,256KiB,200 (N default %d)",
+			    s, PERF_RR_DEFAULT_N);
+	if (!req || !resp || req > PERF_WL_MAX_MSG || resp > PERF_WL_MAX_MSG)
+		return fail(err, errlen, "--rr %s: REQ and RESP must be 1 byte to 1GiB", s);
+	if (!n || n > PERF_WL_MAX_N)
+		return fail(err, errlen, "--rr %s: N must be 1 to %u exchanges", s, PERF_WL_MAX_N);
+	o->workload = PERF_WL_RR;
+	o->rr_req = req;
+	o->rr_resp = resp;
+	o->rr_n = (uint32_t)n;
+	return 0;
+}
+
+int perf_parse_stream(const char *s, struct perf_opts *o, char *err, size_t errlen)
+{
+	char f[3][64];
+	uint64_t bps, chunk;
+
+	if (split3(s, f) != 2 || units_parse_rate(f[0], &bps) || units_parse_size(f[1], &chunk))
+		return fail(err, errlen,
+			    "--stream %s: give RATE,CHUNK: a rate with its unit and the bytes "
+			    "written each CHUNK/RATE seconds, e.g. 8mbit,64KiB",
+			    s);
+	if (bps < 8)
+		return fail(err, errlen, "--stream %s: RATE must be at least 8bit (1 byte/s)", s);
+	if (chunk < PERF_STAMP_LEN || chunk > PERF_WL_MAX_MSG)
+		return fail(err, errlen,
+			    "--stream %s: CHUNK must be %d bytes (its time stamp) to 1GiB", s,
+			    PERF_STAMP_LEN);
+	o->workload = PERF_WL_STREAM;
+	o->stream_rate = bps / 8;
+	o->stream_chunk = chunk;
+	return 0;
+}
+
 int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_t errlen)
 {
 	bool have_n = false, have_t = false, have_i = false;
-	bool server_only = false;
+	bool server_only = false, have_rr = false, have_stream = false;
 	const char *server_opt = NULL;
 	uint64_t v;
 	int c;
@@ -396,6 +466,16 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg, sched_names());
 			snprintf(o->scheduler, sizeof(o->scheduler), "%s", optarg);
 			break;
+		case OPT_RR:
+			if (perf_parse_rr(optarg, o, err, errlen))
+				return -1;
+			have_rr = true;
+			break;
+		case OPT_STREAM:
+			if (perf_parse_stream(optarg, o, err, errlen))
+				return -1;
+			have_stream = true;
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -443,17 +523,39 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 	case PERF_ROLE_NONE:
 		return fail(err, errlen, "give -s (server) or -c ADDR (client); see --help");
 	case PERF_ROLE_SERVER:
-		if (have_n || have_t || o->reverse || have_i || o->have_seed || o->corrupt)
+		if (have_n || have_t || o->reverse || have_i || o->have_seed || o->corrupt ||
+		    have_rr || have_stream)
 			return fail(err, errlen,
-				    "-n, -t, -R, -i, --seed and --corrupt-at are client options; "
-				    "the client sends them to the server");
+				    "-n, -t, -R, -i, --seed, --corrupt-at, --rr and --stream are "
+				    "client options; the client sends them to the server");
 		break;
 	case PERF_ROLE_CLIENT:
 		if (server_only)
 			return fail(err, errlen, "%s is a server option; drop it or use -s",
 				    server_opt);
+		if (have_rr && have_stream)
+			return fail(err, errlen, "--rr and --stream exclude each other: pick one");
+		if (have_rr && (have_n || have_t))
+			return fail(
+				err, errlen,
+				"--rr sets the amount (N exchanges): drop %s, or give N in --rr "
+				"REQ,RESP,N",
+				have_n ? "-n" : "-t");
+		if (have_rr && o->reverse)
+			return fail(err, errlen,
+				    "--rr: the client sends the requests and the server the "
+				    "responses; drop -R");
+		if (have_rr) {
+			o->amount = o->rr_n;
+			break;
+		}
 		if (have_n && have_t)
 			return fail(err, errlen, "-n and -t exclude each other: pick one");
+		if (have_stream && have_n && o->amount % o->stream_chunk)
+			return fail(err, errlen,
+				    "-n %" PRIu64 " with --stream: give a multiple of the chunk "
+				    "(%" PRIu64 " bytes), or use -t SECONDS",
+				    o->amount, o->stream_chunk);
 		if (!have_n && !have_t)
 			return fail(err, errlen, "the client needs -n BYTES or -t SECONDS");
 		o->time_mode = have_t;

@@ -4,6 +4,8 @@
 #ifndef MPNET_PERF_ARGS_H
 #define MPNET_PERF_ARGS_H
 
+#include "perf_proto.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 #define PERF_SEED_MAX	   ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
 #define PERF_MAX_ENDPOINTS 16
 #define PERF_ADDR_MAX	   64
+#define PERF_RR_DEFAULT_N  100 /* --rr REQ,RESP without N */
 
 /* --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh] (libmpt): an MPTCP
  * endpoint on the path with that local address, as `ip mptcp endpoint add` declares
@@ -67,6 +70,12 @@ struct perf_opts {
 	 * sysctl net.mptcp.scheduler, so there only "default" is taken */
 	char scheduler[32];
 	bool scheduler_list; /* --scheduler list: print the names and exit */
+	/* --rr REQ,RESP[,N] / --stream RATE,CHUNK (client): the workload, else bulk */
+	enum perf_workload workload;
+	uint64_t rr_req, rr_resp; /* bytes up, bytes down per exchange */
+	uint32_t rr_n;		  /* exchanges (PERF_RR_DEFAULT_N without N) */
+	uint64_t stream_rate;	  /* bytes per second (RATE is given in bits/s) */
+	uint64_t stream_chunk;	  /* bytes */
 	bool help;
 };
 
@@ -84,6 +93,13 @@ const char *perf_stack_name(enum perf_stack s);
 /* Parse one --endpoint value into ep (id 0 when none is given).  Returns 0, or -1
  * with a one-line message in err. */
 int perf_parse_endpoint(const char *s, struct perf_endpoint *ep, char *err, size_t errlen);
+
+/* Parse --rr REQ,RESP[,N] into o (workload, rr_*).  Returns 0, or -1 with a
+ * one-line message in err. */
+int perf_parse_rr(const char *s, struct perf_opts *o, char *err, size_t errlen);
+
+/* Parse --stream RATE,CHUNK into o (workload, stream_*). */
+int perf_parse_stream(const char *s, struct perf_opts *o, char *err, size_t errlen);
 
 /* "signal,subflow" etc. for MPT_EP_* flags ("" for none) into buf. */
 const char *perf_endpoint_flags_str(uint32_t flags, char *buf, size_t len);

@@ -467,6 +467,10 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	if (o->max_subflows)
 		cfg.max_subflows = o->max_subflows;
 	cfg.mptcp_checksum = o->checksum;
+	/* rr and stream writes must leave at once; a server learns its client's
+	 * workload only after its stack is open, so it always runs without Nagle
+	 * (a bulk sender is window-limited, where Nagle holds nothing back) */
+	cfg.nodelay = o->role == PERF_ROLE_SERVER || o->workload != PERF_WL_BULK;
 	if (o->scheduler[0])
 		cfg.scheduler = o->scheduler;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))

@@ -2,6 +2,11 @@
  * against the pattern, counts, and bins arrivals into intervals.  The caller reads
  * the socket and passes each chunk with the CLOCK_MONOTONIC time it arrived, so
  * tests can drive it with made-up clocks.
+ *
+ * A stream workload's receiver (perf_rx_set_chunks) also takes each chunk's write
+ * time out of its stamp (perf_wl.h) and keeps, per chunk that arrived whole, its
+ * one-way delay: the arrival of its last byte minus its write time.  Samples can
+ * also be added by the caller (rr: completion times).
  */
 #ifndef MPNET_PERF_RX_H
 #define MPNET_PERF_RX_H
@@ -25,11 +30,28 @@ struct perf_rx {
 	size_t n_ivl, cap_ivl;
 	uint64_t cur_start; /* open interval, relative to t0 */
 	uint64_t cur_bytes;
+	/* stream: chunk size (0: no stamps), the current chunk's head, its write time */
+	uint64_t chunk;
+	uint8_t head[PERF_STAMP_LEN];
+	bool have_ts;
+	uint64_t ts;
+	/* samples (ns): stream delays, or what perf_rx_sample added */
+	uint64_t *smp;
+	size_t n_smp, cap_smp;
+	bool smp_truncated; /* more than PERF_MAX_WL_SAMPLES, or memory ran out */
 };
 
 /* Start a receiver for the stream with this seed; t0 is the monotonic time the
  * data phase began.  Never fails (intervals are allocated as they close). */
 void perf_rx_init(struct perf_rx *rx, uint64_t seed, uint64_t interval_ns, uint64_t t0);
+
+/* Stream workload: the stream is made of chunks of this many bytes (>=
+ * PERF_STAMP_LEN), each stamped (perf_wl.h). */
+void perf_rx_set_chunks(struct perf_rx *rx, uint64_t chunk);
+
+/* Add a sample (ns).  Past PERF_MAX_WL_SAMPLES, or out of memory, the sample is
+ * dropped and smp_truncated set. */
+void perf_rx_sample(struct perf_rx *rx, uint64_t ns);
 
 /* Account for len bytes that arrived at time now (>= t0): verify them (after the
  * first mismatch, bytes are only counted) and add them to the interval of now.
