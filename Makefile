@@ -11,6 +11,7 @@
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
+#   make bench-sched  libmpt's schedulers x bulk / rr / stream on heterogeneous paths (< 20 min)
 #
 # Convention: every directory of C code is a library, except that a file named
 # main.c is the entry point of one program.  Unit tests (tests/unit/*.c) link all
@@ -60,7 +61,7 @@ ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
 
-.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick
+.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick bench-sched
 all: $(PROGS) $(BUILD)/tests/unit-tests
 
 # --- objects -------------------------------------------------------------------
@@ -151,6 +152,11 @@ bench: all
 bench-quick: all
 	@ci/need-root.sh "make bench-quick creates network namespaces"
 	@bench/suite.sh --quick
+
+# libmpt's schedulers x workloads (bulk, rr, stream) on heterogeneous paths (< 20 min)
+bench-sched: all
+	@ci/need-root.sh "make bench-sched creates network namespaces"
+	@bench/sched.sh
 
 # --- fuzzing and integrity at scale (tests/fuzz, tests/integrity) ----------------
 # Fuzz targets are built by clang (libFuzzer) with ASan+UBSan into $(BUILD)/fuzz/.
