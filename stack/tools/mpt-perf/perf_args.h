@@ -66,7 +66,8 @@ struct perf_opts {
 	/* --scheduler: libmpt's MPTCP scheduler ("" = default); the kernel's is the
 	 * sysctl net.mptcp.scheduler, so there only "default" is taken */
 	char scheduler[32];
-	bool scheduler_list; /* --scheduler list: print the names and exit */
+	bool scheduler_list;  /* --scheduler list: print the names and exit */
+	bool congestion_list; /* -C list: print libmpt's congestion controls and exit */
 	bool help;
 };
 
