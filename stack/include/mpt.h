@@ -314,6 +314,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(sched_redundant_bytes, "MpnetExtSchedRedundantBytes")     \
 	X(sched_hold_back, "MpnetExtSchedHoldBack")                 \
 	X(sched_bad_pick, "MpnetExtSchedBadPick")                   \
+	X(sched_runt_wait, "MpnetExtSchedRuntWait")                 \
 	X(sched_signal, "MpnetExtSchedSignalPick")
 
 struct mpt_counters {
