@@ -13,12 +13,12 @@
 #define CV_MSS 1000u
 #define CV_MS  1000000ull
 
-#define CHECK_NEAR(a, b, eps)                                                                 \
-	do {                                                                                  \
-		double na_ = (double)(a), nb_ = (double)(b);                                  \
-		if (!(fabs(na_ - nb_) <= (eps)))                                              \
+#define CHECK_NEAR(a, b, eps)                                                                  \
+	do {                                                                                   \
+		double na_ = (double)(a), nb_ = (double)(b);                                   \
+		if (!(fabs(na_ - nb_) <= (eps)))                                               \
 			test_fail(__FILE__, __LINE__, "%s ~= %s: %.9g != %.9g (+-%g)", #a, #b, \
-				  na_, nb_, (double)(eps));                                   \
+				  na_, nb_, (double)(eps));                                    \
 	} while (0)
 
 struct cc_test {
