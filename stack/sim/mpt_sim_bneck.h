@@ -24,13 +24,13 @@
 #define MPT_SIM_BNECK_QUEUE_PKTS 50
 
 struct bneck_result {
-	int tcp_rv, mp_rv;   /* mpt_sim_xfer_result of each transfer (0: complete, intact) */
-	bool tcp_ok, mp_ok;  /* every byte matched, EOF seen */
-	uint64_t tcp_bytes;  /* received in the measured window (the second half) */
-	uint64_t mp_bytes;   /* the same for the MPTCP connection */
+	int tcp_rv, mp_rv;  /* mpt_sim_xfer_result of each transfer (0: complete, intact) */
+	bool tcp_ok, mp_ok; /* every byte matched, EOF seen */
+	uint64_t tcp_bytes; /* received in the measured window (the second half) */
+	uint64_t mp_bytes;  /* the same for the MPTCP connection */
 	double tcp_mbps, mp_mbps;
-	double ratio;	     /* mp_bytes / tcp_bytes */
-	uint32_t mp_subflows; /* subflows the MPTCP connection had at the end */
+	double ratio;		 /* mp_bytes / tcp_bytes */
+	uint32_t mp_subflows;	 /* subflows the MPTCP connection had at the end */
 	uint64_t mp_sf_bytes[2]; /* bytes each MPTCP subflow's sender had acknowledged */
 	/* the senders' loss episodes over the whole run (fast recoveries, RTOs), and
 	 * the MPTCP sender's reinjections (MPTcpExtMPTCPRetrans) */

@@ -18,7 +18,8 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *cc;
 		double lo, hi;
-	} cases[] = {{"lia", 0.7, 1.3}, {"olia", 0.7, 1.3}, {"balia", 0.7, 1.3}, {"cubic", 1.5, 1e9}};
+	} cases[] = {
+		{"lia", 0.7, 1.3}, {"olia", 0.7, 1.3}, {"balia", 0.7, 1.3}, {"cubic", 1.5, 1e9}};
 	struct bneck_params p = {.tcp_cc = "newreno", .seconds = 120, .seed = 1};
 	int fails = 0;
 
@@ -57,7 +58,8 @@ int main(int argc, char **argv)
 		       "s: ratio %.2f (want %s); verified %s; %llu queue drops; %.1f s "
 		       "wall\n",
 		       ok ? "ok" : "FAIL", cases[k].cc, p.tcp_cc, r.mp_mbps, r.tcp_mbps,
-		       p.seconds - p.seconds / 2, r.ratio, cases[k].hi < 1e8 ? "0.7..1.3" : ">= 1.5",
+		       p.seconds - p.seconds / 2, r.ratio,
+		       cases[k].hi < 1e8 ? "0.7..1.3" : ">= 1.5",
 		       r.tcp_ok && r.mp_ok && !r.tcp_rv && !r.mp_rv ? "both" : "NO",
 		       (unsigned long long)r.queue_drops,
 		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);

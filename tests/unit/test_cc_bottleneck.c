@@ -58,7 +58,10 @@ TEST(cc_bottleneck_uncoupled_cubic_takes_twice)
 TEST(cc_bottleneck_one_subflow_control)
 {
 	struct bneck_result r;
-	struct bneck_params p = {.mp_cc = "lia", .tcp_cc = "newreno", .seconds = SECS, .seed = 7,
+	struct bneck_params p = {.mp_cc = "lia",
+				 .tcp_cc = "newreno",
+				 .seconds = SECS,
+				 .seed = 7,
 				 .one_subflow = true};
 
 	CHECK_EQ(bneck_run(&p, &r), 0);
