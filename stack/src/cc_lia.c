@@ -7,12 +7,13 @@
  * (RFC 3465 style), as the RFC's "bytes_acked".
  *
  * Where the out-of-tree kernel (net/mptcp/mptcp_coupled.c) differs: it counts windows
- * in packets, adds one packet after max(2^12 / alpha_scaled, cwnd) ACKs (so one ACK
- * of two segments counts once), and recomputes alpha on a loss and when its own
- * window grows by a packet.  We follow the RFC: the increase per acknowledged byte,
- * alpha computed from the current windows on every ACK in congestion avoidance (the
- * RFC's section 4: "alpha ... only changes whenever one of the windows changes") and
- * again after each loss, kept in priv for the report.
+ * in packets, adds one packet after max(cwnd_total / alpha, cwnd_i) ACKs (its scaled
+ * alpha is alpha / cwnd_total; one ACK of two segments counts once), and recomputes
+ * alpha on a loss and when its own window grows by a packet.  We follow the RFC: the
+ * increase per acknowledged byte, and alpha from the current windows of the view on
+ * every ACK in congestion avoidance (alpha depends on the windows only, and any of
+ * them may have moved since: a superset of "on loss and on window growth") and after
+ * each loss, kept in priv for the report.
  */
 #include "cc.h"
 

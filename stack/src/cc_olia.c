@@ -10,7 +10,7 @@
  *
  *    For each loss on path r, decrease w_r by w_r / 2."
  *
- *   with l_r "the number of bytes transmitted on path r between the last two losses"
+ *   with l_r the number of bytes transmitted on path r between the last two losses
  *   (l_r = max(l1_r, l2_r): l2_r counts the bytes since the last loss), the set of
  *   presumably best paths B = { r : l_r / rtt_r^2 is maximal }, the set of paths with
  *   the largest window M = { r : w_r is maximal }, and
