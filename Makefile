@@ -8,6 +8,7 @@
 #   make format     clang-format every C file;  make format-check  fail on a diff
 #   make fuzz       the libFuzzer targets (tests/fuzz), FUZZ_TIME s each;  make fuzz-smoke
 #   make soak       the 30-min live soak, then 1000 seeded adversarial transfers (make integrity: 100)
+#   make cc-bottleneck  coupled congestion control at a shared bottleneck, 120 s virtual
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
@@ -178,7 +179,7 @@ FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
 INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
 STRESS_RUNS  ?= 20
 
-.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak soak-live integrity stress
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak soak-live integrity stress cc-bottleneck
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -216,6 +217,15 @@ $(BUILD)/tests/integrity: $(call obj,tests/integrity/main.c $(INTEG_SRC),$(BUILD
 
 integrity: $(BUILD)/tests/integrity
 	@BUILD=$(BUILD) ci/run-tests.sh integrity
+
+# RFC 6356's "do no harm" in virtual time, 120 s per algorithm (~25 s; not in make test)
+$(BUILD)/tests/cc-bottleneck: $(BUILD)/obj/tests/cc_bottleneck/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+cc-bottleneck: $(BUILD)/tests/cc-bottleneck
+	@$(BUILD)/tests/cc-bottleneck
 
 soak: $(BUILD)/tests/integrity soak-live
 	@$(BUILD)/tests/integrity --runs 1000

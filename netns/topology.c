@@ -452,8 +452,8 @@ static int parse_mptcp(struct tp_ctx *c, yaml_node_t *n, struct topo_host *h)
 	return 0;
 }
 
-/* congestion: NAME.  libmpt has two; for the kernel any name that looks like one
- * (whether this kernel has it is world_check's question: it is the machine's). */
+/* congestion: NAME.  libmpt's are mpt_cc_name's (reno = newreno); for the kernel any name that
+ * looks like one (whether this kernel has it is world_check's question: it is the machine's). */
 static int parse_congestion(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h)
 {
 	const char *s;
@@ -470,12 +470,23 @@ static int parse_congestion(struct tp_ctx *c, yaml_node_t *x, struct topo_host *
 			c, x,
 			"congestion: host \"%s\" has no stack (give it stack: mpt, kernel or tcp)",
 			h->name);
-	if (h->stack == TOPO_STACK_MPT && strcmp(s, "newreno") && strcmp(s, "reno") &&
-	    strcmp(s, "cubic"))
-		return tp_err(
-			c, x,
-			"congestion: libmpt (stack: mpt) has newreno (or reno) and cubic, not %s",
-			s);
+	if (h->stack == TOPO_STACK_MPT && strcmp(s, "reno")) {
+		char names[128] = "";
+		size_t n = 0;
+		bool known = false;
+
+		for (unsigned i = 0; mpt_cc_name(i, NULL); i++) {
+			known = known || !strcmp(mpt_cc_name(i, NULL), s);
+			if (n < sizeof(names))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+						      i ? ", " : "", mpt_cc_name(i, NULL));
+		}
+		if (!known)
+			return tp_err(c, x,
+				      "congestion: libmpt (stack: mpt) has %s (reno = newreno), "
+				      "not %s",
+				      names, s);
+	}
 	snprintf(h->congestion, sizeof(h->congestion), "%s",
 		 h->stack == TOPO_STACK_MPT && !strcmp(s, "reno") ? "newreno" : s);
 	h->congestion_pos = tp_pos(x);

@@ -118,22 +118,23 @@ struct mpt_config {
 	 * window never exceeds them, so one connection moves at most about
 	 * min(sndbuf, rcvbuf) per RTT: 256 KiB is ~50 Mbit/s at 40 ms, ~2 Gbit/s at
 	 * 1 ms.  mpt-perf asks for 4 MiB each. */
-	uint32_t sndbuf;	      /* bytes of send buffer per connection; default 256 KiB */
-	uint32_t rcvbuf;	      /* bytes of receive buffer per connection; default 256 KiB */
-	const char *cc;		      /* congestion control name: "newreno" (default) or "cubic" */
-	bool no_sack;		      /* do not offer / use SACK (RFC 2018) */
-	bool no_timestamps;	      /* do not offer RFC 7323 timestamps */
-	bool no_hystart;	      /* no HyStart++ (RFC 9406) in the initial slow start */
-	bool no_wscale;		      /* do not offer window scaling */
-	bool nodelay;		      /* disable Nagle */
-	uint8_t init_cwnd_segs;	      /* initial window in segments; default 10 (RFC 6928) */
-	uint64_t min_rto_ns;	      /* default 200 ms (Linux; RFC 6298 says 1 s) */
-	uint64_t max_rto_ns;	      /* default 120 s */
-	uint64_t init_rto_ns;	      /* default 1 s (RFC 6298 2.1) */
-	uint64_t delack_ns;	      /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
-	uint64_t time_wait_ns;	      /* 2*MSL; default 60 s */
-	uint32_t max_retries;	      /* RTO expiries before giving up; default 15 */
-	uint32_t max_syn_retries;     /* default 6 */
+	uint32_t sndbuf;	  /* bytes of send buffer per connection; default 256 KiB */
+	uint32_t rcvbuf;	  /* bytes of receive buffer per connection; default 256 KiB */
+	const char *cc;		  /* congestion control (mpt_cc_name): "newreno" (default), "cubic",
+				   * or coupled "lia", "olia", "balia" */
+	bool no_sack;		  /* do not offer / use SACK (RFC 2018) */
+	bool no_timestamps;	  /* do not offer RFC 7323 timestamps */
+	bool no_hystart;	  /* no HyStart++ (RFC 9406) in the initial slow start */
+	bool no_wscale;		  /* do not offer window scaling */
+	bool nodelay;		  /* disable Nagle */
+	uint8_t init_cwnd_segs;	  /* initial window in segments; default 10 (RFC 6928) */
+	uint64_t min_rto_ns;	  /* default 200 ms (Linux; RFC 6298 says 1 s) */
+	uint64_t max_rto_ns;	  /* default 120 s */
+	uint64_t init_rto_ns;	  /* default 1 s (RFC 6298 2.1) */
+	uint64_t delack_ns;	  /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
+	uint64_t time_wait_ns;	  /* 2*MSL; default 60 s */
+	uint32_t max_retries;	  /* RTO expiries before giving up; default 15 */
+	uint32_t max_syn_retries; /* default 6 */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
 	bool no_tlp;		      /* disable tail loss probes */
 	/* Speak MPTCP (RFC 8684 v1): connections offer MP_CAPABLE, listeners answer it
@@ -315,6 +316,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(sched_redundant_bytes, "MpnetExtSchedRedundantBytes")     \
 	X(sched_hold_back, "MpnetExtSchedHoldBack")                 \
 	X(sched_bad_pick, "MpnetExtSchedBadPick")                   \
+	X(sched_runt_wait, "MpnetExtSchedRuntWait")                 \
 	X(sched_signal, "MpnetExtSchedSignalPick")
 
 struct mpt_counters {
@@ -332,7 +334,55 @@ ptrdiff_t mpt_counters_format(const struct mpt_counters *c, bool zeros, char *bu
  * printed).  Returns the value, or UINT64_MAX for an unknown name. */
 uint64_t mpt_counters_get(const struct mpt_counters *c, const char *name);
 
+/* TCP states (RFC 9293 3.3.2), of a connection or a subflow. */
+enum mpt_state {
+	MPT_CLOSED = 0,
+	MPT_LISTEN,
+	MPT_SYN_SENT,
+	MPT_SYN_RECEIVED,
+	MPT_ESTABLISHED,
+	MPT_FIN_WAIT_1,
+	MPT_FIN_WAIT_2,
+	MPT_CLOSE_WAIT,
+	MPT_CLOSING,
+	MPT_LAST_ACK,
+	MPT_TIME_WAIT,
+	MPT_NSTATES
+};
+
 /* ---- congestion control --------------------------------------------------------------- */
+#define MPT_CC_MAX_SF 16 /* subflows in a connection view (= the MPTCP subflow cap) */
+
+struct mpt_cc_ops;
+
+/* One subflow of the connection as a congestion controller sees it (bytes, ns). */
+struct mpt_cc_sf {
+	uint32_t cwnd, ssthresh, mss;
+	uint32_t in_flight; /* sent, not cumulatively acknowledged */
+	uint64_t srtt_ns;   /* smoothed RTT, 0 before the first sample */
+	uint64_t min_rtt_ns;
+	enum mpt_state state;
+	bool usable;	  /* may carry data now: handshake done, not dead, not shut */
+	bool backup;	  /* backup priority, asked by either side (B flag / MP_PRIO) */
+	bool stale;	  /* stopped making progress (RTOs); used only when nothing else is */
+	bool in_recovery; /* in fast recovery or RTO recovery */
+	/* that subflow's controller and its state (read only: a coupled controller
+	 * may read its siblings' state when ops is its own table) */
+	const struct mpt_cc_ops *ops;
+	const uint64_t *priv;
+};
+
+/* The connection a subflow belongs to, filled by the engine before every call of a
+ * controller (cc->conn, NULL outside the call): every subflow of the MPTCP connection
+ * (first subflow first, dead ones included with usable == false), or a connection of
+ * one for plain TCP and MPTCP in fallback.  sf[self] is the subflow of the event, as
+ * it was just before the call (cc->cwnd is the live value). */
+struct mpt_cc_conn {
+	uint32_t nsf;
+	uint32_t self;
+	struct mpt_cc_sf sf[MPT_CC_MAX_SF];
+};
+
 /* What a congestion controller sees and updates; units are bytes. */
 struct mpt_cc {
 	uint32_t cwnd;
@@ -342,13 +392,16 @@ struct mpt_cc {
 			   * cumulatively acknowledged); on an ACK: the RFC 6675 pipe */
 	uint64_t srtt_ns; /* smoothed RTT, 0 before the first sample */
 	uint64_t min_rtt_ns;
-	uint64_t priv[8]; /* the algorithm's own state */
+	const struct mpt_cc_conn *conn; /* during a call: the connection (see above) */
+	uint64_t priv[8];		/* the algorithm's own state */
 };
 
 /* One function pointer per event.  All may be NULL except init; the engine calls
- * on_ack only outside loss recovery.  The ops table must outlive the stack. */
+ * on_ack only outside loss recovery.  The ops table must outlive the stack.  Every
+ * call sees the connection in cc->conn (coupled controllers: LIA, OLIA, BALIA). */
 struct mpt_cc_ops {
 	const char *name;
+	const char *desc; /* one line, for `mpt-perf -C list` */
 	void (*init)(struct mpt_cc *cc, uint64_t now);
 	/* `acked` new bytes were cumulatively acknowledged; rtt_ns is this ACK's sample
 	 * or 0. */
@@ -363,6 +416,15 @@ struct mpt_cc_ops {
 
 extern const struct mpt_cc_ops mpt_cc_newreno;
 extern const struct mpt_cc_ops mpt_cc_cubic;
+/* Coupled (MPTCP) controllers; on a connection of one they behave as NewReno. */
+extern const struct mpt_cc_ops mpt_cc_lia;   /* RFC 6356 */
+extern const struct mpt_cc_ops mpt_cc_olia;  /* Khalili et al., CoNEXT 2012 */
+extern const struct mpt_cc_ops mpt_cc_balia; /* Peng et al., IEEE/ACM ToN 2016 */
+
+/* The built-in congestion controllers (mpt_config.cc), in registration order: the
+ * name of the i-th and, when desc is not NULL, its one-line description in *desc;
+ * NULL past the last. */
+const char *mpt_cc_name(unsigned i, const char **desc);
 
 /* ---- the stack ------------------------------------------------------------------------ */
 struct mpt_stack;
@@ -379,7 +441,7 @@ int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struc
 void mpt_stack_free(struct mpt_stack *st);
 
 /* Register a congestion controller by ops->name (the ops table is borrowed).  The
- * built-ins "newreno" and "cubic" are registered at creation.  Returns 0,
+ * built-ins (mpt_cc_name) are registered at creation.  Returns 0,
  * MPT_EADDRINUSE if the name exists, MPT_ENOMEM when the table is full. */
 int mpt_stack_register_cc(struct mpt_stack *st, const struct mpt_cc_ops *ops);
 
@@ -539,21 +601,6 @@ int mpt_close(struct mpt_stack *st, uint32_t id, uint64_t now);
 
 /* Close at once with a RST (SO_LINGER 0).  The id is invalid on return. */
 int mpt_abort(struct mpt_stack *st, uint32_t id, uint64_t now);
-
-enum mpt_state {
-	MPT_CLOSED = 0,
-	MPT_LISTEN,
-	MPT_SYN_SENT,
-	MPT_SYN_RECEIVED,
-	MPT_ESTABLISHED,
-	MPT_FIN_WAIT_1,
-	MPT_FIN_WAIT_2,
-	MPT_CLOSE_WAIT,
-	MPT_CLOSING,
-	MPT_LAST_ACK,
-	MPT_TIME_WAIT,
-	MPT_NSTATES
-};
 
 /* "ESTABLISHED" etc.; "?" for an out-of-range value. */
 const char *mpt_state_name(int state);

@@ -37,12 +37,39 @@ struct mpt_sim_link_cfg {
 	uint64_t reorder_ns;
 	double dup;	      /* probability a packet is delivered twice */
 	uint32_t queue_bytes; /* drop-tail limit of the bottleneck queue; 0 = unlimited */
+	/* a random extra delay in [0, jitter_ns) per packet that keeps the link's order
+	 * (a packet never arrives before the one sent ahead of it): breaks the lock-step
+	 * timing of deterministic flows at a drop-tail queue */
+	uint64_t jitter_ns;
 	/* A middlebox that rewrites payload: from packet corrupt_from on (0-based, only
 	 * when corrupt_count > 0), corrupt_count packets that carry payload get one byte
 	 * flipped and their TCP checksum recomputed, so only an end-to-end check above
 	 * TCP (the DSS checksum) can notice. */
 	uint64_t corrupt_from;
 	uint32_t corrupt_count;
+};
+
+/* A queue several links share: the bottleneck behind a router that paths of several
+ * connections (and simulations, stepped together by mpt_sim_step_many) cross, in the
+ * style of htsim's and smoltcp's netsim queues.  A packet offered to a link that
+ * points here is serialised at the queue's rate after every packet already in it
+ * (from any link), dropped when `limit_pkts` packets wait (drop-tail), and arrives
+ * after the queue's delay plus its own link's delay_ns (the link's own rate and
+ * queue_bytes are not used).  Zero it, set the three parameters, point links'
+ * `shared` at it; it must outlive them. */
+#define MPT_SIM_QUEUE_MAX 4096 /* packets a shared queue can hold */
+
+struct mpt_sim_queue {
+	uint64_t rate_bps;   /* serialisation rate; 0 = infinite */
+	uint64_t delay_ns;   /* propagation delay after the queue */
+	uint32_t limit_pkts; /* drop-tail buffer in packets (waiting, including the one
+			      * being sent); 0 = MPT_SIM_QUEUE_MAX */
+	/* state */
+	uint64_t busy_until;
+	uint64_t depart[MPT_SIM_QUEUE_MAX]; /* departure time of each queued packet */
+	uint32_t head, len;
+	/* stats */
+	uint64_t enqueued, dropped, bytes, max_len;
 };
 
 struct mpt_sim_pkt {
@@ -63,6 +90,9 @@ struct mpt_sim_link {
 	uint64_t delivered, dropped_loss, dropped_mask, dropped_queue, duplicated, reordered;
 	uint64_t corrupted;
 	uint64_t bytes_delivered;
+	uint64_t last_at; /* arrival time of the last packet queued (jitter keeps order) */
+	/* NULL, or the shared queue this link's packets go through (see above) */
+	struct mpt_sim_queue *shared;
 };
 
 struct mpt_sim {
@@ -128,6 +158,12 @@ struct mpt_sockaddr mpt_sim_addr(const struct mpt_sim *sim, int ep, uint32_t pat
  * if something happened, 0 if time reached `until` with nothing to do. */
 int mpt_sim_step(struct mpt_sim *sim, uint64_t until);
 
+/* mpt_sim_step over several simulations in one virtual time (they must start at the
+ * same `now`): drain all, advance all to the earliest event of any, process it in
+ * each.  Links of different simulations may share a queue (struct mpt_sim_queue).
+ * Returns 1 if something happened, 0 if time reached `until` (or a halt). */
+int mpt_sim_step_many(struct mpt_sim *const *sims, size_t n, uint64_t until);
+
 /* Packets still in the links. */
 uint64_t mpt_sim_in_flight(const struct mpt_sim *sim);
 
@@ -157,12 +193,25 @@ struct mpt_sim_xfer {
 	uint32_t client_id, server_id;
 	struct mpt_conn_info client_info; /* snapshot when the server got EOF */
 	struct mpt_ofo_stats server_ofo;  /* the server's out-of-order queue then */
+	/* the loop's own state (mpt_sim_xfer_start / _poll) */
+	uint32_t lid;
+	bool shut, have_server, closed_server, started;
 };
 
 /* Run: ep 0 connects on path 0 to ep 1, writes x->bytes of mpt_sim_pattern, shuts
  * down; ep 1 accepts, reads and checks every byte, closes at EOF.  Returns 0 when
  * all bytes arrived intact with EOF before the deadline, else a negative code. */
 int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x);
+
+/* The same in pieces, for transfers that run side by side (mpt_sim_step_many):
+ * start listens and connects (0 or a negative code); poll does the applications'
+ * work at sim->now (events, writing, reading and checking) and returns 1 once the
+ * transfer is over (both ends closed, or an error), else 0; the caller steps time.
+ * Lowering x->bytes to x->sent ends the stream there (the client shuts down).
+ * result is mpt_sim_transfer's return value. */
+int mpt_sim_xfer_start(struct mpt_sim *sim, struct mpt_sim_xfer *x);
+int mpt_sim_xfer_poll(struct mpt_sim *sim, struct mpt_sim_xfer *x);
+int mpt_sim_xfer_result(const struct mpt_sim_xfer *x);
 
 /* ---- scripted segments against a single stack (smoltcp send!/recv! style) ---- */
 struct mpt_script {

@@ -239,6 +239,36 @@ static bool reset_segment(uint8_t *pkt, size_t *len)
 	return true;
 }
 
+/* A packet of `len` bytes offered to shared queue q at sim->now: false if the
+ * drop-tail buffer is full; else true and *at, when it leaves q plus q's delay. */
+static bool queue_offer(struct mpt_sim *sim, struct mpt_sim_queue *q, size_t len, uint64_t *at)
+{
+	uint32_t limit = q->limit_pkts && q->limit_pkts < MPT_SIM_QUEUE_MAX ? q->limit_pkts
+									    : MPT_SIM_QUEUE_MAX;
+	uint64_t start, tx = 0;
+
+	while (q->len && q->depart[q->head] <= sim->now) {
+		q->head = (q->head + 1) % MPT_SIM_QUEUE_MAX;
+		q->len--;
+	}
+	if (q->len >= limit) {
+		q->dropped++;
+		return false;
+	}
+	if (q->rate_bps)
+		tx = (uint64_t)len * 8 * 1000000000ull / q->rate_bps;
+	start = q->busy_until > sim->now ? q->busy_until : sim->now;
+	q->busy_until = start + tx;
+	q->depart[(q->head + q->len) % MPT_SIM_QUEUE_MAX] = q->busy_until;
+	q->len++;
+	if (q->len > q->max_len)
+		q->max_len = q->len;
+	q->enqueued++;
+	q->bytes += len;
+	*at = q->busy_until + q->delay_ns;
+	return true;
+}
+
 static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8_t *pkt, size_t len)
 {
 	struct mpt_sim_link *l = &sim->link[from][path];
@@ -273,20 +303,34 @@ static void link_offer(struct mpt_sim *sim, int from, uint32_t path, const uint8
 		l->dropped_mask++;
 		return;
 	}
-	if (c->rate_bps)
-		tx = (uint64_t)len * 8 * 1000000000ull / c->rate_bps;
-	start = l->busy_until > sim->now ? l->busy_until : sim->now;
-	if (c->queue_bytes && c->rate_bps &&
-	    (start - sim->now) * c->rate_bps / 8000000000ull + len > c->queue_bytes) {
-		l->dropped_queue++;
-		return;
+	if (l->shared) {
+		if (!queue_offer(sim, l->shared, len, &at)) {
+			l->dropped_queue++;
+			return;
+		}
+	} else {
+		if (c->rate_bps)
+			tx = (uint64_t)len * 8 * 1000000000ull / c->rate_bps;
+		start = l->busy_until > sim->now ? l->busy_until : sim->now;
+		if (c->queue_bytes && c->rate_bps &&
+		    (start - sim->now) * c->rate_bps / 8000000000ull + len > c->queue_bytes) {
+			l->dropped_queue++;
+			return;
+		}
+		l->busy_until = start + tx;
+		at = l->busy_until;
 	}
-	l->busy_until = start + tx;
 	if (c->loss > 0 && mpt_sim_rand01(&sim->rng) < c->loss) {
 		l->dropped_loss++;
 		return;
 	}
-	at = l->busy_until + c->delay_ns;
+	at += c->delay_ns;
+	if (c->jitter_ns) {
+		at += (uint64_t)(mpt_sim_rand01(&sim->rng) * (double)c->jitter_ns);
+		if (at < l->last_at)
+			at = l->last_at;
+		l->last_at = at;
+	}
 	if (fault & MPT_SIM_FAULT_DELAY) {
 		at += fdelay;
 		l->reordered++;
@@ -407,33 +451,30 @@ uint64_t mpt_sim_in_flight(const struct mpt_sim *sim)
 	return n;
 }
 
-int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
+/* The earliest event of sim: a stack's timer or a packet's arrival. */
+static uint64_t sim_next(const struct mpt_sim *sim)
 {
 	uint64_t next = UINT64_MAX, t;
-	int i;
-	uint32_t p;
 
-	drain(sim);
-	if (sim->halt)
-		return 0;
-	for (i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++) {
 		t = mpt_stack_next_timeout(sim->ep[i]);
 		if (t < next)
 			next = t;
-		for (p = 0; p < sim->npaths; p++)
+		for (uint32_t p = 0; p < sim->npaths; p++)
 			if (sim->link[i][p].head && sim->link[i][p].head->at < next)
 				next = sim->link[i][p].head->at;
 	}
-	if (next > until) {
-		if (until > sim->now)
-			sim->now = until;
-		return 0;
-	}
-	if (next > sim->now)
-		sim->now = next;
+	return next;
+}
+
+/* Deliver what arrived by sim->now, run the timers that are due, drain. */
+static void sim_run(struct mpt_sim *sim)
+{
+	int i;
+
 	sim->steps++;
 	for (i = 0; i < 2; i++) {
-		for (p = 0; p < sim->npaths; p++) {
+		for (uint32_t p = 0; p < sim->npaths; p++) {
 			struct mpt_sim_link *l = &sim->link[i][p];
 
 			while (l->head && l->head->at <= sim->now) {
@@ -452,7 +493,41 @@ int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
 		if (mpt_stack_next_timeout(sim->ep[i]) <= sim->now)
 			expire(sim->ep[i], sim->now);
 	drain(sim);
+}
+
+int mpt_sim_step_many(struct mpt_sim *const *sims, size_t n, uint64_t until)
+{
+	uint64_t next = UINT64_MAX;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		drain(sims[k]);
+		if (sims[k]->halt)
+			return 0;
+	}
+	for (k = 0; k < n; k++) {
+		uint64_t t = sim_next(sims[k]);
+
+		if (t < next)
+			next = t;
+	}
+	if (next > until) {
+		for (k = 0; k < n; k++)
+			if (until > sims[k]->now)
+				sims[k]->now = until;
+		return 0;
+	}
+	for (k = 0; k < n; k++) {
+		if (next > sims[k]->now)
+			sims[k]->now = next;
+		sim_run(sims[k]);
+	}
 	return 1;
+}
+
+int mpt_sim_step(struct mpt_sim *sim, uint64_t until)
+{
+	return mpt_sim_step_many(&sim, 1, until);
 }
 
 /* ---- scripts ---- */
@@ -539,92 +614,107 @@ void mpt_script_advance(struct mpt_script *s, uint64_t ns)
 
 /* ---- bulk transfer ---- */
 
-int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x)
+int mpt_sim_xfer_start(struct mpt_sim *sim, struct mpt_sim_xfer *x)
 {
 	struct mpt_sockaddr cl = mpt_sim_addr(sim, 0, 0, 0);
 	struct mpt_sockaddr sv = mpt_sim_addr(sim, 1, 0, x->port ? x->port : 5001);
-	uint8_t buf[16384];
-	uint32_t lid, cid, sid = 0;
-	bool shut = false, have_server = false, closed_server = false;
 	int rv;
 
 	x->data_ok = true;
-	rv = mpt_listen(sim->ep[1], &sv, 16, &lid);
+	x->started = true;
+	rv = mpt_listen(sim->ep[1], &sv, 16, &x->lid);
 	if (rv < 0)
 		return rv;
-	rv = mpt_connect(sim->ep[0], &cl, &sv, sim->now, &cid);
-	if (rv < 0)
-		return rv;
-	x->client_id = cid;
-	while (sim->now < x->deadline_ns) {
-		struct mpt_event ev;
+	rv = mpt_connect(sim->ep[0], &cl, &sv, sim->now, &x->client_id);
+	return rv < 0 ? rv : 0;
+}
 
-		while (mpt_stack_poll_event(sim->ep[0], &ev) == 1) {
-			if (ev.type == MPT_EV_ERROR)
-				x->client_err = ev.err;
-			if (ev.type == MPT_EV_CLOSED)
-				x->client_closed = true;
-		}
-		while (mpt_stack_poll_event(sim->ep[1], &ev) == 1) {
-			if (ev.type == MPT_EV_ACCEPTABLE && !have_server &&
-			    mpt_accept(sim->ep[1], lid, &sid) == 0) {
-				have_server = true;
-				x->server_id = sid;
-			}
-			if (ev.type == MPT_EV_ERROR && ev.id == sid)
-				x->server_err = ev.err;
-		}
-		if (x->client_err || x->server_err)
-			break;
-		/* client: keep the send buffer full */
-		while (x->sent < x->bytes) {
-			size_t n = sizeof(buf), i;
-			ptrdiff_t w;
+int mpt_sim_xfer_poll(struct mpt_sim *sim, struct mpt_sim_xfer *x)
+{
+	uint8_t buf[16384];
+	uint32_t cid = x->client_id, sid = x->server_id;
+	struct mpt_event ev;
 
-			if (n > x->bytes - x->sent)
-				n = (size_t)(x->bytes - x->sent);
-			for (i = 0; i < n; i++)
-				buf[i] = mpt_sim_pattern(x->sent + i);
-			w = mpt_send(sim->ep[0], cid, buf, n, sim->now);
-			if (w <= 0)
-				break;
-			x->sent += (uint64_t)w;
-		}
-		if (x->sent == x->bytes && !shut) {
-			mpt_shutdown(sim->ep[0], cid, MPT_SHUT_WR, sim->now);
-			shut = true;
-		}
-		/* server: drain and verify */
-		while (have_server && !closed_server) {
-			ptrdiff_t r = mpt_recv(sim->ep[1], sid, buf, sizeof(buf), sim->now), i;
-
-			if (r == 0) {
-				x->eof = true;
-				x->done_ns = sim->now;
-				mpt_conn_info(sim->ep[0], cid, &x->client_info);
-				mpt_conn_ofo_stats(sim->ep[1], sid, &x->server_ofo);
-				mpt_close(sim->ep[1], sid, sim->now);
-				closed_server = true;
-				break;
-			}
-			if (r < 0)
-				break;
-			for (i = 0; i < r; i++)
-				if (x->data_ok &&
-				    buf[i] != mpt_sim_pattern(x->received + (uint64_t)i)) {
-					x->data_ok = false;
-					x->first_bad = x->received + (uint64_t)i;
-				}
-			x->received += (uint64_t)r;
-		}
-		if (closed_server && x->client_closed)
-			break;
-		if (!mpt_sim_step(sim, x->deadline_ns))
-			break;
+	while (mpt_stack_poll_event(sim->ep[0], &ev) == 1) {
+		if (ev.type == MPT_EV_ERROR)
+			x->client_err = ev.err;
+		if (ev.type == MPT_EV_CLOSED)
+			x->client_closed = true;
 	}
+	while (mpt_stack_poll_event(sim->ep[1], &ev) == 1) {
+		if (ev.type == MPT_EV_ACCEPTABLE && !x->have_server &&
+		    mpt_accept(sim->ep[1], x->lid, &sid) == 0) {
+			x->have_server = true;
+			x->server_id = sid;
+		}
+		if (ev.type == MPT_EV_ERROR && ev.id == sid)
+			x->server_err = ev.err;
+	}
+	if (x->client_err || x->server_err)
+		return 1;
+	/* client: keep the send buffer full */
+	while (x->sent < x->bytes) {
+		size_t n = sizeof(buf), i;
+		ptrdiff_t w;
+
+		if (n > x->bytes - x->sent)
+			n = (size_t)(x->bytes - x->sent);
+		for (i = 0; i < n; i++)
+			buf[i] = mpt_sim_pattern(x->sent + i);
+		w = mpt_send(sim->ep[0], cid, buf, n, sim->now);
+		if (w <= 0)
+			break;
+		x->sent += (uint64_t)w;
+	}
+	if (x->sent >= x->bytes && !x->shut) {
+		mpt_shutdown(sim->ep[0], cid, MPT_SHUT_WR, sim->now);
+		x->shut = true;
+	}
+	/* server: drain and verify */
+	while (x->have_server && !x->closed_server) {
+		ptrdiff_t r = mpt_recv(sim->ep[1], sid, buf, sizeof(buf), sim->now), i;
+
+		if (r == 0) {
+			x->eof = true;
+			x->done_ns = sim->now;
+			mpt_conn_info(sim->ep[0], cid, &x->client_info);
+			mpt_conn_ofo_stats(sim->ep[1], sid, &x->server_ofo);
+			mpt_close(sim->ep[1], sid, sim->now);
+			x->closed_server = true;
+			break;
+		}
+		if (r < 0)
+			break;
+		for (i = 0; i < r; i++)
+			if (x->data_ok && buf[i] != mpt_sim_pattern(x->received + (uint64_t)i)) {
+				x->data_ok = false;
+				x->first_bad = x->received + (uint64_t)i;
+			}
+		x->received += (uint64_t)r;
+	}
+	return x->closed_server && x->client_closed;
+}
+
+int mpt_sim_xfer_result(const struct mpt_sim_xfer *x)
+{
 	if (x->client_err || x->server_err)
 		return x->client_err ? x->client_err : x->server_err;
 	if (!x->eof || !x->data_ok || x->received != x->bytes)
 		return MPT_ETIMEDOUT;
 	return 0;
+}
+
+int mpt_sim_transfer(struct mpt_sim *sim, struct mpt_sim_xfer *x)
+{
+	int rv = mpt_sim_xfer_start(sim, x);
+
+	if (rv < 0)
+		return rv;
+	while (sim->now < x->deadline_ns) {
+		if (mpt_sim_xfer_poll(sim, x))
+			break;
+		if (!mpt_sim_step(sim, x->deadline_ns))
+			break;
+	}
+	return mpt_sim_xfer_result(x);
 }

@@ -1,7 +1,7 @@
 /* Congestion control: NewReno (RFC 5681 / RFC 6582 / RFC 3465) and CUBIC (RFC 9438),
  * each an mpt_cc_ops table.  The engine owns the loss-recovery machinery (which
  * segments to retransmit, RFC 6675 pipe); these only move cwnd and ssthresh. */
-#include "mpt.h"
+#include "cc.h"
 
 #include <math.h>
 #include <string.h>
@@ -64,6 +64,7 @@ static void reno_on_rto(struct mpt_cc *cc, uint64_t now)
 
 const struct mpt_cc_ops mpt_cc_newreno = {
 	.name = "newreno",
+	.desc = "RFC 5681/6582 NewReno, per subflow (uncoupled)",
 	.init = reno_init,
 	.on_ack = reno_on_ack,
 	.on_congestion = reno_on_congestion,
@@ -196,9 +197,29 @@ static void cubic_on_rto(struct mpt_cc *cc, uint64_t now)
 
 const struct mpt_cc_ops mpt_cc_cubic = {
 	.name = "cubic",
+	.desc = "RFC 9438 CUBIC, per subflow (uncoupled)",
 	.init = cubic_init,
 	.on_ack = cubic_on_ack,
 	.on_congestion = cubic_on_congestion,
 	.on_recovery_end = cubic_on_recovery_end,
 	.on_rto = cubic_on_rto,
 };
+
+/* ---- the built-ins, in registration order ---- */
+static const struct mpt_cc_ops *const builtin_ccs[] = {
+	&mpt_cc_newreno, &mpt_cc_cubic, &mpt_cc_lia, &mpt_cc_olia, &mpt_cc_balia,
+};
+
+const struct mpt_cc_ops *cc_builtin(unsigned i)
+{
+	return i < sizeof(builtin_ccs) / sizeof(builtin_ccs[0]) ? builtin_ccs[i] : NULL;
+}
+
+const char *mpt_cc_name(unsigned i, const char **desc)
+{
+	const struct mpt_cc_ops *ops = cc_builtin(i);
+
+	if (ops && desc)
+		*desc = ops->desc;
+	return ops ? ops->name : NULL;
+}

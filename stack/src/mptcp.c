@@ -150,12 +150,45 @@ static void sf_event(struct tcb *t, enum mpt_event_type type, int err);
 static int csum_on(struct mptcp_conn *mp);
 static uint32_t sf_seg_limit(struct tcb *t, uint32_t seq, uint32_t len);
 static void sf_release(struct tcb *t);
+static void sf_cc_view(struct tcb *t, struct mpt_cc_conn *v);
 
 static const struct tcp_ulp_ops mptcp_ulp = {
 	.event = sf_event,
 	.seg_limit = sf_seg_limit,
 	.release = sf_release,
+	.cc_view = sf_cc_view,
 };
+
+_Static_assert(MPT_CC_MAX_SF >= MPTCP_MAX_SUBFLOWS, "one cc view slot per subflow");
+
+/* tcp_ulp_ops.cc_view: every subflow of t's connection, as the out-of-tree kernel's
+ * coupled controllers walk mptcp_for_each_sk; usable as the scheduler's (handshake
+ * done, not dead, not shut), backup as either side asked, stale.  Fallback (one
+ * subflow, plain TCP from now on) leaves v empty: a connection of one. */
+static void sf_cc_view(struct tcb *t, struct mpt_cc_conn *v)
+{
+	struct mptcp_conn *mp = t->mp;
+	bool found = false;
+
+	if (!mp || mp->fallback || !t->sf)
+		return;
+	for (uint32_t i = 0; i < mp->nsub && v->nsf < MPT_CC_MAX_SF; i++) {
+		const struct tcb *s = mp->sub[i];
+		struct mpt_cc_sf *o = &v->sf[v->nsf];
+
+		tcp_cc_sf(s, o);
+		o->usable = mptcp_sf_sendable(s);
+		o->backup = s->sf->backup || s->sf->peer_backup;
+		o->stale = s->sf->stale;
+		if (s == t) {
+			v->self = v->nsf;
+			found = true;
+		}
+		v->nsf++;
+	}
+	if (!found)
+		v->nsf = 0; /* not (or no longer) listed: a connection of one */
+}
 
 static bool token_in_use(const struct mpt_stack *st, uint32_t token)
 {

@@ -41,7 +41,9 @@ const char *mpt_scheduler_name(unsigned i, const char **desc)
 }
 
 /* Bytes a subflow may take now: what its congestion window can send in the next round
- * plus two segments of slack, minus what it already holds unsent or in flight. */
+ * plus two segments of slack, minus what it already holds unsent or in flight, in
+ * whole segments (a byte-counted window, as CUBIC's or a coupled one's, leaves a
+ * fraction: handed out, it would become a runt segment). */
 static uint32_t sf_room(const struct tcb *t)
 {
 	uint32_t held = (t->snd_nxt - t->snd_una) + tcp_unsent(t);
@@ -49,7 +51,8 @@ static uint32_t sf_room(const struct tcb *t)
 	uint32_t room = want > held ? want - held : 0;
 	uint32_t buf = tcp_sndbuf_room(t);
 
-	return room < buf ? room : buf;
+	room = room < buf ? room : buf;
+	return t->snd_mss ? room - room % t->snd_mss : room;
 }
 
 static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mptcp_sched_kind kind,
@@ -189,9 +192,17 @@ static uint64_t apply(struct mptcp_conn *mp, const struct mptcp_sched_view *v,
 		if (n > lim - dsn)
 			n = (uint32_t)(lim - dsn);
 		/* Whole segments while more data waits: a map ends where a copy ends, and
-		 * a segment never crosses a map, so a ragged copy would send a runt. */
-		if (n < lim - dsn && t->snd_mss && n >= t->snd_mss)
+		 * a segment never crosses a map, so a ragged copy would send a runt.  Less
+		 * than a segment (the fraction of a byte-counted window: cwnd + 2 MSS -
+		 * held) waits for the room to grow: runts would take a packet's place in
+		 * a bottleneck queue for part of its bytes, and leave in bursts of three. */
+		if (n < lim - dsn && t->snd_mss) {
+			if (n < t->snd_mss) {
+				mp->st->ctr.sched_runt_wait++;
+				continue;
+			}
 			n -= n % t->snd_mss;
+		}
 		n = give(mp, t, dsn, n);
 		if (dsn < mp->snd_nxt)
 			mp->st->ctr.sched_redundant_bytes +=

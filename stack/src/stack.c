@@ -1,5 +1,6 @@
 /* The stack object: paths, demultiplexing, listeners, stateless replies, events and
  * the socket-like API.  The TCP state machine itself lives in tcp.c. */
+#include "cc.h"
 #include "mptcp.h"
 #include "tcp.h"
 
@@ -132,8 +133,8 @@ int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struc
 	st->env = *env;
 	st->cfg = *cfg;
 	st->next_id = 1;
-	mpt_stack_register_cc(st, &mpt_cc_newreno);
-	mpt_stack_register_cc(st, &mpt_cc_cubic);
+	for (unsigned i = 0; cc_builtin(i); i++)
+		mpt_stack_register_cc(st, cc_builtin(i));
 	st->cc_default = find_cc(st, cfg->cc ? cfg->cc : "newreno");
 	if (!st->cc_default) {
 		stack_free(st, st);

@@ -266,12 +266,53 @@ void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes)
 		update_snd_mss(t);
 }
 
+void tcp_cc_sf(const struct tcb *t, struct mpt_cc_sf *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cwnd = t->cc.cwnd;
+	o->ssthresh = t->cc.ssthresh;
+	o->mss = t->snd_mss;
+	o->in_flight = t->snd_nxt - t->snd_una;
+	o->srtt_ns = t->srtt;
+	o->min_rtt_ns = t->min_rtt;
+	o->state = t->state;
+	o->usable = t->state == MPT_ESTABLISHED || t->state == MPT_CLOSE_WAIT;
+	o->in_recovery = t->in_recovery || t->in_loss;
+	o->ops = t->ccops;
+	o->priv = t->cc.priv;
+}
+
+/* The controller's view of the connection, current at each call (subflows join, go
+ * stale, become backups and close between calls): the upper layer fills it for an
+ * MPTCP subflow, else a connection of one.  cc.conn points at it for the call only. */
+static void cc_view(struct tcb *t, struct mpt_cc_conn *v)
+{
+	v->nsf = 0;
+	v->self = 0;
+	if (t->ulp && t->ulp->cc_view)
+		t->ulp->cc_view(t, v);
+	if (!v->nsf || v->self >= v->nsf) {
+		v->nsf = 1;
+		v->self = 0;
+		tcp_cc_sf(t, &v->sf[0]);
+	}
+	t->cc.conn = v;
+}
+
+#define CC_CALL(t, fn, ...)                            \
+	do {                                           \
+		struct mpt_cc_conn cc_view_;           \
+		cc_view((t), &cc_view_);               \
+		(t)->ccops->fn(&(t)->cc, __VA_ARGS__); \
+		(t)->cc.conn = NULL;                   \
+	} while (0)
+
 static void cc_start(struct tcb *t, uint64_t now)
 {
 	t->cc.mss = t->snd_mss;
 	t->cc.cwnd = t->st->cfg.init_cwnd_segs * t->snd_mss;
 	t->cc.ssthresh = UINT32_MAX / 2;
-	t->ccops->init(&t->cc, now);
+	CC_CALL(t, init, now);
 	hystart_init(&t->hs);
 	if (t->st->cfg.no_hystart)
 		hystart_end(&t->hs);
@@ -1230,7 +1271,7 @@ static void enter_recovery(struct tcb *t, uint64_t now)
 	t->cc.flight = flight_size(t);
 	hystart_end(&t->hs);
 	if (t->ccops->on_congestion)
-		t->ccops->on_congestion(&t->cc, now);
+		CC_CALL(t, on_congestion, now);
 	/* RFC 6675 5 (4.2): "Retransmit the first data segment presumed dropped" --
 	 * at once, whatever pipe says. */
 	t->force_rtx = true;
@@ -1308,7 +1349,7 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 			t->in_recovery = false;
 			undo_close(t);
 			if (t->ccops->on_recovery_end)
-				t->ccops->on_recovery_end(&t->cc, now);
+				CC_CALL(t, on_recovery_end, now);
 		} else if (!t->sack_ok && t->rtx_len) {
 			/* RFC 6582 3.2 (5): partial ACK: retransmit the first unacknowledged
 			 * segment. */
@@ -1328,7 +1369,7 @@ static void ack_advance(struct tcb *t, uint32_t ack, const struct wire_tcp_repr 
 		t->cc.flight = tcp_pipe(t);
 		acked = hystart_ack(t, acked);
 		if (t->ccops->on_ack && acked)
-			t->ccops->on_ack(&t->cc, acked, t->ack_rtt, now);
+			CC_CALL(t, on_ack, acked, t->ack_rtt, now);
 		if (t->rto_slow_start && !t->in_loss && t->cc.cwnd >= t->cc.ssthresh)
 			t->rto_slow_start = false;
 	}
@@ -1812,7 +1853,7 @@ static void on_rto(struct tcb *t, uint64_t now)
 	if (t->ccops->on_rto) {
 		uint32_t ssthresh = t->cc.ssthresh;
 
-		t->ccops->on_rto(&t->cc, now);
+		CC_CALL(t, on_rto, now);
 		/* RFC 5681 3.1: "when a TCP sender detects segment loss using the
 		 * retransmission timer and the given segment has already been
 		 * retransmitted by way of the retransmission timer at least once, the

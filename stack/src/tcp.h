@@ -21,7 +21,7 @@
 #include "wire.h"
 
 #define MPT_MAX_PATHS		64
-#define MPT_MAX_CC		8
+#define MPT_MAX_CC		16
 #define TCP_MAX_OFO		32
 #define TCP_DUPTHRESH		3
 /* Linux's net.ipv4.tcp_invalid_ratelimit default (500 ms) */
@@ -58,6 +58,10 @@ struct tcp_ulp_ops {
 	void (*event)(struct tcb *t, enum mpt_event_type type, int err);
 	uint32_t (*seg_limit)(struct tcb *t, uint32_t seq, uint32_t len);
 	void (*release)(struct tcb *t);
+	/* Optional: fill the congestion controller's view of the connection t belongs
+	 * to (every subflow, v->self = t's index), before each call of t's controller;
+	 * NULL: a connection of one. */
+	void (*cc_view)(struct tcb *t, struct mpt_cc_conn *v);
 };
 
 struct tcb {
@@ -272,6 +276,10 @@ void tcp_app_abort(struct tcb *t, uint64_t now);
 int tcp_poll(const struct tcb *t);
 void tcp_info(const struct tcb *t, struct mpt_conn_info *info);
 uint32_t tcp_pipe(const struct tcb *t);
+/* One subflow's entry in a congestion controller's view (struct mpt_cc_conn): its
+ * window, RTTs, in flight, state and controller; usable = established (the MPTCP
+ * layer refines usable, backup and stale). */
+void tcp_cc_sf(const struct tcb *t, struct mpt_cc_sf *o);
 /* Set the option bytes kept for the MPTCP layer and recompute the send MSS. */
 void tcp_set_ulp_reserve(struct tcb *t, uint32_t bytes);
 /* The upper layer reached the end of the peer's stream (DATA_FIN) without a TCP

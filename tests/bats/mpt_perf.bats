@@ -184,7 +184,7 @@ transfer() { # stack, extra client args...
 	[[ "$stderr" == "mpt-perf: --congestion nosuchcc: the kernel runs "*" on this connection (it has no nosuchcc;"* ]]
 	run --separate-stderr "$PERF" -c 127.0.0.1 --stack mpt -n 1MiB -C bbr
 	assert_failure 2
-	assert_equal "$stderr" "mpt-perf: --congestion bbr: libmpt has newreno (or reno) and cubic"
+	assert_equal "$stderr" "mpt-perf: --congestion bbr: libmpt has newreno, cubic, lia, olia, balia (reno = newreno; -C list describes them)"
 	run --separate-stderr "$PERF" -c 127.0.0.1 -C 'a b'
 	assert_failure 2
 	assert_equal "$stderr" "mpt-perf: --congestion a b: not an algorithm name (e.g. cubic, reno, bbr)"

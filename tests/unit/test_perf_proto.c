@@ -490,7 +490,17 @@ TEST(perf_args)
 	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "cubic"), 0);
 	CHECK_STR_EQ(o.congestion, "cubic");
 	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "bbr"), -1);
-	CHECK_STR_EQ(err, "--congestion bbr: libmpt has newreno (or reno) and cubic");
+	CHECK_STR_EQ(err, "--congestion bbr: libmpt has newreno, cubic, lia, olia, balia (reno = "
+			  "newreno; -C list describes them)");
+	/* the coupled ones (stack/src/cc_*.c) */
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "lia"), 0);
+	CHECK_STR_EQ(o.congestion, "lia");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "olia"), 0);
+	CHECK_STR_EQ(o.congestion, "olia");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "-C", "balia"), 0);
+	CHECK_STR_EQ(o.congestion, "balia");
+	CHECK_EQ(PARSE(&o, err, "-C", "list"), 0);
+	CHECK(o.congestion_list);
 	CHECK_EQ(PARSE(&o, err, "-s", "-C", "averyveryverylongname"), -1);
 	CHECK_CONTAINS(err, "not an algorithm name");
 	CHECK_EQ(PARSE(&o, err, "-s", "-C", "../x"), -1);

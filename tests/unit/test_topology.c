@@ -475,7 +475,8 @@ TEST(topology_err_hosts)
 	    "add_addr_accepted must be a whole number from 0 to 8");
 	ERR("name: x\nhosts:\n  a: { forward: 1 }\n", "3:17", "forward must be true or false");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, congestion: bbr }\n", "3:32",
-	    "congestion: libmpt (stack: mpt) has newreno (or reno) and cubic, not bbr");
+	    "congestion: libmpt (stack: mpt) has newreno, cubic, lia, olia, balia (reno = "
+	    "newreno), not bbr");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: fastest }\n", "3:31",
 	    "scheduler: \"fastest\" is not one of libmpt's: default, roundrobin, redundant");
 	ERR("name: x\nhosts:\n  k: { stack: kernel, scheduler: redundant }\n", "3:34",
@@ -1012,4 +1013,31 @@ TEST(topology_queue_codel)
 	    "codel must be true, false or a mapping");
 	ERR(HEAD "  - { name: l, between: [a, b], queue: { limit: -3 } }\n", "4:49",
 	    "negative queue \"-3\"");
+}
+
+/* congestion: libmpt's coupled controllers are names a `stack: mpt` host takes (reno
+ * is newreno's other name); an unknown one is an error at its position. */
+TEST(topology_congestion_coupled)
+{
+	static const char *const names[] = {"lia", "olia", "balia", "cubic", "newreno"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char yaml[256];
+		struct topology *t;
+
+		snprintf(yaml, sizeof(yaml),
+			 "name: x\nhosts:\n  a: { stack: mpt, congestion: %s }\n  b: { stack: "
+			 "kernel }\nlinks:\n  - { name: l, between: [a, b] }\n",
+			 names[i]);
+		t = load(yaml);
+		CHECK_STR_EQ(err, "");
+		CHECK(t != NULL);
+		if (!t)
+			continue;
+		CHECK_STR_EQ(t->hosts[0].congestion, names[i]);
+		CHECK_EQ(t->hosts[0].congestion_pos.line, 3);
+		topo_free(t);
+	}
+	ERR("name: x\nhosts:\n  a: { stack: mpt, congestion: wvegas }\n", "3:32",
+	    "congestion: libmpt (stack: mpt) has newreno, cubic, lia, olia, balia");
 }

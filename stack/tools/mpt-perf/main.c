@@ -94,8 +94,10 @@ static const char usage_text[] =
 	"                        kernel's is the sysctl net.mptcp.scheduler (-J reports it)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
 	"                        the kernel has (TCP_CONGESTION; on a server, its\n"
-	"                        connections'); libmpt: newreno (or reno) or cubic (its\n"
-	"                        default); the report says which ran\n"
+	"                        connections'); libmpt: newreno (or reno), cubic (its\n"
+	"                        default), or coupled over the subflows: lia (RFC 6356),\n"
+	"                        olia, balia; `-C list` describes them; the report (-J\n"
+	"                        \"congestion\") says which ran\n"
 	"      --once            server: handle one client, then exit with its status\n"
 	"      --ready-fd N      server: write \"ready\\n\" to fd N once listening, close it\n"
 	"  -n, --bytes BYTES     send this many bytes (64MiB, 150kB, 1500)\n"
@@ -1806,6 +1808,13 @@ int main(int argc, char **argv)
 	}
 	if (o.help) {
 		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (o.congestion_list) {
+		const char *desc;
+
+		for (unsigned i = 0; mpt_cc_name(i, &desc); i++)
+			printf("%-12s %s\n", mpt_cc_name(i, NULL), desc);
 		return 0;
 	}
 	if (o.scheduler_list) {

@@ -80,6 +80,27 @@ static bool mpt_sched_known(const char *name)
 	return false;
 }
 
+static bool mpt_cc_known(const char *name)
+{
+	for (unsigned i = 0; mpt_cc_name(i, NULL); i++)
+		if (!strcmp(mpt_cc_name(i, NULL), name))
+			return true;
+	return false;
+}
+
+/* "newreno, cubic, lia, ..." */
+static const char *cc_names(void)
+{
+	static char buf[256];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; mpt_cc_name(i, NULL) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      mpt_cc_name(i, NULL));
+	return buf;
+}
+
 /* "default, roundrobin, ..." */
 static const char *sched_names(void)
 {
@@ -445,6 +466,10 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			o->checksum = true;
 			break;
 		case 'C':
+			if (!strcmp(optarg, "list")) {
+				o->congestion_list = true;
+				break;
+			}
 			if (!*optarg || strlen(optarg) >= sizeof(o->congestion) ||
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
 				    strlen(optarg))
@@ -485,7 +510,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			return fail(err, errlen, "unknown option %s; see --help", argv[optind - 1]);
 		}
 	}
-	if (o->scheduler_list)
+	if (o->scheduler_list || o->congestion_list)
 		return 0;
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
@@ -513,10 +538,11 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 		/* libmpt's built-ins; the kernel calls NewReno "reno" */
 		if (!strcmp(o->congestion, "reno"))
 			snprintf(o->congestion, sizeof(o->congestion), "newreno");
-		if (strcmp(o->congestion, "newreno") && strcmp(o->congestion, "cubic"))
+		if (!mpt_cc_known(o->congestion))
 			return fail(err, errlen,
-				    "--congestion %s: libmpt has newreno (or reno) and cubic",
-				    o->congestion);
+				    "--congestion %s: libmpt has %s (reno = newreno; -C list "
+				    "describes them)",
+				    o->congestion, cc_names());
 	}
 
 	switch (o->role) {

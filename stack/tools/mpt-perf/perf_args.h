@@ -69,7 +69,8 @@ struct perf_opts {
 	/* --scheduler: libmpt's MPTCP scheduler ("" = default); the kernel's is the
 	 * sysctl net.mptcp.scheduler, so there only "default" is taken */
 	char scheduler[32];
-	bool scheduler_list; /* --scheduler list: print the names and exit */
+	bool scheduler_list;  /* --scheduler list: print the names and exit */
+	bool congestion_list; /* -C list: print libmpt's congestion controls and exit */
 	/* --rr REQ,RESP[,N] / --stream RATE,CHUNK (client): the workload, else bulk */
 	enum perf_workload workload;
 	uint64_t rr_req, rr_resp; /* bytes up, bytes down per exchange */

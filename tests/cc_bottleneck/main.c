@@ -1,0 +1,69 @@
+/* `make cc-bottleneck`: RFC 6356's "do no harm" acceptance case in virtual time
+ * (stack/sim/mpt_sim_bneck.h): for lia, olia, balia and uncoupled cubic, a two-subflow
+ * MPTCP connection and one TCP NewReno flow through one 10 Mbit/s drop-tail bottleneck
+ * for 120 s; the MPTCP/TCP goodput ratio over the last 60 s must be 0.7..1.3 for the
+ * coupled ones and >= 1.5 for cubic, every transfer run to its end and verified.
+ * Prints one line per run; exits 0 when all pass, 1 otherwise.
+ *
+ *   cc-bottleneck [--seconds N] [--seed N] [--tcp newreno|cubic] [--queue PKTS] */
+#include "mpt_sim_bneck.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *cc;
+		double lo, hi;
+	} cases[] = {
+		{"lia", 0.7, 1.3}, {"olia", 0.7, 1.3}, {"balia", 0.7, 1.3}, {"cubic", 1.5, 1e9}};
+	struct bneck_params p = {.tcp_cc = "newreno", .seconds = 120, .seed = 1};
+	int fails = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--seconds"))
+			p.seconds = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--seed"))
+			p.seed = strtoull(argv[++i], NULL, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--tcp"))
+			p.tcp_cc = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--queue"))
+			p.queue_pkts = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "usage: cc-bottleneck [--seconds N] [--seed N] [--tcp "
+					"newreno|cubic] [--queue PKTS]\n");
+			return 2;
+		}
+	}
+	if (p.seconds < 2) {
+		fprintf(stderr, "cc-bottleneck: --seconds must be at least 2\n");
+		return 2;
+	}
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct bneck_result r;
+		struct timespec t0, t1;
+		bool ok;
+		int rv;
+
+		p.mp_cc = cases[k].cc;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rv = bneck_run(&p, &r);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ok = !rv && !r.tcp_rv && !r.mp_rv && r.tcp_ok && r.mp_ok && r.mp_subflows == 2 &&
+		     r.ratio >= cases[k].lo && r.ratio <= cases[k].hi;
+		printf("%-4s %-6s vs TCP %s: MPTCP %.2f Mbit/s, TCP %.2f Mbit/s over the last %u "
+		       "s: ratio %.2f (want %s); verified %s; %llu queue drops; %.1f s "
+		       "wall\n",
+		       ok ? "ok" : "FAIL", cases[k].cc, p.tcp_cc, r.mp_mbps, r.tcp_mbps,
+		       p.seconds - p.seconds / 2, r.ratio,
+		       cases[k].hi < 1e8 ? "0.7..1.3" : ">= 1.5",
+		       r.tcp_ok && r.mp_ok && !r.tcp_rv && !r.mp_rv ? "both" : "NO",
+		       (unsigned long long)r.queue_drops,
+		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		fails += !ok;
+	}
+	return fails ? 1 : 0;
+}
