@@ -56,7 +56,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf
+PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf $(BUILD)/bin/mpt-sockcheck
 ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
@@ -93,6 +93,11 @@ $(BUILD)/bin/mpnet: $(BUILD)/obj/netns/main.o $(BUILD)/lib/libmpnet.a
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bin/mpt-perf: $(BUILD)/obj/stack/tools/mpt-perf/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/mpt-sockcheck: $(BUILD)/obj/stack/tools/mpt-sockcheck/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)

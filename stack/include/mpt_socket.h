@@ -73,7 +73,7 @@
 #define MPTCP_FULL_INFO 4
 #endif
 
-#define MPT_UAPI_INFO_FLAG_FALLBACK	      0x1
+#define MPT_UAPI_INFO_FLAG_FALLBACK	       0x1
 #define MPT_UAPI_INFO_FLAG_REMOTE_KEY_RECEIVED 0x2
 
 /* struct mptcp_info (96 bytes in 6.18) */
@@ -199,8 +199,8 @@ struct mpt_sk_hooks {
 /* Create a table over stack `st` (borrowed; all calls on it go through the table's
  * lock from now on) whose configuration is `cfg` (NULL: defaults; copied: SO_SNDBUF
  * and friends report it).  Returns 0 and *out, or a negative MPT_E*. */
-int mpt_sk_table_new(struct mpt_sk_table **out, struct mpt_stack *st,
-		     const struct mpt_config *cfg, const struct mpt_sk_hooks *hooks);
+int mpt_sk_table_new(struct mpt_sk_table **out, struct mpt_stack *st, const struct mpt_config *cfg,
+		     const struct mpt_sk_hooks *hooks);
 
 /* Close every descriptor of the table, abort every connection, free.  NULL: no-op. */
 void mpt_sk_table_free(struct mpt_sk_table *t);
@@ -237,8 +237,7 @@ int mpt_sk_listen(struct mpt_sk_table *t, int fd, int backlog);
 /* accept4(2) (flags: SOCK_NONBLOCK, SOCK_CLOEXEC): the new descriptor, the peer's
  * address in sa.  EAGAIN (non-blocking, none waits), EINVAL (not listening),
  * EINTR. */
-int mpt_sk_accept(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t *len,
-		  int flags);
+int mpt_sk_accept(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t *len, int flags);
 
 /* connect(2), with a source picked by hooks.pick_source unless bound.  0 (blocking:
  * established), EINPROGRESS (non-blocking), EALREADY, EISCONN, ECONNREFUSED,
@@ -291,5 +290,26 @@ uint32_t mpt_sk_conn_id(struct mpt_sk_table *t, int fd);
 
 /* A negative MPT_E* as an errno value (MPT_ECONNREFUSED -> ECONNREFUSED ...). */
 int mpt_sk_errno(int mpt_err);
+
+/* ---- the process's runtime: the table behind a thread ------------------------------ */
+struct mpt_rt;
+
+/* Open libmpt on the calling thread's network namespace (every address a path, as
+ * mpt-perf does; the namespace's `ip mptcp` endpoints and limits followed) with cfg
+ * (NULL: MPTCP on, 4 MiB buffers, defaults otherwise), create the socket table and
+ * start the thread that runs both (stack/socket/sock_rt.c).  Returns 0, or a
+ * negative errno with a one-line reason in err (EALREADY: started already). */
+int mpt_socket_start(const struct mpt_config *cfg, char *err, size_t errlen);
+
+/* The started table (NULL before mpt_socket_start): pass it to the mpt_sk_* calls. */
+struct mpt_sk_table *mpt_socket_table(void);
+
+/* The started runtime (NULL before), for mpt_rt.h's calls (endpoints, stats) under
+ * mpt_sk_lock. */
+struct mpt_rt *mpt_socket_runtime(void);
+
+/* Let closed sockets hand their data and FIN to the stack (at most 2 s), stop the
+ * thread, abort what is left, close the runtime.  No-op when not started. */
+void mpt_socket_stop(void);
 
 #endif

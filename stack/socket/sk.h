@@ -31,12 +31,12 @@ struct sk {
 	/* shuttling: net -> app in out[out_off, out_len), app -> net in in[in_off, in_len) */
 	uint8_t *out, *in;
 	size_t out_off, out_len, in_off, in_len;
-	bool eof_out;	  /* the peer's EOF (or the failure) is passed to rt_fd */
-	bool app_eof;	  /* read 0 from rt_fd: the application shut down writing */
+	bool eof_out;	   /* the peer's EOF (or the failure) is passed to rt_fd */
+	bool app_eof;	   /* read 0 from rt_fd: the application shut down writing */
 	bool wr_shut_sent; /* mpt_shutdown(WR) done */
 	bool rd_shut;
-	bool closed;	   /* the application closed it through the table */
-	bool abort_close;  /* unread data or SO_LINGER 0 at close */
+	bool closed;	  /* the application closed it through the table */
+	bool abort_close; /* unread data or SO_LINGER 0 at close */
 	bool linger0, nodelay, reuseaddr, reuseport, keepalive;
 	int notsent_lowat;
 	char sched[16]; /* MPT_SO_SCHEDULER before the connection exists */

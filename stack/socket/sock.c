@@ -191,8 +191,8 @@ static bool is_any(const struct mpt_sockaddr *a)
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-int mpt_sk_table_new(struct mpt_sk_table **out, struct mpt_stack *st,
-		     const struct mpt_config *cfg, const struct mpt_sk_hooks *hooks)
+int mpt_sk_table_new(struct mpt_sk_table **out, struct mpt_stack *st, const struct mpt_config *cfg,
+		     const struct mpt_sk_hooks *hooks)
 {
 	struct mpt_sk_table *t;
 
@@ -518,8 +518,8 @@ static void unfill(struct sk *s)
 	int sb = s->app_sndbuf / 2;
 
 	while (s->filler) {
-		ssize_t n = recv(s->rt_fd, junk, s->filler < sizeof(junk) ? s->filler : sizeof(junk),
-				 MSG_DONTWAIT);
+		ssize_t n = recv(s->rt_fd, junk,
+				 s->filler < sizeof(junk) ? s->filler : sizeof(junk), MSG_DONTWAIT);
 
 		if (n <= 0)
 			break;
@@ -699,8 +699,8 @@ int mpt_sk_getsockname(struct mpt_sk_table *t, int fd, struct sockaddr *sa, sock
 	} else if (s->bound || s->state == SK_LISTEN) {
 		copy_out_sa(s->family, &s->local, sa, len);
 	} else {
-		struct mpt_sockaddr z = {.family = s->family == AF_INET ? MPT_AF_INET
-									: MPT_AF_INET6};
+		struct mpt_sockaddr z = {.family =
+						 s->family == AF_INET ? MPT_AF_INET : MPT_AF_INET6};
 
 		copy_out_sa(s->family, &z, sa, len);
 	}
@@ -855,7 +855,8 @@ static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *pr
 		for (int k = 0; k < 2; k++) {
 			uint32_t lid = k ? s->id4 : s->id, id;
 
-			while (lid && s->npending < SK_PENDING && mpt_accept(t->st, lid, &id) == 0) {
+			while (lid && s->npending < SK_PENDING &&
+			       mpt_accept(t->st, lid, &id) == 0) {
 				s->pending[s->npending++] = id;
 				send(s->rt_fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 				(*progress)++;

@@ -54,10 +54,10 @@ static int get_int(const void *val, socklen_t len, int *out)
 static uint8_t tcpi_state(enum mpt_state st)
 {
 	static const uint8_t m[MPT_NSTATES] = {
-		[MPT_CLOSED] = 7,      [MPT_LISTEN] = 10,	[MPT_SYN_SENT] = 2,
+		[MPT_CLOSED] = 7,	[MPT_LISTEN] = 10,     [MPT_SYN_SENT] = 2,
 		[MPT_SYN_RECEIVED] = 3, [MPT_ESTABLISHED] = 1, [MPT_FIN_WAIT_1] = 4,
-		[MPT_FIN_WAIT_2] = 5,  [MPT_CLOSE_WAIT] = 8,	[MPT_CLOSING] = 11,
-		[MPT_LAST_ACK] = 9,    [MPT_TIME_WAIT] = 6,
+		[MPT_FIN_WAIT_2] = 5,	[MPT_CLOSE_WAIT] = 8,  [MPT_CLOSING] = 11,
+		[MPT_LAST_ACK] = 9,	[MPT_TIME_WAIT] = 6,
 	};
 
 	return (unsigned)st < MPT_NSTATES ? m[st] : 7;
@@ -71,7 +71,8 @@ static void tcp_info_conn(const struct mpt_conn_info *ci, struct tcp_info *ti)
 	ti->tcpi_state = tcpi_state(ci->state);
 	ti->tcpi_ca_state = ci->in_recovery ? 3 : 0; /* TCP_CA_Recovery */
 	ti->tcpi_backoff = (uint8_t)ci->rto_backoff;
-	ti->tcpi_options = (ci->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ci->sack_ok ? TCPI_OPT_SACK : 0) |
+	ti->tcpi_options = (ci->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) |
+			   (ci->sack_ok ? TCPI_OPT_SACK : 0) |
 			   (ci->snd_wscale != 0xff ? TCPI_OPT_WSCALE : 0);
 	if (ci->snd_wscale != 0xff) {
 		ti->tcpi_snd_wscale = ci->snd_wscale & 0xf;
@@ -218,7 +219,8 @@ static int subflow_data(struct mpt_sk_table *t, struct sk *s, int name, void *va
 	}
 	copied += sfd.size_subflow_data;
 	*len = copied;
-	memcpy(val, &sfd, sfd.size_subflow_data < sizeof(sfd) ? sfd.size_subflow_data : sizeof(sfd));
+	memcpy(val, &sfd,
+	       sfd.size_subflow_data < sizeof(sfd) ? sfd.size_subflow_data : sizeof(sfd));
 	return 0;
 }
 
@@ -435,8 +437,9 @@ static int get_locked(struct mpt_sk_table *t, struct sk *s, int level, int name,
 			if (need_conn(s) == 0)
 				cur = mpt_conn_scheduler(t->st, s->id);
 			if (!cur)
-				cur = s->sched[0] ? s->sched
-						  : (t->cfg.scheduler ? t->cfg.scheduler : "default");
+				cur = s->sched[0]
+					      ? s->sched
+					      : (t->cfg.scheduler ? t->cfg.scheduler : "default");
 			snprintf(nm, sizeof(nm), "%s", cur);
 			return put(val, len, nm, sizeof(nm));
 		}
@@ -481,8 +484,7 @@ int mpt_sk_getsockopt(struct mpt_sk_table *t, int fd, int level, int name, void 
 }
 
 /* Walk the sockaddr_in / sockaddr_in6 list of TCP_MULTIPATH_ADD / _REMOVE. */
-static int addr_list(struct mpt_sk_table *t, struct sk *s, int name, const void *val,
-		     socklen_t len)
+static int addr_list(struct mpt_sk_table *t, struct sk *s, int name, const void *val, socklen_t len)
 {
 	const uint8_t *p = val;
 	uint64_t now = sk_now(t);
@@ -500,8 +502,9 @@ static int addr_list(struct mpt_sk_table *t, struct sk *s, int name, const void 
 		if (len < sizeof(fam))
 			return fail(EINVAL);
 		memcpy(&fam, p, sizeof(fam));
-		sz = fam == AF_INET ? sizeof(struct sockaddr_in)
-				    : fam == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
+		sz = fam == AF_INET    ? sizeof(struct sockaddr_in)
+		     : fam == AF_INET6 ? sizeof(struct sockaddr_in6)
+				       : 0;
 		if (!sz)
 			return fail(EAFNOSUPPORT);
 		if (len < sz)
@@ -627,7 +630,8 @@ static int set_locked(struct mpt_sk_table *t, struct sk *s, int level, int name,
 				cur = ci.cc;
 			if (!strcmp(want, cur))
 				return 0;
-			if (strcmp(want, "newreno") && strcmp(want, "reno") && strcmp(want, "cubic"))
+			if (strcmp(want, "newreno") && strcmp(want, "reno") &&
+			    strcmp(want, "cubic"))
 				return fail(ENOENT);
 			return fail(EOPNOTSUPP);
 		}

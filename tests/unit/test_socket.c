@@ -200,7 +200,8 @@ static uint64_t pump(struct env *e, int a, int b, uint64_t bytes, bool shut)
 	set_nonblock(b);
 	while (e->sim.now < end && !(eof || (!shut && got == bytes))) {
 		while (sent < bytes) {
-			size_t n = bytes - sent < sizeof(buf) ? (size_t)(bytes - sent) : sizeof(buf);
+			size_t n =
+				bytes - sent < sizeof(buf) ? (size_t)(bytes - sent) : sizeof(buf);
 			ssize_t w;
 
 			for (size_t i = 0; i < n; i++)
@@ -656,9 +657,9 @@ TEST(socket_getsockopt_mptcp_info_matches_conn_info)
 		CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, IPPROTO_TCP, TCP_NODELAY, &v, &l), 0);
 		CHECK_EQ(v, 1);
 		v = 16384;
-		CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v,
-					   sizeof(v)),
-			 0);
+		CHECK_EQ(
+			mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)),
+			0);
 		v = 0;
 		CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &l), 0);
 		CHECK_EQ(v, 16384);
@@ -881,7 +882,8 @@ TEST(socket_rfc6897_options)
 
 	while (got < total && e.sim.now < end) {
 		while (sent < total) {
-			size_t n = total - sent < sizeof(buf) ? (size_t)(total - sent) : sizeof(buf);
+			size_t n =
+				total - sent < sizeof(buf) ? (size_t)(total - sent) : sizeof(buf);
 			ssize_t w;
 
 			for (size_t i = 0; i < n; i++)
@@ -976,7 +978,8 @@ TEST(socket_rfc6897_enable_off_is_plain_tcp)
 	l = sizeof(mi);
 	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_MPTCP, MPTCP_INFO, &mi, &l), -1);
 	CHECK_EQ(errno, EOPNOTSUPP);
-	CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_MULTIPATH_ENABLE, &v, sizeof(v)), -1);
+	CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_MULTIPATH_ENABLE, &v, sizeof(v)),
+		 -1);
 	CHECK_EQ(errno, EISCONN);
 	CHECK_U64_EQ(mpt_stack_counters(e.sim.ep[0])->mpc_syn_tx, 0);
 	pump(&e, c, s, 500000, true);
