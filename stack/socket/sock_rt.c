@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RT_MAX_POLL 1024
+#define RT_MAX_POLL	1024
 #define RT_MAX_SLEEP_NS 100000000ull
 
 static struct {

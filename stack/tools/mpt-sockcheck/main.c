@@ -86,9 +86,9 @@ static void print_info(const struct mpt_uapi_mptcp_info *m)
 	       m->mptcpi_subflows, m->mptcpi_subflows_total, m->mptcpi_token, m->mptcpi_flags,
 	       (unsigned long long)m->mptcpi_bytes_sent, (unsigned long long)m->mptcpi_bytes_acked,
 	       (unsigned long long)m->mptcpi_bytes_received,
-	       (unsigned long long)m->mptcpi_bytes_retrans,
-	       (unsigned long long)m->mptcpi_write_seq, (unsigned long long)m->mptcpi_snd_una,
-	       m->mptcpi_subflows_max, m->mptcpi_local_addr_used, m->mptcpi_csum_enabled);
+	       (unsigned long long)m->mptcpi_bytes_retrans, (unsigned long long)m->mptcpi_write_seq,
+	       (unsigned long long)m->mptcpi_snd_una, m->mptcpi_subflows_max,
+	       m->mptcpi_local_addr_used, m->mptcpi_csum_enabled);
 }
 
 static int report(struct mpt_sk_table *t, int fd)
