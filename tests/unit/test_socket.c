@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MS 1000000ull
@@ -1004,5 +1005,68 @@ TEST(socket_scheduler_option)
 	CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, SOL_MPTCP, MPT_SO_SCHEDULER, "fastest", 7), -1);
 	CHECK_EQ(errno, ENOENT);
 	pump(&e, c, s, 1000000, true);
+	env_free(&e);
+}
+
+/* fork: the descriptors are shared kernel objects, so a child writes on an accepted
+ * connection while the parent's table shuttles; the parent closes its copy at once
+ * and the connection ends (FIN, no reset) only when the child's copy closes too. */
+TEST(socket_fork_child_writes_parent_closes)
+{
+	static uint8_t buf[65536];
+	struct env e;
+	uint64_t got = 0, bytes = 300000, end;
+	uint64_t rst = 0;
+	bool eof = false;
+	pid_t pid;
+	int c, s, st = -1;
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5030, &c, &s);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uint64_t sent = 0;
+
+		while (sent < bytes) {
+			size_t n =
+				bytes - sent < sizeof(buf) ? (size_t)(bytes - sent) : sizeof(buf);
+			ssize_t w;
+
+			for (size_t i = 0; i < n; i++)
+				buf[i] = mpt_sim_pattern(sent + i);
+			w = write(s, buf, n);
+			if (w <= 0)
+				_exit(1);
+			sent += (uint64_t)w;
+		}
+		_exit(0);
+	}
+	CHECK_EQ(mpt_sk_close(e.t[1], s), 0);
+	rst = mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts;
+	set_nonblock(c);
+	end = e.sim.now + 120 * S;
+	while (!eof && e.sim.now < end) {
+		ssize_t r = read(c, buf, sizeof(buf));
+
+		if (r > 0) {
+			for (ssize_t i = 0; i < r; i++)
+				CHECK_EQ(buf[i], mpt_sim_pattern(got + (uint64_t)i));
+			got += (uint64_t)r;
+			continue;
+		}
+		if (r == 0)
+			eof = true;
+		else
+			round1(&e);
+		if (st < 0 && waitpid(pid, &st, WNOHANG) != pid)
+			st = -1;
+	}
+	if (st < 0)
+		CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK_U64_EQ(got, bytes);
+	CHECK(eof);
+	CHECK_U64_EQ(mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts, rst);
 	env_free(&e);
 }
