@@ -267,9 +267,9 @@ int mpt_sk_getpeername(struct mpt_sk_table *t, int fd, struct sockaddr *sa, sock
  *  IPPROTO_TCP: TCP_NODELAY (stored; libmpt's Nagle is per stack), TCP_MAXSEG (get),
  *               TCP_INFO (struct tcp_info of the first subflow; for MPTCP bytes and
  *               segments are the connection's sums), TCP_CONGESTION (get: the
- *               algorithm; set: the stack's own name only, else ENOENT for an
- *               unknown name and EOPNOTSUPP for another: libmpt's congestion control
- *               is per stack), TCP_NOTSENT_LOWAT (stored), and RFC 6897's above
+ *               algorithm; set: the stack's own name only, EOPNOTSUPP for any
+ *               other: libmpt's congestion control is per stack, mpt_config.cc),
+ *               TCP_NOTSENT_LOWAT (stored), and RFC 6897's above
  *  IPV6:        IPV6_V6ONLY
  *  SOL_MPTCP:   MPTCP_INFO, MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO (get;
  *               EOPNOTSUPP on a plain TCP or fallen-back connection, as Linux),

@@ -469,10 +469,11 @@ int mpt_sk_accept(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t
 	c = sk_new(t, s->family, s->protocol, flags);
 	if (!c || alloc_bufs(c) < 0) {
 		mpt_abort(t->st, id, sk_now(t));
-		if (c) {
+		if (c) { /* freed by the next step */
 			c->state = SK_FAILED;
 			c->closed = true;
-			c->app_eof = true;
+			close(c->app_fd);
+			c->app_fd = -1;
 		}
 		rv = fail(ENOMEM);
 		goto out;

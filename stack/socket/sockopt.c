@@ -628,12 +628,8 @@ static int set_locked(struct mpt_sk_table *t, struct sk *s, int level, int name,
 			memcpy(want, val, len < sizeof(want) - 1 ? len : sizeof(want) - 1);
 			if (need_conn(s) == 0 && mpt_conn_info(t->st, s->id, &ci) == 0 && ci.cc[0])
 				cur = ci.cc;
-			if (!strcmp(want, cur))
-				return 0;
-			if (strcmp(want, "newreno") && strcmp(want, "reno") &&
-			    strcmp(want, "cubic"))
-				return fail(ENOENT);
-			return fail(EOPNOTSUPP);
+			/* libmpt's congestion control is per stack (mpt_config.cc) */
+			return strcmp(want, cur) ? fail(EOPNOTSUPP) : 0;
 		}
 		}
 		return fail(ENOPROTOOPT);

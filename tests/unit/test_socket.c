@@ -645,8 +645,8 @@ TEST(socket_getsockopt_mptcp_info_matches_conn_info)
 		CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_CONGESTION, ci.cc,
 					   (socklen_t)strlen(ci.cc)),
 			 0);
-		CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_CONGESTION, "nope", 4), -1);
-		CHECK_EQ(errno, ENOENT);
+		CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_CONGESTION, "bbr", 3), -1);
+		CHECK_EQ(errno, EOPNOTSUPP);
 		l = sizeof(v);
 		CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_SOCKET, SO_SNDBUF, &v, &l), 0);
 		CHECK_EQ(v, 256 * 1024);
@@ -1068,5 +1068,24 @@ TEST(socket_fork_child_writes_parent_closes)
 	CHECK_U64_EQ(got, bytes);
 	CHECK(eof);
 	CHECK_U64_EQ(mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts, rst);
+	env_free(&e);
+}
+
+/* SO_LINGER with a zero timeout: close resets even with nothing unread. */
+TEST(socket_linger_zero_close_resets)
+{
+	struct env e;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int c, s, err = 0;
+	socklen_t el = sizeof(err);
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5031, &c, &s);
+	pump(&e, c, s, 10000, false);
+	CHECK_EQ(mpt_sk_setsockopt(e.t[1], s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	CHECK_EQ(mpt_sk_close(e.t[1], s), 0);
+	CHECK(run_until(&e, c, POLLIN, 10) & POLLIN);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	CHECK_EQ(err, ECONNRESET);
 	env_free(&e);
 }
