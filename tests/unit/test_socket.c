@@ -1089,3 +1089,32 @@ TEST(socket_linger_zero_close_resets)
 	CHECK_EQ(err, ECONNRESET);
 	env_free(&e);
 }
+
+/* A peer that never answers: the SYN retries run out, connect fails with ETIMEDOUT
+ * (blocking) or SO_ERROR says so (non-blocking). */
+TEST(socket_connect_timeout)
+{
+	struct env e;
+	struct mpt_config c;
+	struct sockaddr_storage ss;
+	socklen_t l;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	mpt_config_default(&c);
+	c.mptcp = true;
+	c.max_syn_retries = 2;
+	env_init(&e, MPT_AF_INET, 1, &c);
+	e.sim.link[0][0].cfg.loss = 1.0; /* nothing the client sends arrives */
+	l = sa_of(&e, 1, 0, 5032, &ss);
+	fd = mpt_sk_socket(e.t[0], AF_INET, SOCK_STREAM, 0);
+	CHECK_EQ(mpt_sk_connect(e.t[0], fd, (struct sockaddr *)&ss, l), -1);
+	CHECK_EQ(errno, ETIMEDOUT);
+	fd = mpt_sk_socket(e.t[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(mpt_sk_connect(e.t[0], fd, (struct sockaddr *)&ss, l), -1);
+	CHECK_EQ(errno, EINPROGRESS);
+	CHECK(run_until(&e, fd, POLLOUT, 60) & POLLOUT);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], fd, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	CHECK_EQ(err, ETIMEDOUT);
+	env_free(&e);
+}
