@@ -637,6 +637,7 @@ struct mpt_mptcp_conn_info {
 	bool fallback, remote_key_known, csum;
 	uint32_t token;
 	uint64_t write_seq, snd_una, rcv_nxt; /* 64-bit data sequence numbers */
+	uint64_t bytes_received;	      /* in order at the data level */
 };
 
 /* Fill *o for MPTCP connection `id` (also after a fallback: o->fallback).  Returns 0,

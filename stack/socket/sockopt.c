@@ -140,7 +140,7 @@ static void mptcp_info_fill(struct mpt_sk_table *t, uint32_t id, struct mpt_uapi
 	m->mptcpi_retransmits = (uint32_t)ci.retrans_segs;
 	m->mptcpi_bytes_retrans = ci.bytes_retrans;
 	m->mptcpi_bytes_sent = ci.bytes_sent;
-	m->mptcpi_bytes_received = ci.bytes_received;
+	m->mptcpi_bytes_received = mi.bytes_received; /* data level, as Linux */
 	m->mptcpi_bytes_acked = ci.bytes_acked;
 	m->mptcpi_subflows_total = mi.subflows_total;
 }

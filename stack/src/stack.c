@@ -1258,5 +1258,7 @@ int mpt_conn_mptcp_info(const struct mpt_stack *st, uint32_t id, struct mpt_mptc
 	o->snd_una = mp->snd_una;
 	o->write_seq = mp->snd_una + mp->sndbuf.len;
 	o->rcv_nxt = mp->rcv_nxt;
+	if (mp->remote_key_known)
+		o->bytes_received = mp->rcv_nxt - (mp->remote_idsn + 1);
 	return 0;
 }

@@ -76,3 +76,28 @@ two_subflows() { # json
 	run_check 5702 "$j" --add 198.18.1.1
 	two_subflows "$j"
 }
+
+@test "Linux MPTCP client -> socket layer server, two paths: accept, bytes verified, the server's options see the join" {
+	local f=$BATS_TEST_TMPDIR/t.yaml j=$BATS_TEST_TMPDIR/s.json ready=$BATS_TEST_TMPDIR/ready
+	two_paths "$f" kernel mpt subflow
+	"$MPNET" up "$f"
+	in_host $T s "$CHECK" -s -p 5703 --ready-fd 3 3>"$ready" >"$j" 2>"$j.err" &
+	local spid=$!
+	wait_until 10 grep -q ready "$ready"
+	run --separate-stderr in_host $T c timeout 120 python3 "$ROOT/tests/bats/mptcp_sha_client.py" 198.18.2.2 5703 16777216
+	echo "# client $output" >&3
+	wait "$spid" || { cat "$j.err"; fail "mpt-sockcheck -s failed"; }
+	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$j" "$j.err"; fail "client exit $status"; }
+	echo "# server $(jq -c '{bytes, subflows: .mptcp_info.subflows, addrs: [.subflow_addrs.addrs[].remote.addr]}' "$j")" >&3
+	assert_equal "$(jq -r .verified <<<"$output")" true
+	assert_equal "$(jq -r .bytes "$j")" 16777216
+	assert_equal "$(jq -r .sha256 "$j")" "$(jq -r .sha256 <<<"$output")"
+	assert_equal "$(jq -r .mptcp_info.subflows "$j")" 1
+	assert_equal "$(jq -r .kernel_subflows <<<"$output")" 1
+	assert_equal "$(jq -r .mptcp_info.bytes_received "$j")" 16777216
+	assert_equal "$(jq -r .subflow_addrs.num_subflows "$j")" 2
+	assert_equal "$(jq -r '[.subflow_addrs.addrs[].remote.addr] | sort | join(",")' "$j")" \
+		"198.18.0.1,198.18.1.1"
+	assert_equal "$(jq -r .full_info.num_subflows "$j")" 2
+	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
+}

@@ -3,6 +3,7 @@
  * descriptor, then Linux's SOL_MPTCP getsockopts and RFC 6897's options.
  *
  *   mpt-sockcheck -c ADDR -p PORT -n BYTES [--add LOCAL_ADDR] [--seed N]
+ *   mpt-sockcheck -s [-B ADDR] -p PORT [--ready-fd FD]
  *
  * Sends BYTES of the deterministic pattern (common/pattern.c), shuts down writing,
  * reads the peer's answer (the hex SHA-256 of what it received, one line) and
@@ -10,7 +11,11 @@
  * LOCAL_ADDR when half the bytes are written.  Before closing it prints one JSON
  * object: the transfer, MPTCP_INFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO and
  * TCP_MULTIPATH_SUBFLOWS / _CONNID as read from the socket.  Exit 0 when the
- * digests match, 1 otherwise, 2 on bad arguments. */
+ * digests match, 1 otherwise, 2 on bad arguments.
+ *
+ * With -s it is the other end: listen (blocking accept), read to EOF, answer the
+ * hex SHA-256 of what arrived, print the same JSON (bytes, sha256, the options)
+ * and exit 0; --ready-fd FD gets "ready" once it listens. */
 #include "mpt_socket.h"
 #include "pattern.h"
 #include "units.h"
@@ -151,17 +156,91 @@ static int report(struct mpt_sk_table *t, int fd)
 	return 0;
 }
 
+/* -s: one connection, read to EOF, answer the digest. */
+static int serve(const char *bind_addr, uint16_t port, int ready_fd)
+{
+	static uint8_t buf[1 << 16];
+	struct sockaddr_storage la, peer;
+	socklen_t lalen, plen = sizeof(peer);
+	struct mpt_sk_table *t;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dig[32];
+	char hex[66], err[256];
+	uint64_t got = 0;
+	int lfd, fd, rv;
+
+	if (parse(bind_addr ? bind_addr : "0.0.0.0", port, &la, &lalen)) {
+		fprintf(stderr, "mpt-sockcheck: -B %s: not an IP address\n", bind_addr);
+		return 2;
+	}
+	if (mpt_socket_start(NULL, err, sizeof(err))) {
+		fprintf(stderr, "mpt-sockcheck: %s\n", err);
+		return 1;
+	}
+	t = mpt_socket_table();
+	lfd = mpt_sk_socket(t, la.ss_family, SOCK_STREAM, IPPROTO_MPTCP);
+	if (lfd < 0 || mpt_sk_bind(t, lfd, (struct sockaddr *)&la, lalen) ||
+	    mpt_sk_listen(t, lfd, 4)) {
+		fprintf(stderr, "mpt-sockcheck: listen on port %u: %s\n", port, strerror(errno));
+		return 1;
+	}
+	if (ready_fd >= 0 && (write(ready_fd, "ready\n", 6) != 6 || close(ready_fd))) {
+		fprintf(stderr, "mpt-sockcheck: --ready-fd %d: %s\n", ready_fd, strerror(errno));
+		return 1;
+	}
+	fd = mpt_sk_accept(t, lfd, (struct sockaddr *)&peer, &plen, 0);
+	if (fd < 0) {
+		fprintf(stderr, "mpt-sockcheck: accept: %s\n", strerror(errno));
+		return 1;
+	}
+	mpt_sk_close(t, lfd);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r < 0) {
+			fprintf(stderr, "mpt-sockcheck: read: %s\n", strerror(errno));
+			return 1;
+		}
+		if (!r)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)r);
+		got += (uint64_t)r;
+	}
+	EVP_DigestFinal_ex(md, dig, NULL);
+	EVP_MD_CTX_free(md);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	printf("{\"bytes\": %llu, \"sha256\": \"%s\", \"peer\": ", (unsigned long long)got, hex);
+	print_sa(&peer);
+	rv = report(t, fd);
+	printf("}\n");
+	fflush(stdout);
+	strcat(hex, "\n");
+	if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex))
+		rv = -errno;
+	mpt_sk_close(t, fd);
+	mpt_socket_stop();
+	if (rv) {
+		fprintf(stderr, "mpt-sockcheck: %s\n", strerror(-rv));
+		return 1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: mpt-sockcheck -c ADDR -p PORT -n BYTES [--add LOCAL_ADDR] "
-			"[--seed N]\n");
+			"[--seed N]\n       mpt-sockcheck -s [-B ADDR] -p PORT [--ready-fd FD]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static uint8_t buf[1 << 16];
-	const char *host = NULL, *add = NULL;
+	const char *host = NULL, *add = NULL, *bind_addr = NULL;
+	bool server = false;
+	int ready_fd = -1;
 	struct sockaddr_storage dst, la;
 	socklen_t dlen, lalen = 0;
 	uint64_t bytes = 0, seed = 1, sent = 0;
@@ -186,12 +265,24 @@ int main(int argc, char **argv)
 					argv[i]);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--add") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "-s"))
+			server = true;
+		else if (!strcmp(argv[i], "-B") && i + 1 < argc)
+			bind_addr = argv[++i];
+		else if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc)
+			ready_fd = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--add") && i + 1 < argc)
 			add = argv[++i];
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
 		else
 			usage();
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (server) {
+		if (!port || host)
+			usage();
+		return serve(bind_addr, port, ready_fd);
 	}
 	if (!host || !port || !bytes)
 		usage();
