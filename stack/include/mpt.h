@@ -626,7 +626,7 @@ int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info 
 /* The data level of an MPTCP connection, for Linux's MPTCP_INFO (struct mptcp_info). */
 struct mpt_mptcp_conn_info {
 	uint8_t subflows;	       /* live subflows, the first included */
-	uint8_t subflows_total;	       /* every subflow opened, dead ones included */
+	bool first_alive;	       /* the first (MP_CAPABLE) subflow is one of them */
 	uint8_t add_addr_signal;       /* our endpoints announced on this connection */
 	uint8_t add_addr_accepted;     /* peer's ADD_ADDRs acted upon */
 	uint8_t subflows_max;	       /* additional subflows allowed (max_subflows - 1) */

@@ -122,7 +122,8 @@ static void mptcp_info_fill(struct mpt_sk_table *t, uint32_t id, struct mpt_uapi
 	memset(m, 0, sizeof(*m));
 	if (mpt_conn_mptcp_info(t->st, id, &mi) < 0 || mpt_conn_info(t->st, id, &ci) < 0)
 		return;
-	m->mptcpi_subflows = mi.subflows ? (uint8_t)(mi.subflows - 1) : 0; /* joins, as Linux */
+	/* as Linux: the live joins, and with the first subflow if it is alive */
+	m->mptcpi_subflows = (uint8_t)(mi.subflows - (mi.first_alive ? 1 : 0));
 	m->mptcpi_add_addr_signal = mi.add_addr_signal;
 	m->mptcpi_add_addr_accepted = mi.add_addr_accepted;
 	m->mptcpi_subflows_max = mi.subflows_max;
@@ -142,7 +143,7 @@ static void mptcp_info_fill(struct mpt_sk_table *t, uint32_t id, struct mpt_uapi
 	m->mptcpi_bytes_sent = ci.bytes_sent;
 	m->mptcpi_bytes_received = mi.bytes_received; /* data level, as Linux */
 	m->mptcpi_bytes_acked = ci.bytes_acked;
-	m->mptcpi_subflows_total = mi.subflows_total;
+	m->mptcpi_subflows_total = mi.subflows;
 }
 
 /* The live subflows of id, at most MPTCP_SF_MAX. */

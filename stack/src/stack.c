@@ -1234,10 +1234,11 @@ int mpt_conn_mptcp_info(const struct mpt_stack *st, uint32_t id, struct mpt_mptc
 		if (s->sf->dead)
 			continue;
 		o->subflows++;
+		if (!s->sf->join)
+			o->first_alive = true;
 		if (s->sf->join && s->sf->local_id)
 			o->local_addr_used++;
 	}
-	o->subflows_total = mp->nsub;
 	for (int e = 1; e <= st->ep_max_id; e++) {
 		if (!st->endpoints[e].used)
 			continue;

@@ -1118,3 +1118,38 @@ TEST(socket_connect_timeout)
 	CHECK_EQ(err, ETIMEDOUT);
 	env_free(&e);
 }
+
+/* TCP_MULTIPATH_REMOVE of the first subflow's address: the join carries on, and
+ * MPTCP_INFO counts as Linux does (mptcpi_subflows: the joins; _total: + the first
+ * subflow only while it lives). */
+TEST(socket_rfc6897_remove_first_subflow)
+{
+	struct env e;
+	struct sockaddr_in a0 = {.sin_family = AF_INET};
+	struct mpt_uapi_mptcp_info mi;
+	struct mpt_uapi_subflow_addrs pairs[4];
+	socklen_t l;
+	int c, s;
+
+	mp_pair(&e, 5033, &c, &s, true);
+	pump(&e, c, s, 500000, false);
+	l = sizeof(mi);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_MPTCP, MPTCP_INFO, &mi, &l), 0);
+	CHECK_EQ(mi.mptcpi_subflows, 1);
+	CHECK_EQ(mi.mptcpi_subflows_total, 2);
+	a0.sin_addr.s_addr = htonl(0x0a000001);
+	CHECK_EQ(mpt_sk_setsockopt(e.t[0], c, IPPROTO_TCP, TCP_MULTIPATH_REMOVE, &a0, sizeof(a0)),
+		 0);
+	l = sizeof(pairs);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, IPPROTO_TCP, TCP_MULTIPATH_SUBFLOWS, pairs, &l), 0);
+	CHECK_EQ(l, sizeof(pairs[0]));
+	CHECK_EQ(((struct sockaddr_in *)&pairs[0].local)->sin_addr.s_addr, htonl(0x0a000101));
+	l = sizeof(mi);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_MPTCP, MPTCP_INFO, &mi, &l), 0);
+	CHECK_EQ(mi.mptcpi_subflows, 1);
+	CHECK_EQ(mi.mptcpi_subflows_total, 1);
+	/* the connection goes on over the join (in the other direction, whose
+	 * pattern starts at offset 0) */
+	pump(&e, s, c, 1000000, true);
+	env_free(&e);
+}

@@ -23,7 +23,8 @@ TEST(stack_bytes_received_counts_joined_ofo_ranges)
 		ptrdiff_t n;
 
 		while (sent < total) {
-			size_t k = total - sent < sizeof(buf) ? (size_t)(total - sent) : sizeof(buf);
+			size_t k =
+				total - sent < sizeof(buf) ? (size_t)(total - sent) : sizeof(buf);
 
 			for (size_t j = 0; j < k; j++)
 				buf[j] = mpt_sim_pattern(sent + j);
