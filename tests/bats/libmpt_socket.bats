@@ -15,14 +15,15 @@ T=bt-sock
 CHECK=$ROOT/build/bin/mpt-sockcheck
 SRV=$ROOT/tests/bats/mptcp_sha_server.py
 
-# run_check port json [mpt-sockcheck options]: server in s, client in c
+# run_check port json [mpt-sockcheck options]: server in s (at $SADDR, default
+# 198.18.2.2), client in c
 run_check() {
-	local port=$1 j=$2 ready=$BATS_TEST_TMPDIR/ready.$1
+	local port=$1 j=$2 ready=$BATS_TEST_TMPDIR/ready.$1 a=${SADDR:-198.18.2.2}
 	shift 2
-	in_host $T s python3 "$SRV" 198.18.2.2 "$port" "$ready" >"$j.srv" 2>"$j.srv.err" &
+	in_host $T s python3 "$SRV" "$a" "$port" "$ready" >"$j.srv" 2>"$j.srv.err" &
 	local spid=$!
 	wait_until 10 grep -q ready "$ready"
-	run --separate-stderr in_host $T c timeout 120 "$CHECK" -c 198.18.2.2 -p "$port" -n 16MiB "$@"
+	run --separate-stderr in_host $T c timeout 120 "$CHECK" -c "$a" -p "$port" -n 16MiB "$@"
 	echo "$output" >"$j"
 	wait "$spid" || { cat "$j.srv.err"; fail "server failed"; }
 	[ "$status" -eq 0 ] || { echo "$stderr"; cat "$j"; fail "mpt-sockcheck exit $status"; }
@@ -100,4 +101,21 @@ two_subflows() { # json
 		"198.18.0.1,198.18.1.1"
 	assert_equal "$(jq -r .full_info.num_subflows "$j")" 2
 	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
+}
+
+@test "socket layer over IPv6, RFC 6897: TCP_MULTIPATH_ADD of the lte IPv6 address, both paths carry data" {
+	local f=$BATS_TEST_TMPDIR/t.yaml j=$BATS_TEST_TMPDIR/c.json
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	SADDR=2001:db8:0:2::2 run_check 5704 "$j" --add 2001:db8:0:1::1
+	assert_equal "$(jq -r .mptcp_info.subflows "$j")" 1
+	assert_equal "$(jq -r .kernel_subflows "$j.srv")" 1
+	assert_equal "$(jq -r '[.subflow_addrs.addrs[].local.addr] | sort | join(",")' "$j")" \
+		"2001:db8:0:1::1,2001:db8::1"
+	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 1
+	local a b
+	a=$(tx_bytes $T c wifi)
+	b=$(tx_bytes $T c lte)
+	echo "# c sent: wifi $a bytes, lte $b bytes" >&3
+	[ "$b" -gt 1000000 ] || fail "lte carried only $b bytes"
 }

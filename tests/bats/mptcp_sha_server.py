@@ -7,7 +7,8 @@
 import hashlib, json, socket, struct, sys
 
 IPPROTO_MPTCP, SOL_MPTCP, MPTCP_INFO = 262, 284, 1
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM, IPPROTO_MPTCP)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(1)
