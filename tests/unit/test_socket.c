@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1151,5 +1153,62 @@ TEST(socket_rfc6897_remove_first_subflow)
 	/* the connection goes on over the join (in the other direction, whose
 	 * pattern starts at offset 0) */
 	pump(&e, s, c, 1000000, true);
+	env_free(&e);
+}
+
+/* epoll and select on the descriptors, as an event loop would use them. */
+TEST(socket_epoll_and_select_readiness)
+{
+	struct env e;
+	struct sockaddr_storage ss;
+	struct epoll_event ev, out[4];
+	socklen_t l;
+	int ep, lfd, c, s = -1, n;
+	fd_set rd;
+	struct timeval tv = {0, 0};
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	lfd = listener(&e, AF_INET, 5034, true);
+	c = mpt_sk_socket(e.t[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	l = sa_of(&e, 1, 0, 5034, &ss);
+	ep = epoll_create1(0);
+	CHECK(ep >= 0);
+	ev = (struct epoll_event){.events = EPOLLOUT, .data.fd = c};
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev), 0);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = lfd};
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev), 0);
+	CHECK_EQ(mpt_sk_connect(e.t[0], c, (struct sockaddr *)&ss, l), -1);
+	CHECK_EQ(errno, EINPROGRESS);
+	CHECK_EQ(epoll_wait(ep, out, 4, 0), 0);
+	bool connected = false, acceptable = false;
+
+	for (int i = 0; i < 10000 && !(connected && acceptable); i++) {
+		round1(&e);
+		n = epoll_wait(ep, out, 4, 0);
+		for (int k = 0; k < n; k++) {
+			if (out[k].data.fd == c && (out[k].events & EPOLLOUT))
+				connected = true;
+			if (out[k].data.fd == lfd && (out[k].events & EPOLLIN))
+				acceptable = true;
+		}
+	}
+	CHECK(connected);
+	CHECK(acceptable);
+	s = mpt_sk_accept(e.t[1], lfd, NULL, NULL, 0);
+	CHECK(s >= 0);
+	FD_ZERO(&rd);
+	FD_SET(s, &rd);
+	CHECK_EQ(select(s + 1, &rd, NULL, NULL, &tv), 0);
+	CHECK_EQ(write(c, "ping", 4), 4);
+	for (int i = 0; i < 10000; i++) {
+		FD_ZERO(&rd);
+		FD_SET(s, &rd);
+		tv = (struct timeval){0, 0};
+		if (select(s + 1, &rd, NULL, NULL, &tv) == 1)
+			break;
+		round1(&e);
+	}
+	CHECK(FD_ISSET(s, &rd));
+	close(ep);
 	env_free(&e);
 }
