@@ -36,6 +36,7 @@ struct sk {
 	bool wr_shut_sent; /* mpt_shutdown(WR) done */
 	bool rd_shut;
 	bool closed;	  /* the application closed it through the table */
+	bool hup;	  /* every copy of app_fd is closed (POLLHUP seen on rt_fd) */
 	bool abort_close; /* unread data or SO_LINGER 0 at close */
 	bool linger0, nodelay, reuseaddr, reuseport, keepalive;
 	int notsent_lowat;

@@ -826,13 +826,15 @@ static bool app_to_net(struct mpt_sk_table *t, struct sk *s, uint64_t now)
 }
 
 /* Whether every copy of the application's descriptor is closed. */
-static bool app_gone(const struct sk *s)
+static bool app_gone(struct sk *s)
 {
 	struct pollfd p = {.fd = s->rt_fd, .events = 0};
 
 	if (s->app_fd >= 0)
 		return false;
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+	if (!s->hup && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+		s->hup = true;
+	return s->hup;
 }
 
 /* Returns true when s is finished and can be freed. */
@@ -952,8 +954,8 @@ int mpt_sk_pollfds(struct mpt_sk_table *t, struct pollfd *pfds, int max)
 		}
 		/* a closed one waits for POLLHUP (every copy closed); a failed one is
 		 * shut down on our side and would report POLLHUP at once */
-		if (!ev && !(s->closed && s->state != SK_FAILED))
-			continue;
+		if (s->hup || (!ev && !(s->closed && s->state != SK_FAILED)))
+			continue; /* (after POLLHUP, poll would return at once forever) */
 		pfds[n].fd = s->rt_fd;
 		pfds[n].events = ev;
 		pfds[n].revents = 0;
