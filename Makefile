@@ -29,7 +29,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/tools/mpt-perf -Itests/unit
+INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/socket -Istack/tools/mpt-perf -Itests/unit
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(INCS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
@@ -39,11 +39,12 @@ COMMON_SRC := $(call lib_srcs,common)
 STACK_SRC  := $(call lib_srcs,stack/src)
 SIM_SRC    := $(call lib_srcs,stack/sim)
 RT_SRC     := $(call lib_srcs,stack/rt)
+SOCK_SRC   := $(call lib_srcs,stack/socket)
 PERF_SRC   := $(call lib_srcs,stack/tools/mpt-perf)
 EMU_SRC    := $(call lib_srcs,netns/emu)
 NETNS_SRC  := $(call lib_srcs,netns)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
+LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
 
 obj = $(patsubst %.c,$(2)/obj/%.o,$(1))
 
@@ -57,7 +58,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf
+PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf $(BUILD)/bin/mpt-sockcheck
 ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
@@ -94,6 +95,11 @@ $(BUILD)/bin/mpnet: $(BUILD)/obj/netns/main.o $(BUILD)/lib/libmpnet.a
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bin/mpt-perf: $(BUILD)/obj/stack/tools/mpt-perf/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/mpt-sockcheck: $(BUILD)/obj/stack/tools/mpt-sockcheck/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)

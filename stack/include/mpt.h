@@ -562,6 +562,11 @@ int mpt_poll(const struct mpt_stack *st, uint32_t id);
 int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 		const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id);
 
+/* As mpt_connect, but plain TCP even on a stack with mpt_config.mptcp (RFC 6897's
+ * TCP_MULTIPATH_ENABLE turned off on one socket). */
+int mpt_connect_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		    const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id);
+
 /* Listen on `local` (all-zero IP = any path address).  Up to `backlog` established
  * connections wait for mpt_accept; SYNs beyond are dropped (ListenOverflows).
  * Returns 0 and *id, MPT_EINVAL, MPT_EADDRINUSE, MPT_ENOMEM. */
@@ -686,5 +691,42 @@ int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_s
 
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);
+
+/* The data level of an MPTCP connection, for Linux's MPTCP_INFO (struct mptcp_info). */
+struct mpt_mptcp_conn_info {
+	uint8_t subflows;	       /* live subflows, the first included */
+	bool first_alive;	       /* the first (MP_CAPABLE) subflow is one of them */
+	uint8_t add_addr_signal;       /* our endpoints announced on this connection */
+	uint8_t add_addr_accepted;     /* peer's ADD_ADDRs acted upon */
+	uint8_t subflows_max;	       /* additional subflows allowed (max_subflows - 1) */
+	uint8_t add_addr_signal_max;   /* signal endpoints of the stack */
+	uint8_t add_addr_accepted_max; /* cfg.max_add_addr_accepted */
+	uint8_t local_addr_used;       /* live joins from an endpoint's address */
+	uint8_t local_addr_max;	       /* subflow endpoints of the stack */
+	bool fallback, remote_key_known, csum;
+	uint32_t token;
+	uint64_t write_seq, snd_una, rcv_nxt; /* 64-bit data sequence numbers */
+	uint64_t bytes_received;	      /* in order at the data level */
+};
+
+/* Fill *o for MPTCP connection `id` (also after a fallback: o->fallback).  Returns 0,
+ * MPT_ENOENT, or MPT_EINVAL for a plain TCP connection. */
+int mpt_conn_mptcp_info(const struct mpt_stack *st, uint32_t id, struct mpt_mptcp_conn_info *o);
+
+/* RFC 6897 TCP_MULTIPATH_ADD: open a subflow (MP_JOIN) of MPTCP connection `id` from
+ * the path whose address is local's IP (its port is ignored) to `remote` (NULL: the
+ * first subflow's peer address and port), as a backup if asked.  Returns 0,
+ * MPT_ENOENT (no such connection, or no path has that address), MPT_ESTATE (not
+ * MPTCP, fallen back, failed, or not fully established yet), MPT_EINVAL (families
+ * differ), MPT_ENOBUFS (subflow limit) or the error of opening it. */
+int mpt_conn_add_subflow(struct mpt_stack *st, uint32_t id, const struct mpt_sockaddr *local,
+			 const struct mpt_sockaddr *remote, bool backup, uint64_t now);
+
+/* RFC 6897 TCP_MULTIPATH_REMOVE: close connection `id`'s live subflows from local's
+ * IP (and port, when not 0) with a RST (REMOVE_ADDR id 0 for the first subflow's
+ * address); their unacknowledged data goes again on the others.  Returns how many
+ * were closed (0: none matched), MPT_ENOENT or MPT_ESTATE (not MPTCP). */
+int mpt_conn_remove_subflows(struct mpt_stack *st, uint32_t id, const struct mpt_sockaddr *local,
+			     uint64_t now);
 
 #endif

@@ -134,6 +134,11 @@ void mpt_rt_set_tick(struct mpt_rt *rt, uint64_t interval_ns, void (*fn)(void *c
  * none. */
 void mpt_rt_set_interrupt(struct mpt_rt *rt, volatile sig_atomic_t *flag);
 
+/* The runtime's epoll descriptor: readable when mpt_rt_step(rt, 0) has input to
+ * read (datagrams, address changes), for a caller that sleeps in its own poll
+ * (stack/socket/sock_rt.c; it wakes for the stack's timers itself). */
+int mpt_rt_fd(const struct mpt_rt *rt);
+
 /* Push out whatever the stack has to send now. */
 int mpt_rt_flush(struct mpt_rt *rt);
 

@@ -362,6 +362,11 @@ static int rt_route_source_cb(void *ctx, const struct mpt_sockaddr *remote, uint
 	return MPT_ENOENT;
 }
 
+int mpt_rt_fd(const struct mpt_rt *rt)
+{
+	return rt->epfd;
+}
+
 int mpt_rt_flush(struct mpt_rt *rt)
 {
 	uint64_t now = clock_ns();

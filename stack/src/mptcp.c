@@ -1633,9 +1633,11 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 	} else if (!mp->remote_key_known || !seq_ready(t)) {
 		return;
 	} else if (!mp->server && !mp->fully_established && !sf->join && seg->seq == t->iss + 1 &&
-		   !(seg->flags & WIRE_TCP_FIN)) {
+		   !(seg->flags & WIRE_TCP_FIN) && !data_fin_due(mp)) {
 		/* The third ACK, and the first data until the server shows it has our
-		 * key: both keys (RFC 8684 3.1), as Linux's mptcp_established_options_mp. */
+		 * key: both keys (RFC 8684 3.1), as Linux's mptcp_established_options_mp;
+		 * a DATA_FIN due takes a DSS instead (Linux: snd_data_fin_enable), or a
+		 * client that shuts down before sending anything would never send it. */
 		want = MPTCP_OPT_MPC_ACK;
 		w.mpc.sndr_key = mp->local_key;
 		w.mpc.rcvr_key = mp->remote_key;
@@ -2216,4 +2218,25 @@ void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup)
 			s->ack_now = true;
 		}
 	}
+}
+
+int mptcp_user_remove(struct mptcp_conn *mp, const struct mpt_sockaddr *local, uint64_t now)
+{
+	size_t alen = local->family == MPT_AF_INET ? 4 : 16;
+	int n = 0;
+
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (s->sf->dead || s->local.family != local->family ||
+		    memcmp(s->local.ip, local->ip, alen) ||
+		    (local->port && s->local.port != local->port))
+			continue;
+		if (!s->sf->join && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
+			mp->rm_ids[mp->nrm++] = 0;
+		ctr(mp)->rm_subflow++;
+		sf_close_keeping_data(s, 0, true, now);
+		n++;
+	}
+	return n;
 }

@@ -223,6 +223,10 @@ void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o);
  * closed), a path's address is gone (its subflows die silently, data reinjected). */
 void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now);
 void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now);
+/* The application removes a local address from the connection (RFC 6897
+ * TCP_MULTIPATH_REMOVE): its live subflows from `local` (port 0: any port) close
+ * with a RST, their data reinjected on the others.  Returns how many it closed. */
+int mptcp_user_remove(struct mptcp_conn *mp, const struct mpt_sockaddr *local, uint64_t now);
 /* Endpoint backup flag changed: MP_PRIO on the subflows from it. */
 void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup);
 

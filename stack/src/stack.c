@@ -892,8 +892,23 @@ void stack_link(struct mpt_stack *st, struct tcb *t)
 	st->conns = t;
 }
 
+static int connect_as(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		      const struct mpt_sockaddr *remote, bool mptcp, uint64_t now, uint32_t *id);
+
 int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 		const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id)
+{
+	return connect_as(st, local, remote, st && st->cfg.mptcp, now, id);
+}
+
+int mpt_connect_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		    const struct mpt_sockaddr *remote, uint64_t now, uint32_t *id)
+{
+	return connect_as(st, local, remote, false, now, id);
+}
+
+static int connect_as(struct mpt_stack *st, const struct mpt_sockaddr *local,
+		      const struct mpt_sockaddr *remote, bool mptcp, uint64_t now, uint32_t *id)
 {
 	struct tcb *t;
 	int path, rv;
@@ -906,7 +921,7 @@ int mpt_connect(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	rv = stack_tcb_new_active(st, local, remote, (uint32_t)path, &t);
 	if (rv < 0)
 		return rv;
-	if (st->cfg.mptcp) {
+	if (mptcp) {
 		rv = mptcp_attach(t, false);
 		if (rv < 0) {
 			tcp_free(t);
@@ -1166,4 +1181,98 @@ int mpt_conn_subflows(const struct mpt_stack *st, uint32_t id, struct mpt_subflo
 			n++;
 		}
 	return (int)n;
+}
+
+int mpt_conn_add_subflow(struct mpt_stack *st, uint32_t id, const struct mpt_sockaddr *local,
+			 const struct mpt_sockaddr *remote, bool backup, uint64_t now)
+{
+	struct tcb *t = find_id(st, id);
+	const struct mpt_sockaddr *r = remote;
+	size_t alen;
+	uint8_t lid;
+	int path = -1;
+
+	if (!t || !local)
+		return MPT_ENOENT;
+	if (!t->mp || t->mp->fallback || !t->mp->fully_established || t->mp->error)
+		return MPT_ESTATE;
+	if (!r)
+		r = &t->remote;
+	if (local->family != r->family)
+		return MPT_EINVAL;
+	alen = local->family == MPT_AF_INET ? 4 : 16;
+	for (uint32_t p = 0; p < MPT_MAX_PATHS; p++)
+		if (st->paths[p].used && st->paths[p].local.family == local->family &&
+		    !memcmp(st->paths[p].local.ip, local->ip, alen))
+			path = (int)p;
+	if (path < 0)
+		return MPT_ENOENT;
+	if (t->mp->nsub >= MPTCP_MAX_SUBFLOWS)
+		return MPT_ENOBUFS;
+	lid = (uint8_t)(100 + path);
+	for (int e = 1; e <= st->ep_max_id; e++)
+		if (st->endpoints[e].used && st->endpoints[e].path == (uint32_t)path)
+			lid = (uint8_t)e;
+	if ((uint32_t)path == t->path)
+		lid = 0;
+	return mptcp_join_active(t->mp, (uint32_t)path, lid, r, 0, backup, now);
+}
+
+int mpt_conn_remove_subflows(struct mpt_stack *st, uint32_t id, const struct mpt_sockaddr *local,
+			     uint64_t now)
+{
+	struct tcb *t = find_id(st, id);
+
+	if (!t || !local)
+		return MPT_ENOENT;
+	if (!t->mp || t->mp->fallback)
+		return MPT_ESTATE;
+	return mptcp_user_remove(t->mp, local, now);
+}
+
+int mpt_conn_mptcp_info(const struct mpt_stack *st, uint32_t id, struct mpt_mptcp_conn_info *o)
+{
+	const struct tcb *t = find_id(st, id);
+	const struct mptcp_conn *mp;
+
+	if (!t || !o)
+		return MPT_ENOENT;
+	if (!t->mp)
+		return MPT_EINVAL;
+	mp = t->mp;
+	memset(o, 0, sizeof(*o));
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		const struct tcb *s = mp->sub[i];
+
+		if (s->sf->dead)
+			continue;
+		o->subflows++;
+		if (!s->sf->join)
+			o->first_alive = true;
+		if (s->sf->join && s->sf->local_id)
+			o->local_addr_used++;
+	}
+	for (int e = 1; e <= st->ep_max_id; e++) {
+		if (!st->endpoints[e].used)
+			continue;
+		if (st->endpoints[e].flags & MPT_EP_SIGNAL)
+			o->add_addr_signal_max++;
+		if (st->endpoints[e].flags & MPT_EP_SUBFLOW)
+			o->local_addr_max++;
+		if (mp->announce[e].sent)
+			o->add_addr_signal++;
+	}
+	o->add_addr_accepted = (uint8_t)mp->add_addr_accepted;
+	o->subflows_max = (uint8_t)(st->cfg.max_subflows ? st->cfg.max_subflows - 1 : 0);
+	o->add_addr_accepted_max = st->cfg.max_add_addr_accepted;
+	o->fallback = mp->fallback;
+	o->remote_key_known = mp->remote_key_known;
+	o->csum = mp->csum && !mp->fallback;
+	o->token = mp->local_token;
+	o->snd_una = mp->snd_una;
+	o->write_seq = mp->snd_una + mp->sndbuf.len;
+	o->rcv_nxt = mp->rcv_nxt;
+	if (mp->remote_key_known)
+		o->bytes_received = mp->rcv_nxt - (mp->remote_idsn + 1);
+	return 0;
 }

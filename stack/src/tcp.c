@@ -1088,7 +1088,7 @@ void tcp_ulp_eof(struct tcb *t)
 static void place_data(struct tcb *t, uint32_t seq, const uint8_t *d, uint32_t n, uint64_t now)
 {
 	if (seq == t->rcv_nxt) {
-		uint32_t i;
+		uint32_t i, before = t->rcv_nxt;
 		bool had_ofo = t->n_ofo > 0;
 
 		if (t->rcvbuf.len)
@@ -1113,7 +1113,7 @@ static void place_data(struct tcb *t, uint32_t seq, const uint8_t *d, uint32_t n
 				t->ofo[i] = t->ofo[i + 1];
 			t->n_ofo--;
 		}
-		t->bytes_received += n;
+		t->bytes_received += t->rcv_nxt - before; /* with the ranges a hole joined */
 		if (had_ofo)
 			send_ack_now(t); /* RFC 5681 4.2: ACK at once when a hole fills */
 		else
