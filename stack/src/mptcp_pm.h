@@ -34,13 +34,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MPTCP_PM_MAX_SF	     16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_pm.c) */
-#define MPTCP_PM_MAX_RADDRS  8	/* = MPTCP_MAX_RADDRS */
-#define MPTCP_PM_MAX_CMDS    32
-#define MPTCP_PM_MAX_PATHS   64 /* = MPT_MAX_PATHS (checked in mptcp_pm.c) */
-#define MPTCP_PM_MAX_SLOTS   24
-#define MPTCP_PM_BACKOFF_MIN (500ull * 1000000ull)  /* first re-creation: 0.5 s */
-#define MPTCP_PM_BACKOFF_MAX (16ull * 1000000000ull) /* doubling up to 16 s */
+#define MPTCP_PM_MAX_SF		    16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_pm.c) */
+#define MPTCP_PM_MAX_RADDRS	    8  /* = MPTCP_MAX_RADDRS */
+#define MPTCP_PM_MAX_CMDS	    32
+#define MPTCP_PM_MAX_PATHS	    64 /* = MPT_MAX_PATHS (checked in mptcp_pm.c) */
+#define MPTCP_PM_MAX_SLOTS	    24
+#define MPTCP_PM_BACKOFF_MIN	    (500ull * 1000000ull)   /* first re-creation: 0.5 s */
+#define MPTCP_PM_BACKOFF_MAX	    (16ull * 1000000000ull) /* doubling up to 16 s */
 #define MPTCP_PM_NDIFFPORTS_DEFAULT 2
 
 /* The registry: one line per path manager, in the order `mpt-perf --path-manager
@@ -51,14 +51,14 @@
 
 /* Why a subflow closed. */
 enum mptcp_pm_close {
-	MPTCP_PM_CLOSE_TIMEOUT,	  /* retransmissions (or SYN retries) exhausted */
-	MPTCP_PM_CLOSE_RESET,	  /* the peer reset it (RST, or RST to our SYN) */
-	MPTCP_PM_CLOSE_CARRIER,	  /* its local link lost carrier */
-	MPTCP_PM_CLOSE_ADDR_GONE, /* its local address went away */
-	MPTCP_PM_CLOSE_REMOVED,	  /* the peer's REMOVE_ADDR named its remote address */
-	MPTCP_PM_CLOSE_WITHDRAWN, /* we withdrew it (endpoint removed, path manager) */
-	MPTCP_PM_CLOSE_LOCAL,	  /* a local protocol decision (bad HMAC, MP_FAIL...) */
-	MPTCP_PM_CLOSE_NORMAL,	  /* FIN exchange */
+	MPTCP_PM_CLOSE_TIMEOUT,	    /* retransmissions (or SYN retries) exhausted */
+	MPTCP_PM_CLOSE_RESET,	    /* the peer reset it (RST, or RST to our SYN) */
+	MPTCP_PM_CLOSE_CARRIER,	    /* its local link lost carrier */
+	MPTCP_PM_CLOSE_ADDR_GONE,   /* its local address went away */
+	MPTCP_PM_CLOSE_REMOVED,	    /* the peer's REMOVE_ADDR named its remote address */
+	MPTCP_PM_CLOSE_WITHDRAWN,   /* we withdrew it (endpoint removed, path manager) */
+	MPTCP_PM_CLOSE_LOCAL,	    /* a local protocol decision (bad HMAC, MP_FAIL...) */
+	MPTCP_PM_CLOSE_NORMAL,	    /* FIN exchange */
 	MPTCP_PM_CLOSE_OPEN_FAILED, /* the open command failed at once (no port, limit) */
 };
 
@@ -86,13 +86,13 @@ enum mptcp_pm_event_type {
 
 struct mptcp_pm_event {
 	enum mptcp_pm_event_type type;
-	uint32_t sf;		  /* SF_ESTABLISHED: index in the view */
-	uint32_t sf_tag;	  /* SF_CLOSED: the subflow's tag (0: not the PM's) */
+	uint32_t sf;		    /* SF_ESTABLISHED: index in the view */
+	uint32_t sf_tag;	    /* SF_CLOSED: the subflow's tag (0: not the PM's) */
 	enum mptcp_pm_close reason; /* SF_CLOSED */
-	uint32_t path;		  /* SF_CLOSED, LOCAL_*, ENDPOINT_DEL */
-	bool gone;		  /* LOCAL_DOWN: the address went away, not only carrier */
-	uint8_t id;		  /* RM_ADDR (remote id), ENDPOINT_* (endpoint id) */
-	uint32_t raddr;		  /* ADD_ADDR: index in the view's raddr[] */
+	uint32_t path;		    /* SF_CLOSED, LOCAL_*, ENDPOINT_DEL */
+	bool gone;		    /* LOCAL_DOWN: the address went away, not only carrier */
+	uint8_t id;		    /* RM_ADDR (remote id), ENDPOINT_* (endpoint id) */
+	uint32_t raddr;		    /* ADD_ADDR: index in the view's raddr[] */
 };
 
 /* One subflow as a path manager sees it (closed ones are not in the view). */
@@ -179,9 +179,9 @@ enum mptcp_pm_slot_state {
 };
 
 struct mptcp_pm_slot {
-	uint8_t state;	/* enum mptcp_pm_slot_state */
-	uint8_t ep_id;	/* local endpoint id of the subflow (0: the first's address) */
-	uint8_t rid;	/* remote address id (0: the first subflow's) */
+	uint8_t state; /* enum mptcp_pm_slot_state */
+	uint8_t ep_id; /* local endpoint id of the subflow (0: the first's address) */
+	uint8_t rid;   /* remote address id (0: the first subflow's) */
 	bool backup;
 	bool from_raddr; /* remote is an announced address: only while announced */
 	bool failed;	 /* closed at least once: an establishment is a re-creation */

@@ -101,7 +101,8 @@ static void kernel_event(const struct mptcp_pm_view *v, const struct mptcp_pm_ev
 	mptcp_pm_slots_event(v, e, &k->slots, c);
 	switch (e->type) {
 	case MPTCP_PM_EV_ENDPOINT_DEL: {
-		struct mptcp_pm_cmd w = {.type = MPTCP_PM_CMD_WITHDRAW, .id = e->id, .path = e->path};
+		struct mptcp_pm_cmd w = {
+			.type = MPTCP_PM_CMD_WITHDRAW, .id = e->id, .path = e->path};
 
 		set_bit(k->announced, e->id, false);
 		mptcp_pm_cmd(v, c, &w);
