@@ -169,7 +169,7 @@ struct mpt_config {
 	/* MPTCP path manager, "NAME" or "NAME:ARG" (mpt_path_manager_name lists them):
 	 * "kernel" (NULL too; the endpoints, as Linux's in-kernel path manager) or
 	 * "ndiffports[:N]" (N subflows over the first subflow's addresses, default 2).
-	 * Both re-create a failed subflow with backoff (stack/src/mptcp_pm.h). */
+	 * Both re-create a failed subflow with backoff (stack/src/mptcp_pathmgr.h). */
 	const char *path_manager;
 };
 

@@ -29,7 +29,7 @@
 #define MPT_MPTCP_H
 
 #include "mptcp_opt.h"
-#include "mptcp_pm.h"
+#include "mptcp_pathmgr.h"
 #include "mptcp_sched.h"
 #include "tcp.h"
 
@@ -100,7 +100,7 @@ struct mptcp_subflow {
 	 * and the scheduler's own per-subflow state */
 	uint64_t sched_data_nxt;
 	_Alignas(8) uint8_t sched_priv[MPTCP_SCHED_SF_PRIV];
-	/* path manager (mptcp_pm.c): the slot it was opened for + 1 (1: the first
+	/* path manager (mptcp_pathmgr.c): the slot it was opened for + 1 (1: the first
 	 * subflow), what the path manager was told, why it closed */
 	uint32_t pm_tag;
 	bool pm_est_told, pm_closed_told, pm_reason_set;
@@ -178,7 +178,7 @@ struct mptcp_conn {
 	bool echo_due;
 	struct mptcp_opt_add_addr echo;
 	uint8_t rm_ids[MPTCP_RM_IDS_MAX], nrm;
-	/* the path manager (mptcp_pm.c; from cfg.path_manager at attach) */
+	/* the path manager (mptcp_pathmgr.c; from cfg.path_manager at attach) */
 	const struct mptcp_pm_ops *pm;
 	uint32_t pm_arg;
 	bool pm_started; /* ESTABLISHED delivered */
@@ -233,7 +233,7 @@ void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o);
  * data reinjected; then the path manager hears of it). */
 void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now);
 
-/* ---- internal, shared with mptcp_sched.c / mptcp_pm.c ---- */
+/* ---- internal, shared with mptcp_sched.c / mptcp_pathmgr.c ---- */
 bool mptcp_sf_sendable(const struct tcb *t);
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
 /* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
@@ -243,7 +243,7 @@ struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp);
 void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
-/* The path manager's mechanism (mptcp_pm.c). */
+/* The path manager's mechanism (mptcp_pathmgr.c). */
 void mptcp_pm_init(struct mptcp_conn *mp);
 /* Deliver what changed (subflows established or closed, ADD_ADDRs, queued events),
  * the timer when due; retransmit ADD_ADDRs. */

@@ -14,9 +14,9 @@
  *   - an endpoint's backup flag changed: MP_PRIO on the subflows from its address.
  * All subject to cfg.max_subflows, counting the first subflow.  Unlike Linux, a
  * subflow that fails (timeout, reset, carrier loss, a join refused) is re-created
- * with backoff (mptcp_pm.h): Linux opens each once.
+ * with backoff (mptcp_pathmgr.h): Linux opens each once.
  */
-#include "mptcp_pm.h"
+#include "mptcp_pathmgr.h"
 
 #include <string.h>
 

@@ -5,9 +5,9 @@
  * MPTCP_PM_NDIFFPORTS_DEFAULT = 2, as that module's num_subflows), opened by the
  * initiator once the connection is fully established.  Endpoints and the peer's
  * ADD_ADDRs are ignored (that module announces nothing and joins nothing else).  A
- * subflow that fails is re-created with backoff (mptcp_pm.h).
+ * subflow that fails is re-created with backoff (mptcp_pathmgr.h).
  */
-#include "mptcp_pm.h"
+#include "mptcp_pathmgr.h"
 
 struct ndp {
 	struct mptcp_pm_slots slots;

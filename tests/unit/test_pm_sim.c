@@ -117,8 +117,9 @@ TEST(pm_sim_ndiffports_default_two_and_bad_specs_refused)
 	struct mpt_config c = pm_cfg("ndiffports"), s = pm_cfg(NULL);
 	struct mpt_sim sim;
 	struct mpt_sim_xfer x = {.bytes = 1000000, .deadline_ns = 60000000000ull};
-	static const char *const bad[] = {"ndiffports:0", "ndiffports:17", "ndiffports:",
-					  "ndiffports:x", "kernel:2", "fullmesh", "kernelx"};
+	static const char *const bad[] = {
+		"ndiffports:0", "ndiffports:17", "ndiffports:", "ndiffports:x",
+		"kernel:2",	"fullmesh",	 "kernelx"};
 
 	CHECK_EQ(mpt_sim_init(&sim, 1302, &c, &s, MPT_AF_INET, 1, NULL), 0);
 	CHECK_EQ(mpt_sim_transfer(&sim, &x), 0);
@@ -136,7 +137,7 @@ TEST(pm_sim_ndiffports_default_two_and_bad_specs_refused)
 
 struct reset {
 	struct mpt_sim *sim;
-	uint64_t reset_at;  /* reset the first server->client segment on path 1 from here */
+	uint64_t reset_at;   /* reset the first server->client segment on path 1 from here */
 	uint64_t reset_done; /* when it was */
 	/* client->server payload bytes on path 1 from another port after that, the
 	 * first of them */
@@ -172,7 +173,8 @@ static uint32_t reset_fault(void *ctx, int from, uint32_t path, const uint8_t *p
 TEST(pm_sim_kernel_subflow_reset_by_peer_comes_back)
 {
 	struct mpt_config c = pm_cfg("kernel");
-	struct mpt_sim_link_cfg l = {.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
+	struct mpt_sim_link_cfg l = {
+		.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
 	struct mpt_sim sim;
 	struct mpt_sim_xfer x = {.bytes = 20000000, .deadline_ns = 600000000000ull};
 	struct reset r = {.sim = &sim, .reset_at = 2000 * MS};
@@ -203,7 +205,7 @@ TEST(pm_sim_kernel_subflow_reset_by_peer_comes_back)
 	 * round trips */
 	CHECK(r.first_after >= r.reset_done + 510 * MS);
 	CHECK(r.first_after < r.reset_done + 700 * MS);
-	CHECK(r.path1_after > 2000000);	 /* and it carried data again */
+	CHECK(r.path1_after > 2000000); /* and it carried data again */
 	mpt_sim_free(&sim);
 }
 
@@ -247,7 +249,8 @@ static void flap_tap(void *ctx, int from, uint32_t path, const uint8_t *pkt, siz
 TEST(pm_sim_kernel_carrier_loss_then_back_reopens_at_once)
 {
 	struct mpt_config c = pm_cfg("kernel");
-	struct mpt_sim_link_cfg l = {.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
+	struct mpt_sim_link_cfg l = {
+		.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
 	struct mpt_sim sim;
 	struct mpt_sim_xfer x = {.bytes = 20000000, .deadline_ns = 600000000000ull};
 	/* 7 s without carrier (the handover topology's outage): the backoff has grown

@@ -1,4 +1,4 @@
-/* The MPTCP path manager's mechanism: events in, commands out (mptcp_pm.h).
+/* The MPTCP path manager's mechanism: events in, commands out (mptcp_pathmgr.h).
  *
  * RFC 8684 3.4 leaves the choice of subflows and addresses to local policy ("a
  * path manager"), as Linux does with its in-kernel and userspace path managers
@@ -16,7 +16,7 @@
  *     echoed, at most MPTCP_ADD_ADDR_RTX more times, RFC 8684 3.4.1), WITHDRAW
  *     (REMOVE_ADDR and our joins from that address closed), OPEN (an MP_JOIN
  *     subflow), CLOSE (reset, data reinjected), SET_BACKUP (MP_PRIO);
- *   - helpers the path managers share: the re-creation "slots" (mptcp_pm.h).
+ *   - helpers the path managers share: the re-creation "slots" (mptcp_pathmgr.h).
  */
 #include "mptcp.h"
 

@@ -1,8 +1,8 @@
-/* MPTCP path managers: the policy half of mptcp_pm.c, as Linux's in-kernel path
+/* MPTCP path managers: the policy half of mptcp_pathmgr.c, as Linux's in-kernel path
  * manager behind its pm ops (net/mptcp/pm.c, pm_kernel.c) and the out-of-tree
  * kernel's mptcp_ndiffports.c.
  *
- * Events go in, commands come out.  The mechanism (mptcp_pm.c) fills a read-only
+ * Events go in, commands come out.  The mechanism (mptcp_pathmgr.c) fills a read-only
  * view of the connection (its subflows with their paths, addresses and ids, the
  * addresses the peer announced, the stack's endpoints and local paths, the limits)
  * and calls the connection's path manager with one event; the path manager answers
@@ -26,18 +26,18 @@
  * mptcp_pm_<name>`, an X(<name>) line in MPTCP_PATH_MANAGERS below, and
  * tests/unit/test_pm_<name>.c with event sequences built by hand.
  */
-#ifndef MPT_MPTCP_PM_H
-#define MPT_MPTCP_PM_H
+#ifndef MPT_MPTCP_PATHMGR_H
+#define MPT_MPTCP_PATHMGR_H
 
 #include "mpt.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MPTCP_PM_MAX_SF		    16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_pm.c) */
+#define MPTCP_PM_MAX_SF		    16 /* = MPTCP_MAX_SUBFLOWS (checked in mptcp_pathmgr.c) */
 #define MPTCP_PM_MAX_RADDRS	    8  /* = MPTCP_MAX_RADDRS */
 #define MPTCP_PM_MAX_CMDS	    32
-#define MPTCP_PM_MAX_PATHS	    64 /* = MPT_MAX_PATHS (checked in mptcp_pm.c) */
+#define MPTCP_PM_MAX_PATHS	    64 /* = MPT_MAX_PATHS (checked in mptcp_pathmgr.c) */
 #define MPTCP_PM_MAX_SLOTS	    24
 #define MPTCP_PM_BACKOFF_MIN	    (500ull * 1000000ull)   /* first re-creation: 0.5 s */
 #define MPTCP_PM_BACKOFF_MAX	    (16ull * 1000000000ull) /* doubling up to 16 s */
@@ -214,7 +214,7 @@ MPTCP_PATH_MANAGERS(MPTCP_PM_DECLARE)
  * NULL (unknown name, or an argument it does not take).  *arg gets ARG (0 without). */
 const struct mptcp_pm_ops *mptcp_pm_find(const char *spec, uint32_t *arg);
 
-/* ---- helpers shared by the path managers (mptcp_pm.c) ---- */
+/* ---- helpers shared by the path managers (mptcp_pathmgr.c) ---- */
 
 /* Append a command (dropped when c is full: MpnetExtPmCmdDrop). */
 void mptcp_pm_cmd(const struct mptcp_pm_view *v, struct mptcp_pm_cmds *c,
