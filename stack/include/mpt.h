@@ -405,6 +405,10 @@ const char *mpt_scheduler_name(unsigned i, const char **desc);
 /* The built-in MPTCP path managers (mpt_config.path_manager), as mpt_scheduler_name. */
 const char *mpt_path_manager_name(unsigned i, const char **desc);
 
+/* Whether `spec` ("NAME" or "NAME:ARG") names a path manager that takes that
+ * argument (ndiffports: 1..16); NULL and "" are the default, "kernel". */
+bool mpt_path_manager_valid(const char *spec);
+
 /* Bind path id `path` (chosen by the caller, < 64) to a local address (port ignored).
  * Packets arriving on the path must be addressed to it; packets of connections bound
  * to it leave on it.  Returns 0, MPT_EINVAL, or MPT_EADDRINUSE if the id is taken. */

@@ -80,6 +80,11 @@ const char *mpt_path_manager_name(unsigned i, const char **desc)
 	return pms[i]->name;
 }
 
+bool mpt_path_manager_valid(const char *spec)
+{
+	return mptcp_pm_find(spec, NULL) != NULL;
+}
+
 /* ---- helpers for the path managers ------------------------------------------------ */
 
 static bool same_addr(const struct mpt_sockaddr *a, const struct mpt_sockaddr *b)

@@ -103,8 +103,11 @@ static inline uint32_t pv_count(const struct pm_test *t, enum mptcp_pm_cmd_type 
 static inline const struct mptcp_pm_cmd *pv_find(const struct pm_test *t,
 						 enum mptcp_pm_cmd_type type)
 {
-	static const struct mptcp_pm_cmd none = {
-		.type = PV_NONE, .id = 255, .path = UINT32_MAX, .sf = UINT32_MAX, .tag = UINT32_MAX};
+	static const struct mptcp_pm_cmd none = {.type = PV_NONE,
+						 .id = 255,
+						 .path = UINT32_MAX,
+						 .sf = UINT32_MAX,
+						 .tag = UINT32_MAX};
 
 	for (uint32_t i = 0; i < t->c.n; i++)
 		if (t->c.v[i].type == type)

@@ -17,7 +17,8 @@ TEST(pm_kernel_endpoints_at_establishment)
 	const struct mptcp_pm_cmd *o, *a;
 
 	pv_init(&t, &mptcp_pm_kernel, 3, 0);
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_BACKUP};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_BACKUP};
 	t.ep[2] = (struct mptcp_pm_ep){.used = true, .path = 2, .flags = MPT_EP_SIGNAL};
 	t.ep[3] = (struct mptcp_pm_ep){.used = true, .path = 0, .flags = MPT_EP_SIGNAL};
 	t.v.ep_max_id = 3;
@@ -63,7 +64,8 @@ TEST(pm_kernel_listener_announces_but_opens_nothing)
 {
 	pv_init(&t, &mptcp_pm_kernel, 2, 0);
 	t.v.server = true;
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
 	t.v.ep_max_id = 1;
 	CHECK_EQ(established(&t), 0);
 	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_ANNOUNCE), 1);
@@ -78,7 +80,8 @@ TEST(pm_kernel_inactive_does_nothing)
 {
 	pv_init(&t, &mptcp_pm_kernel, 2, 0);
 	t.v.active = false;
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
 	t.v.ep_max_id = 1;
 	CHECK_EQ(established(&t), 0);
 	CHECK_EQ(t.c.n, 0);
@@ -109,8 +112,8 @@ TEST(pm_kernel_add_addr_joined_once_from_the_routed_path)
 	pv_event(&t, MPTCP_PM_EV_RM_ADDR, 30, &(struct mptcp_pm_event){.id = 5});
 	pv_closed(&t, 1);
 	pv_event(&t, MPTCP_PM_EV_SF_CLOSED, 31,
-		 &(struct mptcp_pm_event){.sf_tag = o->tag, .path = 3,
-					  .reason = MPTCP_PM_CLOSE_REMOVED});
+		 &(struct mptcp_pm_event){
+			 .sf_tag = o->tag, .path = 3, .reason = MPTCP_PM_CLOSE_REMOVED});
 	CHECK_EQ(t.c.n, 0);
 	CHECK_U64_EQ(t.c.wake_at, UINT64_MAX);
 	CHECK_U64_EQ(t.ctr.pm_retry_sched, 0);
@@ -119,7 +122,8 @@ TEST(pm_kernel_add_addr_joined_once_from_the_routed_path)
 TEST(pm_kernel_fullmesh_joins_every_announced_address)
 {
 	pv_init(&t, &mptcp_pm_kernel, 2, 0);
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_FULLMESH};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_FULLMESH};
 	t.v.ep_max_id = 1;
 	t.v.raddr[0] = (struct mptcp_pm_raddr){.used = true, .id = 7, .addr = pv_addr(9, 2, 5001)};
 	t.v.raddr[1] = (struct mptcp_pm_raddr){.used = true, .id = 8, .addr = pv_addr(8, 2, 5001)};
@@ -234,7 +238,8 @@ TEST(pm_kernel_endpoint_deleted_withdraws)
 	uint32_t sf;
 
 	pv_init(&t, &mptcp_pm_kernel, 2, 0);
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
 	t.v.ep_max_id = 1;
 	CHECK_EQ(established(&t), 1);
 	sf = pv_opened(&t, pv_find(&t, MPTCP_PM_CMD_OPEN), 40001);

@@ -29,7 +29,8 @@ TEST(pm_ndiffports_opens_n_minus_one_over_the_first_pair)
 TEST(pm_ndiffports_ignores_endpoints_and_announcements)
 {
 	pv_init(&t, &mptcp_pm_ndiffports, 3, 2);
-	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
+	t.ep[1] = (struct mptcp_pm_ep){
+		.used = true, .path = 1, .flags = MPT_EP_SUBFLOW | MPT_EP_SIGNAL};
 	t.v.ep_max_id = 1;
 	t.v.raddr[0] = (struct mptcp_pm_raddr){.used = true, .id = 3, .addr = pv_addr(2, 2, 5001)};
 	pv_event(&t, MPTCP_PM_EV_ESTABLISHED, 0, NULL);

@@ -27,6 +27,7 @@ enum {
 	OPT_MAX_SUBFLOWS,
 	OPT_CHECKSUM,
 	OPT_SCHEDULER,
+	OPT_PATH_MANAGER,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{"checksum", no_argument, NULL, OPT_CHECKSUM},
 	{"congestion", required_argument, NULL, 'C'},
 	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
+	{"path-manager", required_argument, NULL, OPT_PATH_MANAGER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -85,6 +87,19 @@ static const char *sched_names(void)
 	for (unsigned i = 0; mpt_scheduler_name(i, NULL) && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
 				      mpt_scheduler_name(i, NULL));
+	return buf;
+}
+
+/* "kernel, ndiffports" */
+static const char *pm_names(void)
+{
+	static char buf[256];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; mpt_path_manager_name(i, NULL) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      mpt_path_manager_name(i, NULL));
 	return buf;
 }
 
@@ -396,6 +411,20 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    optarg, sched_names());
 			snprintf(o->scheduler, sizeof(o->scheduler), "%s", optarg);
 			break;
+		case OPT_PATH_MANAGER:
+			if (!strcmp(optarg, "list")) {
+				o->path_manager_list = true;
+				break;
+			}
+			if (strlen(optarg) >= sizeof(o->path_manager) ||
+			    !mpt_path_manager_valid(optarg))
+				return fail(err, errlen,
+					    "--path-manager %s: not a path manager; the names are "
+					    "%s, ndiffports taking :N (1..16) (--path-manager list "
+					    "describes them)",
+					    optarg, pm_names());
+			snprintf(o->path_manager, sizeof(o->path_manager), "%s", optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -405,7 +434,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			return fail(err, errlen, "unknown option %s; see --help", argv[optind - 1]);
 		}
 	}
-	if (o->scheduler_list)
+	if (o->scheduler_list || o->path_manager_list)
 		return 0;
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
@@ -415,6 +444,12 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			    "--scheduler %s is libmpt's: add --stack mpt (the kernel's scheduler "
 			    "is the sysctl net.mptcp.scheduler)",
 			    o->scheduler);
+	if (o->path_manager[0] && strcmp(o->path_manager, "kernel") &&
+	    (o->stack != PERF_STACK_MPT || o->no_mptcp))
+		return fail(err, errlen,
+			    "--path-manager %s is libmpt's: add --stack mpt (the kernel's path "
+			    "manager is the sysctl net.mptcp.path_manager)",
+			    o->path_manager);
 	if ((o->nendpoints || o->max_subflows || o->checksum) && o->stack != PERF_STACK_MPT)
 		return fail(
 			err, errlen,

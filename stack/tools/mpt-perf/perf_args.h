@@ -67,6 +67,10 @@ struct perf_opts {
 	 * sysctl net.mptcp.scheduler, so there only "default" is taken */
 	char scheduler[32];
 	bool scheduler_list; /* --scheduler list: print the names and exit */
+	/* --path-manager: libmpt's, "NAME[:ARG]" ("" = kernel); the kernel's is the
+	 * sysctl net.mptcp.path_manager, so there only "kernel" is taken */
+	char path_manager[32];
+	bool path_manager_list; /* --path-manager list */
 	bool help;
 };
 

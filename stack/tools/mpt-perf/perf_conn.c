@@ -469,6 +469,8 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.mptcp_checksum = o->checksum;
 	if (o->scheduler[0])
 		cfg.scheduler = o->scheduler;
+	if (o->path_manager[0])
+		cfg.path_manager = o->path_manager;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
 	mpt_rt_set_interrupt(*rt, &perf_interrupted);
