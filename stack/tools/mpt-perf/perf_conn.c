@@ -635,6 +635,8 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetRtAddrAdd", rs->addr_add},
 		{"MpnetRtEndpointReadd", rs->endpoints_readded},
 		{"MpnetRtAddrOverruns", rs->addr_overruns},
+		{"MpnetRtLinkDown", rs->link_down},
+		{"MpnetRtLinkUp", rs->link_up},
 		{"MpnetRtPmReads", rs->pm_reads},
 		{"MpnetRtPmErrors", rs->pm_errors},
 		{"MpnetRtPmEndpointAdd", rs->pm_ep_add},
