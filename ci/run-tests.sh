@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the test suites and end with one line: "N passed, N failed[, N skipped]".
-# Usage: ci/run-tests.sh all|quick|unit|asan|integrity|fuzz|bats [bats files...]
+# Usage: ci/run-tests.sh all|quick|unit|asan|core|integrity|fuzz|bats [bats files...]
 # Every suite speaks TAP; this script only counts, it never hides a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +53,29 @@ run_bats() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 }
 
+# libmpt's core needs nothing outside stack/core-symbols.allow (no clock, socket,
+# random, stdio), and the check itself still fails on an object that reads the clock.
+run_core_symbols() {
+	echo "# --- core symbols"
+	ci/core-symbols.sh stack/core-symbols.allow "$BUILD/lib/libmpt-core.a" 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	local d out
+	d=$(mktemp -d)
+	printf '#include <string.h>\n#include <time.h>\nlong f(void *a, struct timespec *t);\n%s\n' \
+		'long f(void *a, struct timespec *t) { memset(a, 0, 4); return clock_gettime(CLOCK_MONOTONIC, t); }' \
+		>"$d/clk.c"
+	if ${CC:-cc} -c -o "$d/clk.o" "$d/clk.c" &&
+		! out=$(ci/core-symbols.sh stack/core-symbols.allow "$d/clk.o") &&
+		grep -q '^not ok - core symbols: .*clock_gettime' <<<"$out" && ! grep -q memset <<<"$out"; then
+		echo "ok - core symbols: the check rejects an object calling clock_gettime" | tee -a "$log"
+	else
+		echo "$out"
+		echo "not ok - core symbols: the check passed an object calling clock_gettime" | tee -a "$log"
+		status=1
+	fi
+	rm -rf "$d"
+}
+
 # 100 seeded adversarial two-path transfers in virtual time (tests/integrity).
 run_integrity() {
 	run_suite integrity "$BUILD/tests/integrity" --runs "${INTEGRITY_RUNS:-100}"
@@ -79,6 +102,7 @@ asan) run_suite asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD/asan/tests/unit-tests" ;;
 bats) run_bats "$@" ;;
 integrity) run_integrity ;;
+core) run_core_symbols ;;
 fuzz) run_fuzz_smoke ;;
 all | quick)
 	run_suite unit "$BUILD/tests/unit-tests"
@@ -88,10 +112,11 @@ all | quick)
 		run_integrity
 		run_fuzz_smoke
 	fi
+	run_core_symbols
 	run_format
 	run_bats
 	;;
-*) echo "usage: $0 all|quick|unit|asan|bats" >&2; exit 2 ;;
+*) echo "usage: $0 all|quick|unit|asan|core|integrity|fuzz|bats" >&2; exit 2 ;;
 esac
 
 passed=$(grep -E '^ok ' "$log" | grep -vEc '# (skip|SKIP)')

@@ -32,7 +32,8 @@ static const char *stack_arg(enum topo_stack s)
 	return s == TOPO_STACK_TCP ? "tcp" : s == TOPO_STACK_MPT ? "mpt" : "kernel";
 }
 
-/* -C for a host with a congestion control; --scheduler / --endpoint / --max-subflows
+/* -C for a host with a congestion control; --scheduler / --path-manager / --endpoint /
+ * --max-subflows
  * for a libmpt host (a kernel host's endpoints and limits are its namespace's, world.c). */
 static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 {
@@ -51,6 +52,9 @@ static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 		return 0;
 	if (t->hosts[h].scheduler[0] &&
 	    (add(pa, "--scheduler") || add(pa, "%s", t->hosts[h].scheduler)))
+		return -1;
+	if (t->hosts[h].path_manager[0] &&
+	    (add(pa, "--path-manager") || add(pa, "%s", t->hosts[h].path_manager)))
 		return -1;
 	for (int l = 0; l < t->nlinks && !rc; l++) {
 		for (int e = 0; e < 2 && !rc; e++) {

@@ -19,8 +19,8 @@
 
 static const char *const top_keys[] = {"name",	"seed", "ipv6",	  "emulator", "hosts",
 				       "links", "apps", "events", NULL};
-static const char *const host_keys[] = {"stack",      "forward",   "mptcp",
-					"congestion", "scheduler", NULL};
+static const char *const host_keys[] = {"stack",     "forward",	     "mptcp", "congestion",
+					"scheduler", "path_manager", NULL};
 static const char *const mptcp_keys[] = {"subflows", "add_addr_accepted", NULL};
 static const char *const link_keys[] = {"name",	    "between",	 "up",	     "down",
 					"endpoint", "addresses", "emulator", NULL};
@@ -529,6 +529,41 @@ static int parse_scheduler(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h
 		      h->name);
 }
 
+/* path_manager: NAME[:ARG], one of libmpt's (mpt_path_manager_name; ndiffports takes
+ * :N).  The kernel's is the sysctl net.mptcp.path_manager ("kernel" by default): only
+ * "kernel" there. */
+static int parse_path_manager(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h)
+{
+	char names[256];
+	const char *s;
+	size_t n = 0;
+
+	if (tp_scalar(c, x, "path_manager", "ndiffports:4", &s))
+		return -1;
+	names[0] = '\0';
+	for (unsigned i = 0; mpt_path_manager_name(i, NULL); i++)
+		if (n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+					      mpt_path_manager_name(i, NULL));
+	if (!mpt_path_manager_valid(s) || strlen(s) >= sizeof(h->path_manager))
+		return tp_err(c, x,
+			      "path_manager: \"%s\" is not one of libmpt's: %s (ndiffports takes "
+			      ":N, 1..16)",
+			      s, names);
+	if (h->stack == TOPO_STACK_MPT || !strcmp(s, "kernel")) {
+		snprintf(h->path_manager, sizeof(h->path_manager), "%s", s);
+		return 0;
+	}
+	if (h->stack == TOPO_STACK_KERNEL)
+		return tp_err(c, x,
+			      "path_manager: %s is libmpt's; host \"%s\" runs the kernel's MPTCP, "
+			      "whose path manager is the sysctl net.mptcp.path_manager: give it "
+			      "stack: mpt, or drop path_manager (or say kernel)",
+			      s, h->name);
+	return tp_err(c, x, "path_manager: host \"%s\" does not run MPTCP (give it stack: mpt)",
+		      h->name);
+}
+
 static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct topo_host *h)
 {
 	char what[TOPO_NAME_MAX + 8];
@@ -559,6 +594,8 @@ static int parse_host(struct tp_ctx *c, yaml_node_t *k, yaml_node_t *v, struct t
 	if ((x = tp_map_get(c, v, "mptcp", NULL)) && parse_mptcp(c, x, h))
 		return -1;
 	if ((x = tp_map_get(c, v, "congestion", NULL)) && parse_congestion(c, x, h))
+		return -1;
+	if ((x = tp_map_get(c, v, "path_manager", NULL)) && parse_path_manager(c, x, h))
 		return -1;
 	if ((x = tp_map_get(c, v, "scheduler", NULL)) && parse_scheduler(c, x, h))
 		return -1;

@@ -161,6 +161,9 @@ struct topo_host {
 	/* libmpt's MPTCP scheduler (mpt-perf --scheduler; "" = default); a kernel host
 	 * takes only "default" (its own is net.mptcp.scheduler) */
 	char scheduler[32];
+	/* libmpt's MPTCP path manager, "NAME[:ARG]" (mpt-perf --path-manager; "" =
+	 * kernel); a kernel host takes only "kernel" (net.mptcp.path_manager) */
+	char path_manager[32];
 	int nifaces; /* how many links end at this host */
 };
 

@@ -167,6 +167,11 @@ struct mpt_config {
 	/* roundrobin: segments a subflow sends in its turn before the next one's; 0 =
 	 * the default, 1 */
 	uint8_t sched_burst_segs;
+	/* MPTCP path manager, "NAME" or "NAME:ARG" (mpt_path_manager_name lists them):
+	 * "kernel" (NULL too; the endpoints, as Linux's in-kernel path manager) or
+	 * "ndiffports[:N]" (N subflows over the first subflow's addresses, default 2).
+	 * Both re-create a failed subflow with backoff (stack/src/mptcp_pathmgr.h). */
+	const char *path_manager;
 };
 
 /* Fill `cfg` with the defaults listed above. */
@@ -317,7 +322,18 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(sched_hold_back, "MpnetExtSchedHoldBack")                 \
 	X(sched_bad_pick, "MpnetExtSchedBadPick")                   \
 	X(sched_runt_wait, "MpnetExtSchedRuntWait")                 \
-	X(sched_signal, "MpnetExtSchedSignalPick")
+	X(sched_signal, "MpnetExtSchedSignalPick")                  \
+	X(pm_open, "MpnetExtPmSubflowOpen")                         \
+	X(pm_open_fail, "MpnetExtPmOpenFailed")                     \
+	X(pm_retry_sched, "MpnetExtPmRetryScheduled")               \
+	X(pm_retry_open, "MpnetExtPmRetryOpen")                     \
+	X(pm_recreated, "MpnetExtPmSubflowRecreated")               \
+	X(pm_no_retry, "MpnetExtPmNoRetry")                         \
+	X(pm_link_up_retry, "MpnetExtPmLinkUpRetry")                \
+	X(pm_carrier_close, "MpnetExtPmCarrierClose")               \
+	X(pm_no_room, "MpnetExtPmNoRoom")                           \
+	X(pm_cmd_drop, "MpnetExtPmCmdDrop")                         \
+	X(pm_event_drop, "MpnetExtPmEventDrop")
 
 struct mpt_counters {
 #define MPT_COUNTER_FIELD(f, n) uint64_t f;
@@ -450,6 +466,13 @@ int mpt_stack_register_cc(struct mpt_stack *st, const struct mpt_cc_ops *ops);
  * the last. */
 const char *mpt_scheduler_name(unsigned i, const char **desc);
 
+/* The built-in MPTCP path managers (mpt_config.path_manager), as mpt_scheduler_name. */
+const char *mpt_path_manager_name(unsigned i, const char **desc);
+
+/* Whether `spec` ("NAME" or "NAME:ARG") names a path manager that takes that
+ * argument (ndiffports: 1..16); NULL and "" are the default, "kernel". */
+bool mpt_path_manager_valid(const char *spec);
+
 /* Bind path id `path` (chosen by the caller, < 64) to a local address (port ignored).
  * Packets arriving on the path must be addressed to it; packets of connections bound
  * to it leave on it.  Returns 0, MPT_EINVAL, or MPT_EADDRINUSE if the id is taken. */
@@ -522,6 +545,13 @@ int mpt_stack_set_limits(struct mpt_stack *st, uint8_t max_subflows, uint8_t max
  * subflows), endpoints on it are removed as by mpt_stack_del_endpoint, and the path
  * id becomes free.  Returns 0 or MPT_ENOENT. */
 int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now);
+
+/* The link under `path` lost (up = false) or regained (up = true) carrier, as
+ * rtnetlink's IFF_LOWER_UP says; the address stays.  Carrier lost: the path managers
+ * close the subflows on the path (their data is reinjected on the others) and open
+ * nothing there; carrier back: they re-open those subflows at once.  Returns 0,
+ * MPT_ENOENT (no such path) or MPT_EINVAL. */
+int mpt_stack_path_link(struct mpt_stack *st, uint32_t path, bool up, uint64_t now);
 
 /* ---- events ------------------------------------------------------------------------------ */
 enum mpt_event_type {
@@ -688,6 +718,15 @@ struct mpt_ofo_stats {
 /* Fill *out for connection `id`.  Returns 0, MPT_ENOENT, or MPT_EINVAL (a plain TCP
  * connection: no data level; one that fell back keeps what it had counted). */
 int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_stats *out);
+
+/* Choose connection `id`'s MPTCP path manager ("NAME[:ARG]", mpt_path_manager_name)
+ * instead of mpt_config.path_manager, before it is fully established.  Returns 0,
+ * MPT_ENOENT (no such connection or path manager) or MPT_EINVAL (not MPTCP, or its
+ * path manager already started). */
+int mpt_conn_set_path_manager(struct mpt_stack *st, uint32_t id, const char *spec);
+
+/* The name of connection `id`'s path manager (without its argument), or NULL. */
+const char *mpt_conn_path_manager(const struct mpt_stack *st, uint32_t id);
 
 /* Snapshot of one connection.  Returns 0 or MPT_ENOENT. */
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info);

@@ -43,6 +43,8 @@ struct mpt_rt_stats {
 	/* address changes followed: paths removed, paths (re)added, endpoints put back
 	 * with their address, netlink overruns (changes lost) */
 	uint64_t addr_del, addr_add, endpoints_readded, addr_overruns;
+	/* carrier lost / back on a path's interface, passed to mpt_stack_path_link */
+	uint64_t link_down, link_up;
 	/* the kernel's path manager followed (mpt_rt_follow_pm): reads, failed reads,
 	 * endpoints added / removed / changed, limit changes */
 	uint64_t pm_reads, pm_errors, pm_ep_add, pm_ep_del, pm_ep_flags, pm_limits;

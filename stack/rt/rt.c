@@ -51,6 +51,7 @@ struct mpt_rt {
 	uint32_t mtu;
 	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
 	bool gone[MPT_IO_MAX_PATHS]; /* the address was deleted; the id is free in the stack */
+	bool carrier_down[MPT_IO_MAX_PATHS]; /* its link lost carrier (rtnetlink) */
 	size_t npaths;
 	struct rt_addr_watch *aw;
 	struct rt_route *rr; /* route lookups for the path manager; NULL: none */
@@ -482,6 +483,7 @@ static void addr_changed(void *ctx, bool added, int ifindex, const struct mpt_so
 		if (mpt_stack_add_path(rt->st, rt->paths[i].id, &rt->paths[i].addr))
 			return;
 		rt->gone[i] = false;
+		rt->carrier_down[i] = false; /* as the stack's path, fresh */
 		rt->stats.addr_add++;
 		readd_endpoints(rt, (size_t)i);
 		return;
@@ -505,6 +507,25 @@ static void addr_changed(void *ctx, bool added, int ifindex, const struct mpt_so
 		rt->gone[rt->npaths] = false;
 		rt->npaths++;
 		rt->stats.addr_add++;
+	}
+}
+
+/* rtnetlink says a link lost or regained carrier (rt_addr.h): the stack's path
+ * managers close the paths' subflows, or re-open them at once. */
+static void link_changed(void *ctx, int ifindex, bool carrier)
+{
+	struct mpt_rt *rt = ctx;
+
+	for (size_t i = 0; i < rt->npaths; i++) {
+		if (rt->paths[i].ifindex != ifindex || rt->gone[i] ||
+		    rt->carrier_down[i] == !carrier)
+			continue;
+		rt->carrier_down[i] = !carrier;
+		if (carrier)
+			rt->stats.link_up++;
+		else
+			rt->stats.link_down++;
+		mpt_stack_path_link(rt->st, rt->paths[i].id, carrier, clock_ns());
 	}
 }
 
@@ -721,7 +742,7 @@ int mpt_rt_step(struct mpt_rt *rt, uint64_t deadline)
 		} else if (evs[i].data.u32 == RT_EV_ADDR) {
 			/* ENOBUFS (changes lost) is counted; the next change of an address
 			 * we track still brings it in line */
-			if (rt_addr_watch_read(rt->aw, addr_changed, rt) < 0)
+			if (rt_addr_watch_read(rt->aw, addr_changed, link_changed, rt) < 0)
 				rt->stats.addr_overruns++;
 			rt->pm_due = true; /* an endpoint may wait for that address */
 		}

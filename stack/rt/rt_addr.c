@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -89,6 +90,38 @@ int rt_addr_parse(const void *buf, size_t len, rt_addr_fn *fn, void *ctx)
 	return pc.changes;
 }
 
+struct link_ctx {
+	rt_link_fn *fn;
+	void *ctx;
+	int changes;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_ctx *lc = data;
+	const struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*ifi))
+		return MNL_CB_ERROR;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	lc->fn(lc->ctx, ifi->ifi_index,
+	       nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) &&
+		       (ifi->ifi_flags & IFF_LOWER_UP));
+	lc->changes++;
+	return MNL_CB_OK;
+}
+
+int rt_link_parse(const void *buf, size_t len, rt_link_fn *fn, void *ctx)
+{
+	struct link_ctx lc = {.fn = fn, .ctx = ctx};
+
+	if (mnl_cb_run(buf, len, 0, 0, link_cb, &lc) == MNL_CB_ERROR)
+		return -EINVAL;
+	return lc.changes;
+}
+
 int rt_addr_watch_open(struct rt_addr_watch **out)
 {
 	struct rt_addr_watch *w = calloc(1, sizeof(*w));
@@ -102,8 +135,8 @@ int rt_addr_watch_open(struct rt_addr_watch **out)
 		free(w);
 		return rv;
 	}
-	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, MNL_SOCKET_AUTOPID) <
-	    0) {
+	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		rv = -errno;
 		rt_addr_watch_close(w);
 		return rv;
@@ -117,7 +150,7 @@ int rt_addr_watch_fd(const struct rt_addr_watch *w)
 	return mnl_socket_get_fd(w->nl);
 }
 
-int rt_addr_watch_read(struct rt_addr_watch *w, rt_addr_fn *fn, void *ctx)
+int rt_addr_watch_read(struct rt_addr_watch *w, rt_addr_fn *fn, rt_link_fn *lfn, void *ctx)
 {
 	char buf[RT_ADDR_BUF];
 	int total = 0;
@@ -135,6 +168,8 @@ int rt_addr_watch_read(struct rt_addr_watch *w, rt_addr_fn *fn, void *ctx)
 		}
 		k = rt_addr_parse(buf, (size_t)n, fn, ctx);
 		if (k > 0)
+			total += k;
+		if (lfn && (k = rt_link_parse(buf, (size_t)n, lfn, ctx)) > 0)
 			total += k;
 	}
 }

@@ -277,6 +277,8 @@ int mptcp_attach(struct tcb *t, bool server)
 	rv = sf_attach(mp, t, false);
 	if (rv < 0)
 		goto fail;
+	mptcp_pm_init(mp);
+	t->sf->pm_tag = 1; /* the path managers' slot 0 */
 	return 0;
 
 fail:
@@ -293,6 +295,7 @@ static void sf_release(struct tcb *t)
 	struct mptcp_subflow *sf = t->sf;
 	uint32_t i;
 
+	mptcp_pm_sf_released(t);
 	for (i = 0; i < mp->nsub; i++)
 		if (mp->sub[i] == t) {
 			mp->sub[i] = mp->sub[--mp->nsub];
@@ -425,6 +428,10 @@ void mptcp_sf_kill(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now)
 	if (sf->dead)
 		return;
 	sf->dead = true;
+	if (!sf->pm_reason_set) {
+		sf->pm_reason_set = true;
+		sf->pm_reason = MPTCP_PM_CLOSE_LOCAL;
+	}
 	ctr(t->mp)->subflow_dead++;
 	reinject_from(t);
 	if (t->state == MPT_CLOSED)
@@ -470,6 +477,11 @@ static void sf_event(struct tcb *t, enum mpt_event_type type, int err)
 		}
 		break;
 	case MPT_EV_ERROR:
+		if (!t->sf->pm_reason_set) {
+			t->sf->pm_reason_set = true;
+			t->sf->pm_reason = err == MPT_ETIMEDOUT ? MPTCP_PM_CLOSE_TIMEOUT
+								: MPTCP_PM_CLOSE_RESET;
+		}
 		t->sf->dead = true;
 		reinject_from(t);
 		if (mp->fallback || !mp->fully_established || !any_alive(mp))
@@ -769,14 +781,18 @@ static void drain(struct tcb *t, uint64_t now)
 		maps_trim(&t->sf->rx, t->rcv_nxt - (t->fin_rcvd ? 1 : 0));
 }
 
-/* Close a subflow on purpose (REMOVE_ADDR, an address gone): what it already
- * received in order, and acknowledged at the TCP level, moves to the data level
- * first; the peer will not send those bytes again on its own. */
-static void sf_close_keeping_data(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now)
+/* Close a subflow on purpose (REMOVE_ADDR, an address gone, the path manager): what
+ * it already received in order, and acknowledged at the TCP level, moves to the data
+ * level first; the peer will not send those bytes again on its own. */
+void mptcp_sf_close(struct tcb *t, enum mptcp_pm_close why, bool send_rst, uint64_t now)
 {
+	if (!t->sf->dead && !t->sf->pm_reason_set) {
+		t->sf->pm_reason_set = true;
+		t->sf->pm_reason = (uint8_t)why;
+	}
 	if (!t->sf->dead && t->state != MPT_CLOSED)
 		drain(t, now);
-	mptcp_sf_kill(t, reason, send_rst, now);
+	mptcp_sf_kill(t, 0, send_rst, now);
 }
 
 static void check_data_fin(struct mptcp_conn *mp, struct tcb *t)
@@ -1169,7 +1185,7 @@ static void add_addr_input(struct tcb *t, const struct mptcp_opt_add_addr *a)
 		return;
 	mp->add_addr_accepted++;
 	mp->raddr[free_i].used = true;
-	mp->raddr[free_i].joined = false;
+	mp->raddr[free_i].told = false;
 	mp->raddr[free_i].id = a->id;
 	memset(&mp->raddr[free_i].addr, 0, sizeof(mp->raddr[free_i].addr));
 	mp->raddr[free_i].addr.family = a->family;
@@ -1182,7 +1198,10 @@ static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint
 	struct mptcp_conn *mp = t->mp;
 
 	for (uint8_t k = 0; k < r->nids; k++) {
+		struct mptcp_pm_event e = {.type = MPTCP_PM_EV_RM_ADDR, .id = r->ids[k]};
+
 		ctr(mp)->rm_addr_rx++;
+		mptcp_pm_event_later(mp, &e);
 		for (uint32_t i = 0; i < MPTCP_MAX_RADDRS; i++)
 			if (mp->raddr[i].used && mp->raddr[i].id == r->ids[k])
 				mp->raddr[i].used = false;
@@ -1192,7 +1211,7 @@ static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint
 			if (!s->sf->dead && s->sf->remote_id == r->ids[k] &&
 			    s->state != MPT_CLOSED) {
 				ctr(mp)->rm_subflow++;
-				sf_close_keeping_data(s, 0, true, now);
+				mptcp_sf_close(s, MPTCP_PM_CLOSE_REMOVED, true, now);
 			}
 		}
 	}
@@ -2174,28 +2193,10 @@ void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o)
 
 /* ---- path events -------------------------------------------------------------------- */
 
-void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now)
-{
-	bool announced = mp->announce[id].sent > 0;
-
-	mp->announce[id].sent = 0;
-	mp->announce[id].due = false;
-	mp->announce[id].echoed = false;
-	for (uint32_t i = 0; i < mp->nsub; i++) {
-		struct tcb *s = mp->sub[i];
-
-		if (!s->sf->dead && s->path == path && s->sf->join) {
-			ctr(mp)->rm_subflow++;
-			sf_close_keeping_data(s, 0, true, now);
-			announced = true;
-		}
-	}
-	if (announced && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
-		mp->rm_ids[mp->nrm++] = id;
-}
-
 void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now)
 {
+	struct mptcp_pm_event e = {.type = MPTCP_PM_EV_LOCAL_DOWN, .path = path, .gone = true};
+
 	for (uint32_t i = 0; i < mp->nsub; i++) {
 		struct tcb *s = mp->sub[i];
 
@@ -2203,21 +2204,9 @@ void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now)
 			continue;
 		if (!s->sf->join && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
 			mp->rm_ids[mp->nrm++] = 0; /* the first subflow's address, id 0 */
-		sf_close_keeping_data(s, 0, false, now);
+		mptcp_sf_close(s, MPTCP_PM_CLOSE_ADDR_GONE, false, now);
 	}
-}
-
-void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup)
-{
-	for (uint32_t i = 0; i < mp->nsub; i++) {
-		struct tcb *s = mp->sub[i];
-
-		if (s->path == path && !s->sf->dead && s->sf->backup != backup) {
-			s->sf->backup = backup;
-			s->sf->prio_due = true;
-			s->ack_now = true;
-		}
-	}
+	mptcp_pm_event_later(mp, &e);
 }
 
 int mptcp_user_remove(struct mptcp_conn *mp, const struct mpt_sockaddr *local, uint64_t now)
@@ -2235,7 +2224,8 @@ int mptcp_user_remove(struct mptcp_conn *mp, const struct mpt_sockaddr *local, u
 		if (!s->sf->join && mp->nrm < MPTCP_RM_IDS_MAX && !mp->fallback)
 			mp->rm_ids[mp->nrm++] = 0;
 		ctr(mp)->rm_subflow++;
-		sf_close_keeping_data(s, 0, true, now);
+		/* withdrawn by the application: not re-created */
+		mptcp_sf_close(s, MPTCP_PM_CLOSE_WITHDRAWN, true, now);
 		n++;
 	}
 	return n;

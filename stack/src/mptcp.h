@@ -29,6 +29,7 @@
 #define MPT_MPTCP_H
 
 #include "mptcp_opt.h"
+#include "mptcp_pathmgr.h"
 #include "mptcp_sched.h"
 #include "tcp.h"
 
@@ -43,6 +44,7 @@
 #define MPTCP_OFO_MAX	   1024
 #define MPTCP_MAX_RADDRS   8
 #define MPTCP_REINJ_MAX	   32
+#define MPTCP_PM_EVQ	   16			 /* path manager events waiting for the next tick */
 #define MPTCP_STALE_RTOS   1			 /* an RTO without progress: stale */
 #define MPTCP_STALE_MIN_NS (200ull * 1000000ull) /* least stall before stale */
 #define MPTCP_ADD_ADDR_RTX 3			 /* "at most 3 more times" */
@@ -99,10 +101,15 @@ struct mptcp_subflow {
 	 * and the scheduler's own per-subflow state */
 	uint64_t sched_data_nxt;
 	_Alignas(8) uint8_t sched_priv[MPTCP_SCHED_SF_PRIV];
+	/* path manager (mptcp_pathmgr.c): the slot it was opened for + 1 (1: the first
+	 * subflow), what the path manager was told, why it closed */
+	uint32_t pm_tag;
+	bool pm_est_told, pm_closed_told, pm_reason_set;
+	uint8_t pm_reason; /* enum mptcp_pm_close */
 };
 
 struct mptcp_raddr {
-	bool used, joined;
+	bool used, told; /* told: the path manager saw its ADD_ADDR event */
 	uint8_t id;
 	struct mpt_sockaddr addr;
 };
@@ -173,7 +180,14 @@ struct mptcp_conn {
 	bool echo_due;
 	struct mptcp_opt_add_addr echo;
 	uint8_t rm_ids[MPTCP_RM_IDS_MAX], nrm;
-	uint64_t ep_retry_at[256];
+	/* the path manager (mptcp_pathmgr.c; from cfg.path_manager at attach) */
+	const struct mptcp_pm_ops *pm;
+	uint32_t pm_arg;
+	bool pm_started; /* ESTABLISHED delivered */
+	uint64_t pm_wake_at;
+	struct mptcp_pm_event pm_evq[MPTCP_PM_EVQ];
+	uint32_t pm_nev;
+	_Alignas(8) uint8_t pm_priv[MPTCP_PM_PRIV];
 
 	/* scheduler (mptcp_sched.c; chosen from cfg.scheduler at the first push) */
 	const struct mptcp_sched_ops *sched;
@@ -219,18 +233,15 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info);
 void mptcp_ofo_stats(const struct mptcp_conn *mp, struct mpt_ofo_stats *out);
 void mptcp_subflow_flags(const struct tcb *t, struct mpt_subflow_info *o);
 
-/* Path events from the stack: an endpoint was removed (REMOVE_ADDR, subflows on it
- * closed), a path's address is gone (its subflows die silently, data reinjected). */
-void mptcp_endpoint_removed(struct mptcp_conn *mp, uint8_t id, uint32_t path, uint64_t now);
+/* Path events from the stack: a path's address is gone (its subflows die silently,
+ * data reinjected; then the path manager hears of it). */
 void mptcp_path_gone(struct mptcp_conn *mp, uint32_t path, uint64_t now);
 /* The application removes a local address from the connection (RFC 6897
  * TCP_MULTIPATH_REMOVE): its live subflows from `local` (port 0: any port) close
  * with a RST, their data reinjected on the others.  Returns how many it closed. */
 int mptcp_user_remove(struct mptcp_conn *mp, const struct mpt_sockaddr *local, uint64_t now);
-/* Endpoint backup flag changed: MP_PRIO on the subflows from it. */
-void mptcp_endpoint_prio(struct mptcp_conn *mp, uint32_t path, bool backup);
 
-/* ---- internal, shared with mptcp_sched.c / mptcp_pm.c ---- */
+/* ---- internal, shared with mptcp_sched.c / mptcp_pathmgr.c ---- */
 bool mptcp_sf_sendable(const struct tcb *t);
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
 /* The subflow for a lone signal (DATA_FIN, ADD_ADDR echo, REMOVE_ADDR): the lowest
@@ -240,10 +251,24 @@ struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp);
 void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
+/* The path manager's mechanism (mptcp_pathmgr.c). */
+void mptcp_pm_init(struct mptcp_conn *mp);
+/* Deliver what changed (subflows established or closed, ADD_ADDRs, queued events),
+ * the timer when due; retransmit ADD_ADDRs. */
 void mptcp_pm_tick(struct mptcp_conn *mp, uint64_t now);
-/* The earliest time mptcp_pm_tick has work (an ADD_ADDR retransmission), or
- * UINT64_MAX. */
+/* The earliest time mptcp_pm_tick has work (an ADD_ADDR retransmission, the path
+ * manager's timer), or UINT64_MAX. */
 uint64_t mptcp_pm_next_timeout(const struct mptcp_conn *mp);
+/* An event for the path manager, now (endpoint deleted, carrier) or at the next
+ * tick (where no time is known: endpoint added or changed, address back). */
+void mptcp_pm_event_now(struct mptcp_conn *mp, const struct mptcp_pm_event *e, uint64_t now);
+void mptcp_pm_event_later(struct mptcp_conn *mp, const struct mptcp_pm_event *e);
+/* A subflow is being freed: its SF_CLOSED event if not told yet. */
+void mptcp_pm_sf_released(struct tcb *t);
+enum mptcp_pm_close mptcp_pm_close_reason(const struct tcb *t);
+/* Close a subflow on purpose, for `why` (enum mptcp_pm_close): what it received in
+ * order moves to the data level first; RST (send_rst), data reinjected. */
+void mptcp_sf_close(struct tcb *t, enum mptcp_pm_close why, bool send_rst, uint64_t now);
 int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
 		      const struct mpt_sockaddr *remote, uint8_t remote_id, bool backup,
 		      uint64_t now);

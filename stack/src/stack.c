@@ -85,6 +85,7 @@ void mpt_config_default(struct mpt_config *c)
 	c->max_add_addr_accepted = 8;
 	c->mptcp_syn_retrans_before_fallback = 2;
 	c->scheduler = "default";
+	c->path_manager = "kernel";
 	c->sched_burst_segs = 1;
 }
 
@@ -146,6 +147,12 @@ int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struc
 		return MPT_ENOENT;
 	}
 	st->cfg.scheduler = mptcp_sched_find(cfg->scheduler)->name;
+	if (!mptcp_pm_find(cfg->path_manager, NULL)) {
+		stack_free(st, st);
+		return MPT_ENOENT;
+	}
+	if (!cfg->path_manager || !*cfg->path_manager)
+		st->cfg.path_manager = "kernel";
 	if (!st->cfg.sched_burst_segs)
 		st->cfg.sched_burst_segs = 1;
 	if (env->crypto.random_bytes(env->crypto.ctx, st->isn_secret, sizeof(st->isn_secret)) < 0 ||
@@ -185,6 +192,12 @@ void mpt_stack_free(struct mpt_stack *st)
 	stack_free(st, st);
 }
 
+/* Each MPTCP connection once (connections are reached through their subflows). */
+#define FOR_EACH_MP(st, t)                                            \
+	for ((st)->mp_gen++, (t) = (st)->conns; (t); (t) = (t)->next) \
+		if ((t)->mp && (t)->mp->tick_gen != (st)->mp_gen &&   \
+		    ((t)->mp->tick_gen = (st)->mp_gen, true))
+
 int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_sockaddr *local)
 {
 	if (!st || !local || path >= MPT_MAX_PATHS ||
@@ -193,8 +206,17 @@ int mpt_stack_add_path(struct mpt_stack *st, uint32_t path, const struct mpt_soc
 	if (st->paths[path].used)
 		return MPT_EADDRINUSE;
 	st->paths[path].used = true;
+	st->paths[path].down = false;
 	st->paths[path].local = *local;
 	st->paths[path].local.port = 0;
+	{
+		/* an address back: the path managers may open subflows there again */
+		struct mptcp_pm_event e = {.type = MPTCP_PM_EV_LOCAL_UP, .path = path};
+		struct tcb *t;
+
+		FOR_EACH_MP (st, t)
+			mptcp_pm_event_later(t->mp, &e);
+	}
 	return 0;
 }
 
@@ -210,40 +232,43 @@ int mpt_stack_add_endpoint(struct mpt_stack *st, uint8_t id, uint32_t path, uint
 	st->endpoints[id].flags = flags;
 	if (id > st->ep_max_id)
 		st->ep_max_id = id;
+	{
+		struct mptcp_pm_event e = {.type = MPTCP_PM_EV_ENDPOINT_ADDED, .id = id};
+		struct tcb *t;
+
+		FOR_EACH_MP (st, t)
+			mptcp_pm_event_later(t->mp, &e);
+	}
 	return 0;
 }
-
-/* Each MPTCP connection once (connections are reached through their subflows). */
-#define FOR_EACH_MP(st, t)                                            \
-	for ((st)->mp_gen++, (t) = (st)->conns; (t); (t) = (t)->next) \
-		if ((t)->mp && (t)->mp->tick_gen != (st)->mp_gen &&   \
-		    ((t)->mp->tick_gen = (st)->mp_gen, true))
 
 int mpt_stack_del_endpoint(struct mpt_stack *st, uint8_t id, uint64_t now)
 {
 	struct tcb *t;
 
+	struct mptcp_pm_event e = {.type = MPTCP_PM_EV_ENDPOINT_DEL, .id = id};
+
 	if (!st || !id || !st->endpoints[id].used)
 		return MPT_ENOENT;
-	FOR_EACH_MP (st, t)
-		mptcp_endpoint_removed(t->mp, id, st->endpoints[id].path, now);
 	st->endpoints[id].used = false;
+	e.path = st->endpoints[id].path;
+	FOR_EACH_MP (st, t)
+		mptcp_pm_event_now(t->mp, &e, now);
 	return 0;
 }
 
 int mpt_stack_set_endpoint_flags(struct mpt_stack *st, uint8_t id, uint32_t flags)
 {
 	struct tcb *t;
-	bool backup = (flags & MPT_EP_BACKUP) != 0;
+	struct mptcp_pm_event e = {.type = MPTCP_PM_EV_ENDPOINT_FLAGS, .id = id};
 
 	if (!st || !id || !st->endpoints[id].used)
 		return MPT_ENOENT;
 	if (flags & ~(uint32_t)(MPT_EP_SIGNAL | MPT_EP_SUBFLOW | MPT_EP_BACKUP | MPT_EP_FULLMESH))
 		return MPT_EINVAL;
-	if (backup != ((st->endpoints[id].flags & MPT_EP_BACKUP) != 0))
-		FOR_EACH_MP (st, t)
-			mptcp_endpoint_prio(t->mp, st->endpoints[id].path, backup);
 	st->endpoints[id].flags = flags;
+	FOR_EACH_MP (st, t)
+		mptcp_pm_event_later(t->mp, &e);
 	return 0;
 }
 
@@ -274,6 +299,25 @@ int mpt_stack_del_path(struct mpt_stack *st, uint32_t path, uint64_t now)
 				stack_event(st, MPT_EV_ERROR, t->id, MPT_ECONNRESET);
 		}
 	st->paths[path].used = false;
+	return 0;
+}
+
+int mpt_stack_path_link(struct mpt_stack *st, uint32_t path, bool up, uint64_t now)
+{
+	struct mptcp_pm_event e = {.type = up ? MPTCP_PM_EV_LOCAL_UP : MPTCP_PM_EV_LOCAL_DOWN,
+				   .path = path};
+	struct tcb *t;
+
+	if (!st || path >= MPT_MAX_PATHS)
+		return MPT_EINVAL;
+	if (!st->paths[path].used)
+		return MPT_ENOENT;
+	if (st->paths[path].down == !up)
+		return 0;
+	st->paths[path].down = !up;
+	stack_log(st, 2, "path %u: carrier %s", path, up ? "back" : "lost");
+	FOR_EACH_MP (st, t)
+		mptcp_pm_event_now(t->mp, &e, now);
 	return 0;
 }
 
@@ -1121,6 +1165,30 @@ int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_s
 		return MPT_EINVAL;
 	mptcp_ofo_stats(t->mp, out);
 	return 0;
+}
+
+int mpt_conn_set_path_manager(struct mpt_stack *st, uint32_t id, const char *spec)
+{
+	struct tcb *t = find_id(st, id);
+	uint32_t arg;
+	const struct mptcp_pm_ops *pm = mptcp_pm_find(spec, &arg);
+
+	if (!t || !pm)
+		return MPT_ENOENT;
+	if (!t->mp || t->mp->fallback || t->mp->pm_started)
+		return MPT_EINVAL;
+	t->mp->pm = pm;
+	t->mp->pm_arg = arg;
+	return 0;
+}
+
+const char *mpt_conn_path_manager(const struct mpt_stack *st, uint32_t id)
+{
+	const struct tcb *t = find_id(st, id);
+
+	if (!t || !t->mp || t->mp->fallback)
+		return NULL;
+	return t->mp->pm->name;
 }
 
 int mpt_conn_info(const struct mpt_stack *st, uint32_t id, struct mpt_conn_info *info)

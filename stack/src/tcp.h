@@ -189,6 +189,7 @@ struct mpt_stack {
 
 	struct {
 		bool used;
+		bool down; /* its link has no carrier (mpt_stack_path_link) */
 		struct mpt_sockaddr local;
 	} paths[MPT_MAX_PATHS];
 	struct {

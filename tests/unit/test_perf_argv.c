@@ -8,10 +8,10 @@
 static const char yaml[] =
 	"name: pa\n"
 	"hosts:\n"
-	"  client: { stack: mpt, mptcp: { subflows: 2 } }\n"
+	"  client: { stack: mpt, mptcp: { subflows: 2 }, path_manager: \"ndiffports:3\" }\n"
 	"  r: { forward: true }\n"
 	"  server: { stack: mpt, congestion: reno, scheduler: redundant }\n"
-	"  k: { stack: kernel, congestion: bbr, scheduler: default }\n"
+	"  k: { stack: kernel, congestion: bbr, scheduler: default, path_manager: kernel }\n"
 	"links:\n"
 	"  - { name: wifi, between: [client, r] }\n"
 	"  - { name: lte, between: [client, r], endpoint: [subflow, backup] }\n"
@@ -37,7 +37,8 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_EQ(perf_argv_client(&pa, t, 0, "/b/mpt-perf", 0.01), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -c 198.18.2.2 -p 5201 --stack mpt -t 2.000 -J -i 0.01 "
-		     "--endpoint 198.18.1.1,id=1,subflow,backup --max-subflows 3");
+		     "--path-manager ndiffports:3 --endpoint 198.18.1.1,id=1,subflow,backup "
+		     "--max-subflows 3");
 	CHECK(pa.argv[pa.argc] == NULL);
 	CHECK_EQ(perf_argv_server(&pa, t, 0, "/b/mpt-perf"), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
@@ -57,8 +58,8 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_EQ(perf_argv_client(&pa, t, 3, "/b/mpt-perf", 1), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -c 198.18.2.2 -p 5204 --stack mpt -t 3.000 --stream "
-		     "8000000bit,65536 -R -J -i 1 --endpoint 198.18.1.1,id=1,subflow,backup "
-		     "--max-subflows 3");
+		     "8000000bit,65536 -R -J -i 1 --path-manager ndiffports:3 "
+		     "--endpoint 198.18.1.1,id=1,subflow,backup --max-subflows 3");
 	/* and mpt-perf takes what mpnet writes */
 	{
 		struct perf_opts o;

@@ -480,6 +480,21 @@ TEST(perf_args)
 	CHECK_CONTAINS(err, "net.mptcp.scheduler");
 	CHECK_EQ(PARSE(&o, err, "-s", "--scheduler", "default"), 0);
 
+	/* --path-manager: libmpt's, NAME[:N]; list; the kernel takes only "kernel" */
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--path-manager", "ndiffports:4"), 0);
+	CHECK_STR_EQ(o.path_manager, "ndiffports:4");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt"), 0);
+	CHECK_STR_EQ(o.path_manager, "");
+	CHECK_EQ(PARSE(&o, err, "--path-manager", "list"), 0);
+	CHECK(o.path_manager_list);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--path-manager", "ndiffports:0"), -1);
+	CHECK_CONTAINS(err, "kernel, ndiffports");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--path-manager", "userspace"), -1);
+	CHECK_CONTAINS(err, "--path-manager list");
+	CHECK_EQ(PARSE(&o, err, "-s", "--path-manager", "ndiffports"), -1);
+	CHECK_CONTAINS(err, "net.mptcp.path_manager");
+	CHECK_EQ(PARSE(&o, err, "-s", "--path-manager", "kernel"), 0);
+
 	/* -C: any name for the kernel (it decides), reno -> newreno for libmpt */
 	CHECK_EQ(PARSE(&o, err, "-c", "x", "-n", "1", "-C", "bbr"), 0);
 	CHECK_STR_EQ(o.congestion, "bbr");

@@ -485,6 +485,16 @@ TEST(topology_err_hosts)
 	ERR("name: x\nhosts:\n  a: { stack: tcp, scheduler: roundrobin }\n", "3:31",
 	    "scheduler: host \"a\" does not run MPTCP");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: [x] }\n", "3:31", "scheduler");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, path_manager: fullmesh }\n", "3:34",
+	    "path_manager: \"fullmesh\" is not one of libmpt's: kernel, ndiffports (ndiffports "
+	    "takes :N, 1..16)");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, path_manager: \"ndiffports:17\" }\n", "3:34",
+	    "path_manager: \"ndiffports:17\" is not one of libmpt's");
+	ERR("name: x\nhosts:\n  k: { stack: kernel, path_manager: ndiffports }\n", "3:37",
+	    "path_manager: ndiffports is libmpt's; host \"k\" runs the kernel's MPTCP, whose "
+	    "path manager is the sysctl net.mptcp.path_manager: give it stack: mpt");
+	ERR("name: x\nhosts:\n  a: { stack: tcp, path_manager: ndiffports }\n", "3:34",
+	    "path_manager: host \"a\" does not run MPTCP");
 	ERR("name: x\nhosts:\n  a: { congestion: cubic }\n", "3:20",
 	    "congestion: host \"a\" has no stack (give it stack: mpt, kernel or tcp)");
 	ERR("name: x\nhosts:\n  a: { stack: tcp, congestion: \"Cu bic\" }\n", "3:32",

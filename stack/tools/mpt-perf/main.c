@@ -58,8 +58,8 @@ static const char usage_text[] =
 	"       mpt-perf -c ADDR ... --rr REQ,RESP[,N]\n"
 	"       mpt-perf -c ADDR ... --stream RATE,CHUNK (-n BYTES | -t SECONDS) [-R]\n"
 	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum]\n"
-	"                             [--scheduler NAME])\n"
-	"       mpt-perf --scheduler list\n"
+	"                             [--scheduler NAME] [--path-manager NAME[:N]])\n"
+	"       mpt-perf --scheduler list | --path-manager list\n"
 	"\n"
 	"Sends a deterministic pseudo-random stream over one connection; the receiver\n"
 	"checks every byte and reports its verdict back, so both ends print it.\n"
@@ -92,6 +92,14 @@ static const char usage_text[] =
 	"                        (lowest RTT with room), roundrobin, redundant, blest, ecf;\n"
 	"                        `--scheduler list` prints them all with a line each.  The\n"
 	"                        kernel's is the sysctl net.mptcp.scheduler (-J reports it)\n"
+	"      --path-manager PM libmpt: the MPTCP path manager, kernel (default: the\n"
+	"                        endpoints, as Linux's in-kernel one) or ndiffports[:N]\n"
+	"                        (N subflows over the first subflow's addresses, different\n"
+	"                        source ports; N 1..16, default 2).  Both re-open a subflow\n"
+	"                        closed by a timeout, reset or carrier loss after 0.5 s,\n"
+	"                        doubling to 16 s, and at once when its link is back.\n"
+	"                        `--path-manager list` prints them.  The kernel's is the\n"
+	"                        sysctl net.mptcp.path_manager (-J reports it)\n"
 	"  -C, --congestion ALGO congestion control of this end's sends: kernel stacks, any\n"
 	"                        the kernel has (TCP_CONGESTION; on a server, its\n"
 	"                        connections'); libmpt: newreno (or reno), cubic (its\n"
@@ -148,6 +156,7 @@ struct report {
 	struct mpt_rt *rt;	 /* libmpt: its counters go into the report */
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
 	char scheduler[32];	 /* this end's MPTCP scheduler ("" none: plain TCP) */
+	char path_manager[32];	 /* this end's MPTCP path manager ("" none) */
 	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
 	/* samples (rr completion times, stream delays): this end's or the peer's
 	 * record's; owned */
@@ -1148,6 +1157,8 @@ static json_t *report_json(const struct report *r)
 			    r->congestion[0] ? json_string(r->congestion) : json_null());
 	json_object_set_new(o, "scheduler",
 			    r->scheduler[0] ? json_string(r->scheduler) : json_null());
+	json_object_set_new(o, "path_manager",
+			    r->path_manager[0] ? json_string(r->path_manager) : json_null());
 
 	/* top level: the receiver's view; rr: both directions' verified bytes over the
 	 * exchanges' time */
@@ -1414,6 +1425,28 @@ static void report_scheduler(const struct perf_opts *o, char *out, size_t len)
 	fclose(f);
 }
 
+/* The MPTCP path manager this end runs: libmpt's from --path-manager; the kernel's
+ * from net.mptcp.path_manager in this namespace ("" for plain TCP, or unreadable). */
+static void report_path_manager(const struct perf_opts *o, char *out, size_t len)
+{
+	FILE *f;
+
+	out[0] = '\0';
+	if (o->stack == PERF_STACK_MPT && !o->no_mptcp) {
+		snprintf(out, len, "%s", o->path_manager[0] ? o->path_manager : "kernel");
+		return;
+	}
+	if (o->stack != PERF_STACK_KERNEL)
+		return;
+	f = fopen("/proc/sys/net/mptcp/path_manager", "r");
+	if (!f)
+		return;
+	if (!fgets(out, (int)len, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
 /* --congestion asked for one algorithm and the connection runs another: an MPTCP
  * socket takes any name before its first subflow exists and keeps the default.
  * Returns the one-line message, or NULL. */
@@ -1565,6 +1598,7 @@ static int run_client(const struct perf_opts *o, FILE *out)
 	}
 	perf_conn_congestion(&c, o, r.congestion, sizeof(r.congestion));
 	report_scheduler(o, r.scheduler, sizeof(r.scheduler));
+	report_path_manager(o, r.path_manager, sizeof(r.path_manager));
 	if (congestion_mismatch(o, r.congestion)) {
 		fprintf(stderr, "mpt-perf: %s\n", congestion_mismatch(o, r.congestion));
 		perf_conn_close(&c);
@@ -1642,6 +1676,7 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 	fmt_sockaddr(&r->peer, peer, sizeof(peer));
 	perf_conn_congestion(c, o, r->congestion, sizeof(r->congestion));
 	report_scheduler(o, r->scheduler, sizeof(r->scheduler));
+	report_path_manager(o, r->path_manager, sizeof(r->path_manager));
 	if (congestion_mismatch(o, r->congestion))
 		set_error(r, "%s", congestion_mismatch(o, r->congestion));
 	if (c->rt)
@@ -1822,6 +1857,13 @@ int main(int argc, char **argv)
 
 		for (unsigned i = 0; mpt_scheduler_name(i, &desc); i++)
 			printf("%-12s %s\n", mpt_scheduler_name(i, NULL), desc);
+		return 0;
+	}
+	if (o.path_manager_list) {
+		const char *desc;
+
+		for (unsigned i = 0; mpt_path_manager_name(i, &desc); i++)
+			printf("%-12s %s\n", mpt_path_manager_name(i, NULL), desc);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -30,6 +30,7 @@ enum {
 	OPT_SCHEDULER,
 	OPT_RR,
 	OPT_STREAM,
+	OPT_PATH_MANAGER,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +60,7 @@ static const struct option long_opts[] = {
 	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
 	{"rr", required_argument, NULL, OPT_RR},
 	{"stream", required_argument, NULL, OPT_STREAM},
+	{"path-manager", required_argument, NULL, OPT_PATH_MANAGER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -111,6 +113,19 @@ static const char *sched_names(void)
 	for (unsigned i = 0; mpt_scheduler_name(i, NULL) && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
 				      mpt_scheduler_name(i, NULL));
+	return buf;
+}
+
+/* "kernel, ndiffports" */
+static const char *pm_names(void)
+{
+	static char buf[256];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; mpt_path_manager_name(i, NULL) && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      mpt_path_manager_name(i, NULL));
 	return buf;
 }
 
@@ -501,6 +516,20 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 				return -1;
 			have_stream = true;
 			break;
+		case OPT_PATH_MANAGER:
+			if (!strcmp(optarg, "list")) {
+				o->path_manager_list = true;
+				break;
+			}
+			if (strlen(optarg) >= sizeof(o->path_manager) ||
+			    !mpt_path_manager_valid(optarg))
+				return fail(err, errlen,
+					    "--path-manager %s: not a path manager; the names are "
+					    "%s, ndiffports taking :N (1..16) (--path-manager list "
+					    "describes them)",
+					    optarg, pm_names());
+			snprintf(o->path_manager, sizeof(o->path_manager), "%s", optarg);
+			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",
 				    argv[optind - 1]);
@@ -510,7 +539,7 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			return fail(err, errlen, "unknown option %s; see --help", argv[optind - 1]);
 		}
 	}
-	if (o->scheduler_list || o->congestion_list)
+	if (o->scheduler_list || o->congestion_list || o->path_manager_list)
 		return 0;
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s'; see --help", argv[optind]);
@@ -520,6 +549,12 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 			    "--scheduler %s is libmpt's: add --stack mpt (the kernel's scheduler "
 			    "is the sysctl net.mptcp.scheduler)",
 			    o->scheduler);
+	if (o->path_manager[0] && strcmp(o->path_manager, "kernel") &&
+	    (o->stack != PERF_STACK_MPT || o->no_mptcp))
+		return fail(err, errlen,
+			    "--path-manager %s is libmpt's: add --stack mpt (the kernel's path "
+			    "manager is the sysctl net.mptcp.path_manager)",
+			    o->path_manager);
 	if ((o->nendpoints || o->max_subflows || o->checksum) && o->stack != PERF_STACK_MPT)
 		return fail(
 			err, errlen,

@@ -77,6 +77,10 @@ struct perf_opts {
 	uint32_t rr_n;		  /* exchanges (PERF_RR_DEFAULT_N without N) */
 	uint64_t stream_rate;	  /* bytes per second (RATE is given in bits/s) */
 	uint64_t stream_chunk;	  /* bytes */
+	/* --path-manager: libmpt's, "NAME[:ARG]" ("" = kernel); the kernel's is the
+	 * sysctl net.mptcp.path_manager, so there only "kernel" is taken */
+	char path_manager[32];
+	bool path_manager_list; /* --path-manager list */
 	bool help;
 };
 

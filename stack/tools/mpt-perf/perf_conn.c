@@ -473,6 +473,8 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	cfg.nodelay = o->role == PERF_ROLE_SERVER || o->workload != PERF_WL_BULK;
 	if (o->scheduler[0])
 		cfg.scheduler = o->scheduler;
+	if (o->path_manager[0])
+		cfg.path_manager = o->path_manager;
 	if (mpt_rt_open(rt, &mpt_io_packet, paths, (size_t)n, &cfg, err, errlen))
 		return -1;
 	mpt_rt_set_interrupt(*rt, &perf_interrupted);
@@ -637,6 +639,8 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetRtAddrAdd", rs->addr_add},
 		{"MpnetRtEndpointReadd", rs->endpoints_readded},
 		{"MpnetRtAddrOverruns", rs->addr_overruns},
+		{"MpnetRtLinkDown", rs->link_down},
+		{"MpnetRtLinkUp", rs->link_up},
 		{"MpnetRtPmReads", rs->pm_reads},
 		{"MpnetRtPmErrors", rs->pm_errors},
 		{"MpnetRtPmEndpointAdd", rs->pm_ep_add},

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# Coupled congestion control against Linux in namespaces (RFC 6356's goals), on the
+# shipped topologies/shared-bottleneck.yaml and topologies/congestion-balance.yaml:
+# 30 s uploads, every byte verified by mpt-perf, goodput from summary.json.
+load helpers
+
+teardown() { cleanup_all; }
+
+# Run topology $1 with host $2's line replaced by $3; output dir in $out.
+run_variant() { # file host line
+	local f=$BATS_TEST_TMPDIR/v.yaml
+	sed -E "s|^  $2: \{.*\}$|  $2: $3|" "$1" >"$f"
+	grep -qF "  $2: $3" "$f"
+	out=$BATS_TEST_TMPDIR/run-$RANDOM
+	run "$MPNET" run "$f" --out "$out" --quiet
+	assert_success
+	run jq -r '[.apps[] | .verified] | all' "$out/summary.json"
+	assert_output true
+}
+
+goodput() { # app
+	jq -r --arg a "$1" '.apps[] | select(.name == $a) | .goodput_mbps' "$out/summary.json"
+}
+
+@test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; Linux's MPTCP more" {
+	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia kern
+	run_variant "$top" mp "{ stack: mpt, congestion: lia }"
+	lia=$(awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }')
+	echo "# libmpt lia: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $lia" >&3
+	run_variant "$top" mp "{ stack: kernel, congestion: cubic }"
+	kern=$(awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }')
+	echo "# Linux MPTCP (uncoupled cubic): MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $kern" >&3
+	run awk -v r="$lia" 'BEGIN { exit !(r >= 0.6 && r <= 1.4) }'
+	assert_success
+	run awk -v l="$lia" -v k="$kern" 'BEGIN { exit !(k > l) }'
+	assert_success
+}
+
+@test "balance congestion: olia and lia leave more of the shared path to TCP than uncoupled cubic, and fill the free path" {
+	local top=$BATS_TEST_DIRNAME/../../topologies/congestion-balance.yaml cc tcp mb
+	declare -A tcpg
+	for cc in cubic olia lia; do
+		run_variant "$top" m "{ stack: mpt, congestion: $cc }"
+		tcpg[$cc]=$(awk -v a="$(goodput tcp1)" -v b="$(goodput tcp2)" 'BEGIN { printf "%.2f", a + b }')
+		# the MPTCP app's bytes over the free path (link mb), as Mbit/s over the run
+		mb=$(awk -F, '$2 == "mptcp" && $3 == "subflow_acked" && $4 == "mb" { n += $5 } END { printf "%.2f", n * 8 / 30 / 1e6 }' \
+			"$out/timeseries.csv")
+		echo "# $cc: TCP flows $(goodput tcp1) + $(goodput tcp2) Mbit/s, MPTCP $(goodput mptcp) Mbit/s of which $mb on the free path" >&3
+		run awk -v m="$mb" 'BEGIN { exit !(m >= 7) }'
+		assert_success
+	done
+	run awk -v o="${tcpg[olia]}" -v c="${tcpg[cubic]}" 'BEGIN { exit !(o >= 1.1 * c) }'
+	assert_success
+	run awk -v o="${tcpg[lia]}" -v c="${tcpg[cubic]}" 'BEGIN { exit !(o >= 1.1 * c) }'
+	assert_success
+}
