@@ -22,17 +22,24 @@ goodput() { # app
 	jq -r --arg a "$1" '.apps[] | select(.name == $a) | .goodput_mbps' "$out/summary.json"
 }
 
-@test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; Linux's MPTCP more" {
-	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia kern
+@test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; uncoupled more" {
+	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub kern
+	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
 	run_variant "$top" mp "{ stack: mpt, congestion: lia }"
-	lia=$(awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }')
+	lia=$(ratio)
 	echo "# libmpt lia: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $lia" >&3
+	run_variant "$top" mp "{ stack: mpt, congestion: cubic }"
+	cub=$(ratio)
+	echo "# libmpt uncoupled cubic: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $cub" >&3
+	# Linux's MPTCP (uncoupled cubic per subflow), printed for comparison only: 0.94,
+	# 1.01, 1.21 in this topology on 2026-12-02, not the 2 its per-subflow CUBIC would
+	# suggest (something other than a coupled controller holds it back; not found)
 	run_variant "$top" mp "{ stack: kernel, congestion: cubic }"
-	kern=$(awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }')
-	echo "# Linux MPTCP (uncoupled cubic): MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $kern" >&3
+	kern=$(ratio)
+	echo "# Linux MPTCP: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $kern" >&3
 	run awk -v r="$lia" 'BEGIN { exit !(r >= 0.6 && r <= 1.4) }'
 	assert_success
-	run awk -v l="$lia" -v k="$kern" 'BEGIN { exit !(k > l) }'
+	run awk -v l="$lia" -v c="$cub" 'BEGIN { exit !(c > 1.3 * l) }'
 	assert_success
 }
 
