@@ -891,7 +891,7 @@ static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *pr
 		s->mptcp = ci.mptcp;
 		if (s->sched[0])
 			mpt_conn_set_scheduler(t->st, s->id, s->sched);
-		/* fall through */
+		__attribute__((fallthrough)); /* now connected: move its data */
 	case SK_CONNECTED:
 		if (net_to_app(t, s, now))
 			(*progress)++;
