@@ -1403,20 +1403,24 @@ static int report_emit(struct report *r, FILE *out)
 	return ok ? 0 : 1;
 }
 
-/* The MPTCP scheduler this end runs: libmpt's from --scheduler; the kernel's from
- * net.mptcp.scheduler in this namespace ("" for plain TCP, or when unreadable). */
-static void report_scheduler(const struct perf_opts *o, char *out, size_t len)
+/* An MPTCP policy this end runs: libmpt's from its option (`mine`, or `dflt` without
+ * it); the kernel's from /proc/sys/net/mptcp/<sysctl> in this namespace ("" for plain
+ * TCP, or when unreadable). */
+static void report_policy(const struct perf_opts *o, const char *mine, const char *dflt,
+			  const char *sysctl, char *out, size_t len)
 {
+	char path[96];
 	FILE *f;
 
 	out[0] = '\0';
 	if (o->stack == PERF_STACK_MPT && !o->no_mptcp) {
-		snprintf(out, len, "%s", o->scheduler[0] ? o->scheduler : "default");
+		snprintf(out, len, "%s", mine[0] ? mine : dflt);
 		return;
 	}
 	if (o->stack != PERF_STACK_KERNEL)
 		return;
-	f = fopen("/proc/sys/net/mptcp/scheduler", "r");
+	snprintf(path, sizeof(path), "/proc/sys/net/mptcp/%s", sysctl);
+	f = fopen(path, "r");
 	if (!f)
 		return;
 	if (!fgets(out, (int)len, f))
@@ -1425,26 +1429,16 @@ static void report_scheduler(const struct perf_opts *o, char *out, size_t len)
 	fclose(f);
 }
 
-/* The MPTCP path manager this end runs: libmpt's from --path-manager; the kernel's
- * from net.mptcp.path_manager in this namespace ("" for plain TCP, or unreadable). */
+/* The MPTCP scheduler this end runs (--scheduler, or net.mptcp.scheduler). */
+static void report_scheduler(const struct perf_opts *o, char *out, size_t len)
+{
+	report_policy(o, o->scheduler, "default", "scheduler", out, len);
+}
+
+/* The MPTCP path manager this end runs (--path-manager, or net.mptcp.path_manager). */
 static void report_path_manager(const struct perf_opts *o, char *out, size_t len)
 {
-	FILE *f;
-
-	out[0] = '\0';
-	if (o->stack == PERF_STACK_MPT && !o->no_mptcp) {
-		snprintf(out, len, "%s", o->path_manager[0] ? o->path_manager : "kernel");
-		return;
-	}
-	if (o->stack != PERF_STACK_KERNEL)
-		return;
-	f = fopen("/proc/sys/net/mptcp/path_manager", "r");
-	if (!f)
-		return;
-	if (!fgets(out, (int)len, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	fclose(f);
+	report_policy(o, o->path_manager, "kernel", "path_manager", out, len);
 }
 
 /* --congestion asked for one algorithm and the connection runs another: an MPTCP
