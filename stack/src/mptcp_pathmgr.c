@@ -204,7 +204,13 @@ void mptcp_pm_slots_event(const struct mptcp_pm_view *v, const struct mptcp_pm_e
 		break;
 	case MPTCP_PM_EV_LOCAL_DOWN:
 		/* carrier lost: nothing gets through, close now (data reinjected on the
-		 * other subflows) and re-open when it is back */
+		 * other subflows) and re-open when it is back.  Only the subflows this end
+		 * opened: a subflow the peer opened is on the path of the address it was
+		 * sent to, which need not be the link it uses (a peer's lte subflow to our
+		 * wifi address comes in on lte); closing it with wifi's carrier killed a
+		 * working backup (direct_paths.bats, kernel -> libmpt handover) */
+		if (v->server)
+			break;
 		for (uint32_t i = 0; i < v->nsf && !e->gone; i++)
 			if (v->sf[i].path == e->path) {
 				struct mptcp_pm_cmd k = {.type = MPTCP_PM_CMD_CLOSE,

@@ -74,6 +74,13 @@ TEST(pm_kernel_listener_announces_but_opens_nothing)
 		 &(struct mptcp_pm_event){.sf_tag = 1, .reason = MPTCP_PM_CLOSE_RESET});
 	CHECK_EQ(t.c.n, 0);
 	CHECK_U64_EQ(t.c.wake_at, UINT64_MAX);
+	/* a carrier loss on the path of the address the peer's subflow was sent to
+	 * closes nothing: that subflow may come in on another link (the peer's lte
+	 * subflow to our wifi address); its own timers decide */
+	t.paths[0].up = false;
+	pv_event(&t, MPTCP_PM_EV_LOCAL_DOWN, 200, &(struct mptcp_pm_event){.path = 0});
+	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_CLOSE), 0);
+	CHECK_U64_EQ(t.ctr.pm_carrier_close, 0);
 }
 
 TEST(pm_kernel_inactive_does_nothing)
