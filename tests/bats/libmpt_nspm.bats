@@ -53,10 +53,14 @@ up_two_paths() {
 @test "ip mptcp endpoint delete mid-transfer: libmpt closes that subflow, sends REMOVE_ADDR, the transfer verifies" {
 	up_two_paths
 	# mid-transfer: once the lte subflow has carried 1 MB, its endpoint goes
+	# (8 s: the join may start a second late, when the runtime next reads the
+	# namespace's endpoints, and lte must reach 1 MB well before the end; a CI run
+	# under load with 5 s once ended before the deletion)
 	(wait_until 30 if_stat_ge $T c lte tx_bytes 1000000 &&
-		in_host $T c ip mptcp endpoint delete id 1) &
-	exec_xfer 5902 -t 5
+		in_host $T c ip mptcp endpoint delete id 1 && touch "$BATS_TEST_TMPDIR/deleted") &
+	exec_xfer 5902 -t 8
 	local cj=$BATS_TEST_TMPDIR/c.5902.json
+	[ -e "$BATS_TEST_TMPDIR/deleted" ] || fail "lte never carried 1 MB: the endpoint was not deleted mid-transfer"
 	[ "$(kstat s MPTcpExtRmAddr)" -ge 1 ]
 	run jq -e '.counters.MpnetRtPmEndpointDel == 1 and .counters.MPTcpExtRmAddrTx >= 1' "$cj"
 	assert_success
