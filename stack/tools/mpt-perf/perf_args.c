@@ -90,43 +90,38 @@ static bool mpt_cc_known(const char *name)
 	return false;
 }
 
-/* "newreno, cubic, lia, ..." */
+/* The names a libmpt registry lists (mpt_cc_name, mpt_scheduler_name,
+ * mpt_path_manager_name), joined: "newreno, cubic, lia, ...".  One static buffer per
+ * registry, so two lists can share one message. */
+static const char *names_of(const char *(*name)(unsigned, const char **), char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; name(i, NULL) && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", name(i, NULL));
+	return buf;
+}
+
 static const char *cc_names(void)
 {
 	static char buf[256];
-	size_t n = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; mpt_cc_name(i, NULL) && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-				      mpt_cc_name(i, NULL));
-	return buf;
+	return names_of(mpt_cc_name, buf, sizeof(buf));
 }
 
-/* "default, roundrobin, ..." */
 static const char *sched_names(void)
 {
 	static char buf[256];
-	size_t n = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; mpt_scheduler_name(i, NULL) && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-				      mpt_scheduler_name(i, NULL));
-	return buf;
+	return names_of(mpt_scheduler_name, buf, sizeof(buf));
 }
 
-/* "kernel, ndiffports" */
 static const char *pm_names(void)
 {
 	static char buf[256];
-	size_t n = 0;
 
-	buf[0] = '\0';
-	for (unsigned i = 0; mpt_path_manager_name(i, NULL) && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-				      mpt_path_manager_name(i, NULL));
-	return buf;
+	return names_of(mpt_path_manager_name, buf, sizeof(buf));
 }
 
 const char *perf_stack_name(enum perf_stack s)
