@@ -82,14 +82,11 @@ sample() {
 		done
 	done
 }
-next=$t0
+# a sample every 10 s until the run ends: wait for its end, bounded by the next
+# sample's time (tail --pid returns as soon as mpnet run exits)
 while kill -0 $run_pid 2>/dev/null; do
-	now=$(date +%s)
-	if [ "$now" -ge "$next" ]; then
-		sample $((now - t0))
-		next=$((next + 10))
-	fi
-	sleep 1
+	sample $(($(date +%s) - t0))
+	timeout 10 tail --pid=$run_pid -f /dev/null || true
 done
 wait $run_pid
 rc=$?
