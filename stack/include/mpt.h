@@ -222,6 +222,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(pure_acks, "TcpExtTCPPureAcks")                           \
 	X(paws_estab, "TcpExtPAWSEstab")                            \
 	X(win_probe, "TcpExtTCPWinProbe")                           \
+	X(keepalive_probes, "MpnetExtTcpKeepaliveProbe")            \
 	X(zero_window_drop, "TcpExtTCPZeroWindowDrop")              \
 	X(to_zero_window_adv, "TcpExtTCPToZeroWindowAdv")           \
 	X(from_zero_window_adv, "TcpExtTCPFromZeroWindowAdv")       \
@@ -302,6 +303,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(rcv_pruned, "MPTcpExtRcvPruned")                          \
 	X(mptcp_ofo_queue, "MPTcpExtOFOQueue")                      \
 	X(subflow_dead, "MpnetExtMPTcpSubflowDead")                 \
+	X(idle_subflow_probe, "MpnetExtMPTcpIdleSubflowProbe")      \
 	X(data_fin_tx, "MpnetExtMPTcpDataFinTx")                    \
 	X(data_csum_err, "MPTcpExtDataCsumErr")                     \
 	X(data_rtx, "MpnetExtMPTcpDataRtxTimeout")                  \

@@ -984,7 +984,29 @@ static uint8_t local_id_of_path(const struct mpt_stack *st, uint32_t path)
 	return 0;
 }
 
-int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn)
+/* A subflow whose peer end is gone without a word (its RST lost with the carrier or
+ * in a blackhole) stays ESTABLISHED here as long as we have nothing to send on it:
+ * the receiving end of an upload never learns.  It holds its buffers and a place
+ * under the subflow limit, so the peer's next join from that address is refused.
+ * A join is when the peer is likely to have lost one: every subflow that heard
+ * nothing for MPTCP_IDLE_PROBE_NS is asked whether it still exists; a peer that
+ * has it ACKs, one that does not answers RST, which closes it (its place frees for
+ * the peer's next try). */
+static void probe_idle_subflows(struct mptcp_conn *mp, uint64_t now)
+{
+	for (uint32_t i = 0; i < mp->nsub; i++) {
+		struct tcb *s = mp->sub[i];
+
+		if (s->sf->dead || s->keepalive_pending ||
+		    now < s->last_rcv_at + MPTCP_IDLE_PROBE_NS)
+			continue;
+		tcp_keepalive(s);
+		if (s->keepalive_pending)
+			ctr(mp)->idle_subflow_probe++;
+	}
+}
+
+int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn, uint64_t now)
 {
 	struct mpt_stack *st = t->st;
 	struct mptcp_conn *mp = NULL;
@@ -1006,6 +1028,7 @@ int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn)
 		st->ctr.join_no_token++;
 		return MPT_ENOENT;
 	}
+	probe_idle_subflows(mp, now);
 	if (mp->nsub >= st->cfg.max_subflows || mp->nsub >= MPTCP_MAX_SUBFLOWS) {
 		st->ctr.join_rejected++;
 		return MPT_ENOBUFS;

@@ -35,19 +35,20 @@
 
 /* Option bytes kept on every segment: DSS with an 8-octet DATA_ACK and an 8-octet
  * DSN mapping (4 + 8 + 8 + 4 + 2 = 26, padded to 28). */
-#define MPTCP_OPT_RESERVE  28
+#define MPTCP_OPT_RESERVE   28
 /* On a pure ACK: DSS with an 8-octet DATA_ACK (4 + 8).  With timestamps that leaves
  * room for one SACK block, as on Linux; a DATA_FIN or signal that does not fit
  * waits for the next segment. */
-#define MPTCP_ACK_RESERVE  12
-#define MPTCP_MAX_SUBFLOWS 16 /* hard cap; cfg.max_subflows is the limit used */
-#define MPTCP_OFO_MAX	   1024
-#define MPTCP_MAX_RADDRS   8
-#define MPTCP_REINJ_MAX	   32
-#define MPTCP_PM_EVQ	   16			 /* path manager events waiting for the next tick */
-#define MPTCP_STALE_RTOS   1			 /* an RTO without progress: stale */
-#define MPTCP_STALE_MIN_NS (200ull * 1000000ull) /* least stall before stale */
-#define MPTCP_ADD_ADDR_RTX 3			 /* "at most 3 more times" */
+#define MPTCP_ACK_RESERVE   12
+#define MPTCP_MAX_SUBFLOWS  16 /* hard cap; cfg.max_subflows is the limit used */
+#define MPTCP_OFO_MAX	    1024
+#define MPTCP_MAX_RADDRS    8
+#define MPTCP_REINJ_MAX	    32
+#define MPTCP_PM_EVQ	    16 /* path manager events waiting for the next tick */
+#define MPTCP_STALE_RTOS    1  /* an RTO without progress: stale */
+#define MPTCP_STALE_MIN_NS  (200ull * 1000000ull) /* least stall before stale */
+#define MPTCP_IDLE_PROBE_NS (200ull * 1000000ull) /* silent this long: probed on a join */
+#define MPTCP_ADD_ADDR_RTX  3			  /* "at most 3 more times" */
 #define MPTCP_ADD_ADDR_TIMO                                          \
 	(2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s; \
 				  ours retries sooner */
@@ -209,7 +210,7 @@ int mptcp_passive_syn(struct tcb *t, const struct wire_tcp_repr *syn);
 /* A SYN with MP_JOIN reached a listener; t is fresh (addresses and path set).  Finds
  * the connection by token and attaches t to it as a joining subflow.  Returns 0, or
  * MPT_ENOENT (no such token: the caller resets), MPT_ENOBUFS (subflow limit), ... */
-int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn);
+int mptcp_join_passive(struct tcb *t, const struct wire_tcp_repr *syn, uint64_t now);
 bool mptcp_syn_is_join(struct mpt_stack *st, const struct wire_tcp_repr *syn);
 
 /* The hooks described at the top. */

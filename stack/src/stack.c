@@ -585,7 +585,7 @@ static void join_input(struct mpt_stack *st, uint32_t path, const struct wire_ip
 
 	if (!t)
 		return;
-	if (mptcp_join_passive(t, seg) < 0 || tcp_open_passive(t, seg, now) < 0) {
+	if (mptcp_join_passive(t, seg, now) < 0 || tcp_open_passive(t, seg, now) < 0) {
 		tcp_free(t);
 		stack_reply_rst(st, path, ip, seg);
 		return;

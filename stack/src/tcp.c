@@ -143,6 +143,7 @@ int tcp_set_state(struct tcb *t, enum mpt_state to)
 		t->ack_now = false;
 		t->syn_pending = false;
 		t->probe_pending = t->tlp_pending = t->head_probe_pending = false;
+		t->keepalive_pending = false;
 		if (t->parent)
 			stack_listener_unlink(st, t);
 	}
@@ -956,6 +957,15 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 			return 1;
 		}
 	}
+	if (t->keepalive_pending) {
+		t->keepalive_pending = false;
+		if (is_estab_like(t->state)) {
+			seg->seq = t->snd_una - 1;
+			fill_common(t, now, seg, WIRE_TCP_ACK, 0);
+			t->st->ctr.keepalive_probes++;
+			return 1;
+		}
+	}
 	if (t->ack_now && t->state != MPT_CLOSED && t->state != MPT_LISTEN &&
 	    t->state != MPT_SYN_SENT) {
 		seg->seq = t->snd_nxt;
@@ -1573,6 +1583,7 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 	bool fin = seg->flags & WIRE_TCP_FIN, acceptable;
 
 	t->segs_in++;
+	t->last_rcv_at = now;
 	if (t->state == MPT_CLOSED)
 		return;
 	if (t->state == MPT_SYN_SENT) {
@@ -1882,6 +1893,12 @@ static void on_rto(struct tcb *t, uint64_t now)
 	t->tlp_at = 0;
 	t->tlp_out = false;
 	t->backoff++;
+}
+
+void tcp_keepalive(struct tcb *t)
+{
+	if (is_estab_like(t->state))
+		t->keepalive_pending = true;
 }
 
 void tcp_probe_head(struct tcb *t)

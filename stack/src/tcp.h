@@ -106,6 +106,7 @@ struct tcb {
 	uint32_t n_ofo, ofo_stamp;
 	bool fin_rcvd, rcv_fin_pending;
 	uint64_t last_oow_ack_at; /* our last reply to an out-of-window pure ACK (0: none) */
+	uint64_t last_rcv_at;	  /* when the last segment came in (0: none yet) */
 	uint32_t rcv_fin_seq;
 
 	/* negotiated options */
@@ -151,6 +152,7 @@ struct tcb {
 	/* output requests */
 	bool syn_pending, rst_pending, ack_now, probe_pending, tlp_pending;
 	bool head_probe_pending; /* tcp_probe_head: resend SND.UNA's segment once */
+	bool keepalive_pending;	 /* tcp_keepalive: one <SEQ=SND.UNA-1><CTL=ACK> */
 	uint32_t segs_unacked;	 /* full segments received since our last ACK */
 
 	/* app notification state */
@@ -268,6 +270,11 @@ void tcp_on_timer(struct tcb *t, uint64_t now);
 /* Resend the earliest unacknowledged segment once, on the next output, outside the
  * congestion window and without touching the retransmission timer or its backoff: a
  * probe of a path that may have come back (the MPTCP layer probes stale subflows). */
+/* Ask the peer whether this connection still exists: one keep-alive segment (RFC
+ * 1122 4.2.3.6, "SEG.SEQ = SND.NXT-1" in its Linux form SND.UNA-1, no data), which
+ * a live peer answers with an ACK and a peer without the connection with a RST
+ * (RFC 9293 3.10.7.1).  Only in ESTABLISHED or CLOSE_WAIT. */
+void tcp_keepalive(struct tcb *t);
 void tcp_probe_head(struct tcb *t);
 ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t now);
 ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now);
