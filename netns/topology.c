@@ -500,21 +500,19 @@ static int parse_scheduler(struct tp_ctx *c, yaml_node_t *x, struct topo_host *h
 	char names[256];
 	const char *s;
 	size_t n = 0;
-	bool known = false;
 
 	if (tp_scalar(c, x, "scheduler", "roundrobin", &s))
 		return -1;
 	names[0] = '\0';
-	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++) {
-		const char *name = mpt_scheduler_name(i, NULL);
-
-		known = known || !strcmp(s, name);
+	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++)
 		if (n < sizeof(names))
 			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
-					      name);
-	}
-	if (!known)
-		return tp_err(c, x, "scheduler: \"%s\" is not one of libmpt's: %s", s, names);
+					      mpt_scheduler_name(i, NULL));
+	if (!*s || !mpt_scheduler_valid(s) || strlen(s) >= sizeof(h->scheduler))
+		return tp_err(c, x,
+			      "scheduler: \"%s\" is not one of libmpt's: %s (roundrobin takes "
+			      ":N, 1..64)",
+			      s, names);
 	if (h->stack == TOPO_STACK_MPT || !strcmp(s, "default")) {
 		snprintf(h->scheduler, sizeof(h->scheduler), "%s", s);
 		return 0;

@@ -160,12 +160,12 @@ struct mpt_config {
 	 * Default off (complete checksums).  The runtime (mpt_rt.h) turns it on for
 	 * backends that complete checksums (mpt_io_ops.tx_csum_partial). */
 	bool tx_csum_partial;
-	/* MPTCP scheduler by name (mpt_scheduler_name lists them): "default" (NULL too),
-	 * "roundrobin", "redundant", "blest", "ecf".  Each connection gets its own
-	 * instance. */
+	/* MPTCP scheduler, "NAME" or "NAME:ARG" (mpt_scheduler_name lists them):
+	 * "default" (NULL too), "roundrobin[:BURST]", "redundant", "blest", "ecf".  Each
+	 * connection gets its own instance. */
 	const char *scheduler;
 	/* roundrobin: segments a subflow sends in its turn before the next one's; 0 =
-	 * the default, 1 */
+	 * the default, 1; "roundrobin:N" in .scheduler overrides it */
 	uint8_t sched_burst_segs;
 	/* MPTCP path manager, "NAME" or "NAME:ARG" (mpt_path_manager_name lists them):
 	 * "kernel" (NULL too; the endpoints, as Linux's in-kernel path manager) or
@@ -467,6 +467,10 @@ int mpt_stack_register_cc(struct mpt_stack *st, const struct mpt_cc_ops *ops);
  * the i-th and, when desc is not NULL, its one-line description in *desc; NULL past
  * the last. */
 const char *mpt_scheduler_name(unsigned i, const char **desc);
+
+/* Whether `spec` ("NAME" or "NAME:ARG") names a scheduler that takes that argument
+ * (roundrobin: its burst, 1..64 segments); NULL and "" are the default. */
+bool mpt_scheduler_valid(const char *spec);
 
 /* The built-in MPTCP path managers (mpt_config.path_manager), as mpt_scheduler_name. */
 const char *mpt_path_manager_name(unsigned i, const char **desc);

@@ -192,6 +192,7 @@ struct mptcp_conn {
 
 	/* scheduler (mptcp_sched.c; chosen from cfg.scheduler at the first push) */
 	const struct mptcp_sched_ops *sched;
+	uint32_t sched_arg; /* its NAME:ARG (0: none) */
 	_Alignas(8) uint8_t sched_priv[MPTCP_SCHED_CONN_PRIV];
 };
 
@@ -249,7 +250,7 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now);
  * RTT among those making progress; a stale one only when all are.  NULL if none. */
 struct tcb *mptcp_sched_signal_sf(struct mptcp_conn *mp);
 /* Give mp the scheduler ops (fresh per-connection and per-subflow state). */
-void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops);
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops, uint32_t arg);
 void mptcp_fallback_push(struct mptcp_conn *mp, uint64_t now);
 uint32_t mptcp_copy_to_subflow(struct mptcp_conn *mp, struct tcb *t, uint64_t dsn, uint32_t n);
 /* The path manager's mechanism (mptcp_pathmgr.c). */

@@ -19,6 +19,7 @@
  *   - helpers the path managers share: the re-creation "slots" (mptcp_pathmgr.h).
  */
 #include "mptcp.h"
+#include "policy_spec.h"
 
 #include <string.h>
 
@@ -38,31 +39,17 @@ static const struct mptcp_pm_ops *const pms[] = {
 const struct mptcp_pm_ops *mptcp_pm_find(const char *spec, uint32_t *arg)
 {
 	size_t n;
-	const char *colon;
-	uint32_t a = 0;
+	uint32_t a;
 
 	if (arg)
 		*arg = 0;
 	if (!spec || !*spec)
 		return pms[0];
-	colon = strchr(spec, ':');
-	n = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (colon) {
-		const char *d = colon + 1;
-
-		if (!*d)
-			return NULL;
-		for (; *d; d++) {
-			if (*d < '0' || *d > '9' || a > 1000)
-				return NULL;
-			a = a * 10 + (uint32_t)(*d - '0');
-		}
-		if (!a)
-			return NULL;
-	}
+	if (!policy_spec_split(spec, &n, &a))
+		return NULL;
 	for (size_t i = 0; i < sizeof(pms) / sizeof(pms[0]); i++)
 		if (strlen(pms[i]->name) == n && !strncmp(pms[i]->name, spec, n)) {
-			if (colon && (!pms[i]->arg_ok || !pms[i]->arg_ok(a)))
+			if (a && (!pms[i]->arg_ok || !pms[i]->arg_ok(a)))
 				return NULL;
 			if (arg)
 				*arg = a;

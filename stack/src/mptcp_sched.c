@@ -10,6 +10,7 @@
  * everything goes to the one subflow, without asking.
  */
 #include "mptcp.h"
+#include "policy_spec.h"
 
 _Static_assert(MPTCP_SCHED_MAX_SF == MPTCP_MAX_SUBFLOWS, "one view slot per subflow");
 
@@ -21,14 +22,31 @@ static const struct mptcp_sched_ops *const schedulers[] = {
 #undef MPTCP_SCHED_ENTRY
 };
 
-const struct mptcp_sched_ops *mptcp_sched_find(const char *name)
+const struct mptcp_sched_ops *mptcp_sched_find(const char *spec, uint32_t *arg)
 {
-	if (!name || !*name)
+	size_t n;
+	uint32_t a;
+
+	if (arg)
+		*arg = 0;
+	if (!spec || !*spec)
 		return schedulers[0];
+	if (!policy_spec_split(spec, &n, &a))
+		return NULL;
 	for (size_t i = 0; i < sizeof(schedulers) / sizeof(schedulers[0]); i++)
-		if (!strcmp(schedulers[i]->name, name))
+		if (strlen(schedulers[i]->name) == n && !strncmp(schedulers[i]->name, spec, n)) {
+			if (a && (!schedulers[i]->arg_ok || !schedulers[i]->arg_ok(a)))
+				return NULL;
+			if (arg)
+				*arg = a;
 			return schedulers[i];
+		}
 	return NULL;
+}
+
+bool mpt_scheduler_valid(const char *spec)
+{
+	return mptcp_sched_find(spec, NULL) != NULL;
 }
 
 const char *mpt_scheduler_name(unsigned i, const char **desc)
@@ -66,7 +84,9 @@ static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mp
 	v->wnd_edge = mp->snd_wnd_edge;
 	v->dsn = dsn;
 	v->len = len;
-	v->burst_segs = mp->st->cfg.sched_burst_segs ? mp->st->cfg.sched_burst_segs : 1;
+	v->burst_segs = mp->sched_arg		       ? mp->sched_arg
+			: mp->st->cfg.sched_burst_segs ? mp->st->cfg.sched_burst_segs
+						       : 1;
 	v->priv = mp->sched_priv;
 	v->nsf = mp->nsub;
 	for (uint32_t i = 0; i < mp->nsub; i++) {
@@ -90,9 +110,10 @@ static void view_fill(struct mptcp_conn *mp, struct mptcp_sched_view *v, enum mp
 	}
 }
 
-void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops)
+void mptcp_sched_set(struct mptcp_conn *mp, const struct mptcp_sched_ops *ops, uint32_t arg)
 {
 	mp->sched = ops ? ops : schedulers[0];
+	mp->sched_arg = ops ? arg : 0;
 	memset(mp->sched_priv, 0, sizeof(mp->sched_priv));
 	for (uint32_t i = 0; i < mp->nsub; i++)
 		memset(mp->sub[i]->sf->sched_priv, 0, sizeof(mp->sub[i]->sf->sched_priv));
@@ -104,7 +125,8 @@ static const struct mptcp_sched_ops *sched_of(struct mptcp_conn *mp)
 {
 	/* mpt_stack_new checked the name */
 	if (!mp->sched)
-		mptcp_sched_set(mp, mptcp_sched_find(mp->st->cfg.scheduler));
+		mptcp_sched_set(mp, mptcp_sched_find(mp->st->cfg.scheduler, NULL),
+				mp->st->sched_arg);
 	return mp->sched;
 }
 

@@ -72,7 +72,7 @@ struct mptcp_sched_view {
 	 * [snd_una, dsn + len) again (redundant) */
 	uint64_t dsn;
 	uint64_t len;
-	uint32_t burst_segs; /* mpt_config.sched_burst_segs (roundrobin) */
+	uint32_t burst_segs; /* roundrobin's burst: its ":N", else mpt_config.sched_burst_segs */
 	uint32_t nsf;
 	struct mptcp_sched_sf sf[MPTCP_SCHED_MAX_SF];
 	void *priv; /* MPTCP_SCHED_CONN_PRIV bytes, the scheduler's */
@@ -98,6 +98,8 @@ struct mptcp_sched_pick {
 struct mptcp_sched_ops {
 	const char *name;
 	const char *desc; /* one line, for `mpt-perf --scheduler list` */
+	/* Optional: whether `arg` (NAME:ARG) is acceptable; NULL: it takes none. */
+	bool (*arg_ok)(uint32_t arg);
 	/* Optional: set up the per-connection state (zeroed before). */
 	void (*init)(void *conn_priv);
 	/* Required: the next bytes of new data (view->kind == MPTCP_SCHED_NEW). */
@@ -111,8 +113,9 @@ struct mptcp_sched_ops {
 MPTCP_SCHEDULERS(MPTCP_SCHED_DECLARE)
 #undef MPTCP_SCHED_DECLARE
 
-/* The scheduler called `name` (NULL or "" = "default"), or NULL. */
-const struct mptcp_sched_ops *mptcp_sched_find(const char *name);
+/* The scheduler `spec` names ("NAME" or "NAME:ARG"; NULL or "" = "default") and, in
+ * *arg when not NULL, its ARG (0: none), or NULL (unknown, or an ARG it refuses). */
+const struct mptcp_sched_ops *mptcp_sched_find(const char *spec, uint32_t *arg);
 
 /* Helpers shared by the schedulers. */
 

@@ -1,7 +1,7 @@
 /* Round robin: the usable subflows of the best tier (backups only when no regular one
- * is usable, stale ones last) take turns, each sending a burst of
- * mpt_config.sched_burst_segs segments (default 1) before the next one's turn, as the
- * out-of-tree multipath-tcp.org kernel's mptcp_rr.c ("num_segments").  A subflow
+ * is usable, stale ones last) take turns, each sending a burst of N segments
+ * ("roundrobin:N", else mpt_config.sched_burst_segs, default 1) before the next one's
+ * turn, as the out-of-tree multipath-tcp.org kernel's mptcp_rr.c ("num_segments").  A subflow
  * whose congestion window is full loses its turn (that scheduler's `cwnd_limited`
  * default): round robin never waits on one slow path while another has room.
  * Reinjections go the default way (lowest RTT with room).
@@ -49,8 +49,14 @@ static void rr_get_send(const struct mptcp_sched_view *v, struct mptcp_sched_pic
 	memcpy(v->priv, &rr, sizeof(rr));
 }
 
+static bool rr_arg_ok(uint32_t burst)
+{
+	return burst >= 1 && burst <= 64;
+}
+
 const struct mptcp_sched_ops mptcp_sched_roundrobin = {
 	.name = "roundrobin",
-	.desc = "subflows take turns, a burst of N segments each (default 1); full ones skip",
+	.desc = "subflows take turns of N segments (roundrobin:N, 1..64, default 1)",
+	.arg_ok = rr_arg_ok,
 	.get_send = rr_get_send,
 };

@@ -142,11 +142,11 @@ int mpt_stack_new(struct mpt_stack **out, const struct mpt_env *env, const struc
 		return MPT_ENOENT;
 	}
 	st->cfg.cc = st->cc_default->name;
-	if (!mptcp_sched_find(cfg->scheduler)) {
+	if (!mptcp_sched_find(cfg->scheduler, &st->sched_arg)) {
 		stack_free(st, st);
 		return MPT_ENOENT;
 	}
-	st->cfg.scheduler = mptcp_sched_find(cfg->scheduler)->name;
+	st->cfg.scheduler = mptcp_sched_find(cfg->scheduler, NULL)->name;
 	if (!mptcp_pm_find(cfg->path_manager, NULL)) {
 		stack_free(st, st);
 		return MPT_ENOENT;
@@ -1138,11 +1138,14 @@ int mpt_conn_set_scheduler(struct mpt_stack *st, uint32_t id, const char *name)
 {
 	struct tcb *t = find_id(st, id);
 
-	if (!t || !mptcp_sched_find(name))
+	uint32_t arg;
+	const struct mptcp_sched_ops *ops = mptcp_sched_find(name, &arg);
+
+	if (!t || !ops)
 		return MPT_ENOENT;
 	if (!t->mp || t->mp->fallback)
 		return MPT_EINVAL;
-	mptcp_sched_set(t->mp, mptcp_sched_find(name));
+	mptcp_sched_set(t->mp, ops, arg);
 	return 0;
 }
 
@@ -1152,7 +1155,7 @@ const char *mpt_conn_scheduler(const struct mpt_stack *st, uint32_t id)
 
 	if (!t || !t->mp || t->mp->fallback)
 		return NULL;
-	return t->mp->sched ? t->mp->sched->name : mptcp_sched_find(st->cfg.scheduler)->name;
+	return t->mp->sched ? t->mp->sched->name : mptcp_sched_find(st->cfg.scheduler, NULL)->name;
 }
 
 int mpt_conn_ofo_stats(const struct mpt_stack *st, uint32_t id, struct mpt_ofo_stats *out)

@@ -187,6 +187,7 @@ struct mpt_stack {
 	const struct mpt_cc_ops *ccs[MPT_MAX_CC];
 	uint32_t ncc;
 	const struct mpt_cc_ops *cc_default;
+	uint32_t sched_arg; /* cfg.scheduler's ":ARG" (0: none); cfg.scheduler is the name */
 	uint8_t isn_secret[32];
 
 	struct {

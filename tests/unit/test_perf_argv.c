@@ -10,7 +10,7 @@ static const char yaml[] =
 	"hosts:\n"
 	"  client: { stack: mpt, mptcp: { subflows: 2 }, path_manager: \"ndiffports:3\" }\n"
 	"  r: { forward: true }\n"
-	"  server: { stack: mpt, congestion: reno, scheduler: redundant }\n"
+	"  server: { stack: mpt, congestion: reno, scheduler: \"roundrobin:4\" }\n"
 	"  k: { stack: kernel, congestion: bbr, scheduler: default, path_manager: kernel }\n"
 	"links:\n"
 	"  - { name: wifi, between: [client, r] }\n"
@@ -43,7 +43,7 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 	CHECK_EQ(perf_argv_server(&pa, t, 0, "/b/mpt-perf"), 0);
 	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
 		     "/b/mpt-perf -s -p 5201 --stack mpt --once -J --ready-fd 3 -C newreno "
-		     "--scheduler redundant --endpoint 198.18.2.2,id=1,signal --max-subflows 9");
+		     "--scheduler roundrobin:4 --endpoint 198.18.2.2,id=1,signal --max-subflows 9");
 	/* a kernel client: its endpoints are the kernel's (world.c), none here; its
 	 * congestion control goes on the command line as for libmpt */
 	CHECK_EQ(perf_argv_client(&pa, t, 1, "/b/mpt-perf", 0.5), 0);

@@ -479,6 +479,11 @@ TEST(perf_args)
 	CHECK_CONTAINS(err, "--stack mpt");
 	CHECK_CONTAINS(err, "net.mptcp.scheduler");
 	CHECK_EQ(PARSE(&o, err, "-s", "--scheduler", "default"), 0);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--scheduler", "roundrobin:8"), 0);
+	CHECK_STR_EQ(o.scheduler, "roundrobin:8");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--scheduler", "roundrobin:65"), -1);
+	CHECK_CONTAINS(err, "roundrobin taking :N (1..64)");
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--scheduler", "ecf:1"), -1);
 
 	/* --path-manager: libmpt's, NAME[:N]; list; the kernel takes only "kernel" */
 	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--path-manager", "ndiffports:4"), 0);

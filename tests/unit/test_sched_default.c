@@ -142,14 +142,14 @@ TEST(sched_default_registered_first)
 {
 	const char *desc = NULL;
 
-	CHECK(mptcp_sched_find(NULL) == &mptcp_sched_default);
-	CHECK(mptcp_sched_find("") == &mptcp_sched_default);
-	CHECK(mptcp_sched_find("default") == &mptcp_sched_default);
-	CHECK(mptcp_sched_find("nope") == NULL);
+	CHECK(mptcp_sched_find(NULL, NULL) == &mptcp_sched_default);
+	CHECK(mptcp_sched_find("", NULL) == &mptcp_sched_default);
+	CHECK(mptcp_sched_find("default", NULL) == &mptcp_sched_default);
+	CHECK(mptcp_sched_find("nope", NULL) == NULL);
 	CHECK_STR_EQ(mpt_scheduler_name(0, &desc), "default");
 	CHECK(desc && *desc);
 	for (unsigned i = 0; mpt_scheduler_name(i, &desc); i++) {
-		CHECK(mptcp_sched_find(mpt_scheduler_name(i, NULL)) != NULL);
+		CHECK(mptcp_sched_find(mpt_scheduler_name(i, NULL), NULL) != NULL);
 		CHECK(desc && strlen(desc) < 80);
 	}
 }

@@ -118,3 +118,28 @@ TEST(sched_roundrobin_short_data_then_wait)
 	p = ask(&t);
 	CHECK_EQ(p.n, 0);
 }
+
+/* "roundrobin:N" names the burst; a scheduler without an argument refuses one, and a
+ * malformed spec is refused whole. */
+TEST(sched_roundrobin_burst_from_the_spec)
+{
+	uint32_t arg = 99;
+
+	CHECK(mptcp_sched_find("roundrobin:4", &arg) == &mptcp_sched_roundrobin);
+	CHECK_EQ(arg, 4);
+	CHECK(mptcp_sched_find("roundrobin", &arg) == &mptcp_sched_roundrobin);
+	CHECK_EQ(arg, 0);
+	CHECK(mptcp_sched_find("roundrobin:64", NULL) == &mptcp_sched_roundrobin);
+	CHECK(mpt_scheduler_valid("roundrobin:1"));
+	CHECK(mpt_scheduler_valid(NULL));
+	CHECK(!mpt_scheduler_valid("roundrobin:0"));
+	CHECK(!mpt_scheduler_valid("roundrobin:65"));
+	CHECK(!mpt_scheduler_valid("roundrobin:"));
+	CHECK(!mpt_scheduler_valid("roundrobin:4x"));
+	CHECK(!mpt_scheduler_valid("roundrobin:-1"));
+	CHECK(!mpt_scheduler_valid("roundrobin:99999999999"));
+	CHECK(!mpt_scheduler_valid("default:2"));
+	CHECK(!mpt_scheduler_valid("redundant:1"));
+	CHECK(!mpt_scheduler_valid("round"));
+	CHECK(!mpt_scheduler_valid(":4"));
+}

@@ -485,6 +485,11 @@ TEST(topology_err_hosts)
 	ERR("name: x\nhosts:\n  a: { stack: tcp, scheduler: roundrobin }\n", "3:31",
 	    "scheduler: host \"a\" does not run MPTCP");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: [x] }\n", "3:31", "scheduler");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: \"roundrobin:0\" }\n", "3:31",
+	    "scheduler: \"roundrobin:0\" is not one of libmpt's: default, roundrobin, redundant, "
+	    "blest, ecf (roundrobin takes :N, 1..64)");
+	ERR("name: x\nhosts:\n  a: { stack: mpt, scheduler: \"blest:2\" }\n", "3:31",
+	    "scheduler: \"blest:2\" is not one of libmpt's");
 	ERR("name: x\nhosts:\n  a: { stack: mpt, path_manager: fullmesh }\n", "3:34",
 	    "path_manager: \"fullmesh\" is not one of libmpt's: kernel, ndiffports (ndiffports "
 	    "takes :N, 1..16)");

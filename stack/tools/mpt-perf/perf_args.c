@@ -74,14 +74,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, con
 	return -1;
 }
 
-static bool mpt_sched_known(const char *name)
-{
-	for (unsigned i = 0; mpt_scheduler_name(i, NULL); i++)
-		if (!strcmp(mpt_scheduler_name(i, NULL), name))
-			return true;
-	return false;
-}
-
 static bool mpt_cc_known(const char *name)
 {
 	for (unsigned i = 0; mpt_cc_name(i, NULL); i++)
@@ -494,10 +486,12 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 				o->scheduler_list = true;
 				break;
 			}
-			if (!mpt_sched_known(optarg))
+			if (strlen(optarg) >= sizeof(o->scheduler) || !*optarg ||
+			    !mpt_scheduler_valid(optarg))
 				return fail(err, errlen,
-					    "--scheduler %s: not a scheduler; the names are %s "
-					    "(--scheduler list describes them)",
+					    "--scheduler %s: not a scheduler; the names are %s, "
+					    "roundrobin taking :N (1..64) (--scheduler list "
+					    "describes them)",
 					    optarg, sched_names());
 			snprintf(o->scheduler, sizeof(o->scheduler), "%s", optarg);
 			break;
