@@ -244,6 +244,8 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(hdr_malformed, "MpnetExtTcpHdrMalformed")                 \
 	X(no_socket, "MpnetExtNoSocket")                            \
 	X(rst_pending_drop, "MpnetExtRstPendingDrop")               \
+	X(rst_held_sent, "MpnetExtRstHeldForCarrierSent")           \
+	X(rst_held_dropped, "MpnetExtRstHeldForCarrierDropped")     \
 	X(ctl_queue_drop, "MpnetExtCtlQueueDrop")                   \
 	X(state_transitions, "MpnetExtStateTransitions")            \
 	X(state_bad_transitions, "MpnetExtStateBadTransitions")     \

@@ -793,6 +793,12 @@ void mptcp_sf_close(struct tcb *t, enum mptcp_pm_close why, bool send_rst, uint6
 	if (!t->sf->dead && t->state != MPT_CLOSED)
 		drain(t, now);
 	mptcp_sf_kill(t, 0, send_rst, now);
+	/* Closed for its link's carrier: its RST would be lost with the carrier, and
+	 * the peer, with nothing to send on it (the receiver of an upload), would keep
+	 * it open, counted under its subflow limit, and refuse our next join from this
+	 * address.  The RST waits for the carrier instead (mpt_stack_send). */
+	if (why == MPTCP_PM_CLOSE_CARRIER && t->rst_pending)
+		t->rst_hold_until = now + MPTCP_RST_HOLD_NS;
 }
 
 static void check_data_fin(struct mptcp_conn *mp, struct tcb *t)

@@ -46,9 +46,10 @@
 #define MPTCP_REINJ_MAX	    32
 #define MPTCP_PM_EVQ	    16 /* path manager events waiting for the next tick */
 #define MPTCP_STALE_RTOS    1  /* an RTO without progress: stale */
-#define MPTCP_STALE_MIN_NS  (200ull * 1000000ull) /* least stall before stale */
-#define MPTCP_IDLE_PROBE_NS (200ull * 1000000ull) /* silent this long: probed on a join */
-#define MPTCP_ADD_ADDR_RTX  3			  /* "at most 3 more times" */
+#define MPTCP_STALE_MIN_NS  (200ull * 1000000ull)   /* least stall before stale */
+#define MPTCP_RST_HOLD_NS   (60ull * 1000000000ull) /* a carrier-loss RST waits this long */
+#define MPTCP_IDLE_PROBE_NS (200ull * 1000000ull)   /* silent this long: probed on a join */
+#define MPTCP_ADD_ADDR_RTX  3			    /* "at most 3 more times" */
 #define MPTCP_ADD_ADDR_TIMO                                          \
 	(2ull * 1000000000ull) /* Linux's add_addr_timeout is 120 s; \
 				  ours retries sooner */

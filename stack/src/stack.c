@@ -798,6 +798,27 @@ static ptrdiff_t emit(struct mpt_stack *st, struct wire_ip_repr *ip,
 	return n;
 }
 
+/* A subflow closed for its link's carrier keeps its RST until the carrier is back
+ * (mptcp_sf_close); past rst_hold_until the RST is dropped, so that the control
+ * block can go. */
+static bool rst_held(struct mpt_stack *st, struct tcb *t, uint64_t now)
+{
+	if (!t->rst_hold_until || !t->rst_pending)
+		return false;
+	if (t->path >= MPT_MAX_PATHS || !st->paths[t->path].used || !st->paths[t->path].down) {
+		t->rst_hold_until = 0;
+		st->ctr.rst_held_sent++;
+		return false;
+	}
+	if (now < t->rst_hold_until)
+		return true;
+	t->rst_hold_until = 0;
+	t->rst_pending = false;
+	st->ctr.rst_held_dropped++;
+	st->reap_hint = true;
+	return true;
+}
+
 ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_t *path,
 			 uint64_t now)
 {
@@ -828,6 +849,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 		for (t = st->conns; t; t = t->next) {
 			if (pass == 0 ? (start && t->id < start->id)
 				      : (start && t->id >= start->id))
+				continue;
+			if (rst_held(st, t, now))
 				continue;
 			if (!tcp_output(t, now, scratch, &seg))
 				continue;

@@ -151,6 +151,9 @@ struct tcb {
 
 	/* output requests */
 	bool syn_pending, rst_pending, ack_now, probe_pending, tlp_pending;
+	/* rst_pending, closed because its link lost carrier: the RST waits for the
+	 * carrier (or this time, then is dropped) instead of being lost with it */
+	uint64_t rst_hold_until;
 	bool head_probe_pending; /* tcp_probe_head: resend SND.UNA's segment once */
 	bool keepalive_pending;	 /* tcp_keepalive: one <SEQ=SND.UNA-1><CTL=ACK> */
 	uint32_t segs_unacked;	 /* full segments received since our last ACK */

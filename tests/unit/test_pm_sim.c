@@ -371,7 +371,51 @@ TEST(pm_sim_kernel_twenty_carrier_flaps_leave_no_dead_subflow_behind)
 	CHECK(x.data_ok);
 	CHECK_EQ(f.done_cycles, 20);
 	CHECK(cc->pm_recreated >= 20);
+	printf("# client: RSTs held for the carrier %llu, sent %llu, dropped %llu; server: idle "
+	       "subflows probed %llu, RSTs accepted %llu\n",
+	       (unsigned long long)cc->pm_carrier_close, (unsigned long long)cc->rst_held_sent,
+	       (unsigned long long)cc->rst_held_dropped, (unsigned long long)sc->idle_subflow_probe,
+	       (unsigned long long)sc->rst_accepted);
 	CHECK(f.max_estab[1] <= 3);
 	CHECK(f.max_estab[0] <= 3);
+	/* each closed subflow's RST went out when the carrier came back */
+	CHECK_U64_EQ(cc->rst_held_sent, cc->pm_carrier_close);
+	CHECK_U64_EQ(cc->rst_held_dropped, 0);
+	mpt_sim_free(&sim);
+}
+
+/* A carrier that never comes back: the closed subflow's RST waits MPTCP_RST_HOLD_NS
+ * (60 s), then is dropped, and the transfer carries on over the other path. */
+TEST(pm_sim_kernel_carrier_gone_for_good_drops_the_held_rst)
+{
+	struct mpt_config c = pm_cfg("kernel");
+	struct mpt_sim_link_cfg l = {
+		.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 180000000, .deadline_ns = 600000000000ull};
+	struct flaps f = {.sim = &sim,
+			  .period = 1000000 * MS,
+			  .down_for = 999999 * MS,
+			  .start = 1000 * MS,
+			  .cycles = 1};
+	const struct mpt_counters *cc;
+	int rv;
+
+	CHECK_EQ(mpt_sim_init(&sim, 1340, &c, &c, MPT_AF_INET, 2, &l), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+	sim.tap = flaps_tap;
+	sim.tap_ctx = &f;
+	rv = mpt_sim_transfer(&sim, &x);
+	cc = mpt_stack_counters(sim.ep[0]);
+	printf("# carrier gone at 1 s: rv %d, done %.3f s; RSTs held %llu, sent %llu, dropped "
+	       "%llu\n",
+	       rv, x.done_ns / 1e9, (unsigned long long)cc->pm_carrier_close,
+	       (unsigned long long)cc->rst_held_sent, (unsigned long long)cc->rst_held_dropped);
+	CHECK_EQ(rv, 0);
+	CHECK(x.data_ok);
+	CHECK(x.done_ns > 62000 * MS); /* the hold ran out mid-transfer */
+	CHECK_U64_EQ(cc->pm_carrier_close, 1);
+	CHECK_U64_EQ(cc->rst_held_sent, 0);
+	CHECK_U64_EQ(cc->rst_held_dropped, 1);
 	mpt_sim_free(&sim);
 }
