@@ -819,14 +819,32 @@ static bool rst_held(struct mpt_stack *st, struct tcb *t, uint64_t now)
 	return true;
 }
 
+/* t's segment (tcp_output filled it) with its MPTCP options, as an IP datagram on
+ * t's path. */
+static ptrdiff_t emit_tcb(struct mpt_stack *st, struct tcb *t, struct wire_tcp_repr *seg,
+			  uint8_t *buf, size_t cap, uint32_t *path, uint64_t now)
+{
+	struct wire_ip_repr ip;
+	ptrdiff_t n;
+
+	if (t->mp)
+		mptcp_output(t, seg, now);
+	memset(&ip, 0, sizeof(ip));
+	ip.family = t->local.family;
+	memcpy(ip.src, t->local.ip, 16);
+	memcpy(ip.dst, t->remote.ip, 16);
+	*path = t->path;
+	n = emit(st, &ip, seg, buf, cap);
+	reap(st);
+	return n;
+}
+
 ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_t *path,
 			 uint64_t now)
 {
 	uint8_t scratch[65536];
 	struct wire_tcp_repr seg;
-	struct wire_ip_repr ip;
 	struct tcb *t, *start = NULL;
-	ptrdiff_t n;
 
 	if (cap < st->cfg.mtu)
 		return MPT_ENOBUFS;
@@ -841,6 +859,15 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 	}
 	FOR_EACH_MP (st, t)
 		mptcp_tick(t->mp, now);
+	/* RSTs of closed subflows first (reap_hint: some may be waiting): one held for
+	 * a carrier that is back must reach the peer before the join re-created on that
+	 * path, or the peer may refuse the join while it still counts the old one. */
+	for (t = st->reap_hint ? st->conns : NULL; t; t = t->next) {
+		if (t->state != MPT_CLOSED || !t->rst_pending || rst_held(st, t, now))
+			continue;
+		if (tcp_output(t, now, scratch, &seg))
+			return emit_tcb(st, t, &seg, buf, cap, path, now);
+	}
 	/* Round robin: start after the connection that sent last. */
 	for (t = st->conns; t; t = t->next)
 		if (t->id > st->rr && (!start || t->id < start->id))
@@ -854,17 +881,8 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 				continue;
 			if (!tcp_output(t, now, scratch, &seg))
 				continue;
-			if (t->mp)
-				mptcp_output(t, &seg, now);
-			memset(&ip, 0, sizeof(ip));
-			ip.family = t->local.family;
-			memcpy(ip.src, t->local.ip, 16);
-			memcpy(ip.dst, t->remote.ip, 16);
-			*path = t->path;
 			st->rr = t->id;
-			n = emit(st, &ip, &seg, buf, cap);
-			reap(st);
-			return n;
+			return emit_tcb(st, t, &seg, buf, cap, path, now);
 		}
 	}
 	st->rr = 0;
