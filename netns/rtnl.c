@@ -16,12 +16,16 @@
 #include <sys/socket.h>
 
 #include <linux/fib_rules.h>
+#include <linux/if_ether.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
+#include <netlink/route/act/mirred.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
 #include <netlink/route/class.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/fifo.h>
@@ -260,22 +264,68 @@ int nlr_veth_create(struct nlr *r, const char *name_a, int nsfd_a, const char *n
 	return 0;
 }
 
-int nlr_bridge_create(struct nlr *r, const char *name)
+/* tc's "qdisc add dev FROM ingress" and "filter add dev FROM ingress protocol all
+ * u32 match u32 0 0 action mirred egress redirect dev TO", or, with on false, the
+ * ingress qdisc deleted (its filter with it). */
+int nlr_redirect(struct nlr *r, const char *from, const char *to, bool on)
 {
-	struct rtnl_link *link;
-	int err;
+	struct rtnl_qdisc *q;
+	struct rtnl_cls *cls = NULL;
+	struct rtnl_act *act = NULL;
+	int from_idx = nlr_ifindex(r, from), to_idx = nlr_ifindex(r, to), err;
 
 	begin(r);
-	if (!name || strlen(name) >= IFNAMSIZ)
-		return fail_local(r, EINVAL, "bridge: bad interface name");
-	link = rtnl_link_bridge_alloc();
-	if (!link)
-		return fail_local(r, ENOMEM, "bridge");
-	rtnl_link_set_name(link, name);
-	err = rtnl_link_add(r->sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(link);
+	if (from_idx < 0 || to_idx < 0)
+		return fail_local(r, ENODEV, "redirect: no such interface");
+	q = rtnl_qdisc_alloc();
+	if (!q)
+		return fail_local(r, ENOMEM, "redirect");
+	rtnl_tc_set_ifindex(TC_CAST(q), from_idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0) {
+		rtnl_qdisc_put(q);
+		return fail_local(r, EINVAL, "redirect: ingress qdisc");
+	}
+	if (!on) {
+		err = rtnl_qdisc_delete(r->sk, q);
+		rtnl_qdisc_put(q);
+		/* none to delete: the kernel answers ENOENT or EINVAL ("Cannot find specified
+		 * qdisc") */
+		if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NOADDR && err != -NLE_INVAL)
+			return fail(r, err, "redirect %s: ingress qdisc delete", from);
+		return 0;
+	}
+	err = rtnl_qdisc_add(r->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_qdisc_put(q);
 	if (err < 0)
-		return fail(r, err, "bridge %s", name);
+		return fail(r, err, "redirect %s: ingress qdisc", from);
+	cls = rtnl_cls_alloc();
+	act = rtnl_act_alloc();
+	err = -NLE_NOMEM;
+	if (!cls || !act)
+		goto out;
+	rtnl_tc_set_ifindex(TC_CAST(cls), from_idx);
+	rtnl_tc_set_parent(TC_CAST(cls), TC_HANDLE(0xffff, 0));
+	rtnl_cls_set_protocol(cls, ETH_P_ALL);
+	rtnl_cls_set_prio(cls, 1);
+	if ((err = rtnl_tc_set_kind(TC_CAST(cls), "u32")) < 0 ||
+	    (err = rtnl_u32_set_cls_terminal(cls)) < 0 ||
+	    (err = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0)) < 0 ||
+	    (err = rtnl_tc_set_kind(TC_CAST(act), "mirred")) < 0 ||
+	    (err = rtnl_mirred_set_action(act, TCA_EGRESS_REDIR)) < 0 ||
+	    (err = rtnl_mirred_set_policy(act, TC_ACT_STOLEN)) < 0 ||
+	    (err = rtnl_mirred_set_ifindex(act, (uint32_t)to_idx)) < 0 ||
+	    (err = rtnl_u32_add_action(cls, act)) < 0)
+		goto out;
+	err = rtnl_cls_add(r->sk, cls, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	if (act)
+		rtnl_act_put(act);
+	if (cls)
+		rtnl_cls_put(cls);
+	if (err < 0)
+		return fail(r, err, "redirect %s -> %s", from, to);
 	return 0;
 }
 
@@ -327,23 +377,6 @@ static struct rtnl_link *link_changes(struct nlr *r, const char *ifname)
 	}
 	rtnl_link_set_name(chg, ifname);
 	return chg;
-}
-
-int nlr_link_set_master(struct nlr *r, const char *ifname, const char *master)
-{
-	struct rtnl_link *chg;
-	int midx = 0;
-
-	if (master) {
-		midx = nlr_ifindex(r, master);
-		if (midx < 0)
-			return midx;
-	}
-	chg = link_changes(r, ifname);
-	if (!chg)
-		return -EINVAL;
-	rtnl_link_set_master(chg, midx);
-	return link_modify(r, chg, master ? "enslave" : "release", ifname);
 }
 
 int nlr_link_set_up(struct nlr *r, const char *ifname, bool up)

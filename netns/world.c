@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BRIDGE_NAME	     "br0"
 #define NS_KILL_GRACE_MS     200
 #define EMU_READY_TIMEOUT_MS 5000
 #define EMU_STOP_TIMEOUT_MS  2000
@@ -187,7 +186,7 @@ static bool netem_expresses(const struct world *w, const struct topology *t, int
  *    never picks it: the userspace emulator is the one mpnet measures and tests
  *    (on every kernel, including those without sch_netem), it keeps every
  *    parameter exact, and a topology behaves the same on every machine;
- *  - htb (bridge + HTB): everything else (rate and queue only).
+ *  - htb (e0 <-> e1 redirects + HTB): everything else (rate and queue only).
  * A link that cannot get what it asks for fails here, before anything exists. */
 static int pick_backend(struct world *w, const struct topology *t, int l, enum world_backend *out)
 {
@@ -567,10 +566,9 @@ static int build_link(struct world *w, struct nlr *root, int l)
 		return -1;
 	if (w->links[l].backend == WORLD_BACKEND_USER)
 		return start_emulator(w, l);
-	if ((err = nlr_bridge_create(r, BRIDGE_NAME)) ||
-	    (err = nlr_link_set_master(r, link_ifname[0], BRIDGE_NAME)) ||
-	    (err = nlr_link_set_master(r, link_ifname[1], BRIDGE_NAME)))
-		return werr(w, "link %s: bridge: %s", lk->name, nlr_last_error(r));
+	if ((err = nlr_redirect(r, link_ifname[0], link_ifname[1], true)) ||
+	    (err = nlr_redirect(r, link_ifname[1], link_ifname[0], true)))
+		return werr(w, "link %s: redirect: %s", lk->name, nlr_last_error(r));
 	for (int d = 0; d < 2; d++) {
 		if (w->links[l].backend == WORLD_BACKEND_NETEM ? netem_dir(w, l, d, ~0u)
 							       : shape_dir(w, l, d))
@@ -586,8 +584,7 @@ static int build_link(struct world *w, struct nlr *root, int l)
 				return werr(w, "link %s: offloads on %s: %s", lk->name,
 					    t->hosts[lk->end[e].host].name, strerror(-err));
 	}
-	if ((err = nlr_link_set_up(r, BRIDGE_NAME, true)) ||
-	    (err = nlr_link_set_up(r, link_ifname[0], true)) ||
+	if ((err = nlr_link_set_up(r, link_ifname[0], true)) ||
 	    (err = nlr_link_set_up(r, link_ifname[1], true)))
 		return werr(w, "link %s: up: %s", lk->name, nlr_last_error(r));
 	return 0;
@@ -1006,9 +1003,9 @@ static int set_blackhole(struct world *w, int l, bool on)
 		w->links[l].blackhole = on;
 		return 0;
 	}
-	/* Out of the bridge, frames arriving on e0/e1 go nowhere; carrier stays. */
-	if ((err = nlr_link_set_master(r, link_ifname[0], on ? NULL : BRIDGE_NAME)) ||
-	    (err = nlr_link_set_master(r, link_ifname[1], on ? NULL : BRIDGE_NAME)))
+	/* Without the redirects, frames arriving on e0/e1 go nowhere; carrier stays. */
+	if ((err = nlr_redirect(r, link_ifname[0], link_ifname[1], !on)) ||
+	    (err = nlr_redirect(r, link_ifname[1], link_ifname[0], !on)))
 		return werr(w, "link %s: blackhole: %s", w->t->links[l].name, nlr_last_error(r));
 	w->links[l].blackhole = on;
 	return 0;

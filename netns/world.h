@@ -1,4 +1,4 @@
-/* A topology made real: namespaces, veths, bridges, addresses, routes, rules,
+/* A topology made real: namespaces, veths, redirects, addresses, routes, rules,
  * qdiscs and kernel MPTCP endpoints, and the run-time changes the topology's
  * events make to them.
  *
@@ -6,8 +6,9 @@
  * "mpn-T-H"; link L gets a hidden namespace "mpnl-T-L" (prefix "mpn" unless
  * $MPNET_NS_PREFIX says otherwise) holding e0 (the veth peer
  * of L's first host) and e1 (peer of the second host).  Up (first -> second)
- * leaves on e1, down on e0.  Between e0 and e1 sits a bridge with HTB shaping on
- * e0/e1 egress, or the userspace link emulator.  Carrier down = e0 and e1 admin
+ * leaves on e1, down on e0.  Between e0 and e1 sit two tc redirects (each one's
+ * ingress to the other's egress) with HTB shaping on e0/e1 egress, or the
+ * userspace link emulator.  Carrier down = e0 and e1 admin
  * down: hosts keep their addresses and routes and see NO-CARRIER, as with a lost
  * radio.
  */
@@ -28,7 +29,7 @@ struct nlr;
 struct mptcp_pm;
 
 enum world_backend {
-	WORLD_BACKEND_HTB = 0, /* bridge + HTB: rate and queue only */
+	WORLD_BACKEND_HTB = 0, /* redirects + HTB: rate and queue only */
 	WORLD_BACKEND_USER,    /* mpnet-linkemu in the link namespace */
 	WORLD_BACKEND_NETEM,   /* netem on e0/e1 (kernels that have it) */
 };

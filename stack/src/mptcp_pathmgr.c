@@ -178,12 +178,21 @@ void mptcp_pm_slots_event(const struct mptcp_pm_view *v, const struct mptcp_pm_e
 		if (!s || s->state != MPTCP_PM_SLOT_OPEN)
 			break;
 		if (v->active && !v->server && mptcp_pm_close_retry(e->reason)) {
-			/* re-create after the backoff, doubled for the next failure */
 			s->state = MPTCP_PM_SLOT_WANT;
 			s->failed = true;
+			v->ctr->pm_retry_sched++;
+			if (e->reason == MPTCP_PM_CLOSE_CARRIER && s->path < MPT_MAX_PATHS &&
+			    v->paths[s->path].up) {
+				/* closed for a carrier that is back already (the subflow goes
+				 * when its held RST leaves, after LOCAL_UP): at once */
+				s->retry_at = v->now;
+				s->backoff = MPTCP_PM_BACKOFF_MIN;
+				v->ctr->pm_link_up_retry++;
+				break;
+			}
+			/* re-create after the backoff, doubled for the next failure */
 			s->retry_at = v->now + s->backoff;
 			s->backoff = min64(2 * s->backoff, MPTCP_PM_BACKOFF_MAX);
-			v->ctr->pm_retry_sched++;
 		} else {
 			s->state = MPTCP_PM_SLOT_DONE;
 			v->ctr->pm_no_retry++;

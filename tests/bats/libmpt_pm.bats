@@ -131,7 +131,7 @@ no_carrier() { # host iface: the link shows NO-CARRIER
 # 2.2 s, not the 1 s the issue asks for.  Why the first SYN is lost is not known yet
 # (a guess: the link namespace's bridge side not forwarding for a moment after its
 # ports come up).
-@test "link down then up: the lte subflow is back within 3 s of the carrier returning" {
+@test "link down then up: the lte subflow is back within 1 s of the carrier returning" {
 	up_paths
 	bg_client 5821 -t 8 --endpoint 198.18.1.1,subflow --counters
 	wait_until 20 if_stat_ge $T c lte tx_bytes 1000000
@@ -141,7 +141,8 @@ no_carrier() { # host iface: the link shows NO-CARRIER
 	wait_until 5 no_carrier c lte
 	local joins old
 	joins=$(kstat s MPTcpExtMPJoinAckRx)
-	old=$(lte_ports) # the kernel still holds the old subflow: its RST never left
+	# the kernel still holds the old subflow: its RST waits in libmpt for the carrier
+	old=$(lte_ports)
 	carrier lte up
 	local t0 ms
 	t0=$(date +%s%N)
@@ -150,12 +151,16 @@ no_carrier() { # host iface: the link shows NO-CARRIER
 	wait_until 4 lte_subflow_back "$old"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "# subflow from lte established on the kernel ${ms} ms after the carrier" >&3
-	[ "$ms" -lt 3000 ] || fail "the lte subflow came back after $ms ms"
+	# measured 228-442 ms (with the 50 ms polling) once the link namespace joined e0
+	# and e1 by redirects instead of a bridge, which dropped the first ~0.55 s after
+	# the carrier came back (the join SYN with it: 1.2-2.5 s before)
+	[ "$ms" -lt 1000 ] || fail "the lte subflow came back after $ms ms"
 	[ "$(kstat s MPTcpExtMPJoinAckRx)" -gt "$joins" ]
 	bg_wait 5821
 	local cj=$BATS_TEST_TMPDIR/c.5821.json
 	run jq -e '.counters.MpnetRtLinkDown >= 1 and .counters.MpnetRtLinkUp >= 1
 		and .counters.MpnetExtPmCarrierClose >= 1 and .counters.MpnetExtPmLinkUpRetry >= 1
-		and .counters.MpnetExtPmSubflowRecreated >= 1' "$cj"
+		and .counters.MpnetExtPmSubflowRecreated >= 1
+		and .counters.MpnetExtRstHeldForCarrierSent >= 1' "$cj"
 	assert_success
 }

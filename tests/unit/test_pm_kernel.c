@@ -301,6 +301,49 @@ TEST(pm_kernel_carrier_loss_closes_and_return_reopens_at_once)
 	CHECK_EQ(t.v.first, 0);
 }
 
+/* The carrier lost and back before the closed subflow is gone (its RST waits for the
+ * carrier, so the path manager hears of the close after LOCAL_UP): opened again at
+ * once, not after the backoff. */
+TEST(pm_kernel_carrier_close_heard_after_the_carrier_returned_reopens_at_once)
+{
+	const struct mptcp_pm_cmd *o;
+	struct mptcp_pm_cmd first;
+	uint32_t sf;
+
+	pv_init(&t, &mptcp_pm_kernel, 2, 0);
+	t.ep[1] = (struct mptcp_pm_ep){.used = true, .path = 1, .flags = MPT_EP_SUBFLOW};
+	t.v.ep_max_id = 1;
+	CHECK_EQ(established(&t), 1);
+	first = *pv_find(&t, MPTCP_PM_CMD_OPEN);
+	sf = pv_opened(&t, &first, 40001);
+	t.paths[1].up = false;
+	pv_event(&t, MPTCP_PM_EV_LOCAL_DOWN, 1000, &(struct mptcp_pm_event){.path = 1});
+	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_CLOSE), 1);
+	/* back 30 ms later, while the subflow still exists: nothing to re-open yet */
+	t.paths[1].up = true;
+	pv_event(&t, MPTCP_PM_EV_LOCAL_UP, 1030, &(struct mptcp_pm_event){.path = 1});
+	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_OPEN), 0);
+	/* its RST left, it is gone: re-opened in the same answer */
+	pv_closed(&t, sf);
+	pv_event(&t, MPTCP_PM_EV_SF_CLOSED, 1031,
+		 &(struct mptcp_pm_event){
+			 .sf_tag = first.tag, .path = 1, .reason = MPTCP_PM_CLOSE_CARRIER});
+	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_OPEN), 1);
+	o = pv_find(&t, MPTCP_PM_CMD_OPEN);
+	CHECK_EQ(o->path, 1);
+	CHECK_EQ(o->tag, first.tag);
+	CHECK_U64_EQ(t.ctr.pm_link_up_retry, 1);
+	/* a carrier close while the carrier is still down waits for LOCAL_UP instead */
+	sf = pv_opened(&t, o, 40002);
+	t.paths[1].up = false;
+	pv_event(&t, MPTCP_PM_EV_LOCAL_DOWN, 2000, &(struct mptcp_pm_event){.path = 1});
+	pv_closed(&t, sf);
+	pv_event(&t, MPTCP_PM_EV_SF_CLOSED, 2001,
+		 &(struct mptcp_pm_event){
+			 .sf_tag = first.tag, .path = 1, .reason = MPTCP_PM_CLOSE_CARRIER});
+	CHECK_EQ(pv_count(&t, MPTCP_PM_CMD_OPEN), 0);
+}
+
 TEST(pm_kernel_subflow_limit_waits)
 {
 	pv_init(&t, &mptcp_pm_kernel, 2, 0);
