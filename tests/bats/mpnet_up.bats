@@ -39,11 +39,16 @@ teardown() { cleanup_all; }
 	assert_output --partial "2001:db8:0:1::1/64"
 	run ip -n ${NSP}-bt-chain-r1 -br link show dev r1-r2
 	assert_output --partial "UP"
-	# the hidden link namespace holds e0, e1 and the bridge
+	# the hidden link namespace holds e0 and e1, each one's ingress redirected to the
+	# other (no bridge)
 	run ip -n ${NSP}l-bt-chain-r1-r2 -br link show
 	assert_output --partial "e0@"
 	assert_output --partial "e1@"
-	assert_output --partial "br0"
+	refute_output --partial "br0"
+	run tc -n ${NSP}l-bt-chain-r1-r2 filter show dev e0 ingress
+	assert_output --partial "mirred (Egress Redirect to device e1)"
+	run tc -n ${NSP}l-bt-chain-r1-r2 filter show dev e1 ingress
+	assert_output --partial "mirred (Egress Redirect to device e0)"
 }
 
 @test "per-address source routing: traffic from each address leaves on its own link" {
