@@ -581,3 +581,38 @@ TEST(perf_args_endpoints)
 	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--endpoint"), -1);
 	CHECK_CONTAINS(err, "needs an argument");
 }
+
+TEST(perf_args_rcvbuf)
+{
+	struct perf_opts o;
+	char err[256];
+	uint64_t v = 0;
+
+	/* default: 0, the stack's own (kernel autotuning; libmpt 4 MiB) */
+	CHECK_EQ(PARSE(&o, err, "-s"), 0);
+	CHECK_U64_EQ(o.rcvbuf, 0);
+	/* sizes as -n takes them, on either end and any stack */
+	CHECK_EQ(PARSE(&o, err, "-c", "198.18.0.1", "-n", "1MiB", "--rcvbuf", "64KiB"), 0);
+	CHECK_U64_EQ(o.rcvbuf, 64u << 10);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "mpt", "--rcvbuf", "4MiB"), 0);
+	CHECK_U64_EQ(o.rcvbuf, 4u << 20);
+	CHECK_EQ(PARSE(&o, err, "-s", "--stack", "tcp", "--rcvbuf", "131072"), 0);
+	CHECK_U64_EQ(o.rcvbuf, 131072);
+	/* the bounds, 4 KiB and 1 GiB, are in; one byte past either is not */
+	CHECK_EQ(perf_parse_rcvbuf("4KiB", &v, err, sizeof(err)), 0);
+	CHECK_U64_EQ(v, 4096);
+	CHECK_EQ(perf_parse_rcvbuf("1GiB", &v, err, sizeof(err)), 0);
+	CHECK_U64_EQ(v, 1u << 30);
+	CHECK_EQ(perf_parse_rcvbuf("4095", &v, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "--rcvbuf 4095: give 4KiB..1GiB");
+	CHECK_EQ(perf_parse_rcvbuf("1073741825", &v, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "give 4KiB..1GiB");
+	CHECK_EQ(PARSE(&o, err, "-s", "--rcvbuf", "0"), -1);
+	CHECK_CONTAINS(err, "--rcvbuf 0: give 4KiB..1GiB");
+	CHECK_EQ(PARSE(&o, err, "-s", "--rcvbuf", "big"), -1);
+	CHECK_CONTAINS(err, "--rcvbuf big: give a size like 64KiB");
+	CHECK_EQ(PARSE(&o, err, "-s", "--rcvbuf", "-64KiB"), -1);
+	CHECK_EQ(PARSE(&o, err, "-s", "--rcvbuf"), -1);
+	CHECK_CONTAINS(err, "--rcvbuf needs an argument");
+	CHECK(!strchr(err, '\n'));
+}

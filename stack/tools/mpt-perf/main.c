@@ -52,9 +52,10 @@
 
 static const char usage_text[] =
 	"usage: mpt-perf -s [-B ADDR] [-p PORT] [--stack S] [--once] [--ready-fd N]\n"
-	"                   [-C ALGO] [-J] [--logfile FILE]\n"
+	"                   [-C ALGO] [--rcvbuf SIZE] [-J] [--logfile FILE]\n"
 	"       mpt-perf -c ADDR [-p PORT] [-B ADDR] [--stack S] (-n BYTES | -t SECONDS)\n"
-	"                   [-R] [-i SECONDS] [--seed N] [-C ALGO] [-J] [--logfile FILE]\n"
+	"                   [-R] [-i SECONDS] [--seed N] [-C ALGO] [--rcvbuf SIZE] [-J]\n"
+	"                   [--logfile FILE]\n"
 	"       mpt-perf -c ADDR ... --rr REQ,RESP[,N]\n"
 	"       mpt-perf -c ADDR ... --stream RATE,CHUNK (-n BYTES | -t SECONDS) [-R]\n"
 	"       (either, --stack mpt: [--endpoint ADDR,FLAGS]... [--max-subflows N] [--checksum]\n"
@@ -122,6 +123,11 @@ static const char usage_text[] =
 	"                        its write time; reports each chunk's one-way delay (write\n"
 	"                        to read complete) p50/p95/p99/max and stalls (a chunk\n"
 	"                        later than the median delay + 2 chunk periods)\n"
+	"      --rcvbuf SIZE     this end's receive buffer (4KiB..1GiB, e.g. 64KiB): kernel\n"
+	"                        stacks: SO_RCVBUF (SO_RCVBUFFORCE as root) before connect\n"
+	"                        / listen, which turns receive autotuning off, as iperf3\n"
+	"                        -w; Linux doubles it.  libmpt: its receive buffer\n"
+	"                        (default 4 MiB).  -J \"rcvbuf\": requested, effective\n"
 	"      --seed N          stream seed, 0..2^53-1 (default: random)\n"
 	"  -J, --json            print one JSON object per connection\n"
 	"      --logfile FILE    write the report to FILE instead of stdout\n"
@@ -158,6 +164,7 @@ struct report {
 	char congestion[16];	 /* this end's congestion control ("" unknown) */
 	char scheduler[32];	 /* this end's MPTCP scheduler ("" none: plain TCP) */
 	char path_manager[32];	 /* this end's MPTCP path manager ("" none) */
+	uint64_t rcvbuf;	 /* this end's receive buffer at the end (0 unknown) */
 	bool interrupted;	 /* SIGTERM / SIGINT: a report of what was measured so far */
 	/* samples (rr completion times, stream delays): this end's or the peer's
 	 * record's; owned */
@@ -311,6 +318,21 @@ static int open_socket(const struct perf_opts *o, int family, char *err, size_t 
 			 o->congestion, strerror(errno), o->congestion);
 		close(fd);
 		return -1;
+	}
+	if (fd >= 0 && o->rcvbuf) {
+		/* before connect / listen, so the window scale fits it and accepted sockets
+		 * inherit it; SO_RCVBUFFORCE passes net.core.rmem_max (root), else
+		 * SO_RCVBUF, clamped there.  Either turns receive autotuning off; an MPTCP
+		 * socket syncs it to its subflows. */
+		int v = (int)o->rcvbuf;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v))) {
+			snprintf(err, errlen, "--rcvbuf %" PRIu64 ": the kernel refused it (%s)",
+				 o->rcvbuf, strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
 	if (fd < 0) {
 		if (stack == PERF_STACK_KERNEL &&
@@ -1160,6 +1182,13 @@ static json_t *report_json(const struct report *r)
 			    r->scheduler[0] ? json_string(r->scheduler) : json_null());
 	json_object_set_new(o, "path_manager",
 			    r->path_manager[0] ? json_string(r->path_manager) : json_null());
+	json_object_set_new(
+		o, "rcvbuf",
+		json_pack("{s:o, s:o, s:b}", "requested",
+			  r->o->rcvbuf ? json_integer((json_int_t)r->o->rcvbuf) : json_null(),
+			  "effective",
+			  r->rcvbuf ? json_integer((json_int_t)r->rcvbuf) : json_null(),
+			  "autotuning", r->o->stack != PERF_STACK_MPT && !r->o->rcvbuf));
 
 	/* top level: the receiver's view; rr: both directions' verified bytes over the
 	 * exchanges' time */
@@ -1458,6 +1487,20 @@ static const char *congestion_mismatch(const struct perf_opts *o, const char *ru
 	return msg;
 }
 
+/* This end's receive buffer now (the end of the transfer, so kernel autotuning shows
+ * how far it grew): kernel stacks: getsockopt SO_RCVBUF, which Linux reports doubled
+ * (the bookkeeping overhead it adds to what was asked); libmpt: its ring's size. */
+static void note_rcvbuf(const struct perf_conn *c, struct report *r)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (c->rt)
+		r->rcvbuf = perf_mpt_rcvbuf(r->o);
+	else if (c->fd >= 0 && !getsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &v, &len) && v > 0)
+		r->rcvbuf = (uint64_t)v;
+}
+
 /* rr / stream: each write leaves at once (kernel: TCP_NODELAY; libmpt's stack runs
  * without Nagle for these, perf_mpt_open). */
 static void set_nodelay(struct perf_conn *c)
@@ -1614,6 +1657,7 @@ static int run_client(const struct perf_opts *o, FILE *out)
 		run_sender(&c, &r, &pre);
 		finish_sender(&c, &r, &pre);
 	}
+	note_rcvbuf(&c, &r);
 	perf_conn_close(&c);
 	status = report_emit(&r, out);
 	mpt_rt_close(rt);
@@ -1715,6 +1759,7 @@ static int serve_one(const struct perf_opts *o, struct perf_conn *c, struct repo
 		run_sender(c, r, &pre);
 		finish_sender(c, r, &pre);
 	}
+	note_rcvbuf(c, r);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ enum {
 	OPT_RR,
 	OPT_STREAM,
 	OPT_PATH_MANAGER,
+	OPT_RCVBUF,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{"rr", required_argument, NULL, OPT_RR},
 	{"stream", required_argument, NULL, OPT_STREAM},
 	{"path-manager", required_argument, NULL, OPT_PATH_MANAGER},
+	{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
 	{NULL, 0, NULL, 0},
 };
 
@@ -279,6 +281,19 @@ int perf_parse_rr(const char *s, struct perf_opts *o, char *err, size_t errlen)
 	o->rr_req = req;
 	o->rr_resp = resp;
 	o->rr_n = (uint32_t)n;
+	return 0;
+}
+
+int perf_parse_rcvbuf(const char *s, uint64_t *bytes, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (units_parse_size(s, &v))
+		return fail(err, errlen,
+			    "--rcvbuf %s: give a size like 64KiB, 4MiB or 131072 (4KiB..1GiB)", s);
+	if (v < PERF_RCVBUF_MIN || v > PERF_RCVBUF_MAX)
+		return fail(err, errlen, "--rcvbuf %s: give 4KiB..1GiB (e.g. 64KiB)", s);
+	*bytes = v;
 	return 0;
 }
 
@@ -518,6 +533,10 @@ int perf_args_parse(int argc, char **argv, struct perf_opts *o, char *err, size_
 					    "describes them)",
 					    optarg, pm_names());
 			snprintf(o->path_manager, sizeof(o->path_manager), "%s", optarg);
+			break;
+		case OPT_RCVBUF:
+			if (perf_parse_rcvbuf(optarg, &o->rcvbuf, err, errlen))
+				return -1;
 			break;
 		case ':':
 			return fail(err, errlen, "%s needs an argument; see --help",

@@ -14,7 +14,9 @@
 #define PERF_SEED_MAX	   ((1ull << 53) - 1) /* seeds stay exact in JSON numbers */
 #define PERF_MAX_ENDPOINTS 16
 #define PERF_ADDR_MAX	   64
-#define PERF_RR_DEFAULT_N  100 /* --rr REQ,RESP without N */
+#define PERF_RR_DEFAULT_N  100	 /* --rr REQ,RESP without N */
+#define PERF_RCVBUF_MIN	   4096u /* --rcvbuf bounds (libmpt's mpt_config's) */
+#define PERF_RCVBUF_MAX	   (1u << 30)
 
 /* --endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh] (libmpt): an MPTCP
  * endpoint on the path with that local address, as `ip mptcp endpoint add` declares
@@ -81,6 +83,10 @@ struct perf_opts {
 	 * sysctl net.mptcp.path_manager, so there only "kernel" is taken */
 	char path_manager[32];
 	bool path_manager_list; /* --path-manager list */
+	/* --rcvbuf: this end's receive buffer in bytes; 0 = the stack's default (kernel:
+	 * autotuning; libmpt: 4 MiB).  Kernel stacks: SO_RCVBUF before connect / listen,
+	 * which turns autotuning off (Linux doubles the value; -J reports both). */
+	uint64_t rcvbuf;
 	bool help;
 };
 
@@ -102,6 +108,10 @@ int perf_parse_endpoint(const char *s, struct perf_endpoint *ep, char *err, size
 /* Parse --rr REQ,RESP[,N] into o (workload, rr_*).  Returns 0, or -1 with a
  * one-line message in err. */
 int perf_parse_rr(const char *s, struct perf_opts *o, char *err, size_t errlen);
+
+/* Parse a --rcvbuf value (a size as -n takes it, 4KiB..1GiB) into *bytes.  Returns
+ * 0, or -1 with a one-line message naming the fix in err. */
+int perf_parse_rcvbuf(const char *s, uint64_t *bytes, char *err, size_t errlen);
 
 /* Parse --stream RATE,CHUNK into o (workload, stream_*). */
 int perf_parse_stream(const char *s, struct perf_opts *o, char *err, size_t errlen);

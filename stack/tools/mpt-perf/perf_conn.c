@@ -431,6 +431,11 @@ static int parse_addr(const char *s, uint16_t port, struct mpt_sockaddr *a)
 	return 0;
 }
 
+uint32_t perf_mpt_rcvbuf(const struct perf_opts *o)
+{
+	return o->rcvbuf ? (uint32_t)o->rcvbuf : PERF_MPT_BUF;
+}
+
 int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen)
 {
 	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
@@ -462,7 +467,7 @@ int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size
 	mpt_config_default(&cfg);
 	cfg.cc = perf_mpt_congestion(o);
 	cfg.sndbuf = PERF_MPT_BUF;
-	cfg.rcvbuf = PERF_MPT_BUF;
+	cfg.rcvbuf = perf_mpt_rcvbuf(o);
 	cfg.mptcp = !o->no_mptcp;
 	if (o->max_subflows)
 		cfg.max_subflows = o->max_subflows;

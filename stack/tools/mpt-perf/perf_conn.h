@@ -84,6 +84,9 @@ extern volatile sig_atomic_t perf_interrupted;
  * with a reason in err (*rt may then be open: mpt_rt_close it). */
 int perf_mpt_open(const struct perf_opts *o, struct mpt_rt **rt, char *err, size_t errlen);
 
+/* libmpt's receive buffer for these options, in bytes (--rcvbuf, or 4 MiB). */
+uint32_t perf_mpt_rcvbuf(const struct perf_opts *o);
+
 /* Connect to o->host:o->port and wait for the handshake.  Returns 0 or -1 with err. */
 int perf_mpt_connect(struct mpt_rt *rt, const struct perf_opts *o, struct perf_conn *c, char *err,
 		     size_t errlen);
