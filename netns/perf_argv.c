@@ -77,6 +77,14 @@ static int add_mptcp(struct perf_argv *pa, const struct topology *t, int h)
 	return rc || add(pa, "--max-subflows") || add(pa, "%d", t->hosts[h].mptcp.subflows + 1);
 }
 
+/* --rcvbuf for an app with rcvbuf: (both ends take it). */
+static int add_rcvbuf(struct perf_argv *pa, const struct topo_app *ap)
+{
+	if (!ap->rcvbuf)
+		return 0;
+	return add(pa, "--rcvbuf") || add(pa, "%llu", (unsigned long long)ap->rcvbuf);
+}
+
 static void reset(struct perf_argv *pa)
 {
 	pa->argc = 0;
@@ -91,7 +99,8 @@ int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, cons
 	reset(pa);
 	if (add(pa, "%s", perf_bin) || add(pa, "-s") || add(pa, "-p") || add(pa, "%u", ap->port) ||
 	    add(pa, "--stack") || add(pa, "%s", stack_arg(t->hosts[ap->server].stack)) ||
-	    add(pa, "--once") || add(pa, "-J") || add(pa, "--ready-fd") || add(pa, "3"))
+	    add(pa, "--once") || add(pa, "-J") || add(pa, "--ready-fd") || add(pa, "3") ||
+	    add_rcvbuf(pa, ap))
 		return -1;
 	return add_mptcp(pa, t, ap->server);
 }
@@ -124,7 +133,7 @@ int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, cons
 		return -1;
 	if (ap->direction == TOPO_DOWNLOAD && add(pa, "-R"))
 		return -1;
-	if (add(pa, "-J") || add(pa, "-i") || add(pa, "%g", interval_s))
+	if (add(pa, "-J") || add(pa, "-i") || add(pa, "%g", interval_s) || add_rcvbuf(pa, ap))
 		return -1;
 	return add_mptcp(pa, t, ap->client);
 }

@@ -27,7 +27,7 @@ static const char *const link_keys[] = {"name",	    "between",	 "up",	     "down
 static const char *const app_keys[] = {"name",	    "client", "server",	 "bytes",    "time",
 				       "direction", "start",  "port",	 "timeout",  "to_link",
 				       "ipv6",	    "mode",   "request", "response", "exchanges",
-				       "rate",	    "chunk",  NULL};
+				       "rate",	    "chunk",  "rcvbuf",	 NULL};
 static const char *const mode_names[] = {"bulk", "rr", "stream", NULL};
 static const char *const event_keys[] = {"at", "link", "action", "dir", "host", NULL};
 
@@ -1139,6 +1139,15 @@ static int parse_app(struct tp_ctx *c, yaml_node_t *n, int ai)
 	}
 	if ((v = tp_map_get(c, n, "start", NULL)) && tp_time(c, v, "start", &a->start_ns))
 		return -1;
+	if ((v = tp_map_get(c, n, "rcvbuf", NULL))) {
+		if (tp_size(c, v, "rcvbuf", &a->rcvbuf))
+			return -1;
+		if (a->rcvbuf < 4096 || a->rcvbuf > (1ull << 30))
+			return tp_err(
+				c, v,
+				"rcvbuf must be 4KiB to 1GiB (e.g. 64KiB), or drop it for the "
+				"stacks' defaults");
+	}
 	a->port = (uint16_t)(5201 + ai);
 	if ((v = tp_map_get(c, n, "port", NULL))) {
 		if (tp_uint(c, v, "port", 1, 65535, &x))

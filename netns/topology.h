@@ -199,6 +199,9 @@ struct topo_app {
 	uint64_t request, response; /* rr: bytes up and down per exchange */
 	uint32_t exchanges;	    /* rr: how many (default TOPO_RR_DEFAULT_EXCHANGES) */
 	uint64_t rate_bps, chunk;   /* stream: bits per second, bytes per write */
+	/* both ends' receive buffer (mpt-perf --rcvbuf), 4 KiB..1 GiB; 0 = the stacks'
+	 * defaults (kernel autotuning, libmpt 4 MiB) */
+	uint64_t rcvbuf;
 };
 
 /* "bulk", "rr", "stream". */

@@ -24,7 +24,9 @@ static const char yaml[] =
 	"  - { name: web, client: k, server: server, mode: rr, request: 100, response: 256KiB, "
 	"exchanges: 20 }\n"
 	"  - { name: tv, client: client, server: server, mode: stream, rate: 8mbit, chunk: 64KiB, "
-	"time: 3s, direction: download }\n";
+	"time: 3s, direction: download }\n"
+	"  - { name: small, client: k, server: server, bytes: 2MiB, rcvbuf: 64KiB, direction: "
+	"download }\n";
 
 TEST(perf_argv_mpt_endpoints_and_limits)
 {
@@ -73,6 +75,26 @@ TEST(perf_argv_mpt_endpoints_and_limits)
 		CHECK_EQ(perf_args_parse(pa.argc, pa.argv, &o, e2, sizeof(e2)), 0);
 		CHECK_EQ(o.workload, PERF_WL_RR);
 		CHECK_EQ(o.rr_n, 20);
+	}
+	/* rcvbuf: on both ends' command lines, in bytes, and mpt-perf takes it */
+	CHECK_EQ(perf_argv_client(&pa, t, 4, "/b/mpt-perf", 1), 0);
+	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
+		     "/b/mpt-perf -c 198.18.2.2 -p 5205 --stack kernel -n 2097152 -R -J -i 1 "
+		     "--rcvbuf 65536 -C bbr");
+	{
+		struct perf_opts o;
+		char e2[256];
+
+		CHECK_EQ(perf_args_parse(pa.argc, pa.argv, &o, e2, sizeof(e2)), 0);
+		CHECK_U64_EQ(o.rcvbuf, 65536);
+		CHECK_EQ(perf_argv_server(&pa, t, 4, "/b/mpt-perf"), 0);
+		CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
+			     "/b/mpt-perf -s -p 5205 --stack mpt --once -J --ready-fd 3 --rcvbuf "
+			     "65536 -C newreno --scheduler roundrobin:4 --endpoint "
+			     "198.18.2.2,id=1,signal --max-subflows 9");
+		/* without rcvbuf: no --rcvbuf, the stacks' defaults */
+		CHECK_EQ(perf_argv_server(&pa, t, 1, "/b/mpt-perf"), 0);
+		CHECK(!strstr(perf_argv_str(&pa, s, sizeof(s)), "--rcvbuf"));
 	}
 	topo_free(t);
 }

@@ -710,7 +710,8 @@ TEST(topology_err_apps)
 	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, proto: quic }\n", "7:50",
 	    "unknown key \"proto\" in app (allowed: name, client, server, bytes, time, direction, "
 	    "start, "
-	    "port, timeout, to_link, ipv6, mode, request, response, exchanges, rate, chunk)");
+	    "port, timeout, to_link, ipv6, mode, request, response, exchanges, rate, chunk, "
+	    "rcvbuf)");
 	ERR(APPS "  - { client: a, server: b, bytes: 1MB }\n", "7:5", "app needs a name:");
 	{
 		struct topology *t = load(
@@ -793,6 +794,35 @@ TEST(topology_app_modes)
 	    "time:");
 	ERR(APPS "  - { name: x, client: a, server: b, mode: stream, rate: 1mbit, chunk: 1000 }\n",
 	    "7:5", "app \"x\" needs bytes: (e.g. 64MiB) or time: (e.g. 10s)");
+}
+
+/* rcvbuf: both ends' receive buffer, a size 4KiB..1GiB; absent = 0 (the defaults). */
+TEST(topology_app_rcvbuf)
+{
+	struct topology *t =
+		load(APPS "  - { name: s, client: a, server: b, bytes: 1MB, rcvbuf: 64KiB }\n"
+			  "  - { name: d, client: a, server: b, bytes: 1MB }\n"
+			  "  - { name: r, client: a, server: b, mode: rr, request: 100, response: "
+			  "1kB, rcvbuf: 4096 }\n"
+			  "  - { name: g, client: a, server: b, time: 1s, rcvbuf: 1GiB }\n");
+
+	CHECK(t != NULL);
+	CHECK_U64_EQ(t->apps[0].rcvbuf, 65536);
+	CHECK_U64_EQ(t->apps[1].rcvbuf, 0);
+	CHECK_U64_EQ(t->apps[2].rcvbuf, 4096);
+	CHECK_U64_EQ(t->apps[3].rcvbuf, 1ull << 30);
+	topo_free(t);
+
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, rcvbuf: 4095 }\n", "7:58",
+	    "rcvbuf must be 4KiB to 1GiB (e.g. 64KiB), or drop it for the stacks' defaults");
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, rcvbuf: 2GiB }\n", "7:58",
+	    "rcvbuf must be 4KiB to 1GiB");
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, rcvbuf: 0 }\n", "7:58",
+	    "rcvbuf must be 4KiB to 1GiB");
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, rcvbuf: 64 parsec }\n", "7:58",
+	    "unknown size unit \"parsec\"");
+	ERR(APPS "  - { name: x, client: a, server: b, bytes: 1MB, rcvbuf: [64KiB] }\n", "7:58",
+	    "rcvbuf");
 }
 
 #define EVENTS HEAD "  - { name: l, between: [a, b] }\n  - { name: m, between: [b, c] }\nevents:\n"
