@@ -393,6 +393,10 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 		json_object_set_new(o, "ended_s", json_real((double)r->client_end / 1e9));
 	json_object_set_new(o, "exit", json_pack("{s:i, s:i}", "client", cexit, "server", sexit));
 	json_object_set_new(o, "subflows", app_subflows(t, sender, receiver));
+	/* each end's mpt-perf "rcvbuf" {requested, effective, autotuning} (null if absent) */
+	json_object_set_new(o, "rcvbuf",
+			    json_pack("{s:O?, s:O?}", "client", json_object_get(cj, "rcvbuf"),
+				      "server", json_object_get(sj, "rcvbuf")));
 	app_workload(ap, cj, sj, o);
 	json_object_set_new(o, "client_json", json_string(rel(r->client_json, dir)));
 	json_object_set_new(o, "server_json", json_string(rel(r->server_json, dir)));
