@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench-sched: libmpt's schedulers side by side on heterogeneous paths.
 #
-#   bench/sched.sh [--runs N] [--quick] [--estimate]   as root; results/bench-sched-<UTC>/
+#   bench/sched.sh [--runs N] [--quick] [--full] [--estimate] [--self-test]
+#                                          as root; results/bench-sched-<UTC>/
 #
 # Paths (client - r over two access links, r - server unshaped), from the ranges of
 # the scheduler papers' and UCLouvain's experimental designs:
@@ -16,11 +17,36 @@
 # server with a Linux MPTCP client ("libmpt -> kernel"), and the kernel -> kernel
 # reference (Linux's one scheduler).  --full adds libmpt -> libmpt for every
 # scheduler (twice the time).  Runs are interleaved (run 1 of every row, then 2, ...).
-# report.md: medians with min-max per row; cdf-<paths>.png: the rr completion-time
-# CDFs of run 1 per scheduler (gnuplot).  Namespaces under MPNET_NS_PREFIX=mpns.
+#
+# Receive buffers (BUFS="large small", both ends get the app's rcvbuf:):
+#   large  the stacks' defaults: the kernel's receive autotuning (tcp_rmem, up to
+#          6 MiB), libmpt's 4 MiB: far above every path set's needs
+#   small  rcvbuf: 64KiB (SMALL_RCVBUF).  MPTCP needs about 2 x (sum of the paths'
+#          rates) x (the largest RTT) at the receiver not to stall on the slow path
+#          (RFC 6182 3.3.1; Raiciu et al., NSDI 2012): asym-rtt 2 x 25 Mbit/s x
+#          100 ms = 625 KB, rtt-10-200 2 x 20 Mbit/s x 200 ms = 1 MB, lossy 2 x
+#          40 Mbit/s x 30 ms = 300 KB; even the plain sums of the BDPs are 88 KB,
+#          263 KB and 100 KB.  64 KiB is below all of these, yet above the fast
+#          path's own BDP (25 KB at 20 Mbit/s x 10 ms), so the fast path alone could
+#          fill it: what goodput is lost, and the rr tail that grows, is head-of-line
+#          blocking at the receiver (data sent on the slow path holding the window),
+#          which the schedulers handle differently (BLEST / ECF are made for it).
+#          Linux doubles SO_RCVBUF and advertises about half of it, so the kernel
+#          client's window is near 64 KiB too (summary.json apps[].rcvbuf shows
+#          the effective value).
+# Time (< 20 min): the small level runs bulk and rr only (the 4 Mbit/s stream
+# needs little window; bulk shows the goodput lost, rr the tail latency), and the
+# default is 2 runs of each (3 before the buffer level): 2 x 6 rows x 3 path sets x
+# (3 + 2) workloads = 180 runs, about 18 min at the measured 6 s a run.  --runs 3
+# gives 270 runs (27 min).
+# report.md: per buffer level, medians with min-max per row, and a small-vs-large
+# table; cdf-<buf>-<paths>.png: the rr completion-time CDFs of run 1 per scheduler
+# (gnuplot).  Results: OUT/<buf>/<paths>/<workload>/<row>/run-<i>/.  Namespaces
+# under MPNET_NS_PREFIX=mpns.  --self-test renders the canned tree
+# bench/testdata/sched-mini and checks its tables (no root, no namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=3
+RUNS=2
 QUICK=0
 FULL=0
 ESTIMATE=0
@@ -34,8 +60,9 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1 ;;
 	--full) FULL=1 ;;
 	--estimate) ESTIMATE=1 ;;
+	--self-test) exec bench/sched_selftest.sh ;;
 	*)
-		echo "usage: bench/sched.sh [--runs N] [--quick] [--full] [--estimate]" >&2
+		echo "usage: bench/sched.sh [--runs N] [--quick] [--full] [--estimate] [--self-test]" >&2
 		exit 2
 		;;
 	esac
@@ -49,7 +76,21 @@ esac
 SCHEDS=$(build/bin/mpt-perf --scheduler list 2>/dev/null | awk '{print $1}' | grep -v '^$' || true)
 [ -n "$SCHEDS" ] || { echo "bench/sched.sh: build/bin/mpt-perf --scheduler list gave nothing (make first)" >&2; exit 2; }
 PATHSETS="asym-rtt rtt-10-200 lossy"
-WORKLOADS="bulk rr stream"
+BUFS=${BUFS:-large small}
+SMALL_RCVBUF=${SMALL_RCVBUF:-64KiB}
+for b in $BUFS; do
+	case $b in large | small) ;; *)
+		echo "bench/sched.sh: BUFS takes large and/or small, got '$b'" >&2
+		exit 2
+		;;
+	esac
+done
+workloads() { # buf
+	case $1 in
+	large) echo "bulk rr stream" ;;
+	small) echo "bulk rr" ;;
+	esac
+}
 if [ $QUICK = 1 ]; then
 	PATHSETS=asym-rtt
 	RUNS=1
@@ -60,10 +101,12 @@ if [ $FULL = 1 ]; then
 	for s in $SCHEDS; do ROWS="$ROWS mpt-mpt:$s"; done
 fi
 nrows=$(echo $ROWS | wc -w)
-total=$((RUNS * nrows * $(echo $PATHSETS | wc -w) * 3))
+nwl=0
+for b in $BUFS; do nwl=$((nwl + $(workloads $b | wc -w))); done
+total=$((RUNS * nrows * $(echo $PATHSETS | wc -w) * nwl))
 # measured: 5.8 s a run on 2 vCPUs (162 runs in 15.7 min), transfers and set-up
 est=$((total * 6))
-echo "# bench-sched: $total runs ($RUNS x $nrows rows x paths [$PATHSETS] x workloads [$WORKLOADS]), about $((est / 60)) min"
+echo "# bench-sched: $total runs ($RUNS x $nrows rows x paths [$PATHSETS] x buffer/workload [$(for b in $BUFS; do printf '%s:%s ' $b "$(workloads $b | tr ' ' ,)"; done | sed 's/ $//')]), about $((est / 60)) min"
 [ $ESTIMATE = 0 ] || exit 0
 [ "$(id -u)" -eq 0 ] || { echo "bench/sched.sh: needs root (network namespaces)" >&2; exit 2; }
 export MPNET_NS_PREFIX=${MPNET_NS_PREFIX:-mpns}
@@ -86,8 +129,8 @@ app() { # workload
 	esac
 }
 
-topo() { # file pathset workload row
-	local l a b cs ss sched=
+topo() { # file pathset workload row buf
+	local l a b cs ss sched= rb=
 	l=$(links "$2")
 	a=${l%|*}
 	b=${l#*|}
@@ -96,9 +139,10 @@ topo() { # file pathset workload row
 	mpt-kernel:*) cs=kernel ss=mpt sched=${4#*:} ;;
 	mpt-mpt:*) cs=mpt ss=mpt sched=${4#*:} ;;
 	esac
+	[ "$5" = small ] && rb=", rcvbuf: $SMALL_RCVBUF"
 	# delays are one way: the links' round trips are 2 x delay (10/100, 10/200, 10/30 ms)
 	cat >"$1" <<-EOF
-	# bench/sched.sh: $2, $3, $4
+	# bench/sched.sh: $2, $3, $4, $5 receive buffers
 	name: bsched
 	hosts:
 	  c: { stack: $cs, congestion: cubic }
@@ -109,24 +153,33 @@ topo() { # file pathset workload row
 	  - { name: p2, between: [c, r], $b, endpoint: [subflow] }
 	  - { name: lan, between: [r, s] }
 	apps:
-	  - $(app "$3")
+	  - $(app "$3" | sed "s/ }\$/$rb }/")
 	EOF
 }
 
+for b in $BUFS; do
+	mkdir -p "$OUT/$b"
+	case $b in
+	large) echo "the stacks' defaults: kernel receive autotuning (net.ipv4.tcp_rmem), libmpt 4 MiB" ;;
+	small) echo "rcvbuf: $SMALL_RCVBUF on both ends (kernel: SO_RCVBUF, autotuning off; libmpt: its receive buffer)" ;;
+	esac >"$OUT/$b/buffer.txt"
+done
 n=0
 for i in $(seq 1 "$RUNS"); do
-	for p in $PATHSETS; do
-		for w in $WORKLOADS; do
-			for row in $ROWS; do
-				d=$OUT/$p/$w/${row/:/-}
-				mkdir -p "$d"
-				topo "$d/topology.yaml" "$p" "$w" "$row"
-				n=$((n + 1))
-				rc=0
-				build/bin/mpnet run "$d/topology.yaml" --out "$d/run-$i" --quiet --interval 0.1 \
-					>"$d/run-$i.log" 2>&1 || rc=$?
-				echo "$rc" >"$d/run-$i.rc"
-				echo "# [$n/$total] $p $w $row run $i: exit $rc"
+	for b in $BUFS; do
+		for p in $PATHSETS; do
+			for w in $(workloads $b); do
+				for row in $ROWS; do
+					d=$OUT/$b/$p/$w/${row/:/-}
+					mkdir -p "$d"
+					topo "$d/topology.yaml" "$p" "$w" "$row" "$b"
+					n=$((n + 1))
+					rc=0
+					build/bin/mpnet run "$d/topology.yaml" --out "$d/run-$i" --quiet --interval 0.1 \
+						>"$d/run-$i.log" 2>&1 || rc=$?
+					echo "$rc" >"$d/run-$i.rc"
+					echo "# [$n/$total] $b $p $w $row run $i: exit $rc"
+				done
 			done
 		done
 	done

@@ -57,3 +57,27 @@ load helpers
 	run "$ROOT/bench/suite.sh" --runs 1 --estimate
 	assert_output --regexp '02-sf-balanced +1.5s x 1 runs'
 }
+
+@test "bench/sched.sh --self-test renders the canned tree with its two receive-buffer levels" {
+	run "$ROOT/bench/sched.sh" --self-test
+	assert_success
+	assert_output --partial "bench-sched self-test: ok"
+}
+
+@test "bench/sched.sh --estimate: both buffer levels inside 20 min, nothing run; BUFS checked" {
+	run "$ROOT/bench/sched.sh" --estimate
+	assert_success
+	assert_output --partial "buffer/workload [large:bulk,rr,stream small:bulk,rr]"
+	local runs
+	runs=$(sed -n 's/^# bench-sched: \([0-9]*\) runs .*/\1/p' <<<"$output")
+	[ -n "$runs" ] || fail "no run count: $output"
+	# 6 s a run, measured
+	[ $((runs * 6)) -lt 1200 ] || fail "$runs runs: about $((runs * 6)) s (budget 1200)"
+	run "$ROOT/bench/sched.sh" --quick --estimate
+	assert_success
+	runs=$(sed -n 's/^# bench-sched: \([0-9]*\) runs .*/\1/p' <<<"$output")
+	[ $((runs * 6)) -lt 240 ] || fail "quick: $runs runs"
+	BUFS=huge run "$ROOT/bench/sched.sh" --estimate
+	assert_failure 2
+	assert_output --partial "BUFS takes large and/or small, got 'huge'"
+}
