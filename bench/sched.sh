@@ -19,8 +19,9 @@
 # scheduler (twice the time).  Runs are interleaved (run 1 of every row, then 2, ...).
 #
 # Receive buffers (BUFS="large small", both ends get the app's rcvbuf:):
-#   large  the stacks' defaults: the kernel's receive autotuning (tcp_rmem, up to
-#          6 MiB), libmpt's 4 MiB: far above every path set's needs
+#   large  the stacks' defaults: the kernel's receive autotuning (up to
+#          net.ipv4.tcp_rmem's maximum, 32 MiB on the bench machine), libmpt's
+#          4 MiB: far above every path set's needs
 #   small  rcvbuf: 64KiB (SMALL_RCVBUF).  MPTCP needs about 2 x (sum of the paths'
 #          rates) x (the largest RTT) at the receiver not to stall on the slow path
 #          (RFC 6182 3.3.1; Raiciu et al., NSDI 2012): asym-rtt 2 x 25 Mbit/s x
@@ -31,9 +32,10 @@
 #          fill it: what goodput is lost, and the rr tail that grows, is head-of-line
 #          blocking at the receiver (data sent on the slow path holding the window),
 #          which the schedulers handle differently (BLEST / ECF are made for it).
-#          Linux doubles SO_RCVBUF and advertises about half of it, so the kernel
-#          client's window is near 64 KiB too (summary.json apps[].rcvbuf shows
-#          the effective value).
+#          Linux doubles SO_RCVBUF and advertises a share of it (payload over
+#          buffer truesize, about half to two thirds), so the kernel client's
+#          window is 64-85 KiB (summary.json apps[].rcvbuf shows the effective,
+#          doubled value).
 # Time (< 20 min): the small level runs bulk and rr only (the 4 Mbit/s stream
 # needs little window; bulk shows the goodput lost, rr the tail latency), and the
 # default is 2 runs of each (3 before the buffer level): 2 x 6 rows x 3 path sets x
