@@ -12,7 +12,8 @@
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
-#   make bench-sched  libmpt's schedulers x bulk / rr / stream on heterogeneous paths (< 20 min)
+#   make bench-sched  libmpt's schedulers x bulk / rr / stream x large / small receive buffers
+#                     on heterogeneous paths (< 20 min)
 #
 # Convention: every directory of C code is a library, except that a file named
 # main.c is the entry point of one program.  Unit tests (tests/unit/*.c) link all
@@ -167,7 +168,8 @@ bench-quick: all
 	@ci/need-root.sh "make bench-quick creates network namespaces"
 	@bench/suite.sh --quick
 
-# libmpt's schedulers x workloads (bulk, rr, stream) on heterogeneous paths (< 20 min)
+# libmpt's schedulers x workloads (bulk, rr, stream) x receive buffers (large, small) on
+# heterogeneous paths (< 20 min)
 bench-sched: all
 	@ci/need-root.sh "make bench-sched creates network namespaces"
 	@bench/sched.sh
