@@ -249,12 +249,34 @@ transfer() { # stack, extra client args...
 	[ "$(echo "$stderr" | wc -l)" -eq 1 ]
 	run --separate-stderr "$PERF" -s --ready-fd 99
 	assert_failure 2
+	run --separate-stderr "$PERF" -s --rcvbuf 1KiB
+	assert_failure 2
+	assert_equal "$stderr" "mpt-perf: --rcvbuf 1KiB: give 4KiB..1GiB (e.g. 64KiB)"
 	run "$PERF" --help
 	assert_success
 	assert_output --partial "--ready-fd N"
 	assert_output --partial "--endpoint ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]"
 	assert_output --partial "--max-subflows N"
 	assert_output --partial "--checksum"
+}
+
+@test "--rcvbuf: each kernel end sets SO_RCVBUF and -J reports it doubled; autotuning without it" {
+	start_server -- --stack tcp -J --rcvbuf 256KiB
+	client --stack tcp -n 4MiB -R -J --rcvbuf 192KiB
+	assert_success
+	wait_server
+	[ "$SRV_STATUS" -eq 0 ]
+	jq -e '.verified and .rcvbuf == {"requested": 196608, "effective": 393216, "autotuning": false}' <<<"$output" ||
+		fail "client rcvbuf: $(jq -c .rcvbuf <<<"$output")"
+	# the server's accepted socket inherited the listener's
+	jq -e '.rcvbuf == {"requested": 262144, "effective": 524288, "autotuning": false}' "$T/srv.out" ||
+		fail "server rcvbuf: $(jq -c .rcvbuf "$T/srv.out")"
+	start_server -- --stack kernel -J
+	client --stack kernel -n 1MiB -J
+	assert_success
+	wait_server
+	jq -e '.rcvbuf.requested == null and .rcvbuf.autotuning and .rcvbuf.effective > 0' <<<"$output" ||
+		fail "default rcvbuf: $(jq -c .rcvbuf <<<"$output")"
 }
 
 @test "--endpoint / --max-subflows: libmpt only, each mistake one line, exit 2" {
