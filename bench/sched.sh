@@ -39,8 +39,8 @@
 # Time (< 20 min): the small level runs bulk and rr only (the 4 Mbit/s stream
 # needs little window; bulk shows the goodput lost, rr the tail latency), and the
 # default is 2 runs of each (3 before the buffer level): 2 x 6 rows x 3 path sets x
-# (3 + 2) workloads = 180 runs, about 18 min at the measured 6 s a run.  --runs 3
-# gives 270 runs (27 min).
+# (3 + 2) workloads = 180 runs: estimated 18 min at 6 s a run, measured 14 min
+# (2 vCPUs, 4.7 s a run).  --runs 3 gives 270 runs (21-27 min).
 # report.md: per buffer level, medians with min-max per row, and a small-vs-large
 # table; cdf-<buf>-<paths>.png: the rr completion-time CDFs of run 1 per scheduler
 # (gnuplot).  Results: OUT/<buf>/<paths>/<workload>/<row>/run-<i>/.  Namespaces
