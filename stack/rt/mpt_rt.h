@@ -51,6 +51,10 @@ struct mpt_rt_stats {
 	/* the path manager's route lookups (RTM_GETROUTE, rt_route.h), and those that
 	 * gave no path of ours (no route, or its source and device are not ours) */
 	uint64_t route_lookups, route_misses;
+	/* the stack's memory, through the runtime's allocator: bytes held now, the most
+	 * ever held, allocations made.  A long run whose mem_live grows is a libmpt
+	 * leak; one whose RSS grows with mem_live flat is the C library's heap */
+	uint64_t mem_live, mem_peak, mem_allocs;
 };
 
 /* Find the paths of the calling thread's network namespace: every IPv4 and global

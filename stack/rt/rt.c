@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -125,6 +126,61 @@ static int rt_pick_port_cb(void *ctx, uint16_t *port);
 static int rt_route_source_cb(void *ctx, const struct mpt_sockaddr *remote, uint32_t *path);
 static bool same_ip(const struct mpt_sockaddr *a, const struct mpt_sockaddr *b);
 
+/* env.alloc: a 16-byte header holding the size, so that the stack's memory can be
+ * counted (mpt_rt_stats.mem_*); the stack runs on the runtime thread, or under the
+ * runtime's lock: plain counters.  Blocks of RT_MEM_MMAP and more (the send and
+ * receive buffers, MiBs each per subflow) are mapped and unmapped here: glibc's
+ * malloc would map them too, but after the first such free it raises its mmap
+ * threshold and serves them from the heap, whose freed holes stay resident; a
+ * connection re-creating its subflows then grew by about 4 MiB per re-creation in
+ * RSS (the live soak: 27 -> 43 MiB in 240 s, with mem_live flat). */
+#define RT_MEM_HDR  16
+#define RT_MEM_MMAP (128u << 10)
+
+static void *rt_calloc(void *ctx, size_t n, size_t size)
+{
+	struct mpt_rt *rt = ctx;
+	unsigned char *p;
+	size_t bytes;
+
+	if (size && n > (SIZE_MAX - RT_MEM_HDR) / size)
+		return NULL;
+	bytes = n * size;
+	if (bytes >= RT_MEM_MMAP) {
+		p = mmap(NULL, bytes + RT_MEM_HDR, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = calloc(1, bytes + RT_MEM_HDR);
+	}
+	if (!p)
+		return NULL;
+	memcpy(p, &bytes, sizeof(bytes));
+	rt->stats.mem_live += bytes;
+	rt->stats.mem_allocs++;
+	if (rt->stats.mem_live > rt->stats.mem_peak)
+		rt->stats.mem_peak = rt->stats.mem_live;
+	return p + RT_MEM_HDR;
+}
+
+static void rt_free(void *ctx, void *q)
+{
+	struct mpt_rt *rt = ctx;
+	unsigned char *p = q;
+	size_t bytes;
+
+	if (!p)
+		return;
+	p -= RT_MEM_HDR;
+	memcpy(&bytes, p, sizeof(bytes));
+	rt->stats.mem_live -= bytes;
+	if (bytes >= RT_MEM_MMAP)
+		munmap(p, bytes + RT_MEM_HDR);
+	else
+		free(p);
+}
+
 int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct mpt_io_path *paths,
 		size_t npaths, const struct mpt_config *cfg, char *err, size_t errlen)
 {
@@ -166,6 +222,9 @@ int mpt_rt_open(struct mpt_rt **out, const struct mpt_io_ops *io, const struct m
 	env.crypto = mpt_crypto_openssl(NULL);
 	env.pick_port = rt_pick_port_cb;
 	env.port_ctx = rt;
+	env.alloc.ctx = rt;
+	env.alloc.calloc = rt_calloc;
+	env.alloc.free = rt_free;
 	/* without an rtnetlink socket the stack keeps its subnet rule */
 	if (!rt_route_open(&rt->rr)) {
 		env.route_source = rt_route_source_cb;

@@ -654,6 +654,9 @@ void perf_mpt_counters_text(struct mpt_rt *rt, char *buf, size_t cap)
 		{"MpnetRtPmLimits", rs->pm_limits},
 		{"MpnetRtRouteLookups", rs->route_lookups},
 		{"MpnetRtRouteMisses", rs->route_misses},
+		{"MpnetRtMemLive", rs->mem_live},
+		{"MpnetRtMemPeak", rs->mem_peak},
+		{"MpnetRtMemAllocs", rs->mem_allocs},
 		{"MpnetIoTxPackets", io->tx_packets},
 		{"MpnetIoTxGsoFrames", io->tx_gso_frames},
 	};
