@@ -243,6 +243,7 @@ void mpt_sk_table_free(struct mpt_sk_table *t)
 		sk_free(s);
 	}
 	free(t->v);
+	free(t->orphans);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -662,6 +663,15 @@ out:
 	return rv;
 }
 
+/* Whether the application's end has no copy left: every descriptor of it closed (in
+ * every process), so the runtime's end sees POLLHUP. */
+static bool rt_hup(const struct sk *s)
+{
+	struct pollfd p = {.fd = s->rt_fd, .events = 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 int mpt_sk_close(struct mpt_sk_table *t, int fd)
 {
 	struct sk *s;
@@ -673,16 +683,67 @@ int mpt_sk_close(struct mpt_sk_table *t, int fd)
 		mpt_sk_unlock(t);
 		return fail(EBADF);
 	}
-	if (ioctl(s->app_fd, FIONREAD, &unread) == 0 && unread > 0 && s->state != SK_LISTEN)
-		s->abort_close = true;
+	if (ioctl(s->app_fd, FIONREAD, &unread) < 0)
+		unread = 0;
 	if (s->linger0)
 		s->abort_close = true;
 	s->closed = true;
 	close(s->app_fd);
 	s->app_fd = -1;
+	/* unread data resets the connection only when this was the last copy: a copy
+	 * in a forked child reads it (a server that forks after accept closes its own
+	 * copy at once, before the child read the request) */
+	if (unread > 0 && s->state != SK_LISTEN && rt_hup(s))
+		s->abort_close = true;
 	wake(t);
 	mpt_sk_unlock(t);
 	return 0;
+}
+
+int mpt_sk_detach(struct mpt_sk_table *t, int fd)
+{
+	struct sk *s;
+
+	mpt_sk_lock(t);
+	s = sk_find(t, fd);
+	if (!s) {
+		mpt_sk_unlock(t);
+		return fail(EBADF);
+	}
+	if (s->linger0)
+		s->abort_close = true;
+	s->closed = true;
+	s->app_fd = -1; /* the number is the caller's again: not closed here */
+	wake(t);
+	mpt_sk_unlock(t);
+	return 0;
+}
+
+int mpt_sk_rekey(struct mpt_sk_table *t, int fd, int newfd)
+{
+	struct sk *s;
+	int rv = 0;
+
+	mpt_sk_lock(t);
+	s = sk_find(t, fd);
+	if (!s)
+		rv = fail(EBADF);
+	else if (newfd < 0 || sk_find(t, newfd))
+		rv = fail(EINVAL);
+	else
+		s->app_fd = newfd;
+	mpt_sk_unlock(t);
+	return rv;
+}
+
+size_t mpt_sk_busy(struct mpt_sk_table *t)
+{
+	size_t n;
+
+	mpt_sk_lock(t);
+	n = t->n + t->norphans;
+	mpt_sk_unlock(t);
+	return n;
 }
 
 int mpt_sk_getsockname(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t *len)
@@ -828,13 +889,43 @@ static bool app_to_net(struct mpt_sk_table *t, struct sk *s, uint64_t now)
 /* Whether every copy of the application's descriptor is closed. */
 static bool app_gone(struct sk *s)
 {
-	struct pollfd p = {.fd = s->rt_fd, .events = 0};
-
 	if (s->app_fd >= 0)
 		return false;
-	if (!s->hup && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+	if (!s->hup && rt_hup(s))
 		s->hup = true;
 	return s->hup;
+}
+
+/* A connection closed with mpt_close finishes its FIN exchange in the stack: keep
+ * its id until it does (orphans_step), for mpt_sk_busy.  Without room it is simply
+ * not waited for. */
+static void orphan_add(struct mpt_sk_table *t, uint32_t id)
+{
+	if (t->norphans == t->orphans_cap) {
+		size_t cap = t->orphans_cap ? t->orphans_cap * 2 : 16;
+		uint32_t *v = realloc(t->orphans, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		t->orphans = v;
+		t->orphans_cap = cap;
+	}
+	t->orphans[t->norphans++] = id;
+}
+
+/* Forget the orphans whose close ended: gone from the stack, failed, in TIME_WAIT
+ * or CLOSED (their data and FIN are acknowledged). */
+static void orphans_step(struct mpt_sk_table *t)
+{
+	for (size_t i = 0; i < t->norphans;) {
+		struct mpt_conn_info ci;
+
+		if (mpt_conn_info(t->st, t->orphans[i], &ci) < 0 || ci.error ||
+		    ci.state == MPT_TIME_WAIT || ci.state == MPT_CLOSED)
+			t->orphans[i] = t->orphans[--t->norphans];
+		else
+			i++;
+	}
 }
 
 /* Returns true when s is finished and can be freed. */
@@ -907,10 +998,12 @@ static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *pr
 			if (s->out_off != s->out_len ||
 			    (!s->eof_out && mpt_recv(t->st, s->id, probe, 1, now) > 0))
 				s->abort_close = true;
-			if (s->abort_close)
+			if (s->abort_close) {
 				mpt_abort(t->st, s->id, now);
-			else
+			} else {
 				mpt_close(t->st, s->id, now);
+				orphan_add(t, s->id);
+			}
 			return true;
 		}
 		return false;
@@ -935,6 +1028,7 @@ int mpt_sk_step(struct mpt_sk_table *t)
 		else
 			i++;
 	}
+	orphans_step(t);
 	return progress;
 }
 
