@@ -447,13 +447,27 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 EXPORT int listen(int fd, int backlog)
 {
-	int key;
+	int key, rv;
 
 	need_real();
 	key = ours(fd);
 	if (key < 0)
 		return real.listen(fd, backlog);
-	return LAYER(mpt_sk_listen(tab, key, backlog));
+	rv = LAYER(mpt_sk_listen(tab, key, backlog));
+	if (rv == 0 && logfp) {
+		/* the kernel's ss does not see a libmpt listener: the log says it */
+		struct sockaddr_storage ss;
+		socklen_t l = sizeof(ss);
+		int e = errno;
+
+		if (LAYER(mpt_sk_getsockname(tab, key, (struct sockaddr *)&ss, &l)) == 0)
+			fprintf(logfp, "mpt-run: listening on port %u\n",
+				ntohs(ss.ss_family == AF_INET
+					      ? ((struct sockaddr_in *)&ss)->sin_port
+					      : ((struct sockaddr_in6 *)&ss)->sin6_port));
+		errno = e;
+	}
+	return rv;
 }
 
 static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags, bool four)
