@@ -194,6 +194,16 @@ more_than_one_path() {
 	kernel_mptcp c MPTcpExtMPJoinSynAckRx
 }
 
+@test "mpt-run: the calls as a program sees them (non-blocking connect, O_NONBLOCK, flags, options, dup/dup2, refused, bad arguments' errno as the kernel's)" {
+	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
+	two_paths "$f" mpt kernel
+	"$MPNET" up "$f"
+	serve s 5808 timeout 120 mptcpize run python3 "$ROOT/tests/bats/echo_server.py" 198.18.2.2 5808
+	run --separate-stderr in_host $T c timeout 60 "$RUN" -- python3 "$ROOT/tests/bats/preload_semantics.py" 198.18.2.2 5808 5809
+	echo "# $(jq -c 'keys | length' <<<"$output") checks" >&3
+	[ "$status" -eq 0 ] || { echo "$stderr"; jq 'with_entries(select(.value != "ok"))' <<<"$output"; fail "exit $status"; }
+}
+
 @test "mpt-run: loopback stays the kernel's, a failed start says how to fix it, bad options are refused" {
 	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
 	two_paths "$f" mpt kernel
