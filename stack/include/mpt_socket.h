@@ -263,8 +263,9 @@ int mpt_sk_detach(struct mpt_sk_table *t, int fd);
  * caller.  EBADF (fd unknown), EINVAL (newfd negative or another socket's). */
 int mpt_sk_rekey(struct mpt_sk_table *t, int fd, int newfd);
 
-/* Sockets in the table plus connections closed through it whose FIN exchange has
- * not ended yet (mpt_close'd, not yet in TIME_WAIT / CLOSED, failed or gone). */
+/* Sockets in the table plus the stack's unfinished connections
+ * (mpt_stack_open_conns): once every socket is closed, the connections still
+ * delivering their data and FIN. */
 size_t mpt_sk_busy(struct mpt_sk_table *t);
 
 /* getsockname(2) / getpeername(2) (ENOTCONN); the socket's family decides the form

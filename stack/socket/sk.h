@@ -50,11 +50,6 @@ struct mpt_sk_table {
 	struct mpt_sk_hooks h;
 	struct sk **v;
 	size_t n, cap;
-	/* connections closed through the table (mpt_close) whose FIN exchange has not
-	 * ended yet: mpt_sk_busy counts them, so that a runtime stopping at exit lets
-	 * them finish instead of dropping what they still have to send */
-	uint32_t *orphans;
-	size_t norphans, orphans_cap;
 };
 
 struct sk *sk_find(struct mpt_sk_table *t, int fd);

@@ -243,7 +243,6 @@ void mpt_sk_table_free(struct mpt_sk_table *t)
 		sk_free(s);
 	}
 	free(t->v);
-	free(t->orphans);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -741,7 +740,7 @@ size_t mpt_sk_busy(struct mpt_sk_table *t)
 	size_t n;
 
 	mpt_sk_lock(t);
-	n = t->n + t->norphans;
+	n = t->n + mpt_stack_open_conns(t->st);
 	mpt_sk_unlock(t);
 	return n;
 }
@@ -896,38 +895,6 @@ static bool app_gone(struct sk *s)
 	return s->hup;
 }
 
-/* A connection closed with mpt_close finishes its FIN exchange in the stack: keep
- * its id until it does (orphans_step), for mpt_sk_busy.  Without room it is simply
- * not waited for. */
-static void orphan_add(struct mpt_sk_table *t, uint32_t id)
-{
-	if (t->norphans == t->orphans_cap) {
-		size_t cap = t->orphans_cap ? t->orphans_cap * 2 : 16;
-		uint32_t *v = realloc(t->orphans, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		t->orphans = v;
-		t->orphans_cap = cap;
-	}
-	t->orphans[t->norphans++] = id;
-}
-
-/* Forget the orphans whose close ended: gone from the stack, failed, in TIME_WAIT
- * or CLOSED (their data and FIN are acknowledged). */
-static void orphans_step(struct mpt_sk_table *t)
-{
-	for (size_t i = 0; i < t->norphans;) {
-		struct mpt_conn_info ci;
-
-		if (mpt_conn_info(t->st, t->orphans[i], &ci) < 0 || ci.error ||
-		    ci.state == MPT_TIME_WAIT || ci.state == MPT_CLOSED)
-			t->orphans[i] = t->orphans[--t->norphans];
-		else
-			i++;
-	}
-}
-
 /* Returns true when s is finished and can be freed. */
 static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *progress)
 {
@@ -1002,7 +969,6 @@ static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *pr
 				mpt_abort(t->st, s->id, now);
 			} else {
 				mpt_close(t->st, s->id, now);
-				orphan_add(t, s->id);
 			}
 			return true;
 		}
@@ -1028,7 +994,6 @@ int mpt_sk_step(struct mpt_sk_table *t)
 		else
 			i++;
 	}
-	orphans_step(t);
 	return progress;
 }
 

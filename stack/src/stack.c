@@ -851,6 +851,16 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 
 /* ---- timers ---- */
 
+unsigned mpt_stack_open_conns(const struct mpt_stack *st)
+{
+	unsigned n = 0;
+
+	for (const struct tcb *t = st->conns; t; t = t->next)
+		if (t->state != MPT_CLOSED && t->state != MPT_TIME_WAIT && t->state != MPT_LISTEN)
+			n++;
+	return n;
+}
+
 uint64_t mpt_stack_next_timeout(const struct mpt_stack *st)
 {
 	uint64_t n = UINT64_MAX;
