@@ -861,6 +861,17 @@ unsigned mpt_stack_open_conns(const struct mpt_stack *st)
 	return n;
 }
 
+bool mpt_stack_port_in_use(const struct mpt_stack *st, uint16_t port)
+{
+	for (const struct tcb *t = st->conns; t; t = t->next)
+		if (t->local.port == port && t->state != MPT_CLOSED)
+			return true;
+	for (const struct listener *l = st->listeners; l; l = l->next)
+		if (l->local.port == port)
+			return true;
+	return false;
+}
+
 uint64_t mpt_stack_next_timeout(const struct mpt_stack *st)
 {
 	uint64_t n = UINT64_MAX;
