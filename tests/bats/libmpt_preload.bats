@@ -194,6 +194,35 @@ more_than_one_path() {
 	kernel_mptcp c MPTcpExtMPJoinSynAckRx
 }
 
+@test "mpt-run: a program that writes 16 MiB and exits at once delivers it all; 80 connections one after another" {
+	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
+	mkfile "$d/in" 16777216
+	two_paths "$f" mpt kernel subflow
+	"$MPNET" up "$f"
+	# the exit waits (--linger) for the connection to deliver what libmpt buffered
+	serve s 5809 timeout 120 mptcpize run nc -l 198.18.2.2 5809 >"$d/out" </dev/null
+	run --separate-stderr in_host $T c timeout 60 "$RUN" -- python3 -c '
+import socket, sys
+s = socket.create_connection(("198.18.2.2", 5809))
+s.sendall(open(sys.argv[1], "rb").read())
+s.close()' "$d/in"
+	[ "$status" -eq 0 ] || { echo "$stderr"; fail "exit $status"; }
+	wait "$BG_PID"
+	assert_equal "$(sha "$d/out")" "$(sha "$d/in")"
+	# ports are given back: more connections than the runtime once held ports for
+	serve s 5810 timeout 120 mptcpize run python3 "$ROOT/tests/bats/echo_server.py" 198.18.2.2 5810
+	run --separate-stderr in_host $T c timeout 100 "$RUN" -- python3 -c '
+import socket
+for i in range(80):
+    s = socket.create_connection(("198.18.2.2", 5810), timeout=10)
+    s.sendall(b"%d" % i)
+    assert s.recv(8) == b"%d" % i
+    s.close()
+print("80 ok")'
+	[ "$status" -eq 0 ] || { echo "$stderr"; fail "exit $status"; }
+	assert_equal "$output" "80 ok"
+}
+
 @test "mpt-run: the calls as a program sees them (non-blocking connect, O_NONBLOCK, flags, options, dup/dup2, refused, bad arguments' errno as the kernel's)" {
 	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
 	two_paths "$f" mpt kernel
