@@ -96,8 +96,8 @@ bool pl_addr_same_ip(const struct sockaddr *sa, socklen_t len, const struct sock
  *  MPT_RUN_ENDPOINTS     space-separated ADDR[,id=N][,signal][,subflow][,backup][,fullmesh]
  *  MPT_RUN_MAX_SUBFLOWS  1..255, counting the first (default: ip mptcp limits)
  *  MPT_RUN_NO_MPTCP      1: libmpt speaks plain TCP
- *  MPT_RUN_LOG           a log file: the start, sockets given to the kernel, and at
- *                        exit libmpt's counters (nstat's form)
+ *  MPT_RUN_LOG           a log file: the start, each listener's port, sockets given
+ *                        to the kernel, and at exit libmpt's counters (nstat's form)
  *  MPT_RUN_LINGER        seconds a closed connection gets at exit to finish (default 10)
  */
 #define PL_MAX_ENDPOINTS 16
