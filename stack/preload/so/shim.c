@@ -205,7 +205,8 @@ static int start_locked(void)
 			      "(packet sockets, nftables)";
 			rv = -EPERM;
 		} else
-			fix = "check the reason above; mpt-run --log FILE keeps libmpt's log";
+			fix = "run it inside a host of a topology (mpnet exec FILE HOST -- "
+			      "mpt-run ...) with nftables installed";
 		goto fail;
 	}
 	tab = mpt_socket_table();
@@ -250,7 +251,7 @@ static uint64_t ino_of(int fd)
 	return fstat(fd, &st) ? 0 : (uint64_t)st.st_ino;
 }
 
-/* errno-preserving bookkeeping around the layer's calls */
+/* a call into the socket layer: what it calls itself goes straight to libc */
 #define LAYER(call)           \
 	({                    \
 		int _rv;      \
