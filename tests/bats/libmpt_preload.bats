@@ -223,6 +223,37 @@ print("80 ok")'
 	assert_equal "$output" "80 ok"
 }
 
+@test "mpt-run's options reach libmpt: --endpoint opens the join, -P ndiffports:3 two more, --no-mptcp none" {
+	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR p=5830 j0 c0
+	mkfile "$d/in" 4194304
+	two_paths "$f" mpt kernel # no endpoint in the namespace: the options decide
+	"$MPNET" up "$f"
+	# one connection sending 4 MiB to Linux (nc -l), the file checked; the kernel's
+	# join and MP_CAPABLE counters grow by $1 and $2
+	one() { # joins capable mpt-run-options...
+		local joins=$1 capable=$2
+		shift 2
+		j0=$(kstat s MPTcpExtMPJoinAckRx)
+		c0=$(kstat s MPTcpExtMPCapableSYNRX)
+		p=$((p + 1))
+		serve s $p timeout 60 mptcpize run nc -l 198.18.2.2 $p >"$d/out" </dev/null
+		run --separate-stderr in_host $T c timeout 60 "$RUN" "$@" -- nc -N 198.18.2.2 $p <"$d/in"
+		[ "$status" -eq 0 ] || { echo "$stderr"; fail "mpt-run $* exit $status"; }
+		wait "$BG_PID"
+		assert_equal "$(sha "$d/out")" "$(sha "$d/in")"
+		echo "# mpt-run $*: joins $(($(kstat s MPTcpExtMPJoinAckRx) - j0)), MP_CAPABLE $(($(kstat s MPTcpExtMPCapableSYNRX) - c0))" >&3
+		assert_equal "$(($(kstat s MPTcpExtMPJoinAckRx) - j0))" "$joins"
+		assert_equal "$(($(kstat s MPTcpExtMPCapableSYNRX) - c0))" "$capable"
+	}
+	one 0 1
+	one 1 1 --endpoint 198.18.1.1,subflow
+	one 2 1 -P ndiffports:3 -S roundrobin -C lia
+	one 0 0 --no-mptcp
+	run --separate-stderr in_host $T c "$RUN" --endpoint 10.9.9.9,subflow -- nc -N 198.18.2.2 1 </dev/null
+	[[ "$stderr" == *"no interface here has that address; give --endpoint an address of this host"* ]] ||
+		fail "unexpected: $stderr"
+}
+
 @test "mpt-run: the calls as a program sees them (non-blocking connect, O_NONBLOCK, flags, options, dup/dup2, refused, bad arguments' errno as the kernel's)" {
 	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
 	two_paths "$f" mpt kernel

@@ -198,15 +198,17 @@ static int start_locked(void)
 	rv = mpt_socket_start_opts(&o, err, sizeof(err));
 	depth--;
 	if (rv < 0) {
-		if (rv == -ENOENT)
+		if (rv == -ENOENT) {
 			fix = "give --endpoint an address of this host (ip -br addr)";
-		else if (geteuid() != 0) {
+			rv = -EADDRNOTAVAIL;
+		} else if (geteuid() != 0) {
 			fix = "run it as root: libmpt needs CAP_NET_RAW and CAP_NET_ADMIN "
 			      "(packet sockets, nftables)";
 			rv = -EPERM;
-		} else
+		} else {
 			fix = "run it inside a host of a topology (mpnet exec FILE HOST -- "
 			      "mpt-run ...) with nftables installed";
+		}
 		goto fail;
 	}
 	tab = mpt_socket_table();
