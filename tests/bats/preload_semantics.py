@@ -128,6 +128,21 @@ os.close(nul)
 check("dup2 over a socket: the number is /dev/null's", os.read(e.fileno(), 1) == b"")
 e.close()
 
+# ---- close_range (os.closerange) closes ours too: the numbers are free again ----
+# (one number at a time: the runtime's own descriptors sit between them, and a
+# range over those would close them under libmpt, as under any library)
+a, b = connected(), connected()
+nums = sorted([a.detach(), b.detach()])
+for n in nums:
+    os.closerange(n, n + 1)
+again = [connected(), connected()]
+check("close_range frees our numbers for new sockets",
+      nums[0] in [x.fileno() for x in again] and
+      all(echo(x, b"cr") == b"cr" for x in again),
+      f"{nums} then {[x.fileno() for x in again]}")
+for x in again:
+    x.close()
+
 # ---- refused ----
 r = socket.socket()
 check("blocking connect to a closed port: ECONNREFUSED",

@@ -5,8 +5,9 @@
  * descriptor of the socket layer (mpt_socket.h): one end of an AF_UNIX socketpair, so
  * read/write/poll/epoll/select/sendfile work on it natively.  The calls the socket
  * layer implements are passed to it: bind, listen, accept, accept4, connect,
- * shutdown, close, getsockname, getpeername, getsockopt, setsockopt.  dup, dup2,
- * dup3 and fcntl(F_DUPFD*) are followed (pl.h's descriptor table) so that the socket
+ * shutdown, close, getsockname, getpeername, getsockopt, setsockopt.  close_range
+ * closes ours in its range as close does; dup, dup2, dup3 and fcntl(F_DUPFD*) are
+ * followed (pl.h's descriptor table) so that the socket
  * closes with its last number.  send/sendto/sendmsg drop a destination address (TCP
  * ignores it, a connected AF_UNIX socket refuses it), refuse MSG_OOB (urgent data)
  * with EOPNOTSUPP; recvfrom/recvmsg report no source address, as TCP; MSG_PEEK,
@@ -44,6 +45,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -76,6 +79,7 @@ static struct {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
+	int (*close_range)(unsigned int, unsigned int, int);
 	ssize_t (*send)(int, const void *, size_t, int);
 	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
@@ -105,6 +109,7 @@ static void real_init(void)
 	LOOKUP(dup2);
 	LOOKUP(dup3);
 	LOOKUP(fcntl);
+	LOOKUP(close_range);
 	LOOKUP(send);
 	LOOKUP(sendto);
 	LOOKUP(sendmsg);
@@ -692,6 +697,25 @@ EXPORT int close(int fd)
 	pthread_mutex_unlock(&mu);
 	errno = e;
 	return 0;
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int fd;
+
+	need_real();
+	if (!real.close_range)
+		return fail(ENOSYS);
+	if (!tab || internal() || detached() || (flags & CLOSE_RANGE_CLOEXEC) || first > last ||
+	    first > INT_MAX)
+		return real.close_range(first, last, flags);
+	/* our sockets in the range close as close() closes them, then the rest */
+	pthread_mutex_lock(&mu);
+	for (fd = pl_fdtab_next(&fds, (int)first); fd >= 0 && (unsigned int)fd <= last;
+	     fd = pl_fdtab_next(&fds, fd + 1))
+		drop_locked(fd, false);
+	pthread_mutex_unlock(&mu);
+	return real.close_range(first, last, flags);
 }
 
 /* newfd (>= 0) now refers to what oldfd does: follow it (mu held).  newfd may have
