@@ -117,6 +117,7 @@ more_than_one_path() {
 	grep -q "MPTcpExtMPJoinAckRx" "$d/srv.log" || { cat "$d/srv.log"; fail "libmpt's counters: no MP_JOIN taken"; }
 }
 
+# bats test_tags=slow
 @test "curl (Linux MPTCP) fetches 64 MiB from mpt-run python3 -m http.server: sha256 equal, both links" {
 	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
 	two_paths "$f" kernel mpt subflow
@@ -132,6 +133,7 @@ more_than_one_path() {
 	both_links rx
 }
 
+# bats test_tags=slow
 @test "mpt-run curl fetches 64 MiB from mptcpize python3 -m http.server (Linux MPTCP): sha256 equal, both links" {
 	local f=$BATS_TEST_TMPDIR/t.yaml d=$BATS_TEST_TMPDIR
 	two_paths "$f" mpt kernel subflow
