@@ -30,7 +30,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/socket -Istack/tools/mpt-perf -Itests/unit
+INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/socket -Istack/preload -Istack/tools/mpt-perf -Itests/unit
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(INCS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
@@ -41,11 +41,12 @@ STACK_SRC  := $(call lib_srcs,stack/src)
 SIM_SRC    := $(call lib_srcs,stack/sim)
 RT_SRC     := $(call lib_srcs,stack/rt)
 SOCK_SRC   := $(call lib_srcs,stack/socket)
+PRELOAD_SRC := $(call lib_srcs,stack/preload)
 PERF_SRC   := $(call lib_srcs,stack/tools/mpt-perf)
 EMU_SRC    := $(call lib_srcs,netns/emu)
 NETNS_SRC  := $(call lib_srcs,netns)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
+LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PRELOAD_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
 
 obj = $(patsubst %.c,$(2)/obj/%.o,$(1))
 
@@ -59,13 +60,13 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf $(BUILD)/bin/mpt-sockcheck
+PROGS := $(BUILD)/bin/mpnet $(BUILD)/bin/mpt-perf $(BUILD)/bin/mpt-sockcheck $(BUILD)/bin/mpt-run
 ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
 
 .PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick bench-sched
-all: $(PROGS) $(BUILD)/tests/unit-tests $(BUILD)/lib/libmpt-core.a
+all: $(PROGS) $(BUILD)/tests/unit-tests $(BUILD)/lib/libmpt-core.a $(BUILD)/lib/libmpt-preload.so
 
 # --- objects -------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -91,6 +92,21 @@ $(BUILD)/lib/libmpt-core.a: $(call obj,$(STACK_SRC),$(BUILD))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The preload library (mpt-run): libmpt, its runtime, the socket layer and the shim
+# (stack/preload/so, in no other program: it defines socket, close, ...) built as
+# position-independent code, everything hidden but the shim's interposed calls.
+SO_SRC := $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PRELOAD_SRC) $(wildcard stack/preload/so/*.c)
+
+$(BUILD)/pic/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-PIC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/libmpt-preload.so: $(call obj,$(SO_SRC),$(BUILD)/pic)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -shared -Wl,-z,defs -o $@ $^ $(LDLIBS_ALL) -ldl
+
 $(BUILD)/asan/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD)/asan)
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)
@@ -108,6 +124,11 @@ $(BUILD)/bin/mpt-perf: $(BUILD)/obj/stack/tools/mpt-perf/main.o $(BUILD)/lib/lib
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bin/mpt-sockcheck: $(BUILD)/obj/stack/tools/mpt-sockcheck/main.o $(BUILD)/lib/libmpnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bin/mpt-run: $(BUILD)/obj/stack/tools/mpt-run/main.o $(BUILD)/lib/libmpnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)

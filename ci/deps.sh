@@ -9,6 +9,7 @@ build_pkgs=(gcc make pkg-config libnl-3-dev libnl-route-3-dev libnl-genl-3-dev l
 run_pkgs=(iproute2 gnuplot-nox nftables)
 test_pkgs=(bats bats-assert bats-support iproute2 nftables tshark iputils-ping ethtool
 	procps jq python3 clang-format
+	iperf3 mptcpize curl netcat-openbsd # mpt-run's applications (libmpt_preload.bats)
 	clang libclang-rt-dev) # libFuzzer (tests/fuzz): a Recommends of clang, so named
 
 case "$what" in

@@ -510,6 +510,18 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
  * delayed ACK, probe, TIME_WAIT end...), or UINT64_MAX when no timer is armed. */
 uint64_t mpt_stack_next_timeout(const struct mpt_stack *st);
 
+/* TCP connections of the stack (MPTCP subflows included) not yet finished: in any
+ * state but CLOSED, TIME_WAIT and LISTEN, whether the application still holds them
+ * or closed them (mpt_close) and they are delivering their data and FIN.  A runtime
+ * stopping at exit waits for this to reach 0, as the kernel keeps an orphaned
+ * socket sending after its process is gone. */
+unsigned mpt_stack_open_conns(const struct mpt_stack *st);
+
+/* Whether a connection (in any state but CLOSED, TIME_WAIT included) or a listener
+ * of the stack has local port `port`: a runtime that hands the stack only the
+ * segments of the ports it claimed can give the others back. */
+bool mpt_stack_port_in_use(const struct mpt_stack *st, uint16_t port);
+
 /* Run the timers that are due at `now`.  Output they cause is fetched with
  * mpt_stack_send.  Calling it early is harmless. */
 void mpt_stack_handle_expiry(struct mpt_stack *st, uint64_t now);

@@ -253,6 +253,21 @@ int mpt_sk_shutdown(struct mpt_sk_table *t, int fd, int how);
  * Copies of the descriptor (dup, fork) keep the connection until they close. */
 int mpt_sk_close(struct mpt_sk_table *t, int fd);
 
+/* The descriptor number fd no longer refers to the socket: the caller replaced it
+ * (dup2 over it) or closed it behind the table's back.  As mpt_sk_close, but fd is
+ * not closed and unread data does not reset the connection.  EBADF. */
+int mpt_sk_detach(struct mpt_sk_table *t, int fd);
+
+/* The socket is known by newfd from now on instead of fd: newfd is another
+ * descriptor of the same open socket (dup), and fd is about to be closed by the
+ * caller.  EBADF (fd unknown), EINVAL (newfd negative or another socket's). */
+int mpt_sk_rekey(struct mpt_sk_table *t, int fd, int newfd);
+
+/* Sockets in the table plus the stack's unfinished connections
+ * (mpt_stack_open_conns): once every socket is closed, the connections still
+ * delivering their data and FIN. */
+size_t mpt_sk_busy(struct mpt_sk_table *t);
+
 /* getsockname(2) / getpeername(2) (ENOTCONN); the socket's family decides the form
  * (IPv4 peers of an AF_INET6 socket appear v4-mapped). */
 int mpt_sk_getsockname(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t *len);
@@ -301,6 +316,34 @@ struct mpt_rt;
  * negative errno with a one-line reason in err (EALREADY: started already). */
 int mpt_socket_start(const struct mpt_config *cfg, char *err, size_t errlen);
 
+/* One MPTCP endpoint for mpt_socket_start_opts (as `ip mptcp endpoint add`). */
+struct mpt_socket_endpoint {
+	struct mpt_sockaddr addr; /* a local address (port unused) */
+	uint8_t id;		  /* 1..255 */
+	uint32_t flags;		  /* MPT_EP_* */
+};
+
+/* What mpt_socket_start_opts starts. */
+struct mpt_socket_opts {
+	const struct mpt_config *cfg; /* NULL: as mpt_socket_start(NULL) */
+	/* endpoints declared instead of following `ip mptcp endpoint` (nendpoints > 0) */
+	const struct mpt_socket_endpoint *endpoints;
+	int nendpoints;
+	bool own_limits; /* cfg->max_subflows holds: do not follow `ip mptcp limits` */
+	/* connections closed at mpt_socket_stop get this long to finish their FIN
+	 * exchange (their data acknowledged); 0: 2 s */
+	uint64_t linger_ns;
+};
+
+/* As mpt_socket_start, with endpoints and limits of the caller's.  Returns 0, or a
+ * negative errno with a one-line reason in err (ENOENT: an endpoint's address is not
+ * a local address here). */
+int mpt_socket_start_opts(const struct mpt_socket_opts *o, char *err, size_t errlen);
+
+/* Whether the calling thread is the runtime's own (a preload shim passes that
+ * thread's calls straight to the C library). */
+bool mpt_socket_on_runtime_thread(void);
+
 /* The started table (NULL before mpt_socket_start): pass it to the mpt_sk_* calls. */
 struct mpt_sk_table *mpt_socket_table(void);
 
@@ -308,8 +351,9 @@ struct mpt_sk_table *mpt_socket_table(void);
  * mpt_sk_lock. */
 struct mpt_rt *mpt_socket_runtime(void);
 
-/* Let closed sockets hand their data and FIN to the stack (at most 2 s), stop the
- * thread, abort what is left, close the runtime.  No-op when not started. */
+/* Let closed sockets hand their data and FIN to the stack and finish their FIN
+ * exchange (at most the linger time, 2 s by default), stop the thread, abort what is
+ * left, close the runtime.  No-op when not started. */
 void mpt_socket_stop(void);
 
 #endif

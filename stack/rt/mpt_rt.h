@@ -116,7 +116,8 @@ int mpt_rt_follow_pm(struct mpt_rt *rt, bool endpoints, bool limits, char *err, 
 uint64_t mpt_rt_now(const struct mpt_rt *rt);
 
 /* Deliver segments for local port `port` to this stack.  Returns 0, MPT_ENOMEM
- * when the table is full. */
+ * when 4096 ports are claimed and the stack uses every one of them (ports no
+ * connection or listener uses any more are given back then). */
 int mpt_rt_claim_port(struct mpt_rt *rt, uint16_t port);
 
 /* A local port no one in this process uses, from 49152..65535 at random; claimed. */

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #define RT_BATCH     256
-#define RT_RX_ROUNDS 8 /* receive batches per step before timers and output */
-#define RT_MAX_PORTS 64
+#define RT_RX_ROUNDS 8	  /* receive batches per step before timers and output */
+#define RT_MAX_PORTS 4096 /* claimed at once; the unused are given back when full */
 #define RT_MAX_EPS   32
 #define RT_PM_PERIOD 1000000000ull /* re-read the kernel path manager every second */
 
@@ -62,7 +62,7 @@ struct mpt_rt {
 	uint64_t pm_next;
 	uint8_t lim_subflows, lim_add_addr; /* the stack's limits now */
 	volatile sig_atomic_t *intr;	    /* mpt_rt_set_interrupt */
-	uint16_t ports[RT_MAX_PORTS];
+	uint64_t ports[65536 / 64];	    /* claimed local ports, a bit each */
 	size_t nports;
 	uint8_t *txbuf; /* RT_BATCH * mtu */
 	struct mpt_io_pkt txp[RT_BATCH];
@@ -306,10 +306,19 @@ struct mpt_stack *mpt_rt_stack(struct mpt_rt *rt)
 
 static bool port_claimed(const struct mpt_rt *rt, uint16_t port)
 {
-	for (size_t i = 0; i < rt->nports; i++)
-		if (rt->ports[i] == port)
-			return true;
-	return false;
+	return rt->ports[port / 64] >> (port % 64) & 1;
+}
+
+/* Give back the claimed ports no connection or listener of the stack uses any more
+ * (closed, TIME_WAIT over): a process that opens connections one after another
+ * would otherwise run out after RT_MAX_PORTS of them. */
+static void ports_gc(struct mpt_rt *rt)
+{
+	for (uint32_t p = 0; p < 65536; p++)
+		if (port_claimed(rt, (uint16_t)p) && !mpt_stack_port_in_use(rt->st, (uint16_t)p)) {
+			rt->ports[p / 64] &= ~(1ull << (p % 64));
+			rt->nports--;
+		}
 }
 
 int mpt_rt_claim_port(struct mpt_rt *rt, uint16_t port)
@@ -317,8 +326,11 @@ int mpt_rt_claim_port(struct mpt_rt *rt, uint16_t port)
 	if (port_claimed(rt, port))
 		return 0;
 	if (rt->nports >= RT_MAX_PORTS)
+		ports_gc(rt);
+	if (rt->nports >= RT_MAX_PORTS)
 		return MPT_ENOMEM;
-	rt->ports[rt->nports++] = port;
+	rt->ports[port / 64] |= 1ull << (port % 64);
+	rt->nports++;
 	return 0;
 }
 

@@ -662,6 +662,15 @@ out:
 	return rv;
 }
 
+/* Whether the application's end has no copy left: every descriptor of it closed (in
+ * every process), so the runtime's end sees POLLHUP. */
+static bool rt_hup(const struct sk *s)
+{
+	struct pollfd p = {.fd = s->rt_fd, .events = 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 int mpt_sk_close(struct mpt_sk_table *t, int fd)
 {
 	struct sk *s;
@@ -673,16 +682,67 @@ int mpt_sk_close(struct mpt_sk_table *t, int fd)
 		mpt_sk_unlock(t);
 		return fail(EBADF);
 	}
-	if (ioctl(s->app_fd, FIONREAD, &unread) == 0 && unread > 0 && s->state != SK_LISTEN)
-		s->abort_close = true;
+	if (ioctl(s->app_fd, FIONREAD, &unread) < 0)
+		unread = 0;
 	if (s->linger0)
 		s->abort_close = true;
 	s->closed = true;
 	close(s->app_fd);
 	s->app_fd = -1;
+	/* unread data resets the connection only when this was the last copy: a copy
+	 * in a forked child reads it (a server that forks after accept closes its own
+	 * copy at once, before the child read the request) */
+	if (unread > 0 && s->state != SK_LISTEN && rt_hup(s))
+		s->abort_close = true;
 	wake(t);
 	mpt_sk_unlock(t);
 	return 0;
+}
+
+int mpt_sk_detach(struct mpt_sk_table *t, int fd)
+{
+	struct sk *s;
+
+	mpt_sk_lock(t);
+	s = sk_find(t, fd);
+	if (!s) {
+		mpt_sk_unlock(t);
+		return fail(EBADF);
+	}
+	if (s->linger0)
+		s->abort_close = true;
+	s->closed = true;
+	s->app_fd = -1; /* the number is the caller's again: not closed here */
+	wake(t);
+	mpt_sk_unlock(t);
+	return 0;
+}
+
+int mpt_sk_rekey(struct mpt_sk_table *t, int fd, int newfd)
+{
+	struct sk *s;
+	int rv = 0;
+
+	mpt_sk_lock(t);
+	s = sk_find(t, fd);
+	if (!s)
+		rv = fail(EBADF);
+	else if (newfd < 0 || sk_find(t, newfd))
+		rv = fail(EINVAL);
+	else
+		s->app_fd = newfd;
+	mpt_sk_unlock(t);
+	return rv;
+}
+
+size_t mpt_sk_busy(struct mpt_sk_table *t)
+{
+	size_t n;
+
+	mpt_sk_lock(t);
+	n = t->n + mpt_stack_open_conns(t->st);
+	mpt_sk_unlock(t);
+	return n;
 }
 
 int mpt_sk_getsockname(struct mpt_sk_table *t, int fd, struct sockaddr *sa, socklen_t *len)
@@ -828,11 +888,9 @@ static bool app_to_net(struct mpt_sk_table *t, struct sk *s, uint64_t now)
 /* Whether every copy of the application's descriptor is closed. */
 static bool app_gone(struct sk *s)
 {
-	struct pollfd p = {.fd = s->rt_fd, .events = 0};
-
 	if (s->app_fd >= 0)
 		return false;
-	if (!s->hup && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+	if (!s->hup && rt_hup(s))
 		s->hup = true;
 	return s->hup;
 }
@@ -907,10 +965,11 @@ static bool step_one(struct mpt_sk_table *t, struct sk *s, uint64_t now, int *pr
 			if (s->out_off != s->out_len ||
 			    (!s->eof_out && mpt_recv(t->st, s->id, probe, 1, now) > 0))
 				s->abort_close = true;
-			if (s->abort_close)
+			if (s->abort_close) {
 				mpt_abort(t->st, s->id, now);
-			else
+			} else {
 				mpt_close(t->st, s->id, now);
+			}
 			return true;
 		}
 		return false;

@@ -7,6 +7,7 @@
 #include "sk.h"
 #include "mpt_rt.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -27,7 +28,11 @@ static struct {
 	pthread_t thr;
 	volatile int stop;
 	bool running;
+	uint64_t linger_ns;
 } g = {.wakefd = -1};
+
+/* set by the runtime thread itself, first thing: true before it makes any call */
+static __thread bool on_rt_thread;
 
 static uint64_t h_now(void *ctx)
 {
@@ -74,6 +79,7 @@ static void *loop(void *arg)
 	static struct pollfd pfds[RT_MAX_POLL];
 
 	(void)arg;
+	on_rt_thread = true;
 	while (!g.stop) {
 		uint64_t now, next;
 		struct timespec ts;
@@ -109,7 +115,20 @@ static void *loop(void *arg)
 
 int mpt_socket_start(const struct mpt_config *cfg, char *err, size_t errlen)
 {
+	struct mpt_socket_opts o = {.cfg = cfg};
+
+	return mpt_socket_start_opts(&o, err, errlen);
+}
+
+bool mpt_socket_on_runtime_thread(void)
+{
+	return on_rt_thread;
+}
+
+int mpt_socket_start_opts(const struct mpt_socket_opts *o, char *err, size_t errlen)
+{
 	struct mpt_io_path paths[MPT_IO_MAX_PATHS];
+	const struct mpt_config *cfg = o->cfg;
 	struct mpt_sk_hooks h;
 	struct mpt_config c;
 	int n, rv;
@@ -132,8 +151,23 @@ int mpt_socket_start(const struct mpt_config *cfg, char *err, size_t errlen)
 	}
 	if (mpt_rt_open(&g.rt, &mpt_io_packet, paths, (size_t)n, &c, err, errlen))
 		return -EIO;
-	if (c.mptcp) {
-		rv = mpt_rt_follow_pm(g.rt, true, true, err, errlen);
+	for (int i = 0; i < o->nendpoints; i++) {
+		const struct mpt_socket_endpoint *ep = &o->endpoints[i];
+		char a[64] = "?";
+
+		rv = mpt_rt_add_endpoint(g.rt, ep->id, &ep->addr, ep->flags);
+		if (!rv)
+			continue;
+		inet_ntop(ep->addr.family == MPT_AF_INET ? AF_INET : AF_INET6, ep->addr.ip, a,
+			  sizeof(a));
+		snprintf(err, errlen, "endpoint %s id %u: %s", a, ep->id,
+			 rv == MPT_ENOENT ? "no interface here has that address"
+					  : mpt_strerror(rv));
+		rv = rv == MPT_ENOENT ? -ENOENT : -EINVAL;
+		goto fail_rt;
+	}
+	if (c.mptcp && (!o->nendpoints || !o->own_limits)) {
+		rv = mpt_rt_follow_pm(g.rt, !o->nendpoints, !o->own_limits, err, errlen);
 		if (rv && rv != -ENOENT)
 			goto fail_rt;
 	}
@@ -157,12 +191,14 @@ int mpt_socket_start(const struct mpt_config *cfg, char *err, size_t errlen)
 		goto fail_fd;
 	}
 	g.stop = 0;
+	g.linger_ns = o->linger_ns ? o->linger_ns : 2000000000ull;
+	g.running = true;
 	rv = -pthread_create(&g.thr, NULL, loop, NULL);
 	if (rv) {
+		g.running = false;
 		snprintf(err, errlen, "runtime thread: %s", strerror(-rv));
 		goto fail_t;
 	}
-	g.running = true;
 	return 0;
 fail_t:
 	mpt_sk_table_free(g.t);
@@ -190,15 +226,13 @@ void mpt_socket_stop(void)
 {
 	if (!g.running)
 		return;
-	/* closed sockets finish (their data and FIN handed to the stack) first */
-	for (int i = 0; i < 200; i++) {
-		size_t left;
-
-		mpt_sk_lock(g.t);
-		left = g.t->n;
-		mpt_sk_unlock(g.t);
-		if (!left)
+	/* closed sockets finish first: their data and FIN handed to the stack, then
+	 * acknowledged (the kernel keeps an orphaned socket sending after its process
+	 * is gone; here the process is the stack) */
+	for (uint64_t waited = 0; waited < g.linger_ns; waited += 10000000ull) {
+		if (!mpt_sk_busy(g.t))
 			break;
+		h_wake(NULL);
 		usleep(10000);
 	}
 	g.stop = 1;

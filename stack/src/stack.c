@@ -892,6 +892,27 @@ ptrdiff_t mpt_stack_send(struct mpt_stack *st, uint8_t *buf, size_t cap, uint32_
 
 /* ---- timers ---- */
 
+unsigned mpt_stack_open_conns(const struct mpt_stack *st)
+{
+	unsigned n = 0;
+
+	for (const struct tcb *t = st->conns; t; t = t->next)
+		if (t->state != MPT_CLOSED && t->state != MPT_TIME_WAIT && t->state != MPT_LISTEN)
+			n++;
+	return n;
+}
+
+bool mpt_stack_port_in_use(const struct mpt_stack *st, uint16_t port)
+{
+	for (const struct tcb *t = st->conns; t; t = t->next)
+		if (t->local.port == port && t->state != MPT_CLOSED)
+			return true;
+	for (const struct listener *l = st->listeners; l; l = l->next)
+		if (l->local.port == port)
+			return true;
+	return false;
+}
+
 uint64_t mpt_stack_next_timeout(const struct mpt_stack *st)
 {
 	uint64_t n = UINT64_MAX;

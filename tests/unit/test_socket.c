@@ -1212,3 +1212,177 @@ TEST(socket_epoll_and_select_readiness)
 	close(ep);
 	env_free(&e);
 }
+
+/* A server that forks after accept closes its own copy before the child read the
+ * request: that is not a close with unread data (the child reads it), so no reset;
+ * the child answers and the client reads the answer, then EOF. */
+TEST(socket_fork_after_accept_parent_closes_unread)
+{
+	char buf[64];
+	struct env e;
+	uint64_t rst;
+	ssize_t r;
+	size_t got = 0;
+	pid_t pid;
+	int c, s, st = -1, err = -1;
+	socklen_t el = sizeof(err);
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5040, &c, &s);
+	CHECK_EQ(write(c, "GET /\n", 6), 6);
+	CHECK(run_until(&e, s, POLLIN, 10) & POLLIN); /* the request waits, unread */
+	rst = mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts;
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char req[6];
+
+		/* the parent closes its copy first; the child then reads and answers */
+		usleep(50000);
+		if (read(s, req, sizeof(req)) != 6 || memcmp(req, "GET /\n", 6))
+			_exit(1);
+		if (write(s, "200 ok\n", 7) != 7)
+			_exit(2);
+		_exit(0);
+	}
+	CHECK_EQ(mpt_sk_close(e.t[1], s), 0);
+	set_nonblock(c);
+	for (int i = 0; i < 20000; i++) {
+		r = read(c, buf + got, sizeof(buf) - got);
+		if (r == 0)
+			break;
+		if (r > 0)
+			got += (size_t)r;
+		else
+			round1(&e);
+		if (st < 0 && waitpid(pid, &st, WNOHANG) != pid)
+			st = -1;
+	}
+	if (st < 0)
+		CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK_EQ(got, 7);
+	CHECK(!memcmp(buf, "200 ok\n", 7));
+	CHECK_U64_EQ(mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts, rst);
+	CHECK_EQ(mpt_sk_getsockopt(e.t[0], c, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	CHECK_EQ(err, 0);
+	env_free(&e);
+}
+
+/* The last copy closed with data unread still resets (the fix above is only for
+ * copies left elsewhere). */
+TEST(socket_close_last_copy_unread_resets_after_dup)
+{
+	struct env e;
+	uint64_t rst;
+	int c, s, s2;
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5041, &c, &s);
+	CHECK_EQ(write(c, "unread", 6), 6);
+	CHECK(run_until(&e, s, POLLIN, 10) & POLLIN);
+	rst = mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts;
+	s2 = dup(s);
+	CHECK(s2 >= 0);
+	/* the table knows the socket as s2 now; s is an ordinary copy */
+	CHECK_EQ(mpt_sk_rekey(e.t[1], s, s2), 0);
+	CHECK(mpt_sk_is_socket(e.t[1], s2));
+	CHECK(!mpt_sk_is_socket(e.t[1], s));
+	CHECK_EQ(mpt_sk_rekey(e.t[1], s, s2), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK_EQ(mpt_sk_rekey(e.t[1], s2, -1), -1);
+	CHECK_EQ(errno, EINVAL);
+	close(s);
+	CHECK_EQ(mpt_sk_close(e.t[1], s2), 0);
+	CHECK(run_until(&e, c, POLLIN, 10) & POLLIN);
+	CHECK(mpt_stack_counters(e.sim.ep[1])->tcp_out_rsts > rst);
+	env_free(&e);
+}
+
+/* detach: the number was replaced (dup2 over it); the connection closes with a FIN
+ * once no copy is left, and the number is not closed by the table. */
+TEST(socket_detach_after_dup2_over_it)
+{
+	struct env e;
+	char b[4];
+	int c, s, devnull;
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5042, &c, &s);
+	pump(&e, c, s, 5000, false);
+	devnull = open("/dev/null", O_RDONLY);
+	CHECK(devnull >= 0);
+	CHECK_EQ(dup2(devnull, s), s);
+	CHECK_EQ(mpt_sk_detach(e.t[1], s), 0);
+	CHECK_EQ(mpt_sk_detach(e.t[1], s), -1);
+	CHECK_EQ(errno, EBADF);
+	CHECK(fcntl(s, F_GETFD) >= 0); /* still open: /dev/null's copy */
+	set_nonblock(c);
+	CHECK(run_until(&e, c, POLLIN, 10) & POLLIN);
+	CHECK_EQ(read(c, b, sizeof(b)), 0);
+	close(s);
+	close(devnull);
+	env_free(&e);
+}
+
+/* mpt_sk_busy counts closed connections until their FIN exchange ends, so a runtime
+ * stopping at exit waits for the data it still holds: after the client's close,
+ * while its data is still on the way, and 0 only once both ends closed. */
+TEST(socket_busy_until_fin_exchange_ends)
+{
+	static uint8_t buf[65536];
+	struct env e;
+	uint64_t sent = 0, got = 0, bytes = 16 * 65536;
+	int c, s, i;
+	bool eof = false;
+
+	env_init(&e, MPT_AF_INET, 1, NULL);
+	pair_blocking(&e, AF_INET, 5043, &c, &s);
+	CHECK_EQ(mpt_sk_busy(e.t[0]), 2); /* the socket and its connection */
+	set_nonblock(c);
+	set_nonblock(s);
+	/* the client writes everything and closes at once, as a program that exits;
+	 * the server reads meanwhile */
+	for (i = 0; i < 400000 && !eof; i++) {
+		bool moved = false;
+		ssize_t r;
+
+		if (sent < bytes) {
+			size_t n =
+				bytes - sent < sizeof(buf) ? (size_t)(bytes - sent) : sizeof(buf);
+			ssize_t w;
+
+			for (size_t k = 0; k < n; k++)
+				buf[k] = mpt_sim_pattern(sent + k);
+			w = write(c, buf, n);
+			if (w > 0) {
+				sent += (uint64_t)w;
+				moved = true;
+				if (sent >= bytes) {
+					CHECK_EQ(mpt_sk_close(e.t[0], c), 0);
+					CHECK(mpt_sk_busy(e.t[0]) >= 1);
+				}
+			}
+		}
+		r = read(s, buf, sizeof(buf));
+		if (r > 0) {
+			for (ssize_t k = 0; k < r; k++)
+				CHECK_EQ(buf[k], mpt_sim_pattern(got + (uint64_t)k));
+			got += (uint64_t)r;
+			moved = true;
+			if (sent >= bytes && got < bytes)
+				CHECK(mpt_sk_busy(e.t[0]) >= 1); /* closed, still sending */
+		} else if (r == 0) {
+			eof = true;
+		}
+		if (!moved)
+			round1(&e);
+	}
+	CHECK(eof);
+	CHECK_U64_EQ(got, bytes);
+	CHECK_EQ(mpt_sk_close(e.t[1], s), 0);
+	for (i = 0; i < 20000 && mpt_sk_busy(e.t[0]); i++)
+		round1(&e);
+	CHECK_EQ(mpt_sk_busy(e.t[0]), 0);
+	env_free(&e);
+}
