@@ -10,15 +10,21 @@
 #            lia, olia, balia and uncoupled cubic.
 #   harm     "do no harm", namespaces: topologies/shared-bottleneck.yaml (client mp
 #            with two access links into r, one 10 Mbit/s 10 ms bottleneck r - server
-#            shared with one Linux TCP cubic flow), uploads of T s to a Linux MPTCP
-#            server; rows: libmpt lia, olia, balia, cubic (uncoupled) and the kernel's
-#            MPTCP (cubic on each subflow: Linux has no coupled controller).
+#            with a 100-packet drop-tail queue, shared with one Linux TCP cubic flow),
+#            uploads of T s to a Linux MPTCP server; rows: libmpt lia, olia, balia,
+#            cubic (uncoupled) and the kernel's MPTCP (cubic on each subflow: Linux has
+#            no coupled controller).
+#   harm-codel  the same with CoDel (RFC 8289, 5 ms / 100 ms) on the bottleneck's
+#            queue; rows lia, cubic, kernel.  With drop-tail the kernel's two subflows
+#            take more of the losses than the TCP flow and get about one share (0.9-1.6,
+#            not the two of uncoupled CUBIC); with CoDel they get about two (README.md,
+#            "Coupled congestion control against Linux").
 #   balance  "balance congestion", namespaces: topologies/congestion-balance.yaml
 #            (client m over two disjoint 10 Mbit/s bottlenecks, path a shared with two
-#            Linux TCP flows, path b free); the same rows.
+#            Linux TCP flows, path b free); the five rows.
 # Namespace rows: goodput over [W, T] s of each transfer (the receiver's verified
-# bytes, timeseries.csv), so slow start is left out; T = 25, W = 10 (--quick: one run,
-# T = 15, W = 5, 60 s of virtual time).  A run whose apps do not all verify their bytes
+# bytes, timeseries.csv), so slow start is left out; T = 20, W = 5 (--quick: one run,
+# T = 12, W = 4, 60 s of virtual time).  A run whose apps do not all verify their bytes
 # is listed as failed, never averaged.  bench/cc_report.py writes report.md,
 # report.json and plots (gnuplot).  Namespaces under MPNET_NS_PREFIX=mpcc.
 set -euo pipefail
@@ -47,23 +53,29 @@ case $RUNS in '' | *[!0-9]* | 0)
 	exit 2
 	;;
 esac
-T=25
-W=10
+T=20
+W=5
 VT_SECONDS=120
 if [ $QUICK = 1 ]; then
 	RUNS=1
-	T=15
-	W=5
+	T=12
+	W=4
 	VT_SECONDS=60
 fi
-ROWS="mpt-lia mpt-olia mpt-balia mpt-cubic kernel"
-EXPERIMENTS="harm balance"
-nrows=$(echo $ROWS | wc -w)
-total=$((RUNS * nrows * 2))
+EXPERIMENTS="harm harm-codel balance"
+rows() { # experiment
+	case $1 in
+	harm-codel) echo "mpt-lia mpt-cubic kernel" ;;
+	*) echo "mpt-lia mpt-olia mpt-balia mpt-cubic kernel" ;;
+	esac
+}
+nrows=0
+for e in $EXPERIMENTS; do nrows=$((nrows + $(rows "$e" | wc -w))); done
+total=$((RUNS * nrows))
 # measured on 2 vCPUs: a 120 s cc-bottleneck run of the four controllers takes
-# about 25 s; a namespace run T + 4 s (set-up, servers, teardown)
-est=$((RUNS * VT_SECONDS * 25 / 120 + total * (T + 4)))
-echo "# bench-cc: $RUNS x 4 virtual-time runs, then $total namespace runs ($RUNS x $nrows rows x [$EXPERIMENTS], $T s each): about $(((est + 59) / 60)) min"
+# about 25 s; a namespace run T + 5 s (set-up, servers, teardown)
+est=$((RUNS * VT_SECONDS * 25 / 120 + total * (T + 5)))
+echo "# bench-cc: $RUNS x 4 virtual-time runs, then $total namespace runs ($RUNS x $nrows rows of [$EXPERIMENTS], $T s each): about $(((est + 59) / 60)) min"
 [ $ESTIMATE = 0 ] || exit 0
 [ -x build/tests/cc-bottleneck ] && [ -x build/bin/mpnet ] ||
 	{ echo "bench/cc.sh: build/tests/cc-bottleneck and build/bin/mpnet missing (make bench-cc builds them)" >&2; exit 2; }
@@ -98,21 +110,23 @@ host_line() { # row
 # The shipped topology with the MPTCP client's line replaced, the transfers T s and
 # the topology named for the bench (namespace names stay short).
 topo() { # out experiment row
-	local src host
+	local src host queue=
 	case $2 in
 	harm) src=topologies/shared-bottleneck.yaml host=mp ;;
+	harm-codel) src=topologies/shared-bottleneck.yaml host=mp queue="{ limit: 100, codel: true }" ;;
 	balance) src=topologies/congestion-balance.yaml host=m ;;
 	esac
 	sed -E -e "s|^  $host: \{.*\}$|  $host: $(host_line "$3")|" -e "s|time: 30s|time: ${T}s|" \
-		-e "s|^name: .*|name: bcc-$2|" "$src" >"$1"
-	grep -qF "  $host: $(host_line "$3")" "$1" && grep -q "time: ${T}s" "$1" ||
+		-e "s|^name: .*|name: bcc-${2%-codel}|" ${queue:+-e "s|queue: 100 \}|queue: $queue }|"} "$src" >"$1"
+	grep -qF "  $host: $(host_line "$3")" "$1" && grep -q "time: ${T}s" "$1" &&
+		{ [ -z "$queue" ] || grep -qF "queue: $queue" "$1"; } ||
 		{ echo "bench/cc.sh: $src no longer has the lines this script rewrites" >&2; exit 1; }
 }
 
 n=0
 for i in $(seq 1 "$RUNS"); do
 	for e in $EXPERIMENTS; do
-		for row in $ROWS; do
+		for row in $(rows "$e"); do
 			d=$OUT/$e/$row
 			mkdir -p "$d"
 			topo "$d/topology.yaml" "$e" "$row"

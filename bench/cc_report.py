@@ -119,7 +119,7 @@ def gnuplot(root, png, script, L, alt):
 def main(root):
     meta = load(os.path.join(root, "meta.json")) or {}
     T, W = meta.get("transfer_s", 25), meta.get("window_from_s", 10)
-    report = {"meta": meta, "vt": {}, "harm": {}, "balance": {}, "failed": []}
+    report = {"meta": meta, "vt": {}, "harm": {}, "harm-codel": {}, "balance": {}, "failed": []}
     failures = report["failed"]
     L = ["# Coupled congestion control (make bench-cc)", ""]
     el = None
@@ -173,52 +173,65 @@ def main(root):
                             "seeds": [r.get("seed") for r in rs]}
     table(L, ["controller", "runs ok", "MPTCP/TCP", "MPTCP Mbit/s", "TCP Mbit/s", "band"], rows)
 
-    # --- 2. do no harm in namespaces -------------------------------------------
-    harm = {}
-    L.append(f"## 2. Do no harm, namespaces (shared-bottleneck.yaml, {T} s uploads, goodput over "
-             f"{W}..{T} s)")
-    L.append("")
-    L.append("Client mp (wifi, lte) -> router r -> one 10 Mbit/s 10 ms bottleneck (100 packets) "
-             "-> a Linux MPTCP server, against one Linux TCP cubic flow from host tcp over the "
-             "same bottleneck.  MPTCP share: the MPTCP sender's acknowledged bytes per access "
-             "link over the window.")
-    L.append("")
-    rows = []
-    for row in ROWS:
-        d = os.path.join(root, "harm", row)
-        ok = []
-        runs = runs_of(d)
-        for r in runs:
-            st, why = window_stats(os.path.join(d, r), T, W)
-            if st is None:
-                failures.append(f"do no harm {LABEL[row]} {r}: {why}")
+    # --- 2. do no harm in namespaces (drop-tail, then CoDel) ---------------------
+    def harm_section(exp, title, text):
+        res = {}
+        d0 = os.path.join(root, exp)
+        if not os.path.isdir(d0):
+            return res
+        L.append(title)
+        L.append("")
+        L.append(text)
+        L.append("")
+        rows = []
+        report[exp] = {}
+        for row in ROWS:
+            d = os.path.join(d0, row)
+            ok = []
+            runs = runs_of(d)
+            for r in runs:
+                st, why = window_stats(os.path.join(d, r), T, W)
+                if st is None:
+                    failures.append(f"{exp} {LABEL[row]} {r}: {why}")
+                    continue
+                ok.append(st)
+            if not runs:
                 continue
-            ok.append(st)
-        if not runs:
-            continue
-        ratios = [s["mbps"]["mptcp"] / s["mbps"]["tcp"] if s["mbps"].get("tcp") else None for s in ok]
-        whole = [s["whole_mbps"]["mptcp"] / s["whole_mbps"]["tcp"]
-                 if s["whole_mbps"].get("tcp") and s["whole_mbps"].get("mptcp") is not None else None
-                 for s in ok]
-        shares = []
-        for s in ok:
-            tot = sum(s["acked_mbps"].get(k, 0) for k in HARM_LINKS)
-            shares.append(s["acked_mbps"].get("lte", 0) / tot if tot else None)
-        rt, m = spread(ratios)
-        wt, _ = spread(whole)
-        mp, _ = spread([s["mbps"]["mptcp"] for s in ok], 1)
-        tc, _ = spread([s["mbps"]["tcp"] for s in ok], 1)
-        sh, _ = spread([x * 100 if x is not None else None for x in shares], 0)
-        sfs = sorted({s["subflows"].get("mptcp", 0) for s in ok})
-        rows.append([LABEL[row], f"{len(ok)}/{len(runs)}", rt, wt, mp, tc, sh,
-                     "/".join(str(x) for x in sfs) or "–"])
-        harm[row] = m
-        report["harm"][row] = {"ratio": {"median": m, "runs": ratios}, "ratio_whole_run": whole,
-                               "mptcp_mbps": [s["mbps"]["mptcp"] for s in ok],
-                               "tcp_mbps": [s["mbps"]["tcp"] for s in ok], "lte_share": shares}
-    table(L, ["MPTCP sender", "runs ok", f"MPTCP/TCP {W}..{T} s", "MPTCP/TCP whole run", "MPTCP Mbit/s",
-              "TCP Mbit/s", "MPTCP % on lte", "subflows"], rows)
+            ratios = [s["mbps"]["mptcp"] / s["mbps"]["tcp"] if s["mbps"].get("tcp") else None for s in ok]
+            whole = [s["whole_mbps"]["mptcp"] / s["whole_mbps"]["tcp"]
+                     if s["whole_mbps"].get("tcp") and s["whole_mbps"].get("mptcp") is not None else None
+                     for s in ok]
+            shares = []
+            for s in ok:
+                tot = sum(s["acked_mbps"].get(k, 0) for k in HARM_LINKS)
+                shares.append(s["acked_mbps"].get("lte", 0) / tot if tot else None)
+            rt, m = spread(ratios)
+            wt, _ = spread(whole)
+            mp, _ = spread([s["mbps"]["mptcp"] for s in ok], 1)
+            tc, _ = spread([s["mbps"]["tcp"] for s in ok], 1)
+            sh, _ = spread([x * 100 if x is not None else None for x in shares], 0)
+            sfs = sorted({s["subflows"].get("mptcp", 0) for s in ok})
+            rows.append([LABEL[row], f"{len(ok)}/{len(runs)}", rt, wt, mp, tc, sh,
+                         "/".join(str(x) for x in sfs) or "–"])
+            res[row] = m
+            report[exp][row] = {"ratio": {"median": m, "runs": ratios}, "ratio_whole_run": whole,
+                                "mptcp_mbps": [s["mbps"]["mptcp"] for s in ok],
+                                "tcp_mbps": [s["mbps"]["tcp"] for s in ok], "lte_share": shares}
+        table(L, ["MPTCP sender", "runs ok", f"MPTCP/TCP {W}..{T} s", "MPTCP/TCP whole run",
+                  "MPTCP Mbit/s", "TCP Mbit/s", "MPTCP % on lte", "subflows"], rows)
+        return res
 
+    harm = harm_section(
+        "harm", f"## 2. Do no harm, namespaces (shared-bottleneck.yaml, {T} s uploads, goodput over {W}..{T} s)",
+        "Client mp (wifi, lte) -> router r -> one 10 Mbit/s 10 ms bottleneck (100-packet drop-tail "
+        "queue) -> a Linux MPTCP server, against one Linux TCP cubic flow from host tcp over the same "
+        "bottleneck.  MPTCP % on lte: the MPTCP sender's acknowledged bytes on the lte access link "
+        "over the window.")
+    harm_codel = harm_section(
+        "harm-codel", f"## 2b. Do no harm with CoDel at the bottleneck ({T} s uploads, goodput over {W}..{T} s)",
+        "The same topology with CoDel (5 ms target, 100 ms interval) on the bottleneck's queue "
+        "(limit 100 packets).  With the drop-tail queue the kernel's two subflows take more of the "
+        "losses than the TCP flow; CoDel's drops follow each flow's share of the queue.")
     # --- 3. balance congestion ---------------------------------------------------
     bal = {}
     L.append(f"## 3. Balance congestion, namespaces (congestion-balance.yaml, {T} s uploads, "
@@ -268,11 +281,12 @@ def main(root):
             if xs:
                 f.write(f"{x} \"vt {cc}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
                 x += 1
-        for row in ROWS:
-            xs = [r for r in report["harm"].get(row, {}).get("ratio", {}).get("runs", []) if r is not None]
-            if xs:
-                f.write(f"{x} \"ns {LABEL[row].split(' (')[0]}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
-                x += 1
+        for exp, tag in (("harm", "ns"), ("harm-codel", "codel")):
+            for row in ROWS:
+                xs = [r for r in report.get(exp, {}).get(row, {}).get("ratio", {}).get("runs", []) if r is not None]
+                if xs:
+                    f.write(f"{x} \"{tag} {LABEL[row].split(' (')[0]}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
+                    x += 1
     gnuplot(root, "ratio.png", [
         "set title 'do no harm: MPTCP / TCP goodput at a shared bottleneck (median, min-max)'",
         "set style fill solid 0.5", "set boxwidth 0.6", "set yrange [0:*]", "set xtics rotate by -30",
@@ -320,10 +334,20 @@ def main(root):
         claims.append((f"{what}: two uncoupled subflows take about two TCP shares (>= 1.5), the "
                        "harm RFC 6356 sets out to prevent",
                        (f"virtual time {fmt(v)}; " if v is not None else "") + f"namespaces {fmt(h)} ({verdict(ok)})"))
-    lia_h, cub_h, ker_h = harm.get("mpt-lia"), harm.get("mpt-cubic"), harm.get("kernel")
-    if lia_h is not None and ker_h is not None:
-        claims.append(("Linux's MPTCP (uncoupled) above libmpt's lia at the shared bottleneck",
-                       f"{fmt(ker_h)} vs {fmt(lia_h)} ({verdict(ker_h > lia_h)})"))
+    for res, where in ((harm, "drop-tail"), (harm_codel, "CoDel")):
+        lia_h, ker_h, cub_h = res.get("mpt-lia"), res.get("kernel"), res.get("mpt-cubic")
+        if lia_h is not None and ker_h is not None:
+            claims.append((f"Linux's MPTCP (uncoupled) above libmpt's lia at the shared bottleneck ({where})",
+                           f"{fmt(ker_h)} vs {fmt(lia_h)} ({verdict(ker_h > lia_h)})"))
+        if where == "CoDel":
+            for row in ("mpt-lia", "mpt-cubic", "kernel"):
+                h = res.get(row)
+                if h is None:
+                    continue
+                want = (0.7 <= h <= 1.3) if row == "mpt-lia" else h >= 1.5
+                claims.append((f"{LABEL[row]} with CoDel: " + ("about one TCP share (0.7..1.3)" if row == "mpt-lia"
+                                                                else "about two TCP shares (>= 1.5)"),
+                               f"{fmt(h)} ({verdict(want)})"))
 
     def tcpsum(row):
         return bal.get(row, {}).get("tcp_sum_mbps")
