@@ -119,7 +119,7 @@ topo() { # out experiment row
 	sed -E -e "s|^  $host: \{.*\}$|  $host: $(host_line "$3")|" -e "s|time: 30s|time: ${T}s|" \
 		-e "s|^name: .*|name: bcc-${2%-codel}|" ${queue:+-e "s|queue: 100 \}|queue: $queue }|"} "$src" >"$1"
 	grep -qF "  $host: $(host_line "$3")" "$1" && grep -q "time: ${T}s" "$1" &&
-		{ [ -z "$queue" ] || grep -qF "queue: $queue" "$1"; } ||
+		{ [ -z "$queue" ] || grep -qF "name: bneck, between: [r, server], rate: 10mbit, delay: 10ms, queue: $queue" "$1"; } ||
 		{ echo "bench/cc.sh: $src no longer has the lines this script rewrites" >&2; exit 1; }
 }
 

@@ -78,7 +78,7 @@ goodput() { # app
 	local codel='s/queue: 100 \}/queue: { limit: 100, codel: true } }/'
 	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
 	run_variant "$top" mp "{ stack: mpt, congestion: lia }" "$codel"
-	grep -qF "codel: true" "$BATS_TEST_TMPDIR/v.yaml"
+	grep -q "name: bneck, .*codel: true" "$BATS_TEST_TMPDIR/v.yaml"
 	lia=$(ratio)
 	echo "# CoDel, libmpt lia: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $lia" >&3
 	run_variant "$top" mp "{ stack: kernel, congestion: cubic }" "$codel"
