@@ -28,6 +28,8 @@ LABEL = {
     "mpt-cubic": "libmpt cubic (uncoupled)",
     "kernel": "Linux MPTCP (cubic per subflow)",
 }
+SHORT = {"mpt-lia": "lia", "mpt-olia": "olia", "mpt-balia": "balia", "mpt-cubic": "cubic",
+         "kernel": "Linux"}
 HARM_LINKS = ["wifi", "lte"]
 BAL_LINKS = ["ma", "mb"]
 
@@ -110,7 +112,7 @@ def gnuplot(root, png, script, L, alt):
         L.append(f"(no gnuplot: {png} skipped)")
         L.append("")
         return
-    gp = ["set terminal pngcairo size 900,450 noenhanced", f"set output '{os.path.join(root, png)}'"] + script
+    gp = ["set terminal pngcairo size 1000,500 noenhanced", "set bmargin 7", "set rmargin 6", f"set output '{os.path.join(root, png)}'"] + script
     if subprocess.run(["gnuplot"], input="\n".join(gp), text=True, capture_output=True).returncode == 0:
         L.append(f"![{alt}]({png})")
         L.append("")
@@ -279,17 +281,17 @@ def main(root):
         for cc in VT_CCS:
             xs = report["vt"][cc]["ratio"]["runs"]
             if xs:
-                f.write(f"{x} \"vt {cc}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
+                f.write(f"{x} \"virtual {cc}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
                 x += 1
-        for exp, tag in (("harm", "ns"), ("harm-codel", "codel")):
+        for exp, tag in (("harm", "drop-tail"), ("harm-codel", "CoDel")):
             for row in ROWS:
                 xs = [r for r in report.get(exp, {}).get(row, {}).get("ratio", {}).get("runs", []) if r is not None]
                 if xs:
-                    f.write(f"{x} \"{tag} {LABEL[row].split(' (')[0]}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
+                    f.write(f"{x} \"{tag} {SHORT[row]}\" {statistics.median(xs)} {min(xs)} {max(xs)}\n")
                     x += 1
     gnuplot(root, "ratio.png", [
-        "set title 'do no harm: MPTCP / TCP goodput at a shared bottleneck (median, min-max)'",
-        "set style fill solid 0.5", "set boxwidth 0.6", "set yrange [0:*]", "set xtics rotate by -30",
+        "set title 'do no harm: MPTCP / TCP goodput at a shared bottleneck (median, min-max; virtual time, then namespaces)'",
+        "set style fill solid 0.5", "set boxwidth 0.6", "set yrange [0:*]", "set xtics rotate by -40",
         "set ylabel 'MPTCP / TCP'", "set grid y", "unset key",
         "plot 1 lc rgb 'gray' dt 2, 2 lc rgb 'gray' dt 2, "
         f"'{dat}' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars pt 0 lc rgb 'black'"],
