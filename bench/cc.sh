@@ -16,8 +16,8 @@
 #            no coupled controller).
 #   harm-codel  the same with CoDel (RFC 8289, 5 ms / 100 ms) on the bottleneck's
 #            queue; rows lia, cubic, kernel.  With drop-tail the kernel's two subflows
-#            take more of the losses than the TCP flow and get about one share (0.9-1.6,
-#            not the two of uncoupled CUBIC); with CoDel they get about two (README.md,
+#            take more of the losses than the TCP flow and get 0.9-1.7 times its
+#            goodput, not the two of uncoupled CUBIC; with CoDel about two (README.md,
 #            "Coupled congestion control against Linux").
 #   balance  "balance congestion", namespaces: topologies/congestion-balance.yaml
 #            (client m over two disjoint 10 Mbit/s bottlenecks, path a shared with two
@@ -73,8 +73,9 @@ nrows=0
 for e in $EXPERIMENTS; do nrows=$((nrows + $(rows "$e" | wc -w))); done
 total=$((RUNS * nrows))
 # measured on 2 vCPUs: a 120 s cc-bottleneck run of the four controllers takes
-# about 25 s; a namespace run T + 5 s (set-up, servers, teardown)
-est=$((RUNS * VT_SECONDS * 25 / 120 + total * (T + 5)))
+# about 25 s (70 s under load 9); a namespace run T + 5.5 s (set-up, servers, plots,
+# teardown); the whole of it 19 min 17 s under load 9 (other jobs on the machine)
+est=$((RUNS * VT_SECONDS * 25 / 120 + total * (T * 2 + 11) / 2))
 echo "# bench-cc: $RUNS x 4 virtual-time runs, then $total namespace runs ($RUNS x $nrows rows of [$EXPERIMENTS], $T s each): about $(((est + 59) / 60)) min"
 [ $ESTIMATE = 0 ] || exit 0
 [ -x build/tests/cc-bottleneck ] && [ -x build/bin/mpnet ] ||
