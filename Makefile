@@ -14,6 +14,7 @@
 #   make bench-quick  a few cases, one run each (< 3 min)
 #   make bench-sched  libmpt's schedulers x bulk / rr / stream x large / small receive buffers
 #                     on heterogeneous paths (< 20 min)
+#   make bench-cc     coupled congestion control: RFC 6356's experiments, libmpt and Linux (< 20 min)
 #
 # Convention: every directory of C code is a library, except that a file named
 # main.c is the entry point of one program.  Unit tests (tests/unit/*.c) link all
@@ -65,7 +66,7 @@ ifneq ($(wildcard netns/emu/main.c),)
 PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
 
-.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick bench-sched
+.PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick bench-sched bench-cc
 all: $(PROGS) $(BUILD)/tests/unit-tests $(BUILD)/lib/libmpt-core.a $(BUILD)/lib/libmpt-preload.so
 
 # --- objects -------------------------------------------------------------------
@@ -194,6 +195,12 @@ bench-quick: all
 bench-sched: all
 	@ci/need-root.sh "make bench-sched creates network namespaces"
 	@bench/sched.sh
+
+# coupled congestion control: virtual time, then do-no-harm and balance-congestion in
+# namespaces, libmpt lia/olia/balia/cubic and Linux's MPTCP (< 20 min; BENCH_ARGS=--quick)
+bench-cc: all $(BUILD)/tests/cc-bottleneck
+	@ci/need-root.sh "make bench-cc creates network namespaces"
+	@bench/cc.sh $(BENCH_ARGS)
 
 # --- fuzzing and integrity at scale (tests/fuzz, tests/integrity) ----------------
 # Fuzz targets are built by clang (libFuzzer) with ASan+UBSan into $(BUILD)/fuzz/.
