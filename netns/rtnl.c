@@ -282,7 +282,7 @@ int nlr_redirect(struct nlr *r, const char *from, const char *to, bool on)
 		return fail_local(r, ENOMEM, "redirect");
 	rtnl_tc_set_ifindex(TC_CAST(q), from_idx);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_handle(TC_CAST(q), 0xffff0000u /* ffff: */);
 	if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0) {
 		rtnl_qdisc_put(q);
 		return fail_local(r, EINVAL, "redirect: ingress qdisc");
@@ -306,7 +306,7 @@ int nlr_redirect(struct nlr *r, const char *from, const char *to, bool on)
 	if (!cls || !act)
 		goto out;
 	rtnl_tc_set_ifindex(TC_CAST(cls), from_idx);
-	rtnl_tc_set_parent(TC_CAST(cls), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_parent(TC_CAST(cls), 0xffff0000u /* ffff: */);
 	rtnl_cls_set_protocol(cls, ETH_P_ALL);
 	rtnl_cls_set_prio(cls, 1);
 	if ((err = rtnl_tc_set_kind(TC_CAST(cls), "u32")) < 0 ||
