@@ -26,9 +26,17 @@ goodput() { # app
 @test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; uncoupled more" {
 	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub kern
 	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
-	run_variant "$top" mp "{ stack: mpt, congestion: lia }"
-	lia=$(ratio)
-	echo "# libmpt lia: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $lia" >&3
+	# lia twice, the ratio over both (60 s of MPTCP against 60 s of TCP): one 30 s run
+	# through this drop-tail queue ranged 0.63-1.86 (make bench-cc, CI runs)
+	local m=0 t=0 i
+	for i in 1 2; do
+		run_variant "$top" mp "{ stack: mpt, congestion: lia }"
+		echo "# libmpt lia, run $i: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $(ratio)" >&3
+		m=$(awk -v a="$m" -v b="$(goodput mptcp)" 'BEGIN { print a + b }')
+		t=$(awk -v a="$t" -v b="$(goodput tcp)" 'BEGIN { print a + b }')
+	done
+	lia=$(awk -v m="$m" -v t="$t" 'BEGIN { printf "%.2f", m / t }')
+	echo "# libmpt lia, both runs: ratio $lia" >&3
 	run_variant "$top" mp "{ stack: mpt, congestion: cubic }"
 	cub=$(ratio)
 	echo "# libmpt uncoupled cubic: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $cub" >&3
