@@ -326,6 +326,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(sched_hold_back, "MpnetExtSchedHoldBack")                 \
 	X(sched_bad_pick, "MpnetExtSchedBadPick")                   \
 	X(sched_runt_wait, "MpnetExtSchedRuntWait")                 \
+	X(sched_wnd_reserve, "MpnetExtSchedWndReserve")             \
 	X(sched_signal, "MpnetExtSchedSignalPick")                  \
 	X(pm_open, "MpnetExtPmSubflowOpen")                         \
 	X(pm_open_fail, "MpnetExtPmOpenFailed")                     \

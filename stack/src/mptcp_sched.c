@@ -236,6 +236,29 @@ static uint64_t apply(struct mptcp_conn *mp, const struct mptcp_sched_view *v,
 	return moved;
 }
 
+/* The right edge new data may reach.  Linux (6.18) moves a subflow's in-sequence
+ * bytes into the connection only while the connection's memory, its out-of-order
+ * queue included, is within its receive buffer ("over limit? can't append more skbs
+ * to msk", net/mptcp/protocol.c __mptcp_data_ready), and it sizes the window it
+ * announces to that buffer.  A sender that fills the whole window on one subflow
+ * while the head of the window is still on its way on another fills that buffer with
+ * out-of-order data; the head then arrives, is acknowledged at the TCP level, and is
+ * never taken in: the connection stalls for good (seen against `nc -l` under
+ * mptcpize: a 164-byte tail of a map on the join subflow, the window filled behind it
+ * on the first).  So while two or more subflows can carry data, new data leaves the
+ * last eighth of the window free: room for the head, whatever path it takes. */
+static uint64_t new_data_edge(struct mptcp_conn *mp)
+{
+	uint64_t edge = mp->snd_wnd_edge;
+	uint32_t usable = 0;
+
+	for (uint32_t i = 0; i < mp->nsub && usable < 2; i++)
+		usable += mptcp_sf_sendable(mp->sub[i]);
+	if (usable < 2 || edge <= mp->snd_una)
+		return edge;
+	return edge - (edge - mp->snd_una) / 8;
+}
+
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 {
 	const struct mptcp_sched_ops *ops;
@@ -251,12 +274,15 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 	ops = sched_of(mp);
 	push_reinjections(mp, now);
 	for (int round = 0; round < SCHED_MAX_ROUNDS; round++) {
-		uint64_t lim = end < mp->snd_wnd_edge ? end : mp->snd_wnd_edge;
+		uint64_t edge = new_data_edge(mp);
+		uint64_t lim = end < edge ? end : edge;
 		struct mptcp_sched_pick p = {0};
 
 		/* nothing new, and nothing in the window a scheduler could send again */
 		if (lim <= mp->snd_una)
 			return;
+		if (mp->snd_nxt >= lim && lim < end && lim < mp->snd_wnd_edge)
+			mp->st->ctr.sched_wnd_reserve++;
 		view_fill(mp, &v, MPTCP_SCHED_NEW, mp->snd_nxt,
 			  lim > mp->snd_nxt ? lim - mp->snd_nxt : 0, now);
 		ops->get_send(&v, &p);
