@@ -49,7 +49,7 @@ run_bats() {
 	local filter=()
 	[ "$mode" = quick ] && filter=(--filter-tags '!slow')
 	echo "# --- bats"
-	bats --tap "${filter[@]}" "${files[@]}" 2>&1 | tee -a "$log"
+	bats --tap --timing "${filter[@]}" "${files[@]}" 2>&1 | tee -a "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 }
 
