@@ -673,6 +673,9 @@ struct mpt_conn_info {
 	uint64_t srtt_ns, rttvar_ns, rto_ns, min_rtt_ns;
 	uint32_t snd_wnd, rcv_wnd;
 	uint32_t in_flight; /* bytes */
+	/* bytes written and not yet sent (what TCP_NOTSENT_LOWAT bounds): for MPTCP
+	 * the data level's, plus what its subflows hold unsent */
+	uint64_t notsent;
 	uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
 	uint64_t segs_out, segs_in, retrans_segs;
 	uint32_t rto_backoff;

@@ -2168,6 +2168,7 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 		uint32_t cwnd = 0, pipe = 0;
 
 		info->bytes_acked = mp->snd_una - (mp->local_idsn + 1);
+		info->notsent = mp->sndbuf.len - (mp->snd_nxt - mp->snd_una);
 		info->bytes_sent = info->bytes_retrans = info->bytes_received = 0;
 		info->segs_out = info->segs_in = info->retrans_segs = 0;
 		for (uint32_t i = 0; i < mp->nsub; i++) {
@@ -2181,12 +2182,16 @@ void mptcp_info(const struct mptcp_conn *mp, struct mpt_conn_info *info)
 			info->retrans_segs += s->retrans_segs;
 			if (mptcp_sf_sendable(s))
 				cwnd += s->cc.cwnd;
-			if (!s->sf->dead)
+			if (!s->sf->dead) {
 				pipe += tcp_pipe(s);
+				info->notsent += tcp_unsent(s);
+			}
 		}
 		if (cwnd)
 			info->cwnd = cwnd;
 		info->in_flight = pipe;
+	} else if (mp->fallback) {
+		info->notsent += mp->sndbuf.len; /* not yet handed to the one subflow */
 	}
 	if (!mp->fallback) {
 		/* the connection's state, not the first subflow's: that one may be gone

@@ -2151,6 +2151,7 @@ void tcp_info(const struct tcb *t, struct mpt_conn_info *i)
 	i->snd_wnd = t->snd_wnd;
 	i->rcv_wnd = t->rcv_adv - t->rcv_nxt;
 	i->in_flight = tcp_pipe(t);
+	i->notsent = unsent_bytes(t);
 	i->bytes_sent = t->bytes_sent;
 	i->bytes_acked = t->bytes_acked;
 	i->bytes_received = t->bytes_received;
