@@ -183,6 +183,10 @@ json_t *topo_json(const struct topology *t)
 						      (json_int_t)ap->request, "response",
 						      (json_int_t)ap->response, "exchanges",
 						      (int)ap->exchanges));
+		else if (ap->mode == TOPO_MODE_COMMAND)
+			json_object_set_new(j, "command",
+					    json_pack("{s:s, s:s}", "client", ap->client_cmd,
+						      "server", ap->server_cmd));
 		else if (ap->bytes)
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ap->bytes));
 		else
