@@ -699,6 +699,7 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 	json_object_set_new(o, "bytes", get_or(measured, "bytes", json_integer(0)));
 	json_object_set_new(o, "seconds", get_or(measured, "seconds", json_real(0)));
 	json_object_set_new(o, "goodput_mbps", get_or(measured, "goodput_mbps", json_real(0)));
+	json_object_set_new(o, "goodput_source", json_string("mpt-perf"));
 	json_object_set_new(o, "interrupted", json_boolean(interrupted));
 	json_object_set_new(o, "verified", json_boolean(verified));
 	json_object_set_new(o, "started_s", json_real((double)r->client_start / 1e9));
