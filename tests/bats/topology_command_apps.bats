@@ -3,7 +3,7 @@
 # run by `mpnet run` under its host's stack.  An unmodified iperf3 from a libmpt
 # host (mpt-run) to a kernel MPTCP host (mptcpize run) over two 20 Mbit/s paths,
 # and curl on a kernel host fetching a random file from python3's http.server on a
-# libmpt host: summary.json has both, exit codes 0, goodput from the link
+# libmpt host over IPv6: summary.json has both, exit codes 0, goodput from the link
 # counters within what the links carry; the file's SHA-256 at the client equals
 # the original; iperf3's receiver counted more than one path carries; the libmpt
 # client's MP_CAPABLE was answered and its joins too.  A failing client command is
@@ -44,7 +44,8 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	    timeout: 60s
 	  - name: web
 	    client: { host: k, command: "curl -sS -o {run_dir}/got.bin http://{server_addr_url}:{port}/f.bin" }
-	    server: { host: m, command: "exec python3 -m http.server {port} --directory $d/www" }
+	    server: { host: m, command: "exec python3 -m http.server {port} --bind {server_addr} --directory $d/www" }
+	    ipv6: true
 	    timeout: 60s
 	Y
 	run --separate-stderr "$MPNET" run "$f" --out "$out" --quiet
@@ -74,13 +75,13 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	grep -Eq '^MPTcpExtMPCapableSYNACKRX +[1-9]' "$out/apps/iperf-client.mpt-run.log"
 	grep -Eq '^MPTcpExtMPJoinSynAckRx +[1-9]' "$out/apps/iperf-client.mpt-run.log"
 
-	# curl: the file arrived whole, at most the link rate
+	# curl: the file arrived whole, over IPv6 (the URL's brackets), at most the link rate
 	assert_equal "$(sha "$out/got.bin")" "$(sha "$d/www/f.bin")"
 	g=$(jq '.apps[1].goodput_mbps' "$out/summary.json")
 	echo "# curl kernel <- libmpt http.server: $g Mbit/s from the link counters" >&3
 	awk -v g="$g" 'BEGIN { exit !(g > 2 && g <= 22) }' || fail "curl goodput $g"
 	run jq -r '.apps[1] | "\(.direction) \(.bytes >= 6000000) \(.server_address)"' "$out/summary.json"
-	assert_output "download true 198.18.2.2"
+	assert_output "download true 2001:db8:0:2::2"
 	grep -q 'GET /f.bin HTTP/1.1" 200' "$out/apps/web-server.stderr"
 	grep -q 'listening on port 5202$' "$out/apps/web-server.mpt-run.log"
 	# the server was stopped when curl ended; that is no error
