@@ -50,6 +50,7 @@ struct app_run {
 	 * the client started and when it ended */
 	double *ctr0, *ctr1;
 	bool ctr0_set, ctr1_set;
+	char start_error[256]; /* why a command app's server did not become ready */
 };
 
 struct event_run {
@@ -303,6 +304,10 @@ static int start_command_server(const struct topology *t, const struct scenario_
 
 		if (waitpid(r->server_pid, &r->server_status, WNOHANG) == r->server_pid) {
 			r->server_done = true;
+			snprintf(r->start_error, sizeof(r->start_error),
+				 "server exited with %d before listening on port %u (see "
+				 "apps/%.40s-server.stderr)",
+				 exit_code(r->server_status), ap->port, ap->name);
 			fprintf(stderr,
 				"mpnet: app %s: the server command on %s exited with %d before "
 				"listening on port %u (see %s)\n",
@@ -311,6 +316,12 @@ static int start_command_server(const struct topology *t, const struct scenario_
 			return -1;
 		}
 		if (mono_ns() >= until) {
+			snprintf(r->start_error, sizeof(r->start_error),
+				 "server did not listen on port %u within %llu s (see "
+				 "apps/%.40s-server.stderr)",
+				 ap->port,
+				 (unsigned long long)(CMD_READY_TIMEOUT_NS / 1000000000ull),
+				 ap->name);
 			fprintf(stderr,
 				"mpnet: app %s: the server command on %s did not listen on port %u "
 				"within %llu s (see %s)\n",
@@ -646,7 +657,8 @@ static json_t *command_result(const struct topology *t, int a, struct app_run *r
 		json_object_set_new(o, "server_mpt_log", json_string(rel(r->server_mptlog, dir)));
 
 	if (!r->client_started)
-		snprintf(why, sizeof(why), "not started");
+		snprintf(why, sizeof(why), "%s",
+			 r->start_error[0] ? r->start_error : "not started");
 	else if (r->timed_out)
 		snprintf(why, sizeof(why), "timed out after %.1f s", (double)ap->timeout_ns / 1e9);
 	else if (cexit != 0)
