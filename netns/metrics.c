@@ -705,6 +705,35 @@ static int load_app_links(const char *dir, json_t *topo, struct mx_app *a)
 	return 0;
 }
 
+/* A command app's transfer: the span of its 100 ms bins from the first to the last
+ * that carried at least MX_CMD_ACTIVE_BYTES, the bytes in it and their rate, into
+ * app (transfer_seconds, transfer_bytes, transfer_goodput_mbps; null without such a
+ * bin).  The client's run (goodput_mbps) also counts its start and its exit, which
+ * under mpt-run may wait for connections to close (--linger). */
+static void command_transfer(const struct mx_app *a, json_t *app)
+{
+	size_t first = a->n, last = 0;
+	double bytes = 0, secs;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->rx[i] >= MX_CMD_ACTIVE_BYTES) {
+			first = first < a->n ? first : i;
+			last = i;
+		}
+	if (first == a->n) {
+		json_object_set_new(app, "transfer_seconds", json_null());
+		json_object_set_new(app, "transfer_bytes", json_null());
+		json_object_set_new(app, "transfer_goodput_mbps", json_null());
+		return;
+	}
+	for (size_t i = first; i <= last; i++)
+		bytes += a->rx[i];
+	secs = (double)(last - first + 1) * a->bin_s;
+	json_object_set_new(app, "transfer_seconds", json_real(secs));
+	json_object_set_new(app, "transfer_bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(app, "transfer_goodput_mbps", json_real(bytes * 8 / secs / 1e6));
+}
+
 /* Build app ai's series from the run directory.  Returns 0, or -1 when its JSON
  * is missing or has no intervals (then a is left empty). */
 static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app, struct mx_app *a)
@@ -1129,6 +1158,8 @@ int metrics_run(const char *dir, unsigned flags)
 		struct mx_app *a = &series[i];
 
 		if (load_app(dir, summary, topo, app, a) == 0) {
+			if (!strcmp(str(app, "mode"), "command"))
+				command_transfer(a, app);
 			json_array_foreach(events, e, ev)
 			{
 				double at = event_time(ev), before = a->start_s, after = a->end_s;
