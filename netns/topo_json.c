@@ -177,6 +177,8 @@ json_t *topo_json(const struct topology *t)
 			"direction", ap->direction == TOPO_UPLOAD ? "upload" : "download",
 			"start_s", (double)ap->start_ns / 1e9);
 		json_object_set_new(j, "mode", json_string(topo_mode_name(ap->mode)));
+		if (ap->mode == TOPO_MODE_COMMAND) /* unknown until the run's counters say */
+			json_object_del(j, "direction");
 		if (ap->mode == TOPO_MODE_RR)
 			json_object_set_new(j, "rr",
 					    json_pack("{s:I, s:I, s:i}", "request",
