@@ -851,6 +851,31 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		free(evr);
 		return MPNET_EXIT_USAGE;
 	}
+	/* {run_dir} is absolute (commands run in their host with the caller's cwd), and
+	 * goes into shell command lines as it is: checked before anything exists */
+	{
+		char cwd[1024];
+
+		if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+			snprintf(absdir, sizeof(absdir), "%s", dir);
+		else
+			snprintf(absdir, sizeof(absdir), "%s/%s", cwd, dir);
+	}
+	if (absdir[strspn(absdir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789/._+,:@=-")]) {
+		for (int a = 0; a < t->napps; a++)
+			if (strstr(t->apps[a].client_cmd, "{run_dir}") ||
+			    strstr(t->apps[a].server_cmd, "{run_dir}")) {
+				fprintf(stderr,
+					"mpnet: app %s uses {run_dir}, but the run directory %s "
+					"has "
+					"characters the shell would interpret (give --out DIR)\n",
+					t->apps[a].name, absdir);
+				free(runs);
+				free(evr);
+				return MPNET_EXIT_USAGE;
+			}
+	}
 	snprintf(path, sizeof(path), "%s/apps", dir);
 	if ((err_no = mkdir_p(path)) || (w.pcap_dir[0] && (err_no = mkdir_p(w.pcap_dir)))) {
 		fprintf(stderr, "mpnet: cannot create %s: %s (give --out DIR)\n", path,
@@ -864,25 +889,6 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		snprintf(path, sizeof(path), "%s/topology.resolved.json", dir);
 		json_dump_file(res, path, JSON_INDENT(2));
 		json_decref(res);
-	}
-	/* {run_dir} is absolute: commands run in their host with the caller's cwd */
-	if (!realpath(dir, absdir))
-		snprintf(absdir, sizeof(absdir), "%s", dir);
-	if (absdir[strspn(absdir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				  "0123456789/._+,:@=-")]) {
-		for (int a = 0; a < t->napps; a++)
-			if (strstr(t->apps[a].client_cmd, "{run_dir}") ||
-			    strstr(t->apps[a].server_cmd, "{run_dir}")) {
-				/* it goes into a shell command line as it is */
-				fprintf(stderr,
-					"mpnet: app %s uses {run_dir}, but the run directory %s "
-					"has "
-					"characters the shell would interpret (give --out DIR)\n",
-					t->apps[a].name, absdir);
-				free(runs);
-				free(evr);
-				return MPNET_EXIT_USAGE;
-			}
 	}
 	for (int a = 0; a < t->napps; a++) {
 		bool cmd = t->apps[a].mode == TOPO_MODE_COMMAND;
