@@ -5,8 +5,8 @@
 # and curl on a kernel host fetching a random file from python3's http.server on a
 # libmpt host over IPv6: summary.json has both, exit codes 0, goodput from the link
 # counters within what the links carry; the file's SHA-256 at the client equals
-# the original; iperf3's receiver counted more than one path carries; the libmpt
-# client's MP_CAPABLE was answered and its joins too.  A failing client command is
+# the original; iperf3's receiver counted more than one path carries; both ends
+# of each app spoke MPTCP (MP_CAPABLE answered, the joins too).  A failing client command is
 # the run's failure, with its exit code and its stderr kept.
 load helpers
 bats_require_minimum_version 1.5.0
@@ -43,7 +43,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	    server: { host: s, command: "iperf3 -s -1 -p {port}" }
 	    timeout: 60s
 	  - name: web
-	    client: { host: k, command: "curl -sS -o {run_dir}/got.bin http://{server_addr_url}:{port}/f.bin" }
+	    client: { host: k, command: "curl -sS -o {run_dir}/got.bin http://{server_addr_url}:{port}/f.bin && nstat -az MPTcpExtMPCapableSYNACKRX" }
 	    server: { host: m, command: "exec python3 -m http.server {port} --bind {server_addr} --directory $d/www" }
 	    ipv6: true
 	    timeout: 60s
@@ -89,6 +89,9 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	run jq -r '.apps[1] | "\(.direction) \(.bytes >= 6000000) \(.server_address)"' "$out/summary.json"
 	assert_output "download true 2001:db8:0:2::2"
 	grep -q 'GET /f.bin HTTP/1.1" 200' "$out/apps/web-server.stderr"
+	# curl under mptcpize spoke MPTCP: libmpt answered its MP_CAPABLE (the kernel's
+	# counter, printed by the client command after curl)
+	grep -Eq '^MPTcpExtMPCapableSYNACKRX +[1-9]' "$out/apps/web-client.stdout"
 	grep -q 'listening on port 5202$' "$out/apps/web-server.mpt-run.log"
 	# the server was stopped when curl ended; that is no error
 	run jq -r '.apps[1] | "\(.server_stopped) \(.exit.server)"' "$out/summary.json"
