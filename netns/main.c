@@ -314,6 +314,14 @@ static int cmd_show(int argc, char **argv)
 		const struct topo_app *ap = &t->apps[a];
 		char addr[NETADDR_STRLEN], b[64], w1[32], w2[32];
 
+		if (ap->mode == TOPO_MODE_COMMAND) {
+			printf("  %-12s %s -> %s (%s:%u) command\n      client: %s\n      server: "
+			       "%s\n",
+			       ap->name, t->hosts[ap->client].name, t->hosts[ap->server].name,
+			       netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr)), ap->port,
+			       ap->client_cmd, ap->server_cmd);
+			continue;
+		}
 		if (ap->mode == TOPO_MODE_RR)
 			snprintf(b, sizeof(b), "%s up / %s down x %u",
 				 units_fmt_size(ap->request, w1, sizeof(w1)),
@@ -416,7 +424,7 @@ static int cmd_run(int argc, char **argv)
 		{"pcap", no_argument, NULL, 'P'},	    {NULL, 0, NULL, 0},
 	};
 	struct scenario_opts o = {.interval_s = 0.01};
-	char perf[PATH_MAX];
+	char perf[PATH_MAX], mpt_run[PATH_MAX + 8];
 	bool seed_set = false;
 	unsigned long long seed = 0;
 	struct topology *t;
@@ -472,6 +480,13 @@ static int cmd_run(int argc, char **argv)
 		return MPNET_EXIT_USAGE;
 	}
 	o.perf_bin = perf;
+	{ /* mpt-run beside mpt-perf, for command apps on libmpt hosts */
+		char *slash = strrchr(perf, '/');
+
+		snprintf(mpt_run, sizeof(mpt_run), "%.*s%smpt-run", slash ? (int)(slash - perf) : 0,
+			 perf, slash ? "/" : "");
+		o.mpt_run_bin = mpt_run;
+	}
 	rc = scenario_run(t, &o);
 	topo_free(t);
 	return rc;

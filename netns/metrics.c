@@ -618,6 +618,122 @@ static void copy_link_samples(FILE *out, const char *dir)
 	fclose(in);
 }
 
+/* A command app has no report of its own: its series come from the link counters
+ * (link_samples.csv, one sample every LINK_SAMPLE_NS): per link at the client, the
+ * bytes that left the link in the app's data direction (summary.json's
+ * "direction", the larger of the two) in each sample interval, in bins of that
+ * interval; rx is their sum.  Wire bytes (headers included, and anything else the
+ * links carried meanwhile).  Returns 0 or -1. */
+static int load_app_links(const char *dir, json_t *topo, struct mx_app *a)
+{
+	json_t *tlinks = json_object_get(topo, "links");
+	struct {
+		int link; /* index into a->link */
+		char name[MX_NAME_MAX];
+		const char *dir; /* "up" or "down" */
+		double prev;
+		bool have_prev;
+	} w[MX_MAX_LINKS];
+	bool upload = strcmp(a->direction, "download") != 0;
+	char path[4096], line[512];
+	int nw = 0;
+	FILE *in;
+
+	for (size_t i = 0; i < json_array_size(tlinks) && nw < MX_MAX_LINKS; i++) {
+		json_t *l = json_array_get(tlinks, i), *ends = json_object_get(l, "between");
+
+		for (size_t e = 0; e < json_array_size(ends) && e < 2; e++) {
+			if (strcmp(str(json_array_get(ends, e), "host"), a->client))
+				continue;
+			memset(&w[nw], 0, sizeof(w[nw]));
+			w[nw].link = nw;
+			snprintf(w[nw].name, MX_NAME_MAX, "%s", str(l, "name"));
+			/* up leaves the first host: an upload from the client's side */
+			w[nw].dir = (e == 0) == upload ? "up" : "down";
+			nw++;
+			break;
+		}
+	}
+	a->bin_s = (double)LINK_SAMPLE_NS / 1e9;
+	a->t0_s = floor(a->start_s / a->bin_s) * a->bin_s;
+	if (!(a->end_s > a->start_s) || !nw ||
+	    mx_app_alloc(a, (size_t)ceil((a->end_s - a->t0_s) / a->bin_s) + 1, nw))
+		return -1;
+	for (int k = 0; k < nw; k++) {
+		snprintf(a->link[k].name, MX_NAME_MAX, "%s", w[k].name);
+		for (size_t i = 0; i < json_array_size(tlinks); i++)
+			if (!strcmp(str(json_array_get(tlinks, i), "name"), w[k].name))
+				a->link[k].rate_bps = link_rate(topo, (int)i, a);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, LINK_SAMPLES_FILE);
+	in = fopen(path, "r");
+	if (!in)
+		return -1;
+	while (fgets(line, sizeof(line), in)) {
+		char *save = NULL, *f[5];
+		int n = 0;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		for (char *tok = strtok_r(line, ",", &save); tok && n < 5;
+		     tok = strtok_r(NULL, ",", &save))
+			f[n++] = tok;
+		if (n != 5 || strcmp(f[3], "tx_bytes"))
+			continue;
+		for (int k = 0; k < nw; k++) {
+			double t = strtod(f[0], NULL), v = strtod(f[4], NULL), d;
+
+			if (strcmp(f[1], w[k].name) || strcmp(f[2], w[k].dir))
+				continue;
+			d = w[k].have_prev ? v - w[k].prev : 0;
+			w[k].prev = v;
+			w[k].have_prev = true;
+			/* the interval (t - bin, t], kept while the app ran */
+			if (d <= 0 || t <= a->start_s || t - a->bin_s >= a->end_s)
+				continue;
+			{
+				size_t b = mx_bin(a, t - a->bin_s / 2);
+
+				a->link[k].bytes[b] += d;
+				a->link[k].sent[b] += d;
+				a->rx[b] += d;
+				a->link[k].used = true;
+			}
+		}
+	}
+	fclose(in);
+	a->have_samples = true;
+	return 0;
+}
+
+/* A command app's transfer: the span of its 100 ms bins from the first to the last
+ * that carried at least MX_CMD_ACTIVE_BYTES, the bytes in it and their rate, into
+ * app (transfer_seconds, transfer_bytes, transfer_goodput_mbps; null without such a
+ * bin).  The client's run (goodput_mbps) also counts its start and its exit, which
+ * under mpt-run may wait for connections to close (--linger). */
+static void command_transfer(const struct mx_app *a, json_t *app)
+{
+	size_t first = a->n, last = 0;
+	double bytes = 0, secs;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->rx[i] >= MX_CMD_ACTIVE_BYTES) {
+			first = first < a->n ? first : i;
+			last = i;
+		}
+	if (first == a->n) {
+		json_object_set_new(app, "transfer_seconds", json_null());
+		json_object_set_new(app, "transfer_bytes", json_null());
+		json_object_set_new(app, "transfer_goodput_mbps", json_null());
+		return;
+	}
+	for (size_t i = first; i <= last; i++)
+		bytes += a->rx[i];
+	secs = (double)(last - first + 1) * a->bin_s;
+	json_object_set_new(app, "transfer_seconds", json_real(secs));
+	json_object_set_new(app, "transfer_bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(app, "transfer_goodput_mbps", json_real(bytes * 8 / secs / 1e6));
+}
+
 /* Build app ai's series from the run directory.  Returns 0, or -1 when its JSON
  * is missing or has no intervals (then a is left empty). */
 static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app, struct mx_app *a)
@@ -635,6 +751,12 @@ static int load_app(const char *dir, json_t *summary, json_t *topo, json_t *app,
 	snprintf(a->server, sizeof(a->server), "%s", str(app, "server"));
 	snprintf(a->direction, sizeof(a->direction), "%s", str(app, "direction"));
 	upload = strcmp(a->direction, "download") != 0;
+	if (!strcmp(str(app, "mode"), "command")) {
+		a->start_s = num(app, "started_s", 0);
+		a->end_s = num(app, "ended_s", 0);
+		rc = load_app_links(dir, topo, a);
+		goto out;
+	}
 	recv = upload ? sj : cj;
 	send = upload ? cj : sj;
 	ivls = json_object_get(recv, "intervals");
@@ -1036,6 +1158,8 @@ int metrics_run(const char *dir, unsigned flags)
 		struct mx_app *a = &series[i];
 
 		if (load_app(dir, summary, topo, app, a) == 0) {
+			if (!strcmp(str(app, "mode"), "command"))
+				command_transfer(a, app);
 			json_array_foreach(events, e, ev)
 			{
 				double at = event_time(ev), before = a->start_s, after = a->end_s;

@@ -63,7 +63,8 @@
 #define MX_PLOT_W	    1000 /* plot.png: width, and per app panel height + title */
 #define MX_PLOT_PANEL_H	    300
 #define MX_PLOT_TITLE_H	    60
-#define MX_PLOT_BIN_S	    0.1 /* plot.png averages the bins over this */
+#define MX_PLOT_BIN_S	    0.1	  /* plot.png averages the bins over this */
+#define MX_CMD_ACTIVE_BYTES 10000 /* a command app's 100 ms bin with this much carried data */
 
 struct mx_link {
 	char name[MX_NAME_MAX];

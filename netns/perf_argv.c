@@ -4,6 +4,7 @@
 #include "netaddr.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +137,36 @@ int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, cons
 	if (add(pa, "-J") || add(pa, "-i") || add(pa, "%g", interval_s) || add_rcvbuf(pa, ap))
 		return -1;
 	return add_mptcp(pa, t, ap->client);
+}
+
+int perf_argv_command(struct perf_argv *pa, const struct topology *t, int a, bool server,
+		      const struct perf_cmd_env *e)
+{
+	const struct topo_app *ap = &t->apps[a];
+	int h = server ? ap->server : ap->client;
+	char addr[NETADDR_STRLEN], url[NETADDR_STRLEN + 2], cmd[sizeof(pa->buf)];
+	struct topo_cmd_vars v = {addr, url, ap->name, e->run_dir, ap->port};
+
+	reset(pa);
+	netaddr_fmt(&ap->server_addr, false, addr, sizeof(addr));
+	snprintf(url, sizeof(url), ap->server_addr.family == AF_INET6 ? "[%s]" : "%s", addr);
+	if (topo_cmd_expand(server ? ap->server_cmd : ap->client_cmd, &v, cmd, sizeof(cmd), NULL,
+			    NULL))
+		return -1;
+	switch (t->hosts[h].stack) {
+	case TOPO_STACK_KERNEL:
+		if (add(pa, "%s", e->mptcpize) || add(pa, "run"))
+			return -1;
+		break;
+	case TOPO_STACK_MPT:
+		if (add(pa, "%s", e->mpt_run) || add_mptcp(pa, t, h) || add(pa, "--log") ||
+		    add(pa, "%s", e->mpt_log) || add(pa, "--"))
+			return -1;
+		break;
+	default:
+		break;
+	}
+	return add(pa, "/bin/sh") || add(pa, "-c") || add(pa, "%s", cmd) ? -1 : 0;
 }
 
 const char *perf_argv_str(const struct perf_argv *pa, char *buf, size_t len)

@@ -14,6 +14,7 @@
 
 #include "topology.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PERF_ARGV_MAX 64
@@ -33,6 +34,24 @@ int perf_argv_server(struct perf_argv *pa, const struct topology *t, int a, cons
  * REQ,RESP,N) [--stream RATEbit,CHUNK] [-R] -J -i I [mpt]`.  Returns 0 or -1. */
 int perf_argv_client(struct perf_argv *pa, const struct topology *t, int a, const char *perf_bin,
 		     double interval_s);
+
+/* What a command app's command line needs besides the topology. */
+struct perf_cmd_env {
+	const char *mpt_run;  /* build/bin/mpt-run, for stack: mpt hosts */
+	const char *mptcpize; /* mptcpize, for stack: kernel hosts */
+	const char *run_dir;  /* {run_dir} */
+	const char *mpt_log;  /* mpt-run --log FILE (stack: mpt hosts) */
+};
+
+/* One end (server when `server`, else client) of command app a: the end's command
+ * with its placeholders expanded (topo_cmd_expand), run by `/bin/sh -c`, under the
+ * host's stack: `mptcpize run /bin/sh -c CMD` on a kernel host (its TCP sockets
+ * become MPTCP ones, as mpt-perf --stack kernel opens them), `MPT_RUN [--scheduler
+ * S] [--path-manager P] [-C CC] --endpoint ... --max-subflows N --log LOG --
+ * /bin/sh -c CMD` on a libmpt host (the same options mpt-perf gets), `/bin/sh -c
+ * CMD` on a tcp host.  Returns 0 or -1 (too long). */
+int perf_argv_command(struct perf_argv *pa, const struct topology *t, int a, bool server,
+		      const struct perf_cmd_env *e);
 
 /* argv joined with spaces (for messages and tests) into buf. */
 const char *perf_argv_str(const struct perf_argv *pa, char *buf, size_t len);

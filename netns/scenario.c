@@ -29,6 +29,9 @@
 #define KILL_GRACE_NS		(3ull * 1000000000ull)
 #define PROGRESS_EVERY_NS	(500ull * 1000000ull)
 #define NO_APPS_TAIL_NS		(1ull * 1000000000ull)
+/* a command app's server: how long it may take to listen on its port */
+#define CMD_READY_TIMEOUT_NS	(20ull * 1000000000ull)
+#define CMD_READY_POLL_NS	(20ull * 1000000ull)
 
 struct app_run {
 	pid_t server_pid, client_pid;
@@ -36,8 +39,18 @@ struct app_run {
 	bool server_done, client_done, client_started, timed_out;
 	uint64_t client_start, client_end; /* ns since t0 */
 	uint64_t term_at;		   /* SIGTERM sent (ns since t0 + 1); 0: not yet */
+	/* mpt-perf apps: the -J report (json) and stderr (log); command apps: the
+	 * command's stdout (json) and stderr (log), and mpt-run's --log (mptlog) */
 	char client_json[4096], server_json[4096];
 	char client_log[4096], server_log[4096];
+	char client_mptlog[4096], server_mptlog[4096];
+	bool cmd;	     /* a command app: signals go to the process group */
+	bool server_stopped; /* we signalled the server (its exit is then no error) */
+	/* command apps: each link direction's tx_bytes (link l, dir d at 2 * l + d) when
+	 * the client started and when it ended */
+	double *ctr0, *ctr1;
+	bool ctr0_set, ctr1_set;
+	char start_error[256]; /* why a command app's server did not become ready */
 };
 
 struct event_run {
@@ -53,6 +66,15 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void free_runs(struct app_run *runs, int n)
+{
+	for (int a = 0; a < n; a++) {
+		free(runs[a].ctr0);
+		free(runs[a].ctr1);
+	}
+	free(runs);
 }
 
 static int mkdir_p(const char *path)
@@ -98,6 +120,15 @@ int scenario_check(const struct topology *t, char err[TOPO_ERR_MAX])
 	return 0;
 }
 
+static int exit_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
 /* fork + enter host's namespace + exec argv, stdout to out, stderr to errlog.
  * ready_fd >= 0 becomes fd 3 in the child. */
 static pid_t spawn(const struct topology *t, int host, char *const argv[], const char *out,
@@ -135,6 +166,175 @@ static pid_t spawn(const struct topology *t, int host, char *const argv[], const
 	}
 }
 
+/* The mpt-run and mptcpize a command app needs, found before anything is created. */
+struct cmd_tools {
+	char mpt_run[4096], mptcpize[4096];
+};
+
+/* PATH lookup of name into out; 0 or -1. */
+static int find_in_path(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[8192], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", d, name);
+		if (!access(out, X_OK))
+			return 0;
+	}
+	return -1;
+}
+
+/* Every command app's tools exist: mpt-run for a libmpt end, mptcpize for a kernel
+ * end.  Returns 0 or -1 with a FILE:LINE:COL message in err. */
+static int command_tools(const struct topology *t, const struct scenario_opts *o,
+			 struct cmd_tools *ct, char err[TOPO_ERR_MAX])
+{
+	const char *slash = strrchr(o->perf_bin, '/');
+
+	if (o->mpt_run_bin)
+		snprintf(ct->mpt_run, sizeof(ct->mpt_run), "%s", o->mpt_run_bin);
+	else
+		snprintf(ct->mpt_run, sizeof(ct->mpt_run), "%.*s%smpt-run",
+			 slash ? (int)(slash - o->perf_bin) : 0, o->perf_bin, slash ? "/" : "");
+	if (find_in_path("mptcpize", ct->mptcpize, sizeof(ct->mptcpize)))
+		ct->mptcpize[0] = '\0';
+	for (int a = 0; a < t->napps; a++) {
+		const struct topo_app *ap = &t->apps[a];
+
+		if (ap->mode != TOPO_MODE_COMMAND)
+			continue;
+		for (int e = 0; e < 2; e++) {
+			int h = e ? ap->server : ap->client;
+			struct topo_pos pos = e ? ap->server_pos : ap->client_pos;
+
+			if (t->hosts[h].stack == TOPO_STACK_KERNEL && !ct->mptcpize[0])
+				return topo_errorf(
+					t, pos, err,
+					"app %s: host %s is stack: kernel, and its command "
+					"runs under mptcpize run, which is not installed "
+					"(apt-get install mptcpize)",
+					ap->name, t->hosts[h].name);
+			if (t->hosts[h].stack == TOPO_STACK_MPT && access(ct->mpt_run, X_OK))
+				return topo_errorf(t, pos, err,
+						   "app %s: host %s is stack: mpt, and its command "
+						   "runs under %s, which is missing (run make)",
+						   ap->name, t->hosts[h].name, ct->mpt_run);
+		}
+	}
+	return 0;
+}
+
+/* A listening TCP socket on port in the namespace of pid: /proc/PID/net/tcp{,6}
+ * (an MPTCP listener has its TCP listener there too). */
+static bool proc_listening(pid_t pid, unsigned port)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		char path[64], line[512];
+		FILE *f;
+		bool found = false;
+
+		snprintf(path, sizeof(path), "/proc/%d/net/tcp%s", (int)pid, v6 ? "6" : "");
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			char local[128];
+			unsigned st;
+			char *colon;
+
+			if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2)
+				continue;
+			colon = strrchr(local, ':');
+			found = st == 0x0A && colon && strtoul(colon + 1, NULL, 16) == port;
+		}
+		fclose(f);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+/* mpt-run's log says "listening on port N" (libmpt's listeners are not in
+ * /proc/net/tcp). */
+static bool log_listening(const char *log, unsigned port)
+{
+	char line[512], want[48];
+	FILE *f = fopen(log, "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "listening on port %u", port);
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		size_t n = strlen(line), w = strlen(want);
+
+		found = n >= w && !strcmp(line + n - w, want);
+	}
+	fclose(f);
+	return found;
+}
+
+/* A command app's server: start it, then watch until it listens on the app's port
+ * (kernel and tcp hosts: a listener in /proc/PID/net/tcp{,6}; libmpt hosts: mpt-run's
+ * log), at most CMD_READY_TIMEOUT_NS; fails at once when it exits first. */
+static int start_command_server(const struct topology *t, const struct scenario_opts *o,
+				const struct cmd_tools *ct, const char *dir, int a,
+				struct app_run *r)
+{
+	const struct topo_app *ap = &t->apps[a];
+	const struct perf_cmd_env env = {ct->mpt_run, ct->mptcpize, dir, r->server_mptlog};
+	bool mpt = t->hosts[ap->server].stack == TOPO_STACK_MPT;
+	uint64_t until = mono_ns() + CMD_READY_TIMEOUT_NS;
+	struct perf_argv pa;
+
+	(void)o;
+	if (perf_argv_command(&pa, t, a, true, &env)) {
+		fprintf(stderr, "mpnet: app %s: server command line too long\n", ap->name);
+		return -1;
+	}
+	r->server_pid = spawn(t, ap->server, pa.argv, r->server_json, r->server_log, -1);
+	if (r->server_pid < 0)
+		return -1;
+	while (!(mpt ? log_listening(r->server_mptlog, ap->port)
+		     : proc_listening(r->server_pid, ap->port))) {
+		struct timespec ts = {0, (long)CMD_READY_POLL_NS};
+
+		if (waitpid(r->server_pid, &r->server_status, WNOHANG) == r->server_pid) {
+			r->server_done = true;
+			snprintf(r->start_error, sizeof(r->start_error),
+				 "server exited with %d before listening on port %u (see "
+				 "apps/%.40s-server.stderr)",
+				 exit_code(r->server_status), ap->port, ap->name);
+			fprintf(stderr,
+				"mpnet: app %s: the server command on %s exited with %d before "
+				"listening on port %u (see %s)\n",
+				ap->name, t->hosts[ap->server].name, exit_code(r->server_status),
+				ap->port, r->server_log);
+			return -1;
+		}
+		if (mono_ns() >= until) {
+			snprintf(r->start_error, sizeof(r->start_error),
+				 "server did not listen on port %u within %llu s (see "
+				 "apps/%.40s-server.stderr)",
+				 ap->port,
+				 (unsigned long long)(CMD_READY_TIMEOUT_NS / 1000000000ull),
+				 ap->name);
+			fprintf(stderr,
+				"mpnet: app %s: the server command on %s did not listen on port %u "
+				"within %llu s (see %s)\n",
+				ap->name, t->hosts[ap->server].name, ap->port,
+				(unsigned long long)(CMD_READY_TIMEOUT_NS / 1000000000ull),
+				r->server_log);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 static int start_server(const struct topology *t, const struct scenario_opts *o, int a,
 			struct app_run *r)
 {
@@ -168,12 +368,16 @@ static int start_server(const struct topology *t, const struct scenario_opts *o,
 	return 0;
 }
 
-static int start_client(const struct topology *t, const struct scenario_opts *o, int a,
-			struct app_run *r)
+static int start_client(const struct topology *t, const struct scenario_opts *o,
+			const struct cmd_tools *ct, const char *dir, int a, struct app_run *r)
 {
+	const struct perf_cmd_env env = {ct->mpt_run, ct->mptcpize, dir, r->client_mptlog};
 	struct perf_argv pa;
+	int rc = t->apps[a].mode == TOPO_MODE_COMMAND
+			 ? perf_argv_command(&pa, t, a, false, &env)
+			 : perf_argv_client(&pa, t, a, o->perf_bin, o->interval_s);
 
-	if (perf_argv_client(&pa, t, a, o->perf_bin, o->interval_s)) {
+	if (rc) {
 		fprintf(stderr, "mpnet: app %s: client command line too long\n", t->apps[a].name);
 		return -1;
 	}
@@ -216,26 +420,53 @@ static void stop_app(struct app_run *r, uint64_t now)
 		return;
 	}
 	if (r->client_pid > 0 && !r->client_done)
-		kill(r->client_pid, sig);
-	if (r->server_pid > 0 && !r->server_done)
-		kill(r->server_pid, sig);
+		kill(r->cmd ? -r->client_pid : r->client_pid, sig);
+	if (r->server_pid > 0 && !r->server_done) {
+		kill(r->cmd ? -r->server_pid : r->server_pid, sig);
+		r->server_stopped = true;
+	}
 }
 
+/* A command app's server is stopped as soon as its client ends (SIGTERM to its
+ * process group, SIGKILL KILL_GRACE_NS later). */
+static void stop_server(struct app_run *r, uint64_t now)
+{
+	int sig;
+
+	if (!r->term_at) {
+		r->term_at = now + 1;
+		sig = SIGTERM;
+	} else if (now + 1 >= r->term_at + KILL_GRACE_NS) {
+		sig = SIGKILL;
+	} else {
+		return;
+	}
+	if (r->server_pid > 0 && !r->server_done) {
+		kill(-r->server_pid, sig);
+		r->server_stopped = true;
+	}
+}
+
+/* Every link direction's tx_bytes now, into v (2 * nlinks). */
+static void link_counters(struct world *w, int nlinks, double *v)
+{
+	for (int l = 0; l < nlinks; l++)
+		for (int d = 0; d < 2; d++) {
+			json_t *j = world_link_json(w, l, d);
+
+			v[2 * l + d] = json_number_value(json_object_get(j, "tx_bytes"));
+			json_decref(j);
+		}
+}
+
+/* SIGKILL what is left; a command app's whole process groups (what its shell
+ * started may outlive the shell). */
 static void kill_app(struct app_run *r)
 {
-	if (r->client_pid > 0 && !r->client_done)
-		kill(r->client_pid, SIGKILL);
-	if (r->server_pid > 0 && !r->server_done)
-		kill(r->server_pid, SIGKILL);
-}
-
-static int exit_code(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return -1;
+	if (r->client_pid > 0 && (r->cmd || !r->client_done))
+		kill(r->cmd ? -r->client_pid : r->client_pid, SIGKILL);
+	if (r->server_pid > 0 && (r->cmd || !r->server_done))
+		kill(r->cmd ? -r->server_pid : r->server_pid, SIGKILL);
 }
 
 /* --- results ------------------------------------------------------------------- */
@@ -351,6 +582,100 @@ static void app_workload(const struct topo_app *ap, json_t *cj, json_t *sj, json
 				      "server", json_object_get(sj, "ofo")));
 }
 
+/* A command app's result: exit codes, output files, and its bytes from the link
+ * counters: over the links at the client, between the client's start and end, the
+ * bytes that left the client (upload) or reached it (download), whichever is more;
+ * wire bytes (headers included, and any other traffic those links carried then). */
+static json_t *command_result(const struct topology *t, int a, struct app_run *r, const char *dir,
+			      bool *ok)
+{
+	const struct topo_app *ap = &t->apps[a];
+	json_t *o = json_object(), *lb = json_array();
+	int cexit = r->client_done ? exit_code(r->client_status) : -1;
+	int sexit = r->server_done ? exit_code(r->server_status) : -1;
+	double out = 0, in = 0, secs = 0, bytes;
+	bool have = r->ctr0_set && r->ctr1_set;
+	char why[256] = "", b[NETADDR_STRLEN];
+
+	for (int l = 0; have && l < t->nlinks; l++) {
+		int e = topo_link_end(t, l, ap->client);
+
+		if (e < 0)
+			continue;
+		for (int d = 0; d < 2; d++) {
+			double v = r->ctr1[2 * l + d] - r->ctr0[2 * l + d];
+
+			v = v > 0 ? v : 0;
+			/* dir 0 (up) leaves the link's first host */
+			if ((d == 0) == (e == 0))
+				out += v;
+			else
+				in += v;
+			json_array_append_new(lb,
+					      json_pack("{s:s, s:s, s:f}", "link", t->links[l].name,
+							"dir", d ? "down" : "up", "bytes", v));
+		}
+	}
+	bytes = out >= in ? out : in;
+	if (r->client_done && r->client_end > r->client_start)
+		secs = (double)(r->client_end - r->client_start) / 1e9;
+	json_object_set_new(o, "name", json_string(ap->name));
+	json_object_set_new(o, "client", json_string(t->hosts[ap->client].name));
+	json_object_set_new(o, "server", json_string(t->hosts[ap->server].name));
+	json_object_set_new(o, "stacks",
+			    json_pack("{s:s, s:s}", "client",
+				      topo_stack_name(t->hosts[ap->client].stack), "server",
+				      topo_stack_name(t->hosts[ap->server].stack)));
+	json_object_set_new(o, "mode", json_string("command"));
+	json_object_set_new(
+		o, "command",
+		json_pack("{s:s, s:s}", "client", ap->client_cmd, "server", ap->server_cmd));
+	json_object_set_new(o, "direction", json_string(out >= in ? "upload" : "download"));
+	json_object_set_new(o, "server_address",
+			    json_string(netaddr_fmt(&ap->server_addr, false, b, sizeof(b))));
+	json_object_set_new(o, "port", json_integer(ap->port));
+	json_object_set_new(o, "bytes", json_integer(have ? (json_int_t)bytes : 0));
+	json_object_set_new(o, "seconds", json_real(secs));
+	json_object_set_new(o, "goodput_mbps",
+			    json_real(have && secs > 0 ? bytes * 8 / secs / 1e6 : 0));
+	json_object_set_new(o, "goodput_source", json_string(have ? "link_counters" : "none"));
+	json_object_set_new(o, "link_bytes", lb);
+	json_object_set_new(o, "interrupted", json_boolean(r->timed_out));
+	json_object_set_new(o, "started_s", json_real((double)r->client_start / 1e9));
+	if (r->client_done)
+		json_object_set_new(o, "ended_s", json_real((double)r->client_end / 1e9));
+	json_object_set_new(o, "exit", json_pack("{s:i, s:i}", "client", cexit, "server", sexit));
+	json_object_set_new(o, "server_stopped", json_boolean(r->server_stopped));
+	json_object_set_new(o, "subflows", json_array());
+	json_object_set_new(o, "client_stdout", json_string(rel(r->client_json, dir)));
+	json_object_set_new(o, "client_stderr", json_string(rel(r->client_log, dir)));
+	json_object_set_new(o, "server_stdout", json_string(rel(r->server_json, dir)));
+	json_object_set_new(o, "server_stderr", json_string(rel(r->server_log, dir)));
+	if (t->hosts[ap->client].stack == TOPO_STACK_MPT)
+		json_object_set_new(o, "client_mpt_log", json_string(rel(r->client_mptlog, dir)));
+	if (t->hosts[ap->server].stack == TOPO_STACK_MPT)
+		json_object_set_new(o, "server_mpt_log", json_string(rel(r->server_mptlog, dir)));
+
+	if (!r->client_started)
+		snprintf(why, sizeof(why), "%s",
+			 r->start_error[0] ? r->start_error : "not started");
+	else if (r->timed_out)
+		snprintf(why, sizeof(why), "timed out after %.1f s", (double)ap->timeout_ns / 1e9);
+	else if (cexit != 0)
+		snprintf(why, sizeof(why), "client exited with %d (see %.200s)", cexit,
+			 rel(r->client_log, dir));
+	else if (r->server_done && !r->server_stopped && sexit != 0)
+		/* a server we stopped may die of our signal; one that failed alone is an
+		 * error */
+		snprintf(why, sizeof(why), "server exited with %d (see %.200s)", sexit,
+			 rel(r->server_log, dir));
+	*ok = why[0] == '\0';
+	json_object_set_new(o, "status", json_string(*ok ? "ok" : why));
+	if (!*ok)
+		json_object_set_new(o, "error", json_string(why));
+	return o;
+}
+
 static json_t *app_result(const struct topology *t, int a, struct app_run *r, const char *dir,
 			  bool *ok)
 {
@@ -386,6 +711,7 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 	json_object_set_new(o, "bytes", get_or(measured, "bytes", json_integer(0)));
 	json_object_set_new(o, "seconds", get_or(measured, "seconds", json_real(0)));
 	json_object_set_new(o, "goodput_mbps", get_or(measured, "goodput_mbps", json_real(0)));
+	json_object_set_new(o, "goodput_source", json_string("mpt-perf"));
 	json_object_set_new(o, "interrupted", json_boolean(interrupted));
 	json_object_set_new(o, "verified", json_boolean(verified));
 	json_object_set_new(o, "started_s", json_real((double)r->client_start / 1e9));
@@ -411,10 +737,10 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 	else if (r->timed_out)
 		snprintf(why, sizeof(why), "timed out after %.1f s", (double)ap->timeout_ns / 1e9);
 	else if (cexit != 0)
-		snprintf(why, sizeof(why), "client exited with %d (see %s)", cexit,
+		snprintf(why, sizeof(why), "client exited with %d (see %.200s)", cexit,
 			 rel(r->client_log, dir));
 	else if (sexit != 0)
-		snprintf(why, sizeof(why), "server exited with %d (see %s)", sexit,
+		snprintf(why, sizeof(why), "server exited with %d (see %.200s)", sexit,
 			 rel(r->server_log, dir));
 	else if (!verified)
 		snprintf(why, sizeof(why), "bytes not verified");
@@ -494,6 +820,8 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 	int next_ev = 0, rc = MPNET_EXIT_OK, err_no;
 	json_t *summary = NULL, *apps, *links, *events;
 	struct link_sampler ls = {0};
+	struct cmd_tools ct;
+	char absdir[PATH_MAX];
 
 	if (!runs || !evr) {
 		fprintf(stderr, "mpnet: out of memory\n");
@@ -517,6 +845,37 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		free(evr);
 		return MPNET_EXIT_USAGE;
 	}
+	if (command_tools(t, o, &ct, err)) {
+		fprintf(stderr, "%s\n", err);
+		free(runs);
+		free(evr);
+		return MPNET_EXIT_USAGE;
+	}
+	/* {run_dir} is absolute (commands run in their host with the caller's cwd), and
+	 * goes into shell command lines as it is: checked before anything exists */
+	{
+		char cwd[1024];
+
+		if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+			snprintf(absdir, sizeof(absdir), "%s", dir);
+		else
+			snprintf(absdir, sizeof(absdir), "%s/%s", cwd, dir);
+	}
+	if (absdir[strspn(absdir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789/._+,:@=-")]) {
+		for (int a = 0; a < t->napps; a++)
+			if (strstr(t->apps[a].client_cmd, "{run_dir}") ||
+			    strstr(t->apps[a].server_cmd, "{run_dir}")) {
+				fprintf(stderr,
+					"mpnet: app %s uses {run_dir}, but the run directory %s "
+					"has "
+					"characters the shell would interpret (give --out DIR)\n",
+					t->apps[a].name, absdir);
+				free(runs);
+				free(evr);
+				return MPNET_EXIT_USAGE;
+			}
+	}
 	snprintf(path, sizeof(path), "%s/apps", dir);
 	if ((err_no = mkdir_p(path)) || (w.pcap_dir[0] && (err_no = mkdir_p(w.pcap_dir)))) {
 		fprintf(stderr, "mpnet: cannot create %s: %s (give --out DIR)\n", path,
@@ -532,14 +891,32 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		json_decref(res);
 	}
 	for (int a = 0; a < t->napps; a++) {
-		snprintf(runs[a].client_json, sizeof(runs[a].client_json), "%s/apps/%s-client.json",
-			 dir, t->apps[a].name);
-		snprintf(runs[a].server_json, sizeof(runs[a].server_json), "%s/apps/%s-server.json",
-			 dir, t->apps[a].name);
-		snprintf(runs[a].client_log, sizeof(runs[a].client_log), "%s/apps/%s-client.log",
-			 dir, t->apps[a].name);
-		snprintf(runs[a].server_log, sizeof(runs[a].server_log), "%s/apps/%s-server.log",
-			 dir, t->apps[a].name);
+		bool cmd = t->apps[a].mode == TOPO_MODE_COMMAND;
+		const char *out = cmd ? "stdout" : "json", *log = cmd ? "stderr" : "log";
+
+		runs[a].cmd = cmd;
+		snprintf(runs[a].client_json, sizeof(runs[a].client_json), "%s/apps/%s-client.%s",
+			 dir, t->apps[a].name, out);
+		snprintf(runs[a].server_json, sizeof(runs[a].server_json), "%s/apps/%s-server.%s",
+			 dir, t->apps[a].name, out);
+		snprintf(runs[a].client_log, sizeof(runs[a].client_log), "%s/apps/%s-client.%s",
+			 dir, t->apps[a].name, log);
+		snprintf(runs[a].server_log, sizeof(runs[a].server_log), "%s/apps/%s-server.%s",
+			 dir, t->apps[a].name, log);
+		snprintf(runs[a].client_mptlog, sizeof(runs[a].client_mptlog),
+			 "%.3900s/apps/%s-client.mpt-run.log", absdir, t->apps[a].name);
+		snprintf(runs[a].server_mptlog, sizeof(runs[a].server_mptlog),
+			 "%.3900s/apps/%s-server.mpt-run.log", absdir, t->apps[a].name);
+		if (cmd) {
+			runs[a].ctr0 = calloc((size_t)t->nlinks * 2, sizeof(double));
+			runs[a].ctr1 = calloc((size_t)t->nlinks * 2, sizeof(double));
+			if (!runs[a].ctr0 || !runs[a].ctr1) {
+				fprintf(stderr, "mpnet: out of memory\n");
+				free_runs(runs, t->napps);
+				free(evr);
+				return MPNET_EXIT_SYSTEM;
+			}
+		}
 	}
 
 	/* From here on, SIGINT/SIGTERM/SIGCHLD arrive only through sigtimedwait(), so
@@ -562,7 +939,8 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 		return MPNET_EXIT_SYSTEM;
 	}
 	for (int a = 0; a < t->napps; a++) {
-		if (start_server(t, o, a, &runs[a])) {
+		if (runs[a].cmd ? start_command_server(t, o, &ct, absdir, a, &runs[a])
+				: start_server(t, o, a, &runs[a])) {
 			all_ok = false;
 			rc = MPNET_EXIT_APP_FAILED;
 			goto collect;
@@ -591,12 +969,23 @@ int scenario_run(const struct topology *t, const struct scenario_opts *o)
 			const struct topo_app *ap = &t->apps[a];
 
 			if (!r->client_started && now >= ap->start_ns) {
+				if (r->cmd) {
+					link_counters(&w, t->nlinks, r->ctr0);
+					r->ctr0_set = true;
+					now = mono_ns() - t0;
+				}
 				r->client_start = now;
-				if (start_client(t, o, a, r)) {
+				if (start_client(t, o, &ct, absdir, a, r)) {
 					r->client_done = true;
 					r->client_status = 127 << 8;
 				}
 			}
+			if (r->cmd && r->client_done && r->client_started && !r->ctr1_set) {
+				link_counters(&w, t->nlinks, r->ctr1);
+				r->ctr1_set = true;
+			}
+			if (r->cmd && r->client_done && !r->server_done)
+				stop_server(r, now);
 			if (!r->client_started)
 				next = ap->start_ns < next ? ap->start_ns : next;
 			if (r->client_started && !r->client_done &&
@@ -725,7 +1114,8 @@ collect:
 	json_object_set_new(summary, "t0_mono_ns", json_integer((json_int_t)t0));
 	for (int a = 0; a < t->napps; a++) {
 		bool ok;
-		json_array_append_new(apps, app_result(t, a, &runs[a], dir, &ok));
+		json_array_append_new(apps, runs[a].cmd ? command_result(t, a, &runs[a], dir, &ok)
+							: app_result(t, a, &runs[a], dir, &ok));
 		all_ok &= ok;
 	}
 	for (int i = 0; i < t->nevents; i++) {
@@ -829,7 +1219,7 @@ collect:
 	/* timeseries.csv, apps[].handover, plot.png (netns/metrics.h) */
 	metrics_run(dir, MX_WRITE | MX_PLOT | (o->quiet ? 0 : MX_PRINT));
 	json_decref(summary);
-	free(runs);
+	free_runs(runs, t->napps);
 	free(evr);
 	if (rc == MPNET_EXIT_OK && (!all_ok || interrupted))
 		rc = MPNET_EXIT_APP_FAILED;

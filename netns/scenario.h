@@ -9,11 +9,13 @@
 #include <stdbool.h>
 
 struct scenario_opts {
-	const char *out_dir;  /* NULL: results/<name>-<UTC timestamp>/ */
-	const char *perf_bin; /* the mpt-perf binary */
-	bool pcap;	      /* per-link pcaps (needs the link emulator) */
-	bool quiet;	      /* no progress line, no summary on stdout */
-	double interval_s;    /* mpt-perf -i; default 0.01 (10 ms bins) */
+	const char *out_dir;	 /* NULL: results/<name>-<UTC timestamp>/ */
+	const char *perf_bin;	 /* the mpt-perf binary */
+	const char *mpt_run_bin; /* mpt-run, for command apps on libmpt hosts (NULL: beside
+				  * perf_bin) */
+	bool pcap;		 /* per-link pcaps (needs the link emulator) */
+	bool quiet;		 /* no progress line, no summary on stdout */
+	double interval_s;	 /* mpt-perf -i; default 0.01 (10 ms bins) */
 };
 
 /* Exit codes of mpnet. */

@@ -177,12 +177,18 @@ json_t *topo_json(const struct topology *t)
 			"direction", ap->direction == TOPO_UPLOAD ? "upload" : "download",
 			"start_s", (double)ap->start_ns / 1e9);
 		json_object_set_new(j, "mode", json_string(topo_mode_name(ap->mode)));
+		if (ap->mode == TOPO_MODE_COMMAND) /* unknown until the run's counters say */
+			json_object_del(j, "direction");
 		if (ap->mode == TOPO_MODE_RR)
 			json_object_set_new(j, "rr",
 					    json_pack("{s:I, s:I, s:i}", "request",
 						      (json_int_t)ap->request, "response",
 						      (json_int_t)ap->response, "exchanges",
 						      (int)ap->exchanges));
+		else if (ap->mode == TOPO_MODE_COMMAND)
+			json_object_set_new(j, "command",
+					    json_pack("{s:s, s:s}", "client", ap->client_cmd,
+						      "server", ap->server_cmd));
 		else if (ap->bytes)
 			json_object_set_new(j, "bytes", json_integer((json_int_t)ap->bytes));
 		else

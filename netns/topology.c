@@ -29,6 +29,11 @@ static const char *const app_keys[] = {"name",	    "client", "server",	 "bytes",
 				       "ipv6",	    "mode",   "request", "response", "exchanges",
 				       "rate",	    "chunk",  "rcvbuf",	 NULL};
 static const char *const mode_names[] = {"bulk", "rr", "stream", NULL};
+static const char *const app_end_keys[] = {"host", "command", NULL};
+/* the keys of mpt-perf's workloads, none of which a command app takes */
+static const char *const perf_only_keys[] = {"mode",	  "bytes",    "time", "direction",
+					     "request",	  "response", "rate", "chunk",
+					     "exchanges", "rcvbuf",   NULL};
 static const char *const event_keys[] = {"at", "link", "action", "dir", "host", NULL};
 
 static const char *const stack_names[] = {"none", "kernel", "tcp", "mpt", NULL};
@@ -928,17 +933,95 @@ static int parse_links(struct tp_ctx *c, yaml_node_t *root)
 
 /* --- apps ------------------------------------------------------------------- */
 
+/* A command app's command: a non-empty string of at most TOPO_CMD_MAX - 1 bytes whose
+ * placeholders are all known (topo_cmd_expand). */
+static int app_command(struct tp_ctx *c, yaml_node_t *n, const struct topo_app *a, const char *what,
+		       char *cmd)
+{
+	const struct topo_cmd_vars v = {"198.18.0.1", "198.18.0.1", "a", "/", 1};
+	size_t bad = 0, badlen = 0;
+	const char *s;
+
+	if (tp_scalar(c, n, "command", "\"iperf3 -c {server_addr} -p {port}\"", &s))
+		return -1;
+	if (!s[strspn(s, " \t\r\n")])
+		return tp_err(c, n, "app \"%s\": the %s command is empty", a->name, what);
+	if (strlen(s) >= TOPO_CMD_MAX)
+		return tp_err(c, n, "app \"%s\": the %s command is %zu bytes long; at most %d",
+			      a->name, what, strlen(s), TOPO_CMD_MAX - 1);
+	if (topo_cmd_expand(s, &v, NULL, 0, &bad, &badlen) == -1)
+		return tp_err(c, n,
+			      "app \"%s\": unknown placeholder \"%.*s\" in the %s command (use "
+			      "{server_addr}, {server_addr_url}, {port}, {app}, {run_dir}; {{ for "
+			      "a literal {)",
+			      a->name, (int)(badlen > 40 ? 40 : badlen), s + bad, what);
+	snprintf(cmd, TOPO_CMD_MAX, "%s", s);
+	return 0;
+}
+
+/* client: / server: as a host name, or as { host: NAME, command: "..." } (a command
+ * app's end).  *hn gets the host name's node; *cmdn the command's (NULL without). */
+static int app_end(struct tp_ctx *c, yaml_node_t *v, const char *what, struct topo_app *a,
+		   int *host, yaml_node_t **hn, char *cmd, yaml_node_t **cmdn)
+{
+	char ctx[64];
+
+	*hn = v;
+	*cmdn = NULL;
+	if (v->type != YAML_MAPPING_NODE)
+		return host_ref(c, v, what, host);
+	snprintf(ctx, sizeof(ctx), "%s of app \"%s\"", what, a->name);
+	if (tp_map_check(c, v, ctx, app_end_keys, NULL))
+		return -1;
+	*hn = tp_map_get(c, v, "host", NULL);
+	if (!*hn)
+		return tp_err(c, v,
+			      "app \"%s\": %s needs host: (e.g. { host: client, command: \"curl "
+			      "http://{server_addr_url}:{port}/\" })",
+			      a->name, what);
+	if (host_ref(c, *hn, what, host))
+		return -1;
+	*cmdn = tp_map_get(c, v, "command", NULL);
+	if (!*cmdn)
+		return tp_err(c, v,
+			      "app \"%s\": %s needs command: (or give the host alone: %s: %s)",
+			      a->name, what, what, c->t->hosts[*host].name);
+	return app_command(c, *cmdn, a, what, cmd);
+}
+
 static int app_hosts(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
 {
 	const struct topology *t = c->t;
-	yaml_node_t *cn = tp_map_get(c, n, "client", NULL), *sn = tp_map_get(c, n, "server", NULL);
+	yaml_node_t *cv = tp_map_get(c, n, "client", NULL), *sv = tp_map_get(c, n, "server", NULL);
+	yaml_node_t *cn, *sn, *ccmd, *scmd, *key;
 
-	if (!cn)
+	if (!cv)
 		return tp_err(c, n, "app \"%s\" needs client: (the host that connects)", a->name);
-	if (!sn)
+	if (!sv)
 		return tp_err(c, n, "app \"%s\" needs server: (the host that listens)", a->name);
-	if (host_ref(c, cn, "client", &a->client) || host_ref(c, sn, "server", &a->server))
+	if (app_end(c, cv, "client", a, &a->client, &cn, a->client_cmd, &ccmd) ||
+	    app_end(c, sv, "server", a, &a->server, &sn, a->server_cmd, &scmd))
 		return -1;
+	if (ccmd && !scmd)
+		return tp_err(c, sv,
+			      "app \"%s\": the client runs a command, so the server needs one "
+			      "too (server: { host: %s, command: \"...\" })",
+			      a->name, t->hosts[a->server].name);
+	if (scmd && !ccmd)
+		return tp_err(c, cv,
+			      "app \"%s\": the server runs a command, so the client needs one "
+			      "too (client: { host: %s, command: \"...\" })",
+			      a->name, t->hosts[a->client].name);
+	if (ccmd) {
+		a->mode = TOPO_MODE_COMMAND;
+		for (const char *const *p = perf_only_keys; *p; p++)
+			if (tp_map_get(c, n, *p, &key))
+				return tp_err(c, key,
+					      "app \"%s\": %s: is for mpt-perf apps; a command "
+					      "app runs until its client command exits (give "
+					      "timeout: to bound it)",
+					      a->name, *p);
+	}
 	a->client_pos = tp_pos(cn);
 	a->server_pos = tp_pos(sn);
 	if (a->client == a->server)
@@ -963,7 +1046,75 @@ static int app_hosts(struct tp_ctx *c, yaml_node_t *n, struct topo_app *a)
 
 const char *topo_mode_name(enum topo_mode m)
 {
+	if (m == TOPO_MODE_COMMAND)
+		return "command";
 	return (unsigned)m <= TOPO_MODE_STREAM ? mode_names[m] : "?";
+}
+
+static bool is_word_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_';
+}
+
+int topo_cmd_expand(const char *tmpl, const struct topo_cmd_vars *v, char *out, size_t cap,
+		    size_t *bad, size_t *badlen)
+{
+	size_t o = 0;
+	bool room = true;
+
+	for (size_t i = 0; tmpl[i];) {
+		const char *val = NULL;
+		char num[16], one[2] = {tmpl[i], '\0'};
+		size_t take = 1, w = 0;
+
+		if (tmpl[i] == '{' && tmpl[i + 1] == '{') {
+			val = "{";
+			take = 2;
+		} else if (tmpl[i] == '{' && !(i > 0 && tmpl[i - 1] == '$')) {
+			while (is_word_char(tmpl[i + 1 + w]))
+				w++;
+			if (w && tmpl[i + 1 + w] == '}') {
+				static const char *const names[] = {
+					"server_addr", "server_addr_url", "port", "app", "run_dir"};
+				const char *name = tmpl + i + 1;
+				int which = -1;
+
+				for (int k = 0; k < 5; k++)
+					if (strlen(names[k]) == w && !strncmp(names[k], name, w))
+						which = k;
+				if (which < 0) {
+					if (bad)
+						*bad = i;
+					if (badlen)
+						*badlen = w + 2;
+					return -1;
+				}
+				snprintf(num, sizeof(num), "%u", v->port);
+				val = which == 0   ? v->server_addr
+				      : which == 1 ? v->server_addr_url
+				      : which == 2 ? num
+				      : which == 3 ? v->app
+						   : v->run_dir;
+				take = w + 2;
+			}
+		}
+		if (take == 1 && !val)
+			val = one;
+		if (!val)
+			val = "";
+		for (const char *p = val; *p && out; p++) {
+			if (o + 1 >= cap) {
+				room = false;
+				break;
+			}
+			out[o++] = *p;
+		}
+		i += take;
+	}
+	if (out && cap)
+		out[o] = '\0';
+	return out && !room ? -2 : 0;
 }
 
 /* mode: and the keys each mode takes (request/response/exchanges for rr, rate/chunk
@@ -1123,8 +1274,19 @@ static int parse_app(struct tp_ctx *c, yaml_node_t *n, int ai)
 		if (!strcmp(t->apps[j].name, a->name))
 			return tp_err(c, nn, "duplicate app name \"%s\" (first at line %d)",
 				      a->name, t->apps[j].pos.line);
-	if (app_hosts(c, n, a) || app_mode(c, n, a) || app_amount(c, n, a))
+	if (app_hosts(c, n, a))
 		return -1;
+	if (a->mode == TOPO_MODE_COMMAND) {
+		a->timeout_ns = 300000000000ull;
+		if ((v = tp_map_get(c, n, "timeout", NULL))) {
+			if (tp_time(c, v, "timeout", &a->timeout_ns))
+				return -1;
+			if (!a->timeout_ns)
+				return tp_err(c, v, "timeout must be above 0 (e.g. 60s)");
+		}
+	} else if (app_mode(c, n, a) || app_amount(c, n, a)) {
+		return -1;
+	}
 	if ((v = tp_map_get(c, n, "direction", NULL))) {
 		static const char *const dirs[] = {"upload", "download", NULL};
 

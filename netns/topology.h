@@ -19,6 +19,7 @@
 #define TOPO_NAME_MAX	32 /* names: [a-z0-9-], 1..31 chars; link names <= 15 (interface names) */
 #define TOPO_IFNAME_MAX 15
 #define TOPO_ERR_MAX	512
+#define TOPO_CMD_MAX	1024 /* a command app's command line, with its NUL */
 #define TOPO_PATH_MAX	4096
 
 struct topo_pos {
@@ -177,6 +178,7 @@ enum topo_mode {
 	TOPO_MODE_BULK = 0, /* one direction, as fast as it goes (bytes: or time:) */
 	TOPO_MODE_RR,	    /* request/response: --rr REQUEST,RESPONSE,EXCHANGES */
 	TOPO_MODE_STREAM,   /* paced chunks: --stream RATE,CHUNK with bytes: or time: */
+	TOPO_MODE_COMMAND,  /* any program: client: / server: { host, command } */
 };
 
 #define TOPO_RR_DEFAULT_EXCHANGES 100
@@ -202,9 +204,12 @@ struct topo_app {
 	/* both ends' receive buffer (mpt-perf --rcvbuf), 4 KiB..1 GiB; 0 = the stacks'
 	 * defaults (kernel autotuning, libmpt 4 MiB) */
 	uint64_t rcvbuf;
+	/* mode command: the shell command lines (`/bin/sh -c`), placeholders not yet
+	 * expanded (topo_cmd_expand); "" for mpt-perf apps */
+	char client_cmd[TOPO_CMD_MAX], server_cmd[TOPO_CMD_MAX];
 };
 
-/* "bulk", "rr", "stream". */
+/* "bulk", "rr", "stream", "command". */
 const char *topo_mode_name(enum topo_mode m);
 
 enum topo_action {
@@ -266,6 +271,26 @@ int topo_errorf(const struct topology *t, struct topo_pos pos, char err[TOPO_ERR
 /* Index of the host / link with this name, or -1. */
 int topo_host_find(const struct topology *t, const char *name);
 int topo_link_find(const struct topology *t, const char *name);
+
+/* What a command app's placeholders stand for (see docs/TOPOLOGY.md, "Command
+ * apps"): {server_addr} (bare), {server_addr_url} (IPv6 in brackets, for URLs),
+ * {port}, {app}, {run_dir}.  NULL strings expand to nothing. */
+struct topo_cmd_vars {
+	const char *server_addr;
+	const char *server_addr_url;
+	const char *app;
+	const char *run_dir;
+	unsigned port;
+};
+
+/* Expand the placeholders of command tmpl into out (cap bytes, NUL-terminated):
+ * "{NAME}" with NAME made of [A-Za-z0-9_] is a placeholder and must be one of the
+ * above; "{{" is a literal "{"; "${" is left to the shell (its parameter
+ * expansion); any other "{" is itself.  Returns 0; -1 with *bad / *badlen (when
+ * not NULL) naming an unknown placeholder (offset into tmpl, length with the
+ * braces); -2 when out is too small. */
+int topo_cmd_expand(const char *tmpl, const struct topo_cmd_vars *v, char *out, size_t cap,
+		    size_t *bad, size_t *badlen);
 
 /* Names for printing. */
 const char *topo_stack_name(enum topo_stack s);

@@ -191,3 +191,55 @@ TEST(perf_args_rr_and_stream_mistakes)
 	CHECK_EQ(PARSE("-c", "10.0.0.2", "--stream", "8mbit,1000"), -1);
 	CHECK_STR_EQ(err, "the client needs -n BYTES or -t SECONDS");
 }
+
+/* Command apps: the host's stack wraps `/bin/sh -c CMD` (mptcpize run on a kernel
+ * host, mpt-run with the host's libmpt options on a libmpt host, nothing on a tcp
+ * host), and the placeholders are expanded. */
+TEST(perf_argv_command_apps)
+{
+	static const char y[] =
+		"name: pc\n"
+		"hosts:\n"
+		"  m: { stack: mpt, mptcp: { subflows: 2 }, scheduler: redundant }\n"
+		"  k: { stack: kernel }\n"
+		"  p: { stack: tcp }\n"
+		"links:\n"
+		"  - { name: wifi, between: [m, k] }\n"
+		"  - { name: lte, between: [m, k], endpoint: [subflow] }\n"
+		"  - { name: pl, between: [p, m] }\n"
+		"apps:\n"
+		"  - name: ip\n"
+		"    client: { host: m, command: \"iperf3 -c {server_addr} -p {port} -t 3\" }\n"
+		"    server: { host: k, command: \"iperf3 -s -1 -p {port}\" }\n"
+		"  - name: web\n"
+		"    client: { host: p, command: \"curl -o {run_dir}/{app}.bin "
+		"'http://{server_addr_url}:{port}/f'\" }\n"
+		"    server: { host: m, command: \"python3 -m http.server {port}\" }\n"
+		"    ipv6: true\n";
+	const struct perf_cmd_env e = {"/b/mpt-run", "/usr/bin/mptcpize", "/r/run1", "/r/l.log"};
+	struct topology *t = NULL;
+	struct perf_argv pa;
+	char err[TOPO_ERR_MAX], s[2048];
+
+	if (topo_load_string("pc.yaml", y, strlen(y), &t, err))
+		test_fail(__FILE__, __LINE__, "load: %s", err);
+	CHECK_EQ(perf_argv_command(&pa, t, 0, false, &e), 0);
+	CHECK_STR_EQ(
+		perf_argv_str(&pa, s, sizeof(s)),
+		"/b/mpt-run --scheduler redundant --endpoint 198.18.1.1,id=1,subflow "
+		"--max-subflows 3 --log /r/l.log -- /bin/sh -c iperf3 -c 198.18.0.2 -p 5201 -t 3");
+	CHECK_EQ(pa.argc, 13);
+	CHECK_STR_EQ(pa.argv[12], "iperf3 -c 198.18.0.2 -p 5201 -t 3");
+	CHECK_EQ(perf_argv_command(&pa, t, 0, true, &e), 0);
+	CHECK_STR_EQ(perf_argv_str(&pa, s, sizeof(s)),
+		     "/usr/bin/mptcpize run /bin/sh -c iperf3 -s -1 -p 5201");
+	CHECK_EQ(perf_argv_command(&pa, t, 1, false, &e), 0);
+	CHECK_EQ(pa.argc, 3);
+	CHECK_STR_EQ(pa.argv[0], "/bin/sh");
+	CHECK_STR_EQ(pa.argv[2], "curl -o /r/run1/web.bin 'http://[2001:db8::1]:5202/f'");
+	CHECK_EQ(perf_argv_command(&pa, t, 1, true, &e), 0);
+	CHECK_STR_EQ(pa.argv[0], "/b/mpt-run");
+	CHECK_STR_EQ(pa.argv[pa.argc - 1], "python3 -m http.server 5202");
+	CHECK(pa.argv[pa.argc] == NULL);
+	topo_free(t);
+}

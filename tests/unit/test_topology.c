@@ -796,6 +796,97 @@ TEST(topology_app_modes)
 	    "7:5", "app \"x\" needs bytes: (e.g. 64MiB) or time: (e.g. 10s)");
 }
 
+/* A command app: client: / server: { host, command }; the placeholders. */
+#define CMD_C		     "client: { host: a, command: \"nc {server_addr} {port}\" }"
+#define CMD_S		     "server: { host: b, command: \"nc -l {port}\" }"
+#define CMD_APP(c, s, extra) APPS "  - { name: x, " c ", " s extra " }\n"
+
+TEST(topology_command_apps)
+{
+	struct topology *t = load(
+		APPS "  - { name: x, " CMD_C ", " CMD_S ", start: 1s, timeout: 20s, port: 80 }\n"
+		     "  - { name: y, client: a, server: b, bytes: 1MB }\n"
+		     "  - name: z\n"
+		     "    client: { host: a, command: \"curl -o {run_dir}/{app} "
+		     "http://{server_addr_url}:{port}/ && awk '{{print}' ${HOME}/f\" }\n"
+		     "    server: { host: b, command: \"python3 -m http.server {port}\" }\n"
+		     "    ipv6: true\n");
+	char out[256];
+	const struct topo_cmd_vars v = {"2001:db8::2", "[2001:db8::2]", "z", "/r", 5203};
+	size_t bad = 0, badlen = 0;
+
+	CHECK(t != NULL);
+	CHECK_EQ(t->apps[0].mode, TOPO_MODE_COMMAND);
+	CHECK_STR_EQ(topo_mode_name(t->apps[0].mode), "command");
+	CHECK_STR_EQ(t->apps[0].client_cmd, "nc {server_addr} {port}");
+	CHECK_STR_EQ(t->apps[0].server_cmd, "nc -l {port}");
+	CHECK_EQ(t->apps[0].client, 0);
+	CHECK_EQ(t->apps[0].server, 1);
+	CHECK_EQ(t->apps[0].port, 80);
+	CHECK_U64_EQ(t->apps[0].timeout_ns, 20000000000ull);
+	CHECK_U64_EQ(t->apps[0].start_ns, 1000000000ull);
+	CHECK_EQ(t->apps[1].mode, TOPO_MODE_BULK);
+	CHECK_STR_EQ(t->apps[1].client_cmd, "");
+	CHECK_EQ(t->apps[2].mode, TOPO_MODE_COMMAND);
+	CHECK_U64_EQ(t->apps[2].timeout_ns, 300000000000ull);
+	CHECK_EQ(t->apps[2].server_addr.family, AF_INET6);
+	CHECK_EQ(topo_cmd_expand(t->apps[2].client_cmd, &v, out, sizeof(out), NULL, NULL), 0);
+	CHECK_STR_EQ(out, "curl -o /r/z http://[2001:db8::2]:5203/ && awk '{print}' ${HOME}/f");
+	topo_free(t);
+
+	CHECK_EQ(topo_cmd_expand("a {server_addr} b", &v, out, sizeof(out), NULL, NULL), 0);
+	CHECK_STR_EQ(out, "a 2001:db8::2 b");
+	CHECK_EQ(topo_cmd_expand("{ x } {} {port", &v, out, sizeof(out), NULL, NULL), 0);
+	CHECK_STR_EQ(out, "{ x } {} {port");
+	CHECK_EQ(topo_cmd_expand("nc {srv} 1", &v, out, sizeof(out), &bad, &badlen), -1);
+	CHECK_EQ(bad, 3);
+	CHECK_EQ(badlen, 5);
+	CHECK_EQ(topo_cmd_expand("{server_addr}", &v, out, 8, NULL, NULL), -2);
+	CHECK_EQ(topo_cmd_expand("{nope}", &v, NULL, 0, NULL, NULL), -1);
+
+	/* keys of mpt-perf's workloads, each at its key */
+	ERR(CMD_APP(CMD_C, CMD_S, ", bytes: 1MB"), "7:119",
+	    "app \"x\": bytes: is for mpt-perf apps; a command app runs until its client command "
+	    "exits (give timeout: to bound it)");
+	ERR(CMD_APP(CMD_C, CMD_S, ", mode: rr"), "7:119", "app \"x\": mode: is for mpt-perf apps");
+	ERR(CMD_APP(CMD_C, CMD_S, ", time: 5s"), "7:119", "app \"x\": time: is for mpt-perf apps");
+	ERR(CMD_APP(CMD_C, CMD_S, ", request: 100"), "7:119",
+	    "app \"x\": request: is for mpt-perf apps");
+	ERR(CMD_APP(CMD_C, CMD_S, ", rate: 1mbit"), "7:119",
+	    "app \"x\": rate: is for mpt-perf apps");
+	ERR(CMD_APP(CMD_C, CMD_S, ", direction: download"), "7:119",
+	    "app \"x\": direction: is for mpt-perf apps");
+	ERR(CMD_APP(CMD_C, CMD_S, ", rcvbuf: 64KiB"), "7:119",
+	    "app \"x\": rcvbuf: is for mpt-perf apps");
+	/* unknown placeholders, at the command */
+	ERR(CMD_APP("client: { host: a, command: \"nc {server} {port}\" }", CMD_S, ""), "7:44",
+	    "app \"x\": unknown placeholder \"{server}\" in the client command (use {server_addr}, "
+	    "{server_addr_url}, {port}, {app}, {run_dir}; {{ for a literal {)");
+	ERR(CMD_APP(CMD_C, "server: { host: b, command: \"nc -l {Port}\" }", ""), "7:101",
+	    "app \"x\": unknown placeholder \"{Port}\" in the server command");
+	/* empty commands */
+	ERR(CMD_APP("client: { host: a, command: \"\" }", CMD_S, ""), "7:44",
+	    "app \"x\": the client command is empty");
+	ERR(CMD_APP("client: { host: a, command: \"  \" }", CMD_S, ""), "7:44",
+	    "app \"x\": the client command is empty");
+	ERR(CMD_APP(CMD_C, "server: { host: b, command: '' }", ""), "7:101",
+	    "app \"x\": the server command is empty");
+	/* the ends' forms */
+	ERR(CMD_APP(CMD_C, "server: b", ""), "7:81",
+	    "app \"x\": the client runs a command, so the server needs one too (server: { host: "
+	    "b, command: \"...\" })");
+	ERR(CMD_APP("client: a", CMD_S, ""), "7:24",
+	    "app \"x\": the server runs a command, so the client needs one too");
+	ERR(CMD_APP("client: { command: \"nc {server_addr} {port}\" }", CMD_S, ""), "7:24",
+	    "app \"x\": client needs host:");
+	ERR(CMD_APP("client: { host: a }", CMD_S, ""), "7:24",
+	    "app \"x\": client needs command: (or give the host alone: client: a)");
+	ERR(CMD_APP("client: { host: a, cmd: \"x\" }", CMD_S, ""), "7:35",
+	    "unknown key \"cmd\" in client of app \"x\"");
+	ERR(CMD_APP("client: { host: z, command: \"x\" }", CMD_S, ""), "7:32",
+	    "unknown host \"z\" in client");
+}
+
 /* rcvbuf: both ends' receive buffer, a size 4KiB..1GiB; absent = 0 (the defaults). */
 TEST(topology_app_rcvbuf)
 {
