@@ -1,0 +1,342 @@
+/* The socket calls of packetdrill's interface over libmpt's socket layer
+ * (mpt_socket.h).  A socket is a real descriptor (one end of a socketpair the
+ * table shuttles), so read/write/poll and friends are the C library's own calls on
+ * it; the shim only waits for it in place of the kernel, pumping the stack, and
+ * pumps again afterwards so the bytes move before packetdrill looks at the wire.
+ * Waiting never advances virtual time: packetdrill's main thread does that. */
+#include "pd.h"
+#include "pd_iface.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+/* Wait until fd is ready for `events` when it is a blocking socket of the table
+ * (flags without MSG_DONTWAIT), pumping the stack between looks. */
+static void wait_ready(struct pd *p, int fd, short events, int flags)
+{
+	const struct timespec tick = {0, 1000000};
+
+	if (!mpt_sk_is_socket(p->t, fd) || (flags & MSG_DONTWAIT))
+		return;
+	if (fcntl(fd, F_GETFL) & O_NONBLOCK)
+		return;
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = events};
+
+		pd_pump(p);
+		if (poll(&pfd, 1, 0) > 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Return r, pumping first so what the call changed reaches the wire. */
+static ssize_t after(struct pd *p, ssize_t r)
+{
+	int e = errno;
+
+	pd_pump(p);
+	errno = e;
+	return r;
+}
+
+static int s_socket(void *ud, int domain, int type, int protocol)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, mpt_sk_socket(p->t, domain, type, protocol));
+}
+
+static int s_bind(void *ud, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct pd *p = ud;
+	struct mpt_sockaddr a = {0};
+
+	/* a bound address becomes one of the stack's: packetdrill's local address is
+	 * random, and its scripts bind to it before any packet names it */
+	if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		a.family = MPT_AF_INET;
+		memcpy(a.ip, &in->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			a.family = MPT_AF_INET;
+			memcpy(a.ip, in6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			a.family = MPT_AF_INET6;
+			memcpy(a.ip, &in6->sin6_addr, 16);
+		}
+	}
+	if (a.family) {
+		static const uint8_t zero[16];
+
+		if (memcmp(a.ip, zero, 16)) {
+			mpt_sk_lock(p->t);
+			(void)pd_path_of(p, &a);
+			mpt_sk_unlock(p->t);
+		}
+	}
+	return (int)after(p, mpt_sk_bind(p->t, fd, sa, len));
+}
+
+static int s_listen(void *ud, int fd, int backlog)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, mpt_sk_listen(p->t, fd, backlog));
+}
+
+static int s_accept(void *ud, int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct pd *p = ud;
+
+	pd_pump(p);
+	return (int)after(p, mpt_sk_accept(p->t, fd, sa, len, 0));
+}
+
+static int s_connect(void *ud, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, mpt_sk_connect(p->t, fd, sa, len));
+}
+
+static ssize_t s_read(void *ud, int fd, void *buf, size_t n)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLIN, 0);
+	return after(p, read(fd, buf, n));
+}
+
+static ssize_t s_readv(void *ud, int fd, const struct iovec *iov, int cnt)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLIN, 0);
+	return after(p, readv(fd, iov, cnt));
+}
+
+static ssize_t s_recv(void *ud, int fd, void *buf, size_t n, int flags)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLIN, flags);
+	return after(p, recv(fd, buf, n, flags));
+}
+
+static ssize_t s_recvfrom(void *ud, int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
+			  socklen_t *len)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLIN, flags);
+	/* a stream socket has no source to report: the peer's name, as TCP gives */
+	if (sa && len && mpt_sk_is_socket(p->t, fd))
+		(void)mpt_sk_getpeername(p->t, fd, sa, len);
+	return after(p, recv(fd, buf, n, flags));
+}
+
+static ssize_t s_recvmsg(void *ud, int fd, struct msghdr *m, int flags)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLIN, flags);
+	return after(p, recvmsg(fd, m, flags));
+}
+
+static ssize_t s_write(void *ud, int fd, const void *buf, size_t n)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLOUT, 0);
+	return after(p, write(fd, buf, n));
+}
+
+static ssize_t s_writev(void *ud, int fd, const struct iovec *iov, int cnt)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLOUT, 0);
+	return after(p, writev(fd, iov, cnt));
+}
+
+static ssize_t s_send(void *ud, int fd, const void *buf, size_t n, int flags)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLOUT, flags);
+	return after(p, send(fd, buf, n, flags | MSG_NOSIGNAL));
+}
+
+static ssize_t s_sendto(void *ud, int fd, const void *buf, size_t n, int flags,
+			const struct sockaddr *sa, socklen_t len)
+{
+	struct pd *p = ud;
+
+	(void)sa;
+	(void)len;
+	wait_ready(p, fd, POLLOUT, flags);
+	return after(p, send(fd, buf, n, flags | MSG_NOSIGNAL));
+}
+
+static ssize_t s_sendmsg(void *ud, int fd, const struct msghdr *m, int flags)
+{
+	struct pd *p = ud;
+
+	wait_ready(p, fd, POLLOUT, flags);
+	return after(p, sendmsg(fd, m, flags | MSG_NOSIGNAL));
+}
+
+static int s_fcntl(void *ud, int fd, int cmd, ...)
+{
+	struct pd *p = ud;
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (int)after(p, fcntl(fd, cmd, arg));
+}
+
+static int s_ioctl(void *ud, int fd, unsigned long req, ...)
+{
+	struct pd *p = ud;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	pd_pump(p);
+	return (int)after(p, ioctl(fd, req, arg));
+}
+
+static int s_close(void *ud, int fd)
+{
+	struct pd *p = ud;
+
+	if (mpt_sk_is_socket(p->t, fd))
+		return (int)after(p, mpt_sk_close(p->t, fd));
+	return close(fd);
+}
+
+static int s_shutdown(void *ud, int fd, int how)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, mpt_sk_shutdown(p->t, fd, how));
+}
+
+static int s_getsockopt(void *ud, int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct pd *p = ud;
+
+	pd_pump(p);
+	return (int)after(p, mpt_sk_getsockopt(p->t, fd, level, name, val, len));
+}
+
+static int s_setsockopt(void *ud, int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, mpt_sk_setsockopt(p->t, fd, level, name, val, len));
+}
+
+static int s_poll(void *ud, struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct pd *p = ud;
+	const struct timespec tick = {0, 1000000};
+	int r;
+
+	/* timeout counts real milliseconds of waiting for the other thread */
+	for (int waited = 0;; waited++) {
+		pd_pump(p);
+		r = poll(fds, n, 0);
+		if (r != 0 || (timeout >= 0 && waited >= timeout))
+			return r;
+		nanosleep(&tick, NULL);
+	}
+}
+
+static int s_epoll_create(void *ud, int size)
+{
+	(void)ud;
+	return epoll_create(size);
+}
+
+static int s_epoll_ctl(void *ud, int epfd, int op, int fd, struct epoll_event *ev)
+{
+	(void)ud;
+	return epoll_ctl(epfd, op, fd, ev);
+}
+
+static int s_epoll_wait(void *ud, int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	struct pd *p = ud;
+	const struct timespec tick = {0, 1000000};
+	int r;
+
+	for (int waited = 0;; waited++) {
+		pd_pump(p);
+		r = epoll_wait(epfd, evs, max, 0);
+		if (r != 0 || (timeout >= 0 && waited >= timeout))
+			return r;
+		nanosleep(&tick, NULL);
+	}
+}
+
+static int s_pipe(void *ud, int fds[2])
+{
+	(void)ud;
+	return pipe(fds);
+}
+
+static int s_splice(void *ud, int in, mpt_pd_loff *off_in, int out, mpt_pd_loff *off_out,
+		    size_t len, unsigned int flags)
+{
+	struct pd *p = ud;
+
+	return (int)after(p, splice(in, off_in, out, off_out, len, flags));
+}
+
+void pd_sock_fill(struct packetdrill_interface *ifc)
+{
+	ifc->socket = s_socket;
+	ifc->bind = s_bind;
+	ifc->listen = s_listen;
+	ifc->accept = s_accept;
+	ifc->connect = s_connect;
+	ifc->read = s_read;
+	ifc->readv = s_readv;
+	ifc->recv = s_recv;
+	ifc->recvfrom = s_recvfrom;
+	ifc->recvmsg = s_recvmsg;
+	ifc->write = s_write;
+	ifc->writev = s_writev;
+	ifc->send = s_send;
+	ifc->sendto = s_sendto;
+	ifc->sendmsg = s_sendmsg;
+	ifc->fcntl = s_fcntl;
+	ifc->ioctl = s_ioctl;
+	ifc->close = s_close;
+	ifc->shutdown = s_shutdown;
+	ifc->getsockopt = s_getsockopt;
+	ifc->setsockopt = s_setsockopt;
+	ifc->poll = s_poll;
+	ifc->epoll_create = s_epoll_create;
+	ifc->epoll_ctl = s_epoll_ctl;
+	ifc->epoll_wait = s_epoll_wait;
+	ifc->pipe = s_pipe;
+	ifc->splice = s_splice;
+}
