@@ -154,6 +154,11 @@ struct mpt_config {
 	 * and the connection is plain TCP (MPCapableSYNTXDrop), as Linux's
 	 * net.mptcp.syn_retrans_before_tcp_fallback.  Default 2 (Linux's default). */
 	uint8_t mptcp_syn_retrans_before_fallback;
+	/* DATA_ACKs on 4 octets while the peer's last mapping had a 4-octet DSN (and
+	 * before any mapping), on 8 once it sends an 8-octet one: Linux's choice
+	 * (msk->use_64bit_ack), which packetdrill's MPTCP scripts encode.  Default off:
+	 * always 8 octets (RFC 8684 3.3 allows both). */
+	bool mptcp_ack32;
 	/* Transmit checksum offload: segments leave mpt_stack_send with the TCP checksum
 	 * field holding only the pseudo-header sum, not inverted (Linux's
 	 * CHECKSUM_PARTIAL form); the I/O layer, the kernel or the device completes it.

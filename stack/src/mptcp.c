@@ -1322,6 +1322,7 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	if ((m->suboptions & MPTCP_OPT_MPC_ACK) && m->mpc.has_data_len && seg->payload_len &&
 	    is_master(t)) {
 		/* MP_CAPABLE with data: the first data-level bytes at subflow byte 1 */
+		mp->peer_dsn64 = true; /* its implicit DSN is the 64-bit IDSN + 1 */
 		rx_map_add(t, t->irs + 1, mp->remote_idsn + 1, m->mpc.data_len, m->mpc.has_csum,
 			   m->mpc.csum, false);
 	}
@@ -1371,6 +1372,7 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 		uint64_t dsn = d->data_seq;
 		uint32_t len = d->data_len;
 
+		mp->peer_dsn64 = (d->flags & MPTCP_DSS_m) != 0;
 		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN */
 			dsn = widen(mp->rcv_nxt, dsn);
 		if (fin)
@@ -1702,7 +1704,9 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		struct mptcp_opt_dss *d = &w.dss;
 
 		want = MPTCP_OPT_DSS;
-		d->flags = MPTCP_DSS_A | MPTCP_DSS_a;
+		d->flags = MPTCP_DSS_A;
+		if (!t->st->cfg.mptcp_ack32 || mp->peer_dsn64)
+			d->flags |= MPTCP_DSS_a;
 		d->data_ack = mp->rcv_nxt + (mp->data_fin_in_order ? 1 : 0);
 		if (seg->payload_len) {
 			struct mptcp_map *mm = maps_find(&sf->tx, seg->seq);

@@ -948,3 +948,52 @@ TEST(stack_mptcp_script_join_unknown_token)
 	CHECK(out.flags & WIRE_TCP_RST);
 	mpt_script_free(&p.s);
 }
+
+/* One data segment of `len` bytes from the peer at data-level offset off (and
+ * subflow offset off), mapped with a 4- or 8-octet DSN; returns the stack's ACK. */
+static void ack32_data(struct mp_peer *p, uint32_t off, bool dsn64, struct wire_tcp_repr *ack)
+{
+	struct wire_tcp_repr t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1 + off, p->iss + 1);
+	struct mptcp_opts w;
+	uint8_t buf[64];
+
+	with_payload(&t, 10);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_M | (dsn64 ? MPTCP_DSS_m : 0);
+	w.dss.data_ack = (uint32_t)(p->idsn + 1);
+	w.dss.data_seq = dsn64 ? p->peer_idsn + 1 + off : (uint32_t)(p->peer_idsn + 1 + off);
+	w.dss.subflow_seq = 1 + off;
+	w.dss.data_len = 10;
+	put_mp(&t, &w);
+	inject(&p->s, t);
+	CHECK_EQ(mpt_recv(p->s.st, p->id, buf, sizeof(buf), p->s.now), 10);
+	for (int i = 0; i < 10 && mpt_script_pull(&p->s, ack) != 1; i++)
+		mpt_script_advance(&p->s, 50 * MS);
+	CHECK(ack->flags & WIRE_TCP_ACK);
+}
+
+/* cfg.mptcp_ack32 (Linux's use_64bit_ack): DATA_ACK on 4 octets until the peer maps
+ * with an 8-octet DSN, then on 8; back to 4 with its next 4-octet one. */
+TEST(stack_mptcp_script_data_ack_width_follows_peer_dsn)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr ack;
+	struct mptcp_opts m;
+
+	passive_established(&p);
+	p.s.st->cfg.mptcp_ack32 = true;
+	ack32_data(&p, 0, false, &ack);
+	get_mp(&ack, &m);
+	CHECK(m.suboptions & MPTCP_OPT_DSS);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A);
+	CHECK_U64_EQ(m.dss.data_ack, (uint32_t)(p.peer_idsn + 11));
+	ack32_data(&p, 10, true, &ack);
+	get_mp(&ack, &m);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A | MPTCP_DSS_a);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 21);
+	ack32_data(&p, 20, false, &ack);
+	get_mp(&ack, &m);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A);
+	mpt_script_free(&p.s);
+}
