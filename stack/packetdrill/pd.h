@@ -43,6 +43,7 @@ struct pd {
 	unsigned qhead, qlen;
 	unsigned drops; /* emitted with a full queue */
 	uint16_t next_port;
+	bool ep_added[256]; /* endpoint ids given to the stack (pd_pm.c) */
 };
 
 /* pd_clock.c: start of virtual time (ns); the stack runs until nothing is due at
@@ -60,6 +61,9 @@ int pd_netdev_send(void *ud, const void *buf, size_t count);
 int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs);
 /* the path of local address a (added when new); negative MPT_E* when full */
 int pd_path_of(struct pd *p, const struct mpt_sockaddr *a);
+
+/* pd_pm.c: hand the namespace's MPTCP endpoints and limits to the stack */
+void pd_pm_sync_locked(struct pd *p);
 
 /* pd_sock.c: the socket calls of struct packetdrill_interface */
 struct packetdrill_interface;

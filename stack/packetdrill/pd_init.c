@@ -152,6 +152,8 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 	 * derives its window scale (8) from the first */
 	p->cfg.rcvbuf = PD_RCVBUF;
 	p->cfg.sndbuf = PD_SNDBUF;
+	/* the scripts expect Linux's 4-octet DATA_ACKs (mpt.h) */
+	p->cfg.mptcp_ack32 = true;
 	p->rng = 1;
 	p->now = PD_EPOCH_NS;
 	p->next_port = PD_FIRST_PORT;

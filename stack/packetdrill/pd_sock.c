@@ -50,6 +50,9 @@ static int s_socket(void *ud, int domain, int type, int protocol)
 {
 	struct pd *p = ud;
 
+	mpt_sk_lock(p->t);
+	pd_pm_sync_locked(p);
+	mpt_sk_unlock(p->t);
 	return (int)after(p, mpt_sk_socket(p->t, domain, type, protocol));
 }
 

@@ -54,7 +54,10 @@ for s in "${scripts[@]}"; do
 	name=${s#"$(realpath "$(dirname "$pd")/..")/"}
 	flags=()
 	if [ "$target" = libmpt ]; then
+		# common/server.sh adds its second address to $OPT_LOCAL_DEV, which
+		# packetdrill sets only for its own tun device
 		flags=(--so_filename="$so")
+		export OPT_LOCAL_DEV=tun0
 	fi
 	# scripts name their helpers relative to their own directory
 	out=$(cd "$(dirname "$s")" &&
