@@ -1372,14 +1372,20 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 		uint64_t dsn = d->data_seq;
 		uint32_t len = d->data_len;
 
-		mp->peer_dsn64 = (d->flags & MPTCP_DSS_m) != 0;
+		/* the width of the peer's DSNs on data (Linux sets use_64bit_ack from the
+		 * mappings of data segments only, not the DATA_FIN-only one) */
+		if (seg->payload_len)
+			mp->peer_dsn64 = (d->flags & MPTCP_DSS_m) != 0;
 		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN */
 			dsn = widen(mp->rcv_nxt, dsn);
 		if (fin)
 			len--;
 		if (!fin_only && len) {
 			rx_map_add(t, t->irs + d->subflow_seq, dsn, len, d->has_csum, d->csum, fin);
-		} else if (!fin && !len) {
+		} else if (!fin && !len && seg->payload_len) {
+			/* the infinite mapping covers data (RFC 8684 3.7); a zero-length
+			 * mapping on a pure ACK maps nothing and is ignored, as Linux
+			 * reads mappings only from segments with payload */
 			infinite_map_input(t, now);
 			return;
 		}

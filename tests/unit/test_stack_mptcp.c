@@ -997,3 +997,40 @@ TEST(stack_mptcp_script_data_ack_width_follows_peer_dsn)
 	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A);
 	mpt_script_free(&p.s);
 }
+
+/* A pure ACK whose DSS carries a mapping of data-level length 0 (packetdrill's
+ * dss_ssn_specified_server.pkt acknowledges with "dsn8=1 ssn=1 dll=0") is not the
+ * infinite mapping: that one covers data (RFC 8684 3.7), and Linux looks at mappings
+ * only on segments with payload.  The connection stays MPTCP and keeps mapping. */
+TEST(stack_mptcp_script_zero_length_map_on_pure_ack_is_no_fallback)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w, m;
+	struct mpt_conn_info i;
+
+	passive_established(&p);
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "hello", 5, p.s.now), 5);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 6);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m;
+	w.dss.data_ack = p.idsn + 6;
+	w.dss.data_seq = p.peer_idsn + 1;
+	w.dss.subflow_seq = 1;
+	w.dss.data_len = 0;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->infinite_map_rx, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(i.mptcp);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "world", 5, p.s.now), 5);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK(m.suboptions & MPTCP_OPT_DSS);
+	CHECK(m.dss.flags & MPTCP_DSS_M);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 6);
+	mpt_script_free(&p.s);
+}
