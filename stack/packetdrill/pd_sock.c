@@ -46,6 +46,36 @@ static ssize_t after(struct pd *p, ssize_t r)
 	return r;
 }
 
+/* A socket of the table that has no connection (never connected, or listening):
+ * reading it is ENOTCONN for Linux, while its descriptor would say EAGAIN. */
+static bool unconnected(struct pd *p, int fd)
+{
+	return mpt_sk_is_socket(p->t, fd) && mpt_sk_conn_id(p->t, fd) == 0;
+}
+
+/* The socket layer ends a failed connection's stream (write: EPIPE) and keeps the
+ * reason in SO_ERROR; Linux's write returns the reason itself (ECONNREFUSED,
+ * ECONNRESET) once. */
+static ssize_t write_result(struct pd *p, int fd, ssize_t r)
+{
+	int e = errno, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (r < 0 && e == EPIPE && mpt_sk_is_socket(p->t, fd) &&
+	    !mpt_sk_getsockopt(p->t, fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+		e = err;
+	return after(p, (errno = e, r));
+}
+
+static size_t iov_len(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
 static int s_socket(void *ud, int domain, int type, int protocol)
 {
 	struct pd *p = ud;
@@ -117,7 +147,10 @@ static ssize_t s_read(void *ud, int fd, void *buf, size_t n)
 {
 	struct pd *p = ud;
 
-	wait_ready(p, fd, POLLIN, 0);
+	if (unconnected(p, fd))
+		return errno = ENOTCONN, -1;
+	if (n)
+		wait_ready(p, fd, POLLIN, 0);
 	return after(p, read(fd, buf, n));
 }
 
@@ -125,7 +158,10 @@ static ssize_t s_readv(void *ud, int fd, const struct iovec *iov, int cnt)
 {
 	struct pd *p = ud;
 
-	wait_ready(p, fd, POLLIN, 0);
+	if (unconnected(p, fd))
+		return errno = ENOTCONN, -1;
+	if (iov_len(iov, cnt))
+		wait_ready(p, fd, POLLIN, 0);
 	return after(p, readv(fd, iov, cnt));
 }
 
@@ -133,7 +169,10 @@ static ssize_t s_recv(void *ud, int fd, void *buf, size_t n, int flags)
 {
 	struct pd *p = ud;
 
-	wait_ready(p, fd, POLLIN, flags);
+	if (unconnected(p, fd))
+		return errno = ENOTCONN, -1;
+	if (n)
+		wait_ready(p, fd, POLLIN, flags);
 	return after(p, recv(fd, buf, n, flags));
 }
 
@@ -142,7 +181,10 @@ static ssize_t s_recvfrom(void *ud, int fd, void *buf, size_t n, int flags, stru
 {
 	struct pd *p = ud;
 
-	wait_ready(p, fd, POLLIN, flags);
+	if (unconnected(p, fd))
+		return errno = ENOTCONN, -1;
+	if (n)
+		wait_ready(p, fd, POLLIN, flags);
 	/* a stream socket has no source to report: the peer's name, as TCP gives */
 	if (sa && len && mpt_sk_is_socket(p->t, fd))
 		(void)mpt_sk_getpeername(p->t, fd, sa, len);
@@ -153,6 +195,14 @@ static ssize_t s_recvmsg(void *ud, int fd, struct msghdr *m, int flags)
 {
 	struct pd *p = ud;
 
+	if (unconnected(p, fd))
+		return errno = ENOTCONN, -1;
+	/* a zero-length read returns 0 at once, as TCP's (an AF_UNIX stream would
+	 * wait for data) */
+	if (!iov_len(m->msg_iov, (int)m->msg_iovlen) && mpt_sk_is_socket(p->t, fd)) {
+		m->msg_flags = 0;
+		return after(p, 0);
+	}
 	wait_ready(p, fd, POLLIN, flags);
 	return after(p, recvmsg(fd, m, flags));
 }
@@ -162,7 +212,7 @@ static ssize_t s_write(void *ud, int fd, const void *buf, size_t n)
 	struct pd *p = ud;
 
 	wait_ready(p, fd, POLLOUT, 0);
-	return after(p, write(fd, buf, n));
+	return write_result(p, fd, write(fd, buf, n));
 }
 
 static ssize_t s_writev(void *ud, int fd, const struct iovec *iov, int cnt)
@@ -170,7 +220,7 @@ static ssize_t s_writev(void *ud, int fd, const struct iovec *iov, int cnt)
 	struct pd *p = ud;
 
 	wait_ready(p, fd, POLLOUT, 0);
-	return after(p, writev(fd, iov, cnt));
+	return write_result(p, fd, writev(fd, iov, cnt));
 }
 
 static ssize_t s_send(void *ud, int fd, const void *buf, size_t n, int flags)
@@ -178,7 +228,7 @@ static ssize_t s_send(void *ud, int fd, const void *buf, size_t n, int flags)
 	struct pd *p = ud;
 
 	wait_ready(p, fd, POLLOUT, flags);
-	return after(p, send(fd, buf, n, flags | MSG_NOSIGNAL));
+	return write_result(p, fd, send(fd, buf, n, flags | MSG_NOSIGNAL));
 }
 
 static ssize_t s_sendto(void *ud, int fd, const void *buf, size_t n, int flags,
@@ -189,7 +239,7 @@ static ssize_t s_sendto(void *ud, int fd, const void *buf, size_t n, int flags,
 	(void)sa;
 	(void)len;
 	wait_ready(p, fd, POLLOUT, flags);
-	return after(p, send(fd, buf, n, flags | MSG_NOSIGNAL));
+	return write_result(p, fd, send(fd, buf, n, flags | MSG_NOSIGNAL));
 }
 
 static ssize_t s_sendmsg(void *ud, int fd, const struct msghdr *m, int flags)
@@ -197,7 +247,7 @@ static ssize_t s_sendmsg(void *ud, int fd, const struct msghdr *m, int flags)
 	struct pd *p = ud;
 
 	wait_ready(p, fd, POLLOUT, flags);
-	return after(p, sendmsg(fd, m, flags | MSG_NOSIGNAL));
+	return write_result(p, fd, sendmsg(fd, m, flags | MSG_NOSIGNAL));
 }
 
 static int s_fcntl(void *ud, int fd, int cmd, ...)
