@@ -154,6 +154,8 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 	p->cfg.sndbuf = PD_SNDBUF;
 	/* the scripts expect Linux's 4-octet DATA_ACKs (mpt.h) */
 	p->cfg.mptcp_ack32 = true;
+	/* and take their segments without timestamps, as Linux does */
+	p->cfg.ts_accept_missing = true;
 	p->rng = 1;
 	p->now = PD_EPOCH_NS;
 	p->next_port = PD_FIRST_PORT;
