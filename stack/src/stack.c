@@ -2,6 +2,7 @@
  * the socket-like API.  The TCP state machine itself lives in tcp.c. */
 #include "cc.h"
 #include "mptcp.h"
+#include "mptcp_opt.h"
 #include "tcp.h"
 
 #include <stdarg.h>
@@ -586,8 +587,20 @@ static void join_input(struct mpt_stack *st, uint32_t path, const struct wire_ip
 	if (!t)
 		return;
 	if (mptcp_join_passive(t, seg, now) < 0 || tcp_open_passive(t, seg, now) < 0) {
+		unsigned queued = st->ctl_len;
+
 		tcp_free(t);
 		stack_reply_rst(st, path, ip, seg);
+		if (st->ctl_len > queued) {
+			/* with MP_TCPRST "unspecified MPTCP error" (RFC 8684 3.6), as
+			 * Linux's MPTCP_RST_EMPTCP for a join it refuses */
+			struct ctl_seg *c =
+				&st->ctl[(st->ctl_head + st->ctl_len - 1) % STACK_CTL_QUEUE];
+			struct mptcp_opts w = {.suboptions = MPTCP_OPT_RST};
+
+			w.rst.reason = 1; /* MPTCP_RST_EMPTCP */
+			mptcp_opts_emit(&w, c->tcp.flags, WIRE_TCP_MAX_OPT, &c->tcp.opt);
+		}
 		return;
 	}
 	stack_link(st, t);

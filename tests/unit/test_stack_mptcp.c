@@ -946,6 +946,11 @@ TEST(stack_mptcp_script_join_unknown_token)
 	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_no_token, 1);
 	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
 	CHECK(out.flags & WIRE_TCP_RST);
+	/* with MP_TCPRST "unspecified MPTCP error" (RFC 8684 3.6), as Linux
+	 * (MPTCP_RST_EMPTCP; packetdrill's mp_join_server_bad_token.pkt) */
+	get_mp(&out, &w);
+	CHECK(w.suboptions & MPTCP_OPT_RST);
+	CHECK_EQ(w.rst.reason, 1);
 	mpt_script_free(&p.s);
 }
 
