@@ -1246,7 +1246,11 @@ static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint
 	}
 }
 
-static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, uint64_t now)
+/* RFC 8684 3.5: MP_FASTCLOSE on a RST (option R) resets its own subflow already;
+ * on an ACK (option A) "host B answers on the same subflow with a TCP RST", so that
+ * subflow is reset as well as the others. */
+static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, bool on_rst,
+			    uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
 
@@ -1254,7 +1258,7 @@ static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, 
 		return;
 	ctr(mp)->fastclose_rx++;
 	for (uint32_t i = 0; i < mp->nsub; i++)
-		if (mp->sub[i] != t)
+		if (mp->sub[i] != t || !on_rst)
 			mptcp_sf_kill(mp->sub[i], 0, true, now);
 	conn_fail(mp, MPT_ECONNRESET);
 }
@@ -1417,7 +1421,7 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		}
 	}
 	if (m.suboptions & MPTCP_OPT_FASTCLOSE) {
-		fastclose_input(t, &m.fastclose, now);
+		fastclose_input(t, &m.fastclose, (seg->flags & WIRE_TCP_RST) != 0, now);
 		return;
 	}
 	if (seg->flags & WIRE_TCP_RST)

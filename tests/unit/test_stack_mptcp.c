@@ -1039,3 +1039,34 @@ TEST(stack_mptcp_script_zero_length_map_on_pure_ack_is_no_fallback)
 	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 6);
 	mpt_script_free(&p.s);
 }
+
+/* MP_FASTCLOSE on an ACK (RFC 8684 3.5: "Upon receipt of an ACK with MP_FASTCLOSE
+ * ... host B answers on the same subflow with a TCP RST"): the subflow it came on is
+ * reset too, not only the others (packetdrill's receive_fastclose_with_ack.pkt:
+ * "> R. ... <mp_reset 0>"); a wrong key changes nothing. */
+TEST(stack_mptcp_script_fastclose_on_ack_answered_with_rst)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w, m;
+
+	passive_established(&p);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_FASTCLOSE;
+	w.fastclose.rcvr_key = p.key + 1;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 0);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	w.fastclose.rcvr_key = p.key;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->fastclose_rx, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_RST);
+	get_mp(&out, &m);
+	CHECK(m.suboptions & MPTCP_OPT_RST);
+	CHECK_EQ(m.rst.reason, 0);
+	mpt_script_free(&p.s);
+}
