@@ -22,6 +22,7 @@
 #define PD_MAX_PATHS 8
 #define PD_QUEUE     256
 #define PD_PKT_MAX   2048
+#define PD_MAX_FD    1024
 
 struct pd_pkt {
 	uint64_t at; /* virtual ns the stack emitted it */
@@ -44,6 +45,9 @@ struct pd {
 	unsigned drops; /* emitted with a full queue */
 	uint16_t next_port;
 	bool ep_added[256]; /* endpoint ids given to the stack (pd_pm.c) */
+	/* SO_ERROR taken from the table by poll (to raise POLLERR) and not yet read
+	 * by the script, per descriptor below PD_MAX_FD (pd_sock.c) */
+	int pending_err[PD_MAX_FD];
 };
 
 /* pd_clock.c: start of virtual time (ns); the stack runs until nothing is due at

@@ -56,15 +56,48 @@ static bool unconnected(struct pd *p, int fd)
 /* The socket layer ends a failed connection's stream (write: EPIPE) and keeps the
  * reason in SO_ERROR; Linux's write returns the reason itself (ECONNREFUSED,
  * ECONNRESET) once. */
-static ssize_t write_result(struct pd *p, int fd, ssize_t r)
+/* The socket's pending error, taken from the table (which clears it) or from what
+ * poll took before; 0 for none. */
+static int take_error(struct pd *p, int fd)
 {
-	int e = errno, err = 0;
+	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (r < 0 && e == EPIPE && mpt_sk_is_socket(p->t, fd) &&
-	    !mpt_sk_getsockopt(p->t, fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+	if (fd >= 0 && fd < PD_MAX_FD && p->pending_err[fd]) {
+		err = p->pending_err[fd];
+		p->pending_err[fd] = 0;
+		return err;
+	}
+	if (!mpt_sk_is_socket(p->t, fd) ||
+	    mpt_sk_getsockopt(p->t, fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return 0;
+	return err;
+}
+
+static ssize_t write_result(struct pd *p, int fd, ssize_t r)
+{
+	int e = errno, err;
+
+	if (r < 0 && e == EPIPE && (err = take_error(p, fd)) != 0)
 		e = err;
 	return after(p, (errno = e, r));
+}
+
+/* Linux's poll raises POLLERR while a socket error is pending; the socket layer's
+ * descriptor only hangs up.  Take the error (keeping it for SO_ERROR) and say so. */
+static void add_pollerr(struct pd *p, struct pollfd *fds, nfds_t n)
+{
+	for (nfds_t i = 0; i < n; i++) {
+		int fd = fds[i].fd;
+
+		if (!(fds[i].revents & POLLHUP) || fd < 0 || fd >= PD_MAX_FD ||
+		    !mpt_sk_is_socket(p->t, fd))
+			continue;
+		if (!p->pending_err[fd])
+			p->pending_err[fd] = take_error(p, fd);
+		if (p->pending_err[fd])
+			fds[i].revents |= POLLERR;
+	}
 }
 
 static size_t iov_len(const struct iovec *iov, int cnt)
@@ -279,6 +312,8 @@ static int s_close(void *ud, int fd)
 {
 	struct pd *p = ud;
 
+	if (fd >= 0 && fd < PD_MAX_FD)
+		p->pending_err[fd] = 0;
 	if (mpt_sk_is_socket(p->t, fd))
 		return (int)after(p, mpt_sk_close(p->t, fd));
 	return close(fd);
@@ -296,6 +331,12 @@ static int s_getsockopt(void *ud, int fd, int level, int name, void *val, sockle
 	struct pd *p = ud;
 
 	pd_pump(p);
+	if (level == SOL_SOCKET && name == SO_ERROR && fd >= 0 && fd < PD_MAX_FD &&
+	    p->pending_err[fd] && val && len && *len >= sizeof(int)) {
+		*(int *)val = take_error(p, fd);
+		*len = sizeof(int);
+		return 0;
+	}
 	return (int)after(p, mpt_sk_getsockopt(p->t, fd, level, name, val, len));
 }
 
@@ -316,6 +357,8 @@ static int s_poll(void *ud, struct pollfd *fds, nfds_t n, int timeout)
 	for (int waited = 0;; waited++) {
 		pd_pump(p);
 		r = poll(fds, n, 0);
+		if (r > 0)
+			add_pollerr(p, fds, n);
 		if (r != 0 || (timeout >= 0 && waited >= timeout))
 			return r;
 		nanosleep(&tick, NULL);
