@@ -631,6 +631,12 @@ int mpt_connect_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local,
 int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
 	       uint32_t *id);
 
+/* As mpt_listen, but plain TCP on a stack with mpt_config.mptcp: SYNs asking for
+ * MP_CAPABLE are answered without it (Linux's IPPROTO_TCP listener).  MP_JOIN SYNs
+ * still go to the connection their token names. */
+int mpt_listen_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		   uint32_t *id);
+
 /* Take one established connection from listener `lid`.  Returns 0 and *id (the
  * caller now owns it and must mpt_close it), MPT_EAGAIN if none waits, MPT_ENOENT. */
 int mpt_accept(struct mpt_stack *st, uint32_t lid, uint32_t *id);

@@ -640,7 +640,7 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 	if (!t)
 		return;
 	t->parent = l;
-	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) &&
+	if (st->cfg.mptcp && !l->tcp_only && mptcp_syn_wants_mptcp(st, seg) &&
 	    (mptcp_attach(t, true) < 0 || mptcp_passive_syn(t, seg) < 0)) {
 		st->ctr.listen_drops++;
 		tcp_free(t);
@@ -1057,8 +1057,8 @@ static int connect_as(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	return 0;
 }
 
-int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
-	       uint32_t *id)
+static int listen_new(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		      bool tcp_only, uint32_t *id)
 {
 	struct listener *l;
 
@@ -1078,10 +1078,23 @@ int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t 
 	l->id = st->next_id++;
 	l->local = *local;
 	l->backlog = backlog;
+	l->tcp_only = tcp_only;
 	l->next = st->listeners;
 	st->listeners = l;
 	*id = l->id;
 	return 0;
+}
+
+int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+	       uint32_t *id)
+{
+	return listen_new(st, local, backlog, false, id);
+}
+
+int mpt_listen_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		   uint32_t *id)
+{
+	return listen_new(st, local, backlog, true, id);
 }
 
 int mpt_accept(struct mpt_stack *st, uint32_t lid, uint32_t *id)

@@ -1070,3 +1070,27 @@ TEST(stack_mptcp_script_fastclose_on_ack_answered_with_rst)
 	CHECK_EQ(m.rst.reason, 0);
 	mpt_script_free(&p.s);
 }
+
+/* mpt_listen_tcp: a plain-TCP listener on an MPTCP stack answers an MP_CAPABLE SYN
+ * without MP_CAPABLE (Linux's IPPROTO_TCP listener; packetdrill's
+ * mp_reset_single_tcp.pkt), and the connection is plain TCP. */
+TEST(stack_mptcp_script_tcp_listener_ignores_mp_capable)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mpt_script s;
+	struct wire_tcp_repr syn = seg_mk(WIRE_TCP_SYN, PEER_ISS, 0), sa;
+	struct mptcp_opts w = {.suboptions = MPTCP_OPT_MPC_SYN}, m;
+	uint32_t lid;
+
+	CHECK_EQ(mpt_script_init(&s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen_tcp(s.st, &s.local, 4, &lid), 0);
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	put_mp(&syn, &w);
+	inject(&s, syn);
+	CHECK_EQ(mpt_script_pull(&s, &sa), 1);
+	CHECK_EQ(sa.flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+	get_mp(&sa, &m);
+	CHECK_EQ(m.suboptions, 0);
+	mpt_script_free(&s);
+}
