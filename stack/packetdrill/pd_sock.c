@@ -113,10 +113,19 @@ static int s_socket(void *ud, int domain, int type, int protocol)
 {
 	struct pd *p = ud;
 
+	static const int off = 0;
+	int fd;
+
 	mpt_sk_lock(p->t);
 	pd_pm_sync_locked(p);
 	mpt_sk_unlock(p->t);
-	return (int)after(p, mpt_sk_socket(p->t, domain, type, protocol));
+	fd = mpt_sk_socket(p->t, domain, type, protocol);
+	/* the socket layer makes every stream socket MPTCP (as mptcpize, for the
+	 * preload); a script's IPPROTO_TCP socket means plain TCP, as for Linux */
+	if (fd >= 0 && protocol != IPPROTO_MPTCP)
+		(void)mpt_sk_setsockopt(p->t, fd, IPPROTO_TCP, TCP_MULTIPATH_ENABLE, &off,
+					sizeof(off));
+	return (int)after(p, fd);
 }
 
 static int s_bind(void *ud, int fd, const struct sockaddr *sa, socklen_t len)
