@@ -22,7 +22,7 @@ pd=$(realpath "$1")
 shift
 here=$(cd "$(dirname "$0")/../.." && pwd)
 target=${PD_TARGET:-libmpt}
-so=$(realpath "${PD_SO:-$here/build/lib/libmpt-packetdrill.so}")
+so=$(realpath -m "${PD_SO:-$here/build/lib/libmpt-packetdrill.so}")
 tmo=${PD_TIMEOUT:-60}
 [ -x "$pd" ] || { echo "$pd: not executable" >&2; exit 2; }
 if [ "$target" = libmpt ] && [ ! -f "$so" ]; then
