@@ -31,7 +31,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/socket -Istack/preload -Istack/tools/mpt-perf -Itests/unit
+INCS    := -Icommon -Inetns -Inetns/emu -Istack/include -Istack/src -Istack/sim -Istack/rt -Istack/socket -Istack/preload -Istack/packetdrill -Istack/tools/mpt-perf -Itests/unit
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(INCS) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread
 
@@ -43,11 +43,12 @@ SIM_SRC    := $(call lib_srcs,stack/sim)
 RT_SRC     := $(call lib_srcs,stack/rt)
 SOCK_SRC   := $(call lib_srcs,stack/socket)
 PRELOAD_SRC := $(call lib_srcs,stack/preload)
+PD_SRC     := $(call lib_srcs,stack/packetdrill)
 PERF_SRC   := $(call lib_srcs,stack/tools/mpt-perf)
 EMU_SRC    := $(call lib_srcs,netns/emu)
 NETNS_SRC  := $(call lib_srcs,netns)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
-LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PRELOAD_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
+LIB_SRC    := $(COMMON_SRC) $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PRELOAD_SRC) $(PD_SRC) $(PERF_SRC) $(EMU_SRC) $(NETNS_SRC)
 
 obj = $(patsubst %.c,$(2)/obj/%.o,$(1))
 
@@ -67,7 +68,7 @@ PROGS += $(BUILD)/bin/mpnet-linkemu
 endif
 
 .PHONY: all run test test-quick test-unit test-asan deps deps-test format format-check clean bench bench-quick bench-sched bench-cc
-all: $(PROGS) $(BUILD)/tests/unit-tests $(BUILD)/lib/libmpt-core.a $(BUILD)/lib/libmpt-preload.so
+all: $(PROGS) $(BUILD)/tests/unit-tests $(BUILD)/lib/libmpt-core.a $(BUILD)/lib/libmpt-preload.so $(BUILD)/lib/libmpt-packetdrill.so
 
 # --- objects -------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
@@ -107,6 +108,15 @@ $(BUILD)/lib/libmpt-preload.so: $(call obj,$(SO_SRC),$(BUILD)/pic)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) -shared -Wl,-z,defs -o $@ $^ $(LDLIBS_ALL) -ldl
+
+# The packetdrill shim (--so_filename; docs/PACKETDRILL.md): libmpt and the socket
+# layer in virtual time, everything hidden but packetdrill_interface_init.
+PD_SO_SRC := $(STACK_SRC) $(SIM_SRC) $(RT_SRC) $(SOCK_SRC) $(PD_SRC)
+
+$(BUILD)/lib/libmpt-packetdrill.so: $(call obj,$(PD_SO_SRC),$(BUILD)/pic)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -shared -Wl,-z,defs -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/asan/lib/libmpnet.a: $(call obj,$(LIB_SRC),$(BUILD)/asan)
 	@mkdir -p $(dir $@)

@@ -118,23 +118,26 @@ struct mpt_config {
 	 * window never exceeds them, so one connection moves at most about
 	 * min(sndbuf, rcvbuf) per RTT: 256 KiB is ~50 Mbit/s at 40 ms, ~2 Gbit/s at
 	 * 1 ms.  mpt-perf asks for 4 MiB each. */
-	uint32_t sndbuf;	  /* bytes of send buffer per connection; default 256 KiB */
-	uint32_t rcvbuf;	  /* bytes of receive buffer per connection; default 256 KiB */
-	const char *cc;		  /* congestion control (mpt_cc_name): "newreno" (default), "cubic",
-				   * or coupled "lia", "olia", "balia" */
-	bool no_sack;		  /* do not offer / use SACK (RFC 2018) */
-	bool no_timestamps;	  /* do not offer RFC 7323 timestamps */
-	bool no_hystart;	  /* no HyStart++ (RFC 9406) in the initial slow start */
-	bool no_wscale;		  /* do not offer window scaling */
-	bool nodelay;		  /* disable Nagle */
-	uint8_t init_cwnd_segs;	  /* initial window in segments; default 10 (RFC 6928) */
-	uint64_t min_rto_ns;	  /* default 200 ms (Linux; RFC 6298 says 1 s) */
-	uint64_t max_rto_ns;	  /* default 120 s */
-	uint64_t init_rto_ns;	  /* default 1 s (RFC 6298 2.1) */
-	uint64_t delack_ns;	  /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
-	uint64_t time_wait_ns;	  /* 2*MSL; default 60 s */
-	uint32_t max_retries;	  /* RTO expiries before giving up; default 15 */
-	uint32_t max_syn_retries; /* default 6 */
+	uint32_t sndbuf;    /* bytes of send buffer per connection; default 256 KiB */
+	uint32_t rcvbuf;    /* bytes of receive buffer per connection; default 256 KiB */
+	const char *cc;	    /* congestion control (mpt_cc_name): "newreno" (default), "cubic",
+			     * or coupled "lia", "olia", "balia" */
+	bool no_sack;	    /* do not offer / use SACK (RFC 2018) */
+	bool no_timestamps; /* do not offer RFC 7323 timestamps */
+	/* Accept non-RST segments without a TSopt once timestamps are in use, as Linux
+	 * does.  Default off: drop them (RFC 7323 3.2 SHOULD, counted no_ts_drop). */
+	bool ts_accept_missing;
+	bool no_hystart;	      /* no HyStart++ (RFC 9406) in the initial slow start */
+	bool no_wscale;		      /* do not offer window scaling */
+	bool nodelay;		      /* disable Nagle */
+	uint8_t init_cwnd_segs;	      /* initial window in segments; default 10 (RFC 6928) */
+	uint64_t min_rto_ns;	      /* default 200 ms (Linux; RFC 6298 says 1 s) */
+	uint64_t max_rto_ns;	      /* default 120 s */
+	uint64_t init_rto_ns;	      /* default 1 s (RFC 6298 2.1) */
+	uint64_t delack_ns;	      /* delayed-ACK timer; default 40 ms (RFC 9293: < 0.5 s) */
+	uint64_t time_wait_ns;	      /* 2*MSL; default 60 s */
+	uint32_t max_retries;	      /* RTO expiries before giving up; default 15 */
+	uint32_t max_syn_retries;     /* default 6 */
 	uint32_t challenge_ack_limit; /* challenge ACKs per second per stack; default 1000 */
 	bool no_tlp;		      /* disable tail loss probes */
 	/* Speak MPTCP (RFC 8684 v1): connections offer MP_CAPABLE, listeners answer it
@@ -154,6 +157,11 @@ struct mpt_config {
 	 * and the connection is plain TCP (MPCapableSYNTXDrop), as Linux's
 	 * net.mptcp.syn_retrans_before_tcp_fallback.  Default 2 (Linux's default). */
 	uint8_t mptcp_syn_retrans_before_fallback;
+	/* DATA_ACKs on 4 octets while the peer's last mapping had a 4-octet DSN (and
+	 * before any mapping), on 8 once it sends an 8-octet one: Linux's choice
+	 * (msk->use_64bit_ack), which packetdrill's MPTCP scripts encode.  Default off:
+	 * always 8 octets (RFC 8684 3.3 allows both). */
+	bool mptcp_ack32;
 	/* Transmit checksum offload: segments leave mpt_stack_send with the TCP checksum
 	 * field holding only the pseudo-header sum, not inverted (Linux's
 	 * CHECKSUM_PARTIAL form); the I/O layer, the kernel or the device completes it.
@@ -623,6 +631,12 @@ int mpt_connect_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local,
  * Returns 0 and *id, MPT_EINVAL, MPT_EADDRINUSE, MPT_ENOMEM. */
 int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
 	       uint32_t *id);
+
+/* As mpt_listen, but plain TCP on a stack with mpt_config.mptcp: SYNs asking for
+ * MP_CAPABLE are answered without it (Linux's IPPROTO_TCP listener).  MP_JOIN SYNs
+ * still go to the connection their token names. */
+int mpt_listen_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		   uint32_t *id);
 
 /* Take one established connection from listener `lid`.  Returns 0 and *id (the
  * caller now owns it and must mpt_close it), MPT_EAGAIN if none waits, MPT_ENOENT. */

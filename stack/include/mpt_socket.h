@@ -143,7 +143,7 @@ struct mpt_uapi_full_info {
  * options here (SOL_MPTCP is accepted too), numbered 0x6897xxxx: Linux numbers its
  * TCP options below 64 and its SOL_MPTCP ones below 16, so these cannot collide.
  *
- *  TCP_MULTIPATH_ENABLE   get/set  int: set before connect (0 = plain TCP); get: the
+ *  TCP_MULTIPATH_ENABLE   get/set  int: set before connect or listen (0 = plain TCP); get: the
  *                                  wish before the handshake, after it whether MPTCP
  *                                  is in use (0 after a fallback)
  *  TCP_MULTIPATH_ADD      set      one or more sockaddr_in / sockaddr_in6 back to back

@@ -397,7 +397,8 @@ int mpt_sk_listen(struct mpt_sk_table *t, int fd, int backlog)
 		rv = fail(ENOBUFS);
 		goto out;
 	}
-	rv = mpt_listen(t->st, &s->local, (uint32_t)backlog, &s->id);
+	/* TCP_MULTIPATH_ENABLE 0: a plain-TCP listener */
+	rv = (s->mptcp ? mpt_listen : mpt_listen_tcp)(t->st, &s->local, (uint32_t)backlog, &s->id);
 	if (rv < 0) {
 		rv = fail(mpt_sk_errno(rv));
 		goto out;
@@ -406,7 +407,8 @@ int mpt_sk_listen(struct mpt_sk_table *t, int fd, int backlog)
 	    !s->v6only) {
 		a = s->local;
 		a.family = MPT_AF_INET;
-		if (mpt_listen(t->st, &a, (uint32_t)backlog, &s->id4) < 0)
+		if ((s->mptcp ? mpt_listen : mpt_listen_tcp)(t->st, &a, (uint32_t)backlog,
+							     &s->id4) < 0)
 			s->id4 = 0; /* IPv4 taken by another listener: IPv6 only */
 	}
 	s->state = SK_LISTEN;

@@ -1246,7 +1246,11 @@ static void rm_addr_input(struct tcb *t, const struct mptcp_opt_rm_addr *r, uint
 	}
 }
 
-static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, uint64_t now)
+/* RFC 8684 3.5: MP_FASTCLOSE on a RST (option R) resets its own subflow already;
+ * on an ACK (option A) "host B answers on the same subflow with a TCP RST", so that
+ * subflow is reset as well as the others. */
+static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, bool on_rst,
+			    uint64_t now)
 {
 	struct mptcp_conn *mp = t->mp;
 
@@ -1254,7 +1258,7 @@ static void fastclose_input(struct tcb *t, const struct mptcp_opt_fastclose *f, 
 		return;
 	ctr(mp)->fastclose_rx++;
 	for (uint32_t i = 0; i < mp->nsub; i++)
-		if (mp->sub[i] != t)
+		if (mp->sub[i] != t || !on_rst)
 			mptcp_sf_kill(mp->sub[i], 0, true, now);
 	conn_fail(mp, MPT_ECONNRESET);
 }
@@ -1322,6 +1326,7 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 	if ((m->suboptions & MPTCP_OPT_MPC_ACK) && m->mpc.has_data_len && seg->payload_len &&
 	    is_master(t)) {
 		/* MP_CAPABLE with data: the first data-level bytes at subflow byte 1 */
+		mp->peer_dsn64 = true; /* its implicit DSN is the 64-bit IDSN + 1 */
 		rx_map_add(t, t->irs + 1, mp->remote_idsn + 1, m->mpc.data_len, m->mpc.has_csum,
 			   m->mpc.csum, false);
 	}
@@ -1371,13 +1376,20 @@ static void dss_input(struct tcb *t, const struct wire_tcp_repr *seg, const stru
 		uint64_t dsn = d->data_seq;
 		uint32_t len = d->data_len;
 
+		/* the width of the peer's DSNs on data (Linux sets use_64bit_ack from the
+		 * mappings of data segments only, not the DATA_FIN-only one) */
+		if (seg->payload_len)
+			mp->peer_dsn64 = (d->flags & MPTCP_DSS_m) != 0;
 		if (!(d->flags & MPTCP_DSS_m)) /* 4-octet DSN */
 			dsn = widen(mp->rcv_nxt, dsn);
 		if (fin)
 			len--;
 		if (!fin_only && len) {
 			rx_map_add(t, t->irs + d->subflow_seq, dsn, len, d->has_csum, d->csum, fin);
-		} else if (!fin && !len) {
+		} else if (!fin && !len && seg->payload_len) {
+			/* the infinite mapping covers data (RFC 8684 3.7); a zero-length
+			 * mapping on a pure ACK maps nothing and is ignored, as Linux
+			 * reads mappings only from segments with payload */
 			infinite_map_input(t, now);
 			return;
 		}
@@ -1409,7 +1421,7 @@ void mptcp_input_pre(struct tcb *t, const struct wire_tcp_repr *seg, uint64_t no
 		}
 	}
 	if (m.suboptions & MPTCP_OPT_FASTCLOSE) {
-		fastclose_input(t, &m.fastclose, now);
+		fastclose_input(t, &m.fastclose, (seg->flags & WIRE_TCP_RST) != 0, now);
 		return;
 	}
 	if (seg->flags & WIRE_TCP_RST)
@@ -1702,7 +1714,9 @@ void mptcp_output(struct tcb *t, struct wire_tcp_repr *seg, uint64_t now)
 		struct mptcp_opt_dss *d = &w.dss;
 
 		want = MPTCP_OPT_DSS;
-		d->flags = MPTCP_DSS_A | MPTCP_DSS_a;
+		d->flags = MPTCP_DSS_A;
+		if (!t->st->cfg.mptcp_ack32 || mp->peer_dsn64)
+			d->flags |= MPTCP_DSS_a;
 		d->data_ack = mp->rcv_nxt + (mp->data_fin_in_order ? 1 : 0);
 		if (seg->payload_len) {
 			struct mptcp_map *mm = maps_find(&sf->tx, seg->seq);

@@ -131,6 +131,7 @@ struct mptcp_conn {
 	bool app_closed, rd_shut, wr_shut;
 	bool fastclose_tx; /* abort: MP_FASTCLOSE on every subflow's RST */
 	bool csum;	   /* DSS checksums in use (RFC 8684 3.3.1: either side asked) */
+	bool peer_dsn64;   /* the peer's last mapping had an 8-octet DSN (cfg.mptcp_ack32) */
 	/* RFC 8684 3.7, the infinite mapping: possible while one subflow carried every
 	 * byte once, in order (no join completed, no data-level reinjection, no
 	 * out-of-order or duplicate data at the data level), as Linux's

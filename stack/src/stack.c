@@ -2,6 +2,7 @@
  * the socket-like API.  The TCP state machine itself lives in tcp.c. */
 #include "cc.h"
 #include "mptcp.h"
+#include "mptcp_opt.h"
 #include "tcp.h"
 
 #include <stdarg.h>
@@ -586,8 +587,20 @@ static void join_input(struct mpt_stack *st, uint32_t path, const struct wire_ip
 	if (!t)
 		return;
 	if (mptcp_join_passive(t, seg, now) < 0 || tcp_open_passive(t, seg, now) < 0) {
+		unsigned queued = st->ctl_len;
+
 		tcp_free(t);
 		stack_reply_rst(st, path, ip, seg);
+		if (st->ctl_len > queued) {
+			/* with MP_TCPRST "unspecified MPTCP error" (RFC 8684 3.6), as
+			 * Linux's MPTCP_RST_EMPTCP for a join it refuses */
+			struct ctl_seg *c =
+				&st->ctl[(st->ctl_head + st->ctl_len - 1) % STACK_CTL_QUEUE];
+			struct mptcp_opts w = {.suboptions = MPTCP_OPT_RST};
+
+			w.rst.reason = 1; /* MPTCP_RST_EMPTCP */
+			mptcp_opts_emit(&w, c->tcp.flags, WIRE_TCP_MAX_OPT, &c->tcp.opt);
+		}
 		return;
 	}
 	stack_link(st, t);
@@ -627,7 +640,7 @@ static void listen_input(struct mpt_stack *st, struct listener *l, uint32_t path
 	if (!t)
 		return;
 	t->parent = l;
-	if (st->cfg.mptcp && mptcp_syn_wants_mptcp(st, seg) &&
+	if (st->cfg.mptcp && !l->tcp_only && mptcp_syn_wants_mptcp(st, seg) &&
 	    (mptcp_attach(t, true) < 0 || mptcp_passive_syn(t, seg) < 0)) {
 		st->ctr.listen_drops++;
 		tcp_free(t);
@@ -1044,8 +1057,8 @@ static int connect_as(struct mpt_stack *st, const struct mpt_sockaddr *local,
 	return 0;
 }
 
-int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
-	       uint32_t *id)
+static int listen_new(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		      bool tcp_only, uint32_t *id)
 {
 	struct listener *l;
 
@@ -1065,10 +1078,23 @@ int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t 
 	l->id = st->next_id++;
 	l->local = *local;
 	l->backlog = backlog;
+	l->tcp_only = tcp_only;
 	l->next = st->listeners;
 	st->listeners = l;
 	*id = l->id;
 	return 0;
+}
+
+int mpt_listen(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+	       uint32_t *id)
+{
+	return listen_new(st, local, backlog, false, id);
+}
+
+int mpt_listen_tcp(struct mpt_stack *st, const struct mpt_sockaddr *local, uint32_t backlog,
+		   uint32_t *id)
+{
+	return listen_new(st, local, backlog, true, id);
 }
 
 int mpt_accept(struct mpt_stack *st, uint32_t lid, uint32_t *id)

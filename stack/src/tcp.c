@@ -1593,7 +1593,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 
 	/* RFC 7323 3.2: "If a non-<RST> segment is received without a TSopt, a TCP
 	 * SHOULD silently drop the segment." */
-	if (t->ts_ok && !(seg->opt.present & WIRE_HAS_TS) && !(seg->flags & WIRE_TCP_RST)) {
+	if (t->ts_ok && !(seg->opt.present & WIRE_HAS_TS) && !(seg->flags & WIRE_TCP_RST) &&
+	    !t->st->cfg.ts_accept_missing) {
 		t->st->ctr.no_ts_drop++;
 		return;
 	}
@@ -1703,7 +1704,8 @@ void tcp_input(struct tcb *t, const struct wire_ip_repr *ip, const struct wire_t
 
 	/* RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent then
 	 * SEG.TSval is copied to TS.Recent; otherwise, it is ignored." */
-	if (t->ts_ok && seq_ge(seg->opt.tsval, t->ts_recent) && seq_le(seq, t->last_ack_sent)) {
+	if (t->ts_ok && (seg->opt.present & WIRE_HAS_TS) && seq_ge(seg->opt.tsval, t->ts_recent) &&
+	    seq_le(seq, t->last_ack_sent)) {
 		t->ts_recent = seg->opt.tsval;
 		t->ts_recent_age = now;
 	}

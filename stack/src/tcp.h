@@ -174,6 +174,7 @@ struct listener {
 	struct tcb **queue; /* established, waiting for accept */
 	uint32_t qlen;
 	uint32_t embryonic;
+	bool tcp_only; /* mpt_listen_tcp: never answers MP_CAPABLE */
 };
 
 struct ctl_seg {

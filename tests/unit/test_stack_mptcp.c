@@ -946,5 +946,151 @@ TEST(stack_mptcp_script_join_unknown_token)
 	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->join_no_token, 1);
 	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
 	CHECK(out.flags & WIRE_TCP_RST);
+	/* with MP_TCPRST "unspecified MPTCP error" (RFC 8684 3.6), as Linux
+	 * (MPTCP_RST_EMPTCP; packetdrill's mp_join_server_bad_token.pkt) */
+	get_mp(&out, &w);
+	CHECK(w.suboptions & MPTCP_OPT_RST);
+	CHECK_EQ(w.rst.reason, 1);
 	mpt_script_free(&p.s);
+}
+
+/* One data segment of `len` bytes from the peer at data-level offset off (and
+ * subflow offset off), mapped with a 4- or 8-octet DSN; returns the stack's ACK. */
+static void ack32_data(struct mp_peer *p, uint32_t off, bool dsn64, struct wire_tcp_repr *ack)
+{
+	struct wire_tcp_repr t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1 + off, p->iss + 1);
+	struct mptcp_opts w;
+	uint8_t buf[64];
+
+	with_payload(&t, 10);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_M | (dsn64 ? MPTCP_DSS_m : 0);
+	w.dss.data_ack = (uint32_t)(p->idsn + 1);
+	w.dss.data_seq = dsn64 ? p->peer_idsn + 1 + off : (uint32_t)(p->peer_idsn + 1 + off);
+	w.dss.subflow_seq = 1 + off;
+	w.dss.data_len = 10;
+	put_mp(&t, &w);
+	inject(&p->s, t);
+	CHECK_EQ(mpt_recv(p->s.st, p->id, buf, sizeof(buf), p->s.now), 10);
+	for (int i = 0; i < 10 && mpt_script_pull(&p->s, ack) != 1; i++)
+		mpt_script_advance(&p->s, 50 * MS);
+	CHECK(ack->flags & WIRE_TCP_ACK);
+}
+
+/* cfg.mptcp_ack32 (Linux's use_64bit_ack): DATA_ACK on 4 octets until the peer maps
+ * with an 8-octet DSN, then on 8; back to 4 with its next 4-octet one. */
+TEST(stack_mptcp_script_data_ack_width_follows_peer_dsn)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr ack;
+	struct mptcp_opts m;
+
+	passive_established(&p);
+	p.s.st->cfg.mptcp_ack32 = true;
+	ack32_data(&p, 0, false, &ack);
+	get_mp(&ack, &m);
+	CHECK(m.suboptions & MPTCP_OPT_DSS);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A);
+	CHECK_U64_EQ(m.dss.data_ack, (uint32_t)(p.peer_idsn + 11));
+	ack32_data(&p, 10, true, &ack);
+	get_mp(&ack, &m);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A | MPTCP_DSS_a);
+	CHECK_U64_EQ(m.dss.data_ack, p.peer_idsn + 21);
+	ack32_data(&p, 20, false, &ack);
+	get_mp(&ack, &m);
+	CHECK_EQ(m.dss.flags & (MPTCP_DSS_A | MPTCP_DSS_a), MPTCP_DSS_A);
+	mpt_script_free(&p.s);
+}
+
+/* A pure ACK whose DSS carries a mapping of data-level length 0 (packetdrill's
+ * dss_ssn_specified_server.pkt acknowledges with "dsn8=1 ssn=1 dll=0") is not the
+ * infinite mapping: that one covers data (RFC 8684 3.7), and Linux looks at mappings
+ * only on segments with payload.  The connection stays MPTCP and keeps mapping. */
+TEST(stack_mptcp_script_zero_length_map_on_pure_ack_is_no_fallback)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w, m;
+	struct mpt_conn_info i;
+
+	passive_established(&p);
+	p.idsn = idsn_of(&p.s, p.key);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "hello", 5, p.s.now), 5);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 6);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_DSS;
+	w.dss.flags = MPTCP_DSS_A | MPTCP_DSS_a | MPTCP_DSS_M | MPTCP_DSS_m;
+	w.dss.data_ack = p.idsn + 6;
+	w.dss.data_seq = p.peer_idsn + 1;
+	w.dss.subflow_seq = 1;
+	w.dss.data_len = 0;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->infinite_map_rx, 0);
+	CHECK_EQ(mpt_conn_info(p.s.st, p.id, &i), 0);
+	CHECK(i.mptcp);
+	CHECK_EQ(mpt_send(p.s.st, p.id, "world", 5, p.s.now), 5);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	get_mp(&out, &m);
+	CHECK(m.suboptions & MPTCP_OPT_DSS);
+	CHECK(m.dss.flags & MPTCP_DSS_M);
+	CHECK_U64_EQ(m.dss.data_seq, p.idsn + 6);
+	mpt_script_free(&p.s);
+}
+
+/* MP_FASTCLOSE on an ACK (RFC 8684 3.5: "Upon receipt of an ACK with MP_FASTCLOSE
+ * ... host B answers on the same subflow with a TCP RST"): the subflow it came on is
+ * reset too, not only the others (packetdrill's receive_fastclose_with_ack.pkt:
+ * "> R. ... <mp_reset 0>"); a wrong key changes nothing. */
+TEST(stack_mptcp_script_fastclose_on_ack_answered_with_rst)
+{
+	struct mp_peer p;
+	struct wire_tcp_repr t, out;
+	struct mptcp_opts w, m;
+
+	passive_established(&p);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	memset(&w, 0, sizeof(w));
+	w.suboptions = MPTCP_OPT_FASTCLOSE;
+	w.fastclose.rcvr_key = p.key + 1;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 0);
+	t = seg_mk(WIRE_TCP_ACK, PEER_ISS + 1, p.iss + 1);
+	w.fastclose.rcvr_key = p.key;
+	put_mp(&t, &w);
+	inject(&p.s, t);
+	CHECK_U64_EQ(mpt_stack_counters(p.s.st)->fastclose_rx, 1);
+	CHECK_EQ(mpt_script_pull(&p.s, &out), 1);
+	CHECK(out.flags & WIRE_TCP_RST);
+	get_mp(&out, &m);
+	CHECK(m.suboptions & MPTCP_OPT_RST);
+	CHECK_EQ(m.rst.reason, 0);
+	mpt_script_free(&p.s);
+}
+
+/* mpt_listen_tcp: a plain-TCP listener on an MPTCP stack answers an MP_CAPABLE SYN
+ * without MP_CAPABLE (Linux's IPPROTO_TCP listener; packetdrill's
+ * mp_reset_single_tcp.pkt), and the connection is plain TCP. */
+TEST(stack_mptcp_script_tcp_listener_ignores_mp_capable)
+{
+	struct mpt_config c = mp_cfg(true);
+	struct mpt_script s;
+	struct wire_tcp_repr syn = seg_mk(WIRE_TCP_SYN, PEER_ISS, 0), sa;
+	struct mptcp_opts w = {.suboptions = MPTCP_OPT_MPC_SYN}, m;
+	uint32_t lid;
+
+	CHECK_EQ(mpt_script_init(&s, &c, MPT_AF_INET, 80, 1234), 0);
+	CHECK_EQ(mpt_listen_tcp(s.st, &s.local, 4, &lid), 0);
+	w.mpc.version = 1;
+	w.mpc.flags = MPTCP_MPC_H;
+	put_mp(&syn, &w);
+	inject(&s, syn);
+	CHECK_EQ(mpt_script_pull(&s, &sa), 1);
+	CHECK_EQ(sa.flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+	get_mp(&sa, &m);
+	CHECK_EQ(m.suboptions, 0);
+	mpt_script_free(&s);
 }

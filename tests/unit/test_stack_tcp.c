@@ -269,6 +269,36 @@ TEST(stack_tcp_timestamps_and_paws)
 	mpt_script_free(&e.s);
 }
 
+/* cfg.ts_accept_missing (Linux): a segment without TSopt on a connection with
+ * timestamps is taken, and TS.Recent stays. */
+TEST(stack_tcp_timestamps_missing_accepted_when_asked)
+{
+	struct est e;
+	struct wire_tcp_repr t, d;
+	struct mpt_conn_info i;
+	struct mpt_config cfg = quiet_cfg();
+
+	cfg.ts_accept_missing = true;
+	CHECK_EQ(mpt_script_init(&e.s, &cfg, MPT_AF_INET, 40000, 80), 0);
+	CHECK_EQ(mpt_connect(e.s.st, &e.s.local, &e.s.remote, e.s.now, &e.id), 0);
+	EXPECT(&e.s, &e.syn);
+	e.iss = e.syn.seq;
+	t = mk(SYN | ACK, PEER_ISS, e.iss + 1, 65535);
+	peer_opts(&t, P_MSS | P_TS, e.syn.opt.tsval);
+	INJECT(&e.s, t);
+	EXPECT(&e.s, &t);
+	d = mkdata(PEER_ISS + 1, e.iss + 1, 100);
+	INJECT(&e.s, d);
+	CHECK_U64_EQ(mpt_stack_counters(e.s.st)->no_ts_drop, 0);
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &i), 0);
+	CHECK_U64_EQ(i.bytes_received, 100);
+	mpt_script_advance(&e.s, 200000000ull);
+	EXPECT(&e.s, &t);
+	CHECK_U64_EQ(t.ack, PEER_ISS + 101);
+	CHECK_U64_EQ(t.opt.tsecr, 100); /* still the SYN-ACK's TSval */
+	mpt_script_free(&e.s);
+}
+
 TEST(stack_tcp_simultaneous_open)
 {
 	struct mpt_script s;
