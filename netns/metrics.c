@@ -706,17 +706,24 @@ static int load_app_links(const char *dir, json_t *topo, struct mx_app *a)
 }
 
 /* A command app's transfer: the span of its 100 ms bins from the first to the last
- * that carried at least MX_CMD_ACTIVE_BYTES, the bytes in it and their rate, into
- * app (transfer_seconds, transfer_bytes, transfer_goodput_mbps; null without such a
- * bin).  The client's run (goodput_mbps) also counts its start and its exit, which
- * under mpt-run may wait for connections to close (--linger). */
+ * that carried at least MX_CMD_ACTIVE_BYTES and a quarter of the busiest bin, the
+ * bytes in it and their rate, into app (transfer_seconds, transfer_bytes,
+ * transfer_goodput_mbps; null without such a bin).  The quarter leaves out the
+ * trickle after the transfer (retransmissions into a window the peer's application
+ * no longer reads: iperf3 -t stops reading at its end, and what mpt-run still held
+ * went out in bursts every few seconds while it lingered).  The client's run
+ * (goodput_mbps) also counts its start and its exit, which under mpt-run may wait for
+ * connections to close (--linger). */
 static void command_transfer(const struct mx_app *a, json_t *app)
 {
 	size_t first = a->n, last = 0;
-	double bytes = 0, secs;
+	double bytes = 0, secs, peak = 0, floor_bytes;
 
 	for (size_t i = 0; i < a->n; i++)
-		if (a->rx[i] >= MX_CMD_ACTIVE_BYTES) {
+		peak = a->rx[i] > peak ? a->rx[i] : peak;
+	floor_bytes = peak / 4 > MX_CMD_ACTIVE_BYTES ? peak / 4 : MX_CMD_ACTIVE_BYTES;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->rx[i] >= floor_bytes) {
 			first = first < a->n ? first : i;
 			last = i;
 		}

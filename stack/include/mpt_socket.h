@@ -356,4 +356,8 @@ struct mpt_rt *mpt_socket_runtime(void);
  * left, close the runtime.  No-op when not started. */
 void mpt_socket_stop(void);
 
+/* The same with a linger time of the caller's: 0 stops at once (a caller that waited
+ * for the connections itself, as the preload's exit does, does not wait twice). */
+void mpt_socket_stop_within(uint64_t linger_ns);
+
 #endif

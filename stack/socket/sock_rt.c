@@ -224,12 +224,17 @@ struct mpt_rt *mpt_socket_runtime(void)
 
 void mpt_socket_stop(void)
 {
+	mpt_socket_stop_within(g.linger_ns);
+}
+
+void mpt_socket_stop_within(uint64_t linger_ns)
+{
 	if (!g.running)
 		return;
 	/* closed sockets finish first: their data and FIN handed to the stack, then
 	 * acknowledged (the kernel keeps an orphaned socket sending after its process
 	 * is gone; here the process is the stack) */
-	for (uint64_t waited = 0; waited < g.linger_ns; waited += 10000000ull) {
+	for (uint64_t waited = 0; waited < linger_ns; waited += 10000000ull) {
 		if (!mpt_sk_busy(g.t))
 			break;
 		h_wake(NULL);

@@ -928,7 +928,7 @@ static void shim_exit(void)
 		mpt_sk_unlock(tab);
 	}
 	depth++;
-	mpt_socket_stop();
+	mpt_socket_stop_within(0); /* the linger was waited out above, not twice */
 	depth--;
 	tab = NULL;
 	if (logfp) {
