@@ -592,6 +592,19 @@ static json_t *load_rel(const char *dir, json_t *app, const char *key)
 	return p[0] ? load(dir, p) : NULL;
 }
 
+/* Split a CSV line of the link samples (t_s,link,dir,kind,value) in place into at
+ * most five fields; returns how many. */
+static int csv_fields5(char *line, char *f[5])
+{
+	char *save = NULL;
+	int n = 0;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	for (char *tok = strtok_r(line, ",", &save); tok && n < 5; tok = strtok_r(NULL, ",", &save))
+		f[n++] = tok;
+	return n;
+}
+
 /* The link counters mpnet run sampled during the run (link_sampler.h) as
  * timeseries.csv rows: "t_s,link,dir,kind,value" -> "t_s,,link_<kind>,link/dir,value". */
 static void copy_link_samples(FILE *out, const char *dir)
@@ -604,13 +617,8 @@ static void copy_link_samples(FILE *out, const char *dir)
 	if (!in)
 		return; /* a run from before link sampling, or none was possible */
 	while (fgets(line, sizeof(line), in)) {
-		char *save = NULL, *f[5];
-		int n = 0;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		for (char *tok = strtok_r(line, ",", &save); tok && n < 5;
-		     tok = strtok_r(NULL, ",", &save))
-			f[n++] = tok;
+		char *f[5];
+		int n = csv_fields5(line, f);
 		if (n != 5 || !strcmp(f[0], "t_s"))
 			continue;
 		fprintf(out, "%s,,link_%s,%s/%s,%s\n", f[0], f[3], f[1], f[2], f[4]);
@@ -670,13 +678,8 @@ static int load_app_links(const char *dir, json_t *topo, struct mx_app *a)
 	if (!in)
 		return -1;
 	while (fgets(line, sizeof(line), in)) {
-		char *save = NULL, *f[5];
-		int n = 0;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		for (char *tok = strtok_r(line, ",", &save); tok && n < 5;
-		     tok = strtok_r(NULL, ",", &save))
-			f[n++] = tok;
+		char *f[5];
+		int n = csv_fields5(line, f);
 		if (n != 5 || strcmp(f[3], "tx_bytes"))
 			continue;
 		for (int k = 0; k < nw; k++) {

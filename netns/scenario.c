@@ -405,20 +405,25 @@ static void reap(struct app_run *runs, int napps, uint64_t now)
 	}
 }
 
+/* The signal that stops an app now: SIGTERM the first time, SIGKILL once
+ * KILL_GRACE_NS has passed since, else 0 (wait). */
+static int stop_signal(struct app_run *r, uint64_t now)
+{
+	if (!r->term_at) {
+		r->term_at = now + 1;
+		return SIGTERM;
+	}
+	return now + 1 >= r->term_at + KILL_GRACE_NS ? SIGKILL : 0;
+}
+
 /* Ask the app's processes still running to stop (SIGTERM: mpt-perf reports what it
  * measured so far); once KILL_GRACE_NS has passed since, SIGKILL them. */
 static void stop_app(struct app_run *r, uint64_t now)
 {
-	int sig;
+	int sig = stop_signal(r, now);
 
-	if (!r->term_at) {
-		r->term_at = now + 1;
-		sig = SIGTERM;
-	} else if (now + 1 >= r->term_at + KILL_GRACE_NS) {
-		sig = SIGKILL;
-	} else {
+	if (!sig)
 		return;
-	}
 	if (r->client_pid > 0 && !r->client_done)
 		kill(r->cmd ? -r->client_pid : r->client_pid, sig);
 	if (r->server_pid > 0 && !r->server_done) {
@@ -431,16 +436,10 @@ static void stop_app(struct app_run *r, uint64_t now)
  * process group, SIGKILL KILL_GRACE_NS later). */
 static void stop_server(struct app_run *r, uint64_t now)
 {
-	int sig;
+	int sig = stop_signal(r, now);
 
-	if (!r->term_at) {
-		r->term_at = now + 1;
-		sig = SIGTERM;
-	} else if (now + 1 >= r->term_at + KILL_GRACE_NS) {
-		sig = SIGKILL;
-	} else {
+	if (!sig)
 		return;
-	}
 	if (r->server_pid > 0 && !r->server_done) {
 		kill(-r->server_pid, sig);
 		r->server_stopped = true;
