@@ -419,3 +419,66 @@ TEST(pm_sim_kernel_carrier_gone_for_good_drops_the_held_rst)
 	CHECK_U64_EQ(cc->rst_held_dropped, 1);
 	mpt_sim_free(&sim);
 }
+
+/* ---- the initial subflow reset: the connection carries on, without an error ---- */
+
+struct first_reset {
+	struct mpt_sim *sim;
+	struct mpt_sim_xfer *x;
+	uint64_t reset_at, reset_done;
+	uint64_t infos, errors; /* the client's mpt_conn_info after the reset, with an error */
+};
+
+static uint32_t first_reset_fault(void *ctx, int from, uint32_t path, const uint8_t *pkt,
+				  size_t len, uint64_t now, uint64_t *delay_ns)
+{
+	struct first_reset *r = ctx;
+	struct mpt_conn_info ci;
+	uint16_t sport = 0;
+	bool rst = false;
+
+	(void)delay_ns;
+	(void)tcp_payload(pkt, len, &sport, &rst);
+	if (from == 1 && path == 0 && !r->reset_done && now >= r->reset_at && !rst) {
+		r->reset_done = now;
+		return MPT_SIM_FAULT_RESET;
+	}
+	if (r->reset_done && r->x->client_id && !r->x->client_closed &&
+	    mpt_conn_info(r->sim->ep[0], r->x->client_id, &ci) == 0 && ci.state != MPT_CLOSED &&
+	    ci.state != MPT_TIME_WAIT) {
+		r->infos++;
+		r->errors += ci.error != 0;
+	}
+	return 0;
+}
+
+/* The peer resets the connection's first subflow (as a carrier loss's held RST does)
+ * while another carries on.  mpt_conn_info reported that subflow's ECONNRESET as the
+ * connection's error: mpt-perf's close took it for the end and closed with its report
+ * unsent (bench case 19, libmpt -> libmpt).  The error is the connection's now. */
+TEST(pm_sim_first_subflow_reset_is_not_the_connections_error)
+{
+	struct mpt_config c = pm_cfg("kernel");
+	struct mpt_sim_link_cfg l = {
+		.rate_bps = 20000000, .delay_ns = 10 * MS, .queue_bytes = 100000};
+	struct mpt_sim sim;
+	struct mpt_sim_xfer x = {.bytes = 8000000, .deadline_ns = 600000000000ull};
+	struct first_reset r = {.sim = &sim, .x = &x, .reset_at = 1000 * MS};
+	int rv;
+
+	CHECK_EQ(mpt_sim_init(&sim, 1311, &c, &c, MPT_AF_INET, 2, &l), 0);
+	CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
+	sim.fault = first_reset_fault;
+	sim.fault_ctx = &r;
+	rv = mpt_sim_transfer(&sim, &x);
+	printf("# first subflow reset at %.3f s: rv %d, done %.3f s; %llu of %llu infos after it "
+	       "had an error\n",
+	       r.reset_done / 1e9, rv, x.done_ns / 1e9, (unsigned long long)r.errors,
+	       (unsigned long long)r.infos);
+	CHECK_EQ(rv, 0);
+	CHECK(x.data_ok);
+	CHECK(r.reset_done > 0);
+	CHECK(r.infos > 100);
+	CHECK_U64_EQ(r.errors, 0);
+	mpt_sim_free(&sim);
+}
