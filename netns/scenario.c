@@ -581,6 +581,18 @@ static void app_workload(const struct topo_app *ap, json_t *cj, json_t *sj, json
 				      "server", json_object_get(sj, "ofo")));
 }
 
+/* An app's name, its two hosts and their stacks, into its summary object. */
+static void app_identity(json_t *o, const struct topology *t, const struct topo_app *ap)
+{
+	json_object_set_new(o, "name", json_string(ap->name));
+	json_object_set_new(o, "client", json_string(t->hosts[ap->client].name));
+	json_object_set_new(o, "server", json_string(t->hosts[ap->server].name));
+	json_object_set_new(o, "stacks",
+			    json_pack("{s:s, s:s}", "client",
+				      topo_stack_name(t->hosts[ap->client].stack), "server",
+				      topo_stack_name(t->hosts[ap->server].stack)));
+}
+
 /* A command app's result: exit codes, output files, and its bytes from the link
  * counters: over the links at the client, between the client's start and end, the
  * bytes that left the client (upload) or reached it (download), whichever is more;
@@ -618,13 +630,7 @@ static json_t *command_result(const struct topology *t, int a, struct app_run *r
 	bytes = out >= in ? out : in;
 	if (r->client_done && r->client_end > r->client_start)
 		secs = (double)(r->client_end - r->client_start) / 1e9;
-	json_object_set_new(o, "name", json_string(ap->name));
-	json_object_set_new(o, "client", json_string(t->hosts[ap->client].name));
-	json_object_set_new(o, "server", json_string(t->hosts[ap->server].name));
-	json_object_set_new(o, "stacks",
-			    json_pack("{s:s, s:s}", "client",
-				      topo_stack_name(t->hosts[ap->client].stack), "server",
-				      topo_stack_name(t->hosts[ap->server].stack)));
+	app_identity(o, t, ap);
 	json_object_set_new(o, "mode", json_string("command"));
 	json_object_set_new(
 		o, "command",
@@ -689,13 +695,7 @@ static json_t *app_result(const struct topology *t, int a, struct app_run *r, co
 
 	sender = ap->direction == TOPO_UPLOAD ? cj : sj;
 	receiver = ap->direction == TOPO_UPLOAD ? sj : cj;
-	json_object_set_new(o, "name", json_string(ap->name));
-	json_object_set_new(o, "client", json_string(t->hosts[ap->client].name));
-	json_object_set_new(o, "server", json_string(t->hosts[ap->server].name));
-	json_object_set_new(o, "stacks",
-			    json_pack("{s:s, s:s}", "client",
-				      topo_stack_name(t->hosts[ap->client].stack), "server",
-				      topo_stack_name(t->hosts[ap->server].stack)));
+	app_identity(o, t, ap);
 	json_object_set_new(o, "direction",
 			    json_string(ap->direction == TOPO_UPLOAD ? "upload" : "download"));
 	{
