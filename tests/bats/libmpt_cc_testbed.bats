@@ -24,7 +24,7 @@ goodput() { # app
 }
 
 @test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; uncoupled more" {
-	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub kern
+	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub
 	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
 	# lia twice, the ratio over both (60 s of MPTCP against 60 s of TCP): one 30 s run
 	# through this drop-tail queue ranged 0.63-1.86 (make bench-cc, CI runs)
@@ -40,15 +40,11 @@ goodput() { # app
 	run_variant "$top" mp "{ stack: mpt, congestion: cubic }"
 	cub=$(ratio)
 	echo "# libmpt uncoupled cubic: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $cub" >&3
-	# Linux's MPTCP (uncoupled cubic per subflow), printed for comparison only: 0.93 to
-	# 1.73 in this topology, not the 2 its per-subflow CUBIC would suggest.  Not a coupling
-	# in the kernel: both subflows carry data, a 4 MB send buffer changes nothing, one
-	# subflow alone gets a TCP flow's share; the 100-packet drop-tail queue drops its
-	# subflows' packets 1.7-4x as often as the TCP flow's.  With CoDel at the bottleneck it
-	# gets about 2 (next test; README.md, "Coupled congestion control against Linux").
-	run_variant "$top" mp "{ stack: kernel, congestion: cubic }"
-	kern=$(ratio)
-	echo "# Linux MPTCP: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $kern" >&3
+	# Linux's MPTCP (uncoupled cubic per subflow) in this topology: 0.93 to 1.73, not the
+	# 2 its per-subflow CUBIC would suggest (its subflows' packets dropped 1.7-4x as often
+	# as the TCP flow's by the 100-packet drop-tail queue); measured by make bench-cc, not
+	# here (it asserted nothing and took 30 s).  With CoDel at the bottleneck it gets
+	# about 2 (the CoDel test below; README.md, "Coupled congestion control against Linux").
 	run awk -v r="$lia" 'BEGIN { exit !(r >= 0.6 && r <= 1.4) }'
 	assert_success
 	# uncoupled takes more (measured 1.59-2.36 against lia's 0.75-1.25): the direction
