@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+from report_common import load, median_range
 
 ROWS = ["mpt-lia", "mpt-olia", "mpt-balia", "mpt-cubic", "kernel"]
 VT_CCS = ["lia", "olia", "balia", "cubic"]
@@ -34,23 +35,8 @@ HARM_LINKS = ["wifi", "lte"]
 BAL_LINKS = ["ma", "mb"]
 
 
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def spread(xs, nd=2):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return "–", None
-    m = statistics.median(xs)
-    s = f"{m:.{nd}f}"
-    if len(xs) > 1 and min(xs) != max(xs):
-        s += f" ({min(xs):.{nd}f}–{max(xs):.{nd}f})"
-    return s, m
+    return median_range(xs, nd)
 
 
 def window_stats(rundir, T, W):
@@ -176,6 +162,18 @@ def main(root):
     table(L, ["controller", "runs ok", "MPTCP/TCP", "MPTCP Mbit/s", "TCP Mbit/s", "band"], rows)
 
     # --- 2. do no harm in namespaces (drop-tail, then CoDel) ---------------------
+    def row_results(d, what):
+        """A row's runs and the window statistics of those that verified; the
+        others are listed as failures."""
+        runs, ok = runs_of(d), []
+        for r in runs:
+            st, why = window_stats(os.path.join(d, r), T, W)
+            if st is None:
+                failures.append(f"{what} {r}: {why}")
+                continue
+            ok.append(st)
+        return runs, ok
+
     def harm_section(exp, title, text):
         res = {}
         d0 = os.path.join(root, exp)
@@ -188,15 +186,7 @@ def main(root):
         rows = []
         report[exp] = {}
         for row in ROWS:
-            d = os.path.join(d0, row)
-            ok = []
-            runs = runs_of(d)
-            for r in runs:
-                st, why = window_stats(os.path.join(d, r), T, W)
-                if st is None:
-                    failures.append(f"{exp} {LABEL[row]} {r}: {why}")
-                    continue
-                ok.append(st)
+            runs, ok = row_results(os.path.join(d0, row), f"{exp} {LABEL[row]}")
             if not runs:
                 continue
             ratios = [s["mbps"]["mptcp"] / s["mbps"]["tcp"] if s["mbps"].get("tcp") else None for s in ok]
@@ -246,15 +236,7 @@ def main(root):
     L.append("")
     rows = []
     for row in ROWS:
-        d = os.path.join(root, "balance", row)
-        ok = []
-        runs = runs_of(d)
-        for r in runs:
-            st, why = window_stats(os.path.join(d, r), T, W)
-            if st is None:
-                failures.append(f"balance {LABEL[row]} {r}: {why}")
-                continue
-            ok.append(st)
+        runs, ok = row_results(os.path.join(root, "balance", row), f"balance {LABEL[row]}")
         if not runs:
             continue
         tcp = [s["mbps"]["tcp1"] + s["mbps"]["tcp2"] for s in ok]

@@ -14,6 +14,7 @@ import os
 import re
 import statistics
 import sys
+from report_common import load
 
 PAIR_LABEL = {
     "mpt-kernel": "libmpt -> kernel",
@@ -23,14 +24,6 @@ PAIR_LABEL = {
     "tcp-best": "TCP, best single path",
 }
 HO_FIELDS = ["interruption_ms", "detection_ms", "t90_ms", "deficit_bytes"]
-
-
-def load(path, default=None):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return default
 
 
 def med(xs):

@@ -13,9 +13,9 @@ the verified runs with min-max; a failed run is counted, listed, never averaged.
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
+from report_common import load, median_range
 
 ROW_LABEL = {"kernel-kernel": "kernel -> kernel (Linux's scheduler)"}
 WORKLOADS = ["bulk", "rr", "stream"]
@@ -36,23 +36,8 @@ def label(row):
     return row
 
 
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def spread(xs, nd=1):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return "–", None
-    m = statistics.median(xs)
-    s = f"{m:.{nd}f}"
-    if len(xs) > 1 and min(xs) != max(xs):
-        s += f" ({min(xs):.{nd}f}–{max(xs):.{nd}f})"
-    return s, m
+    return median_range(xs, nd)
 
 
 def run_stats(rundir):
