@@ -157,7 +157,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 		[ ! -e "$out" ] || fail "$out was created"
 		assert_equal "$(ns_of $T)" ""
 	}
-	one '  - { name: x, client: { host: c, command: "true" }, server: { host: s, command: "sleep 9" }, bytes: 1MB }' \
+	one '  - { name: x, client: { host: c, command: "true" }, server: { host: s, command: "cat -vE" }, bytes: 1MB }' \
 		"$f:5:95: app \"x\": bytes: is for mpt-perf apps"
 	one '  - { name: x, client: { host: c, command: "nc {addr} {port}" }, server: { host: s, command: "nc -l {port}" } }' \
 		"$f:5:44: app \"x\": unknown placeholder \"{addr}\" in the client command"

@@ -7,25 +7,32 @@
 
 #include <string.h>
 
+/* Client (ep 0) connects to a listener on ep 1 port 5000; 200 ms later the server
+ * has accepted: the two ends' connection ids. */
+static void connect_pair(struct mpt_sim *sim, uint32_t *cid, uint32_t *sid)
+{
+	struct mpt_sockaddr la = mpt_sim_addr(sim, 1, 0, 5000), ca = mpt_sim_addr(sim, 0, 0, 0);
+	uint32_t lid;
+
+	CHECK_EQ(mpt_listen(sim->ep[1], &la, 4, &lid), 0);
+	CHECK_EQ(mpt_connect(sim->ep[0], &ca, &la, sim->now, cid), 0);
+	for (int i = 0; i < 200; i++)
+		mpt_sim_step(sim, sim->now + 1000000);
+	CHECK_EQ(mpt_accept(sim->ep[1], lid, sid), 0);
+}
+
 TEST(stack_mptcp_idle_client_shutdown_sends_data_fin)
 {
 	struct mpt_config c;
 	struct mpt_sim sim;
-	struct mpt_sockaddr la, ca;
-	uint32_t lid, cid, sid;
+	uint32_t cid, sid;
 	uint64_t t0;
 	char b[4];
 
 	mpt_config_default(&c);
 	c.mptcp = true;
 	CHECK_EQ(mpt_sim_init(&sim, 1, &c, &c, MPT_AF_INET, 1, NULL), 0);
-	la = mpt_sim_addr(&sim, 1, 0, 5000);
-	ca = mpt_sim_addr(&sim, 0, 0, 0);
-	CHECK_EQ(mpt_listen(sim.ep[1], &la, 4, &lid), 0);
-	CHECK_EQ(mpt_connect(sim.ep[0], &ca, &la, sim.now, &cid), 0);
-	for (int i = 0; i < 200; i++)
-		mpt_sim_step(&sim, sim.now + 1000000);
-	CHECK_EQ(mpt_accept(sim.ep[1], lid, &sid), 0);
+	connect_pair(&sim, &cid, &sid);
 	CHECK_EQ(mpt_recv(sim.ep[1], sid, b, sizeof(b), sim.now), MPT_EAGAIN);
 	CHECK_EQ(mpt_shutdown(sim.ep[0], cid, MPT_SHUT_WR, sim.now), 0);
 	t0 = sim.now;
@@ -55,8 +62,7 @@ static void reply_after_peer_eof(uint32_t paths)
 	static uint8_t rep[14896], got[20000];
 	struct mpt_config c;
 	struct mpt_sim sim;
-	struct mpt_sockaddr la, ca;
-	uint32_t lid, cid, sid;
+	uint32_t cid, sid;
 	size_t n = 0;
 	bool eof = false;
 	char b[4];
@@ -70,13 +76,7 @@ static void reply_after_peer_eof(uint32_t paths)
 		sim.link[0][0].cfg.delay_ns = sim.link[1][0].cfg.delay_ns = 50000000;
 		CHECK_EQ(mpt_stack_add_endpoint(sim.ep[0], 1, 1, MPT_EP_SUBFLOW), 0);
 	}
-	la = mpt_sim_addr(&sim, 1, 0, 5000);
-	ca = mpt_sim_addr(&sim, 0, 0, 0);
-	CHECK_EQ(mpt_listen(sim.ep[1], &la, 4, &lid), 0);
-	CHECK_EQ(mpt_connect(sim.ep[0], &ca, &la, sim.now, &cid), 0);
-	for (int i = 0; i < 200; i++)
-		mpt_sim_step(&sim, sim.now + 1000000);
-	CHECK_EQ(mpt_accept(sim.ep[1], lid, &sid), 0);
+	connect_pair(&sim, &cid, &sid);
 	CHECK_EQ(mpt_send(sim.ep[0], cid, "data", 4, sim.now), 4);
 	CHECK_EQ(mpt_shutdown(sim.ep[0], cid, MPT_SHUT_WR, sim.now), 0);
 	for (int i = 0; i < 200; i++)
