@@ -266,7 +266,7 @@ static uint64_t new_data_edge(struct mptcp_conn *mp)
 void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 {
 	const struct mptcp_sched_ops *ops;
-	uint64_t end = mp->snd_una + mp->sndbuf.len;
+	uint64_t end = mp->snd_una + mp->sndbuf.len, edge, lim;
 	struct mptcp_sched_view v;
 
 	if (mp->fallback) {
@@ -277,14 +277,16 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 		return;
 	ops = sched_of(mp);
 	push_reinjections(mp, now);
+	/* the window, the queue end and the subflows' states stay as they are while the
+	 * loop hands out data: the limit once */
+	edge = new_data_edge(mp);
+	lim = end < edge ? end : edge;
+	/* nothing new, and nothing in the window a scheduler could send again */
+	if (lim <= mp->snd_una)
+		return;
 	for (int round = 0; round < SCHED_MAX_ROUNDS; round++) {
-		uint64_t edge = new_data_edge(mp);
-		uint64_t lim = end < edge ? end : edge;
 		struct mptcp_sched_pick p = {0};
 
-		/* nothing new, and nothing in the window a scheduler could send again */
-		if (lim <= mp->snd_una)
-			return;
 		if (mp->snd_nxt >= lim && lim < end && lim < mp->snd_wnd_edge)
 			mp->st->ctr.sched_wnd_reserve++;
 		view_fill(mp, &v, MPTCP_SCHED_NEW, mp->snd_nxt,
