@@ -877,6 +877,15 @@ static void tlp_arm(struct tcb *t, uint64_t now)
 	t->tlp_at = now + pto;
 }
 
+/* <SEQ=SND.UNA-1><CTL=ACK>, no data: an old sequence number the receiver must answer
+ * with its current ACK and window (Linux's tcp_xmit_probe_skb), for the zero-window
+ * probe and the keep-alive alike. */
+static void emit_old_seq_ack(struct tcb *t, uint64_t now, struct wire_tcp_repr *seg)
+{
+	seg->seq = t->snd_una - 1;
+	fill_common(t, now, seg, WIRE_TCP_ACK, 0);
+}
+
 int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_repr *seg)
 {
 	uint32_t i;
@@ -951,8 +960,7 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 			/* Zero-window probe, as Linux's tcp_xmit_probe_skb: an old sequence
 			 * number (SND.UNA - 1) with no data, which the receiver must ACK
 			 * with its current window. */
-			seg->seq = t->snd_una - 1;
-			fill_common(t, now, seg, WIRE_TCP_ACK, 0);
+			emit_old_seq_ack(t, now, seg);
 			t->st->ctr.win_probe++;
 			return 1;
 		}
@@ -960,8 +968,7 @@ int tcp_output(struct tcb *t, uint64_t now, uint8_t *scratch, struct wire_tcp_re
 	if (t->keepalive_pending) {
 		t->keepalive_pending = false;
 		if (is_estab_like(t->state)) {
-			seg->seq = t->snd_una - 1;
-			fill_common(t, now, seg, WIRE_TCP_ACK, 0);
+			emit_old_seq_ack(t, now, seg);
 			t->st->ctr.keepalive_probes++;
 			return 1;
 		}
