@@ -8,7 +8,7 @@
 #   make format     clang-format every C file;  make format-check  fail on a diff
 #   make fuzz       the libFuzzer targets (tests/fuzz), FUZZ_TIME s each;  make fuzz-smoke
 #   make soak       the 30-min live soak, then 1000 seeded adversarial transfers (make integrity: 100)
-#   make cc-bottleneck  coupled congestion control at a shared bottleneck, 120 s virtual
+#   make cc-bottleneck  coupled congestion control: do no harm, balance congestion (virtual time)
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
@@ -278,7 +278,7 @@ $(BUILD)/tests/cc-bottleneck: $(BUILD)/obj/tests/cc_bottleneck/main.o $(BUILD)/l
 	$(Q)$(CC) $(OPT) -o $@ $^ $(LDLIBS_ALL)
 
 cc-bottleneck: $(BUILD)/tests/cc-bottleneck
-	@$(BUILD)/tests/cc-bottleneck
+	@$(BUILD)/tests/cc-bottleneck && $(BUILD)/tests/cc-bottleneck --balance
 
 soak: $(BUILD)/tests/integrity soak-live
 	@$(BUILD)/tests/integrity --runs 1000

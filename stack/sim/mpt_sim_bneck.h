@@ -14,7 +14,13 @@
  *
  * ACKs come back on unshared 100 Mbit/s links of 14 ms plus up to 2 ms of jitter
  * (order kept): without it the deterministic flows lock into phase at the drop-tail
- * queue and one of them takes most losses for tens of seconds. */
+ * queue and one of them takes most losses for tens of seconds.
+ *
+ * With `balance` set, the MPTCP connection's path 1 goes through a bottleneck of its
+ * own (same rate, delay and queue) that nothing else uses: RFC 6356 section 2, goal 3
+ * ("Balance congestion: A multipath flow should move as much traffic as possible off
+ * its most congested paths"), the virtual-time twin of topologies/congestion-balance.yaml
+ * with one TCP flow on the shared path. */
 #ifndef MPT_SIM_BNECK_H
 #define MPT_SIM_BNECK_H
 
@@ -32,6 +38,9 @@ struct bneck_result {
 	double ratio;		 /* mp_bytes / tcp_bytes */
 	uint32_t mp_subflows;	 /* subflows the MPTCP connection had at the end */
 	uint64_t mp_sf_bytes[2]; /* bytes each MPTCP subflow's sender had acknowledged */
+	/* the same over the measured window (the second half): path 0 is the shared one */
+	uint64_t mp_sf_window[2];
+	double mp_shared_mbps; /* mp_sf_window[0] as Mbit/s */
 	/* the senders' loss episodes over the whole run (fast recoveries, RTOs), and
 	 * the MPTCP sender's reinjections (MPTcpExtMPTCPRetrans) */
 	uint64_t tcp_recoveries, tcp_rtos, mp_recoveries, mp_rtos, mp_reinjected;
@@ -47,6 +56,7 @@ struct bneck_params {
 	uint32_t queue_pkts; /* 0: MPT_SIM_BNECK_QUEUE_PKTS */
 	FILE *trace;	     /* NULL, or a line per second: goodput and windows */
 	bool one_subflow;    /* the MPTCP connection opens no second subflow (control) */
+	bool balance;	     /* MPTCP path 1 through a bottleneck of its own (see above) */
 };
 
 /* Run p->seconds of virtual time; goodput over the second half; then both senders

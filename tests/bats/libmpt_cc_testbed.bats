@@ -53,22 +53,29 @@ goodput() { # app
 	assert_success
 }
 
-@test "balance congestion: olia and lia leave more of the shared path to TCP than uncoupled cubic, and fill the free path" {
-	local top=$BATS_TEST_DIRNAME/../../topologies/congestion-balance.yaml cc tcp mb
-	declare -A tcpg
-	for cc in cubic olia lia; do
+@test "balance congestion: olia and lia leave most of the shared path to TCP and fill the free path" {
+	# The order against uncoupled cubic is asserted in virtual time, where a seed fixes
+	# it (tests/unit/test_cc_bottleneck.c, cc_balance_*: cubic 5.0 Mbit/s of the shared
+	# path, lia 2.1, olia 1.0).  Here one 30 s run per controller through this
+	# drop-tail queue is too noisy to order them: the shared path's MPTCP rate ranged
+	# 1.1-3.3 Mbit/s for cubic (median 3.0, its fair third is 3.3), 0.6-1.9 for lia and
+	# 0.5-2.2 for olia (make bench-cc and CI runs; a CI run failed the old assertion,
+	# TCP goodput 1.1 x cubic's, with lia at 1.09 x).  So: each fills the free path, and
+	# the two coupled ones together take at most 3/4 of an uncoupled flow's third.
+	local top=$BATS_TEST_DIRNAME/../../topologies/congestion-balance.yaml cc ma mb sum=0
+	for cc in olia lia; do
 		run_variant "$top" m "{ stack: mpt, congestion: $cc }"
-		tcpg[$cc]=$(awk -v a="$(goodput tcp1)" -v b="$(goodput tcp2)" 'BEGIN { printf "%.2f", a + b }')
-		# the MPTCP app's bytes over the free path (link mb), as Mbit/s over the run
+		# the MPTCP app's bytes over each path (links ma, mb), as Mbit/s over the run
+		ma=$(awk -F, '$2 == "mptcp" && $3 == "subflow_acked" && $4 == "ma" { n += $5 } END { printf "%.2f", n * 8 / 30 / 1e6 }' \
+			"$out/timeseries.csv")
 		mb=$(awk -F, '$2 == "mptcp" && $3 == "subflow_acked" && $4 == "mb" { n += $5 } END { printf "%.2f", n * 8 / 30 / 1e6 }' \
 			"$out/timeseries.csv")
-		echo "# $cc: TCP flows $(goodput tcp1) + $(goodput tcp2) Mbit/s, MPTCP $(goodput mptcp) Mbit/s of which $mb on the free path" >&3
+		echo "# $cc: TCP flows $(goodput tcp1) + $(goodput tcp2) Mbit/s, MPTCP $(goodput mptcp) Mbit/s: $ma on the shared path, $mb on the free one" >&3
 		run awk -v m="$mb" 'BEGIN { exit !(m >= 7) }'
 		assert_success
+		sum=$(awk -v a="$sum" -v b="$ma" 'BEGIN { print a + b }')
 	done
-	run awk -v o="${tcpg[olia]}" -v c="${tcpg[cubic]}" 'BEGIN { exit !(o >= 1.1 * c) }'
-	assert_success
-	run awk -v o="${tcpg[lia]}" -v c="${tcpg[cubic]}" 'BEGIN { exit !(o >= 1.1 * c) }'
+	run awk -v s="$sum" 'BEGIN { exit !(s / 2 <= 2.5) }'
 	assert_success
 }
 

@@ -71,3 +71,57 @@ TEST(cc_bottleneck_one_subflow_control)
 	CHECK_EQ(r.mp_subflows, 1);
 	CHECK(r.ratio >= 0.6 && r.ratio <= 1.6);
 }
+
+/* RFC 6356 section 2, goal 3, "Balance congestion: A multipath flow should move as
+ * much traffic as possible off its most congested paths": path 0 shares the
+ * bottleneck with the TCP flow, path 1 has one of its own (struct bneck_params
+ * .balance).  Uncoupled cubic takes about half of the shared path (5.0 Mbit/s at this
+ * seed) and must take at least 4; a coupled controller must leave most of it (lia
+ * 2.05, olia 0.99, balia 2.11 at this seed: at most 3) and fill the free one (9.4:
+ * at least 8).  Virtual time and a fixed seed: the same numbers every run.  The
+ * namespace twin, noisier, is tests/bats/libmpt_cc_testbed.bats "balance congestion". */
+static void check_balance(const char *mp_cc, bool coupled)
+{
+	struct bneck_result r;
+	struct bneck_params p = {
+		.mp_cc = mp_cc, .tcp_cc = "newreno", .seconds = SECS, .seed = 7, .balance = true};
+	double free_mbps;
+
+	CHECK_EQ(bneck_run(&p, &r), 0);
+	free_mbps = r.mp_sf_window[1] * 8.0 / (SECS - SECS / 2) / 1e6;
+	printf("# balance, %s vs TCP newreno: MPTCP %.2f Mbit/s on the shared path, %.2f on "
+	       "the free one; TCP %.2f\n",
+	       mp_cc, r.mp_shared_mbps, free_mbps, r.tcp_mbps);
+	CHECK_EQ(r.tcp_rv, 0);
+	CHECK_EQ(r.mp_rv, 0);
+	CHECK(r.tcp_ok && r.mp_ok);
+	CHECK_EQ(r.mp_subflows, 2);
+	CHECK(r.queue_drops > 0);
+	CHECK(free_mbps >= 8.0);
+	if (coupled)
+		CHECK(r.mp_shared_mbps <= 3.0);
+	else
+		CHECK(r.mp_shared_mbps >= 4.0);
+	/* what the TCP flow got is the rest of the shared path */
+	CHECK(r.tcp_mbps + r.mp_shared_mbps <= 10.0);
+}
+
+TEST(cc_balance_lia_moves_off_the_shared_path)
+{
+	check_balance("lia", true);
+}
+
+TEST(cc_balance_olia_moves_off_the_shared_path)
+{
+	check_balance("olia", true);
+}
+
+TEST(cc_balance_balia_moves_off_the_shared_path)
+{
+	check_balance("balia", true);
+}
+
+TEST(cc_balance_uncoupled_cubic_keeps_its_share_of_the_shared_path)
+{
+	check_balance("cubic", false);
+}
