@@ -23,36 +23,6 @@ goodput() { # app
 	jq -r --arg a "$1" '.apps[] | select(.name == $a) | .goodput_mbps' "$out/summary.json"
 }
 
-@test "do no harm: lia through a shared bottleneck takes about one TCP flow's share; uncoupled more" {
-	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub
-	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
-	# lia twice, the ratio over both (60 s of MPTCP against 60 s of TCP): one 30 s run
-	# through this drop-tail queue ranged 0.63-1.86 (make bench-cc, CI runs)
-	local m=0 t=0 i
-	for i in 1 2; do
-		run_variant "$top" mp "{ stack: mpt, congestion: lia }"
-		echo "# libmpt lia, run $i: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $(ratio)" >&3
-		m=$(awk -v a="$m" -v b="$(goodput mptcp)" 'BEGIN { print a + b }')
-		t=$(awk -v a="$t" -v b="$(goodput tcp)" 'BEGIN { print a + b }')
-	done
-	lia=$(awk -v m="$m" -v t="$t" 'BEGIN { printf "%.2f", m / t }')
-	echo "# libmpt lia, both runs: ratio $lia" >&3
-	run_variant "$top" mp "{ stack: mpt, congestion: cubic }"
-	cub=$(ratio)
-	echo "# libmpt uncoupled cubic: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $cub" >&3
-	# Linux's MPTCP (uncoupled cubic per subflow) in this topology: 0.93 to 1.73, not the
-	# 2 its per-subflow CUBIC would suggest (its subflows' packets dropped 1.7-4x as often
-	# as the TCP flow's by the 100-packet drop-tail queue); measured by make bench-cc, not
-	# here (it asserted nothing and took 30 s).  With CoDel at the bottleneck it gets
-	# about 2 (the CoDel test below; README.md, "Coupled congestion control against Linux").
-	run awk -v r="$lia" 'BEGIN { exit !(r >= 0.6 && r <= 1.4) }'
-	assert_success
-	# uncoupled takes more (measured 1.59-2.36 against lia's 0.75-1.25): the direction
-	# only, as the runs are 30 s on a shared machine
-	run awk -v l="$lia" -v c="$cub" 'BEGIN { exit !(c > l) }'
-	assert_success
-}
-
 @test "balance congestion: olia and lia leave most of the shared path to TCP and fill the free path" {
 	# The order against uncoupled cubic is asserted in virtual time, where a seed fixes
 	# it (tests/unit/test_cc_bottleneck.c, cc_balance_*: cubic 5.0 Mbit/s of the shared
@@ -79,22 +49,32 @@ goodput() { # app
 	assert_success
 }
 
-@test "do no harm with CoDel at the bottleneck: Linux's uncoupled MPTCP takes more than libmpt's lia" {
-	# The drop-tail queue of shared-bottleneck.yaml drops the kernel's subflows' packets
-	# more often than the TCP flow's (its ratio 0.93-1.73, libmpt lia's 0.67-1.86: no
-	# reliable order); with CoDel the drops follow each flow's share of the queue.
-	# Measured with CoDel (30 s runs): kernel 1.64, 1.83, 1.84, 1.90, 1.93, 2.04, 2.33;
-	# lia 1.03, 1.04, 1.06, 1.09, 1.14, 1.20, 1.50.
-	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia kern
+@test "do no harm with CoDel at the bottleneck: lia takes about one TCP flow's share, libmpt's uncoupled cubic and Linux's MPTCP more" {
+	# topologies/shared-bottleneck.yaml as shipped (a 100-packet drop-tail queue) gives
+	# no reliable order in one 30 s run: MPTCP/TCP goodput ranged 0.63-1.86 for libmpt's
+	# lia, 1.24-1.63 for its uncoupled cubic and 0.93-1.73 for Linux's MPTCP (make
+	# bench-cc and CI runs; this file's drop-tail test failed a CI with cubic at 1.28
+	# against lia's 1.08), as the queue drops one flow's packets in bursts.  With CoDel
+	# the drops follow each flow's share of the queue: lia 0.98-1.50, libmpt cubic
+	# 1.76-2.10, Linux 1.64-2.33 (30 s runs).  The drop-tail medians are make bench-cc's;
+	# the order at a drop-tail queue, seeded, is the unit tests' (cc_bottleneck_*).
+	local top=$BATS_TEST_DIRNAME/../../topologies/shared-bottleneck.yaml lia cub kern
 	local codel='s/queue: 100 \}/queue: { limit: 100, codel: true } }/'
 	ratio() { awk -v m="$(goodput mptcp)" -v t="$(goodput tcp)" 'BEGIN { printf "%.2f", m / t }'; }
 	run_variant "$top" mp "{ stack: mpt, congestion: lia }" "$codel"
 	grep -q "name: bneck, .*codel: true" "$BATS_TEST_TMPDIR/v.yaml"
 	lia=$(ratio)
 	echo "# CoDel, libmpt lia: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $lia" >&3
+	run_variant "$top" mp "{ stack: mpt, congestion: cubic }" "$codel"
+	cub=$(ratio)
+	echo "# CoDel, libmpt uncoupled cubic: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $cub" >&3
 	run_variant "$top" mp "{ stack: kernel, congestion: cubic }" "$codel"
 	kern=$(ratio)
 	echo "# CoDel, Linux MPTCP: MPTCP $(goodput mptcp) Mbit/s, TCP $(goodput tcp) Mbit/s: ratio $kern" >&3
+	run awk -v l="$lia" 'BEGIN { exit !(l >= 0.7 && l <= 1.6) }'
+	assert_success
+	run awk -v l="$lia" -v c="$cub" 'BEGIN { exit !(c > l && c >= 1.3) }'
+	assert_success
 	run awk -v l="$lia" -v k="$kern" 'BEGIN { exit !(k > l && k >= 1.3) }'
 	assert_success
 }
