@@ -571,7 +571,9 @@ static void run_sender(struct perf_conn *c, struct report *r, struct perf_sockin
 		for (size_t done = 0; done < n && !rc;) {
 			size_t k = n - done < PERF_SEND_SLICE ? n - done : PERF_SEND_SLICE;
 
-			rc = perf_conn_write_all(c, buf + done, k);
+			/* the buffer's last slice sends the slices before it */
+			rc = done + k < n ? perf_conn_write_corked(c, buf + done, k)
+					  : perf_conn_write_all(c, buf + done, k);
 			if (!rc) {
 				done += k;
 				atomic_store(&r->sp.app_bytes, off + done);

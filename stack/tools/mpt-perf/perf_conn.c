@@ -127,7 +127,7 @@ static void wait_backlog(struct perf_conn *c)
 	}
 }
 
-int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
+static int write_all(struct perf_conn *c, const void *buf, size_t len, bool step)
 {
 	const uint8_t *p = buf;
 
@@ -163,13 +163,27 @@ int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
 			if (n < 0)
 				return -mpt_errno(n);
 			c->written += (uint64_t)n;
-			/* the new bytes leave now, not at the next wake-up */
-			mpt_rt_step(c->rt, 0);
+			/* the new bytes leave now, not at the next wake-up (the last
+			 * write of a corked run sends them all: one step per 16 KiB slice
+			 * made a map, a GSO frame of 12 segments and a receiver wake-up
+			 * per slice, and four system calls) */
+			if (step || (size_t)n < len)
+				mpt_rt_step(c->rt, 0);
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len)
+{
+	return write_all(c, buf, len, true);
+}
+
+int perf_conn_write_corked(struct perf_conn *c, const void *buf, size_t len)
+{
+	return write_all(c, buf, len, false);
 }
 
 int perf_conn_shutdown_wr(struct perf_conn *c)

@@ -36,6 +36,11 @@ ptrdiff_t perf_conn_read(struct perf_conn *c, void *buf, size_t len);
 /* Write all of buf.  Returns 0 or -errno. */
 int perf_conn_write_all(struct perf_conn *c, const void *buf, size_t len);
 
+/* The same, but libmpt's runtime does not step after it: the caller writes more at
+ * once and ends with perf_conn_write_all, which sends what both wrote (a kernel
+ * socket: write(2) as perf_conn_write_all; its autocorking does the same). */
+int perf_conn_write_corked(struct perf_conn *c, const void *buf, size_t len);
+
 /* shutdown(SHUT_WR).  Returns 0 or -errno. */
 int perf_conn_shutdown_wr(struct perf_conn *c);
 
