@@ -42,6 +42,11 @@ write_topo() { # file [extra link settings]
 	run jq -e '.mptcp.fallback == false' "$BATS_TEST_TMPDIR/s.5401.json"
 	assert_success
 	mpt_clean "$BATS_TEST_TMPDIR/c.5401.json"
+	# unshaped, the sender's GSO frames are longer than one 16 KiB write of mpt-perf's
+	# (12 segments when each write went out at once: a map per write)
+	run jq -e '.counters.MpnetIoTxPackets / .counters.MpnetIoTxGsoFrames > 16' "$BATS_TEST_TMPDIR/c.5401.json"
+	echo "# segments per GSO frame: $(jq '.counters.MpnetIoTxPackets / .counters.MpnetIoTxGsoFrames' "$BATS_TEST_TMPDIR/c.5401.json")" >&3
+	assert_success
 	# download: the kernel sends, libmpt maps nothing but acknowledges at data level
 	xfer k kernel m mpt 198.18.0.2 5402 -n 4MiB -R
 	kmptcp k
