@@ -7,7 +7,9 @@
 #   vt       virtual time (build/tests/cc-bottleneck --json --seed i, i = 1..N): a
 #            two-subflow MPTCP connection and one NewReno flow through one 10 Mbit/s
 #            drop-tail bottleneck, 120 s; MPTCP/TCP goodput over the last 60 s, for
-#            lia, olia, balia and uncoupled cubic.
+#            lia, olia, balia and uncoupled cubic; then the same with --balance (the
+#            MPTCP connection's second path through a bottleneck of its own: RFC 6356's
+#            "balance congestion"), each controller's rate on the shared path.
 #   harm     "do no harm", namespaces: topologies/shared-bottleneck.yaml (client mp
 #            with two access links into r, one 10 Mbit/s 10 ms bottleneck r - server
 #            with a 100-packet drop-tail queue, shared with one Linux TCP cubic flow),
@@ -73,10 +75,11 @@ nrows=0
 for e in $EXPERIMENTS; do nrows=$((nrows + $(rows "$e" | wc -w))); done
 total=$((RUNS * nrows))
 # measured on 2 vCPUs: a 120 s cc-bottleneck run of the four controllers takes
-# about 25 s (70 s under load 9); a namespace run T + 5.5 s (set-up, servers, plots,
-# teardown); the whole of it 19 min 17 s under load 9 (other jobs on the machine)
-est=$((RUNS * VT_SECONDS * 25 / 120 + total * (T * 2 + 11) / 2))
-echo "# bench-cc: $RUNS x 4 virtual-time runs, then $total namespace runs ($RUNS x $nrows rows of [$EXPERIMENTS], $T s each): about $(((est + 59) / 60)) min"
+# about 25 s (70 s under load 9), with --balance about 42 s; a namespace run T + 5.5 s
+# (set-up, servers, plots, teardown); the whole of it 19 min 17 s under load 9 (other
+# jobs on the machine, before --balance)
+est=$((RUNS * VT_SECONDS * 67 / 120 + total * (T * 2 + 11) / 2))
+echo "# bench-cc: $RUNS x 8 virtual-time runs, then $total namespace runs ($RUNS x $nrows rows of [$EXPERIMENTS], $T s each): about $(((est + 59) / 60)) min"
 [ $ESTIMATE = 0 ] || exit 0
 [ -x build/tests/cc-bottleneck ] && [ -x build/bin/mpnet ] ||
 	{ echo "bench/cc.sh: build/tests/cc-bottleneck and build/bin/mpnet missing (make bench-cc builds them)" >&2; exit 2; }
@@ -99,6 +102,18 @@ for i in $(seq 1 "$RUNS"); do
 	echo "$rc" >"$OUT/vt/seed-$i.rc"
 	echo "# vt seed $i: exit $rc, $(jq -r '"\(.cc) \(.ratio * 100 | round / 100)"' "$OUT/vt/seed-$i.jsonl" | paste -sd' ')"
 	[ "$rc" -le 1 ] || { cat "$OUT/vt/seed-$i.log" >&2; exit 1; }
+done
+
+# 1b. the same in balance mode (cc-bottleneck --balance): path 1 has a bottleneck of
+# its own; the report sets each controller's rate on the shared path against cubic's
+mkdir -p "$OUT/vt-balance"
+for i in $(seq 1 "$RUNS"); do
+	rc=0
+	build/tests/cc-bottleneck --balance --json --seed "$i" --seconds "$VT_SECONDS" \
+		>"$OUT/vt-balance/seed-$i.jsonl" 2>"$OUT/vt-balance/seed-$i.log" || rc=$?
+	echo "$rc" >"$OUT/vt-balance/seed-$i.rc"
+	echo "# vt balance seed $i: exit $rc, shared path $(jq -r '"\(.cc) \(.path0_mbps * 100 | round / 100)"' "$OUT/vt-balance/seed-$i.jsonl" | paste -sd' ')"
+	[ "$rc" -le 1 ] || { cat "$OUT/vt-balance/seed-$i.log" >&2; exit 1; }
 done
 
 host_line() { # row

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bench/cc.sh's report: DIR/vt/seed-<i>.jsonl (cc-bottleneck --json) and
+"""bench/cc.sh's report: DIR/vt/seed-<i>.jsonl (cc-bottleneck --json),
+DIR/vt-balance/seed-<i>.jsonl (cc-bottleneck --balance --json) and
 DIR/<harm|balance>/<row>/run-<i>/ (mpnet run directories) -> DIR/report.md,
 DIR/report.json and DIR/ratio.png, DIR/balance.png (gnuplot; skipped with a note
 without it).
@@ -107,7 +108,8 @@ def gnuplot(root, png, script, L, alt):
 def main(root):
     meta = load(os.path.join(root, "meta.json")) or {}
     T, W = meta.get("transfer_s", 25), meta.get("window_from_s", 10)
-    report = {"meta": meta, "vt": {}, "harm": {}, "harm-codel": {}, "balance": {}, "failed": []}
+    report = {"meta": meta, "vt": {}, "vt-balance": {}, "harm": {}, "harm-codel": {}, "balance": {},
+              "failed": []}
     failures = report["failed"]
     L = ["# Coupled congestion control (make bench-cc)", ""]
     el = None
@@ -160,6 +162,48 @@ def main(root):
         report["vt"][cc] = {"ratio": {"median": m, "runs": [r["ratio"] for r in rs]},
                             "seeds": [r.get("seed") for r in rs]}
     table(L, ["controller", "runs ok", "MPTCP/TCP", "MPTCP Mbit/s", "TCP Mbit/s", "band"], rows)
+
+    # --- 1b. balance congestion in virtual time ------------------------------------
+    vtb = {cc: [] for cc in VT_CCS}
+    bdir = os.path.join(root, "vt-balance")
+    for fn in sorted(os.listdir(bdir)) if os.path.isdir(bdir) else []:
+        if not fn.endswith(".jsonl"):
+            continue
+        with open(os.path.join(bdir, fn)) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if r.get("cc") not in vtb:
+                    continue
+                if not r.get("verified") or r.get("subflows") != 2 or "path0_mbps" not in r:
+                    failures.append(f"virtual time balance {r['cc']} seed {r.get('seed')}: "
+                                    f"verified {r.get('verified')}, {r.get('subflows')} subflows")
+                    continue
+                vtb[r["cc"]].append(r)
+    if any(vtb.values()):
+        L.append(f"## 1b. Balance congestion, virtual time (cc-bottleneck --balance, "
+                 f"{meta.get('vt_seconds', 120)} s, seeds 1..N)")
+        L.append("")
+        L.append("As 1, but the MPTCP connection's path 1 has a 10 Mbit/s bottleneck of its own; "
+                 "the TCP flow shares only path 0.  RFC 6356 goal 3 wants the coupled ones to move "
+                 "most of their traffic to the free path (cc-bottleneck: at most 4 Mbit/s on the "
+                 "shared one; uncoupled cubic takes about half of it, 5) and all to fill the free "
+                 "one (>= 8).")
+        L.append("")
+        rows = []
+        for cc in VT_CCS:
+            rs = vtb[cc]
+            sh, m = spread([r["path0_mbps"] for r in rs])
+            fr, _ = spread([r["path1_mbps"] for r in rs])
+            tc, _ = spread([r["tcp_mbps"] for r in rs])
+            ok = sum(1 for r in rs if r.get("pass"))
+            rows.append([cc, f"{len(rs)}", sh, fr, tc, f"{ok}/{len(rs)}"])
+            report["vt-balance"][cc] = {"shared_mbps": {"median": m, "runs": [r["path0_mbps"] for r in rs]},
+                                        "seeds": [r.get("seed") for r in rs]}
+        table(L, ["controller", "runs ok", "MPTCP on the shared path", "MPTCP on the free path",
+                  "TCP Mbit/s", "pass"], rows)
 
     # --- 2. do no harm in namespaces (drop-tail, then CoDel) ---------------------
     def row_results(d, what):
@@ -345,6 +389,18 @@ def main(root):
         claims.append((f"RFC 6356 goal 3 (balance congestion) for {cc}: the TCP flows on the shared "
                        "path get more than against uncoupled cubic",
                        f"TCP sum {fmt(t)} vs {fmt(c)} Mbit/s ({verdict(ok)})"))
+    vbm = {cc: report["vt-balance"].get(cc, {}).get("shared_mbps", {}).get("median") for cc in VT_CCS}
+    for cc in ("lia", "olia", "balia"):
+        v, c = vbm.get(cc), vbm.get("cubic")
+        ok = None if v is None or c is None else v < c
+        claims.append((f"RFC 6356 goal 3 (balance congestion) for {cc}, virtual time: less on the "
+                       "shared path than uncoupled cubic",
+                       f"{fmt(v)} vs {fmt(c)} Mbit/s ({verdict(ok)})"))
+    v_o, v_l = vbm.get("olia"), vbm.get("lia")
+    if v_o is not None and v_l is not None:
+        claims.append(("Khalili et al.: OLIA moves more traffic off the congested path than LIA "
+                       "(virtual time)",
+                       f"shared path olia {fmt(v_o)} vs lia {fmt(v_l)} Mbit/s ({verdict(v_o <= v_l)})"))
     t_o, t_l = tcpsum("mpt-olia"), tcpsum("mpt-lia")
     ok = None if t_o is None or t_l is None else t_o >= t_l
     claims.append(("Khalili et al. (CoNEXT 2012, ToN 2013): OLIA is Pareto-optimal and moves more "
