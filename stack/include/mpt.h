@@ -318,6 +318,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(data_csum_err, "MPTcpExtDataCsumErr")                     \
 	X(data_rtx, "MpnetExtMPTcpDataRtxTimeout")                  \
 	X(data_rtx_held, "MpnetExtMPTcpDataRtxHeld")                \
+	X(head_reinject, "MpnetExtMPTcpHeadReinject")               \
 	X(opt_sack_shrunk, "MpnetExtMPTcpSackShrunk")               \
 	X(opt_deferred, "MpnetExtMPTcpOptDeferred")                 \
 	X(rm_addr_tx_drop, "MPTcpExtRmAddrTxDrop")                  \

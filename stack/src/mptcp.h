@@ -158,6 +158,8 @@ struct mptcp_conn {
 	struct mptcp_maps reinj; /* data-level ranges to send again (ssn unused), by dsn */
 	uint64_t data_rtx_at;	 /* data-level retransmission timer (0 = off) */
 	uint32_t data_rtx_backoff;
+	bool head_reinj_done; /* the data at head_reinj_una was sent again (mptcp_head_reinject) */
+	uint64_t head_reinj_una;
 
 	/* receive side: in-order unread bytes, then room for out-of-order data */
 	struct ring rcvbuf;
@@ -279,5 +281,10 @@ int mptcp_join_active(struct mptcp_conn *mp, uint32_t path, uint8_t local_id,
 void mptcp_sf_kill(struct tcb *t, uint8_t reason, bool send_rst, uint64_t now);
 /* Queue data-level bytes [dsn, dsn + len) for sending again on some subflow. */
 void mptcp_reinj_add(struct mptcp_conn *mp, uint64_t dsn, uint64_t len);
+/* Whether subflow t sent data sequence number dsn and has no TCP ACK for it yet. */
+bool mptcp_sf_holds(const struct tcb *t, uint64_t dsn);
+/* No new data can go (called by the scheduler): queue the head of the window again
+ * when a slow subflow holds it while another sits idle (see mptcp.c). */
+void mptcp_head_reinject(struct mptcp_conn *mp);
 
 #endif

@@ -162,6 +162,14 @@ static void push_reinjections(struct mptcp_conn *mp, uint64_t now)
 		}
 		if (q->v[0].len) {
 			view_fill(mp, &v, MPTCP_SCHED_REINJECT, dsn, q->v[0].len, now);
+			/* a subflow still holding these bytes in flight carries them with
+			 * its own retransmissions: twice in its stream, a fallback would
+			 * deliver them twice (issue 11) */
+			for (uint32_t i = 0; i < mp->nsub; i++)
+				if (v.sf[i].usable && mptcp_sf_holds(mp->sub[i], dsn)) {
+					v.sf[i].usable = false;
+					v.sf[i].room = 0;
+				}
 			(ops->get_retrans ? ops->get_retrans : mptcp_sched_default.get_send)(&v,
 											     &p);
 			if (!p.n) {
@@ -289,6 +297,12 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 
 		if (mp->snd_nxt >= lim && lim < end && lim < mp->snd_wnd_edge)
 			mp->st->ctr.sched_wnd_reserve++;
+		if (mp->snd_nxt >= lim) {
+			/* no new data can go: maybe the head again, on an idle subflow */
+			mptcp_head_reinject(mp);
+			if (mp->reinj.n)
+				push_reinjections(mp, now);
+		}
 		view_fill(mp, &v, MPTCP_SCHED_NEW, mp->snd_nxt,
 			  lim > mp->snd_nxt ? lim - mp->snd_nxt : 0, now);
 		ops->get_send(&v, &p);
