@@ -79,6 +79,29 @@ def window_stats(rundir, T, W):
     return st, None
 
 
+def vt_runs(d, what, failures, need=None):
+    """cc-bottleneck --json lines of every DIR/*.jsonl, per controller: the runs
+    that verified with two subflows (and have `need`); the others are failures."""
+    runs = {cc: [] for cc in VT_CCS}
+    for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if not fn.endswith(".jsonl"):
+            continue
+        with open(os.path.join(d, fn)) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if r.get("cc") not in runs:
+                    continue
+                if not r.get("verified") or r.get("subflows") != 2 or (need and need not in r):
+                    failures.append(f"{what} {r['cc']} seed {r.get('seed')}: "
+                                    f"verified {r.get('verified')}, {r.get('subflows')} subflows")
+                    continue
+                runs[r["cc"]].append(r)
+    return runs
+
+
 def runs_of(d):
     if not os.path.isdir(d):
         return []
@@ -125,23 +148,7 @@ def main(root):
     L.append("")
 
     # --- 1. virtual time --------------------------------------------------------
-    vt = {cc: [] for cc in VT_CCS}
-    for fn in sorted(os.listdir(os.path.join(root, "vt"))) if os.path.isdir(os.path.join(root, "vt")) else []:
-        if not fn.endswith(".jsonl"):
-            continue
-        with open(os.path.join(root, "vt", fn)) as f:
-            for line in f:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if r.get("cc") not in vt:
-                    continue
-                if not r.get("verified") or r.get("subflows") != 2:
-                    failures.append(f"virtual time {r['cc']} seed {r.get('seed')}: "
-                                    f"verified {r.get('verified')}, {r.get('subflows')} subflows")
-                    continue
-                vt[r["cc"]].append(r)
+    vt = vt_runs(os.path.join(root, "vt"), "virtual time", failures)
     L.append(f"## 1. Do no harm, virtual time (cc-bottleneck, {meta.get('vt_seconds', 120)} s, "
              "seeds 1..N)")
     L.append("")
@@ -164,24 +171,7 @@ def main(root):
     table(L, ["controller", "runs ok", "MPTCP/TCP", "MPTCP Mbit/s", "TCP Mbit/s", "band"], rows)
 
     # --- 1b. balance congestion in virtual time ------------------------------------
-    vtb = {cc: [] for cc in VT_CCS}
-    bdir = os.path.join(root, "vt-balance")
-    for fn in sorted(os.listdir(bdir)) if os.path.isdir(bdir) else []:
-        if not fn.endswith(".jsonl"):
-            continue
-        with open(os.path.join(bdir, fn)) as f:
-            for line in f:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if r.get("cc") not in vtb:
-                    continue
-                if not r.get("verified") or r.get("subflows") != 2 or "path0_mbps" not in r:
-                    failures.append(f"virtual time balance {r['cc']} seed {r.get('seed')}: "
-                                    f"verified {r.get('verified')}, {r.get('subflows')} subflows")
-                    continue
-                vtb[r["cc"]].append(r)
+    vtb = vt_runs(os.path.join(root, "vt-balance"), "virtual time balance", failures, "path0_mbps")
     if any(vtb.values()):
         L.append(f"## 1b. Balance congestion, virtual time (cc-bottleneck --balance, "
                  f"{meta.get('vt_seconds', 120)} s, seeds 1..N)")
