@@ -37,8 +37,11 @@ write_topo() { # file [extra link settings]
 	xfer k tcp m mpt 2001:db8::2 5303 -n 1MiB
 	assert_equal "$(kstat m TcpOutRsts)" "$rst0"
 	assert_equal "$(kstat m TcpInSegs)" "$seg0"
-	# the libmpt side counted its own segments, in nstat names
-	run jq -e '.counters.TcpActiveOpens == 1 and .counters.TcpInSegs > 100' "$BATS_TEST_TMPDIR/c.5301.json"
+	# the libmpt side counted its own segments, in nstat names: the ACKs of a 4 MiB
+	# upload (one per GSO frame or two that Linux took in: 64 KiB frames make about
+	# 64-130 of them; the bound is for a counter that counts at all)
+	echo "# libmpt's TcpInSegs in the 4 MiB upload: $(jq .counters.TcpInSegs "$BATS_TEST_TMPDIR/c.5301.json")" >&3
+	run jq -e '.counters.TcpActiveOpens == 1 and .counters.TcpInSegs > 20' "$BATS_TEST_TMPDIR/c.5301.json"
 	assert_success
 	# the ownership table dropped the kernel's copies
 	run in_host $T m nft list chain inet libmpt pre
