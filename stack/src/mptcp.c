@@ -1969,18 +1969,18 @@ void mptcp_head_reinject(struct mptcp_conn *mp)
 	    mp->snd_una == mp->snd_nxt ||
 	    (mp->head_reinj_done && mp->head_reinj_una == mp->snd_una))
 		return;
-	for (uint32_t i = 0; i < mp->nsub; i++) {
+	/* the cheap test first: this runs on every output step while no new data can go */
+	for (uint32_t i = 0; i < mp->nsub && !idle; i++) {
 		const struct tcb *s = mp->sub[i];
 
-		if (!mptcp_sf_sendable(s))
-			continue;
-		if (!holder && mptcp_sf_holds(s, mp->snd_una))
-			holder = s;
-		else if (s->snd_nxt == s->snd_una && s->srtt && !s->sf->stale && !tcp_unsent(s) &&
-			 !s->sf->backup && !s->sf->peer_backup)
-			idle = true;
+		idle = mptcp_sf_sendable(s) && s->snd_nxt == s->snd_una && s->srtt &&
+		       !s->sf->stale && !tcp_unsent(s) && !s->sf->backup && !s->sf->peer_backup;
 	}
-	if (!holder || !idle)
+	/* an idle subflow has nothing in flight: it never holds the head */
+	for (uint32_t i = 0; i < mp->nsub && idle && !holder; i++)
+		if (mptcp_sf_sendable(mp->sub[i]) && mptcp_sf_holds(mp->sub[i], mp->snd_una))
+			holder = mp->sub[i];
+	if (!holder)
 		return;
 	for (uint32_t k = 0; k < holder->sf->tx.n && queued < cap; k++) {
 		const struct mptcp_map *m = &holder->sf->tx.v[k];
