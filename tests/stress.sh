@@ -11,7 +11,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 total_fail=0
 for f in "$@"; do
-	fails=0 cases=0
+	fails=0 cases=0 start=$SECONDS
 	for i in $(seq 1 "$runs"); do
 		bats --tap "$f" >"$log" 2>&1
 		n=$(grep -c '^not ok' "$log")
@@ -23,7 +23,7 @@ for f in "$@"; do
 			grep '^not ok' "$log" | sed 's/^/#   /'
 		fi
 	done
-	echo "# $f: $fails failures in $cases cases over $runs runs"
+	echo "# $f: $fails failures in $cases cases over $runs runs, $((SECONDS - start)) s"
 	if [ "$fails" -eq 0 ]; then
 		echo "ok - stress $f: $runs runs, no failure"
 	else

@@ -127,7 +127,11 @@ struct mpt_config {
 	/* Accept non-RST segments without a TSopt once timestamps are in use, as Linux
 	 * does.  Default off: drop them (RFC 7323 3.2 SHOULD, counted no_ts_drop). */
 	bool ts_accept_missing;
-	bool no_hystart;	      /* no HyStart++ (RFC 9406) in the initial slow start */
+	bool no_hystart; /* no HyStart++ (RFC 9406) in the initial slow start */
+	/* HyStart++'s Conservative Slow Start rounds after the RTT grows (RFC 9406 says
+	 * 5).  Default 0: leave slow start at that signal, as Linux's CUBIC does; without
+	 * pacing, CSS overflows deep queues (src/hystart.h). */
+	uint8_t hystart_css_rounds;
 	bool no_wscale;		      /* do not offer window scaling */
 	bool nodelay;		      /* disable Nagle */
 	uint8_t init_cwnd_segs;	      /* initial window in segments; default 10 (RFC 6928) */

@@ -5,9 +5,10 @@
 
 #include <string.h>
 
-void hystart_init(struct hystart *h)
+void hystart_init(struct hystart *h, uint32_t css_rounds)
 {
 	memset(h, 0, sizeof(*h));
+	h->css_rounds_max = css_rounds;
 }
 
 static uint64_t rtt_thresh(uint64_t last_round_min)
@@ -48,6 +49,11 @@ enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t u
 			h->phase = HYSTART_CSS;
 			h->css_rounds = 0;
 			ev = HYSTART_EV_ENTER_CSS;
+			if (!h->css_rounds_max) {
+				/* no CSS configured: congestion avoidance now */
+				h->phase = HYSTART_DONE;
+				return HYSTART_EV_DELAY_EXIT;
+			}
 		} else if (h->phase == HYSTART_CSS && h->cur_round_min < h->css_baseline_min) {
 			/* 4.2: "If currentRoundMinRTT < cssBaselineMinRtt ... the exit of slow
 			 * start was spurious ... resume slow start" */
@@ -62,7 +68,7 @@ enum hystart_event hystart_on_ack(struct hystart *h, uint64_t rtt_ns, uint32_t u
 		h->cur_round_min = 0;
 		h->samples = 0;
 		h->window_end = nxt;
-		if (h->phase == HYSTART_CSS && ++h->css_rounds >= HYSTART_CSS_ROUNDS) {
+		if (h->phase == HYSTART_CSS && ++h->css_rounds >= h->css_rounds_max) {
 			/* "If CSS_ROUNDS rounds are complete, enter congestion avoidance
 			 * by setting the ssthresh to the current cwnd." */
 			h->phase = HYSTART_DONE;

@@ -314,7 +314,7 @@ static void cc_start(struct tcb *t, uint64_t now)
 	t->cc.cwnd = t->st->cfg.init_cwnd_segs * t->snd_mss;
 	t->cc.ssthresh = UINT32_MAX / 2;
 	CC_CALL(t, init, now);
-	hystart_init(&t->hs);
+	hystart_init(&t->hs, t->st->cfg.hystart_css_rounds);
 	if (t->st->cfg.no_hystart)
 		hystart_end(&t->hs);
 }
@@ -329,10 +329,11 @@ static uint32_t hystart_ack(struct tcb *t, uint32_t acked)
 	if (t->cc.cwnd >= t->cc.ssthresh || t->hs.phase == HYSTART_DONE)
 		return acked;
 	ev = hystart_on_ack(&t->hs, t->ack_rtt, t->snd_una, t->snd_nxt);
-	if (ev == HYSTART_EV_ENTER_CSS) {
+	if (ev == HYSTART_EV_ENTER_CSS || ev == HYSTART_EV_DELAY_EXIT) {
 		t->st->ctr.hystart_delay_detect++;
 		t->st->ctr.hystart_delay_cwnd += t->cc.cwnd / (t->snd_mss ? t->snd_mss : 1);
-	} else if (ev == HYSTART_EV_EXIT) {
+	}
+	if (ev == HYSTART_EV_EXIT || ev == HYSTART_EV_DELAY_EXIT) {
 		t->cc.ssthresh = t->cc.cwnd;
 		return acked;
 	}
