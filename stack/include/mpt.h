@@ -128,6 +128,9 @@ struct mpt_config {
 	 * does.  Default off: drop them (RFC 7323 3.2 SHOULD, counted no_ts_drop). */
 	bool ts_accept_missing;
 	bool no_hystart; /* no HyStart++ (RFC 9406) in the initial slow start */
+	/* keep cwnd across an idle period longer than the RTO (Linux's
+	 * net.ipv4.tcp_slow_start_after_idle = 0); default: restart, RFC 5681 4.1 */
+	bool no_slow_start_after_idle;
 	/* HyStart++'s Conservative Slow Start rounds after the RTT grows (RFC 9406 says
 	 * 5).  Default 0: leave slow start at that signal, as Linux's CUBIC does; without
 	 * pacing, CSS overflows deep queues (src/hystart.h). */
@@ -216,6 +219,7 @@ void mpt_config_default(struct mpt_config *cfg);
 	X(fast_retrans, "TcpExtTCPFastRetrans")                     \
 	X(slow_start_retrans, "TcpExtTCPSlowStartRetrans")          \
 	X(timeouts, "TcpExtTCPTimeouts")                            \
+	X(cwnd_restart, "MpnetExtTCPCwndRestart")                   \
 	X(rto_ssthresh_held, "MpnetExtTcpRtoSsthreshHeld")          \
 	X(hystart_delay_detect, "TcpExtTCPHystartDelayDetect")      \
 	X(hystart_delay_cwnd, "TcpExtTCPHystartDelayCwnd")          \

@@ -284,6 +284,9 @@ void mptcp_sched_push(struct mptcp_conn *mp, uint64_t now)
 	if (!mp->remote_key_known)
 		return;
 	ops = sched_of(mp);
+	for (uint32_t i = 0; i < mp->nsub; i++)
+		if (mptcp_sf_sendable(mp->sub[i]))
+			tcp_idle_restart(mp->sub[i], now);
 	push_reinjections(mp, now);
 	/* the window, the queue end and the subflows' states stay as they are while the
 	 * loop hands out data: the limit once */

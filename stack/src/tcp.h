@@ -122,6 +122,9 @@ struct tcb {
 
 	/* timers (0 = disarmed) */
 	uint64_t rto_at, tlp_at, delack_at, persist_at, tw_at;
+	/* when a segment with data last left (0: never), and the idle period whose
+	 * restart (tcp_idle_restart) was applied already: that time */
+	uint64_t last_data_tx_at, idle_restarted_from;
 
 	/* RTT (RFC 6298) */
 	uint64_t srtt, rttvar, rto, min_rtt;
@@ -281,6 +284,11 @@ void tcp_on_timer(struct tcb *t, uint64_t now);
  * (RFC 9293 3.10.7.1).  Only in ESTABLISHED or CLOSE_WAIT. */
 void tcp_keepalive(struct tcb *t);
 void tcp_probe_head(struct tcb *t);
+/* Before new data goes on a connection with nothing in flight: if no data left for
+ * longer than the RTO, cut cwnd to the restart window (RFC 5681 4.1, Linux's
+ * tcp_cwnd_restart; counted cwnd_restart).  Once per idle period; the MPTCP
+ * scheduler calls it so that its view of each subflow's room is the restarted one. */
+void tcp_idle_restart(struct tcb *t, uint64_t now);
 ptrdiff_t tcp_app_send(struct tcb *t, const uint8_t *buf, size_t len, uint64_t now);
 ptrdiff_t tcp_app_recv(struct tcb *t, uint8_t *buf, size_t len, uint64_t now);
 int tcp_app_shutdown(struct tcb *t, int how, uint64_t now);

@@ -1162,3 +1162,75 @@ TEST(stack_tcp_dsack_undoes_spurious_recovery)
 	CHECK_U64_EQ(c->dsack_undo, 1);
 	mpt_script_free(&e.s);
 }
+
+/* ---- restart after idle (RFC 5681 4.1) ---- */
+
+/* Grow cwnd with `rounds` round trips of full windows, each acknowledged 20 ms later;
+ * returns the segments the stack sends after `idle_ns` of silence when 64 KB more
+ * is written (before any ACK), and the cwnd before and after in *before / *after. */
+static uint32_t burst_after_idle(const struct mpt_config *cfg, uint64_t idle_ns, uint32_t *before,
+				 uint32_t *after, uint64_t *restarts)
+{
+	static uint8_t d[64 * 1024];
+	struct est e;
+	struct wire_tcp_repr t;
+	struct mpt_conn_info ci;
+	uint32_t n = 0, end = 0;
+
+	establish_active(&e, cfg, P_MSS | P_WS | P_SACK, 65535);
+	for (int r = 0; r < 4; r++) {
+		bool sent = true;
+
+		CHECK(mpt_send(e.s.st, e.id, d, sizeof(d), e.s.now) > 0);
+		while (sent) { /* a window, its ACK 20 ms later, and again until all is sent */
+			sent = false;
+			while (mpt_script_pull(&e.s, &t) == 1) {
+				end = t.seq + (uint32_t)t.payload_len;
+				sent = true;
+			}
+			mpt_script_advance(&e.s, 20 * MS);
+			if (sent)
+				INJECT(&e.s, mk(ACK, PEER_ISS + 1, end, 65535));
+		}
+	}
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &ci), 0);
+	*before = ci.cwnd;
+	mpt_script_advance(&e.s, idle_ns);
+	CHECK(mpt_send(e.s.st, e.id, d, sizeof(d), e.s.now) > 0);
+	while (mpt_script_pull(&e.s, &t) == 1)
+		n++;
+	CHECK_EQ(mpt_conn_info(e.s.st, e.id, &ci), 0);
+	*after = ci.cwnd;
+	*restarts = mpt_stack_counters(e.s.st)->cwnd_restart;
+	mpt_script_free(&e.s);
+	return n;
+}
+
+TEST(stack_tcp_idle_longer_than_rto_restarts_from_the_initial_window)
+{
+	struct mpt_config cfg = quiet_cfg();
+	uint32_t before, after, n;
+	uint64_t restarts;
+
+	cfg.no_timestamps = true;
+	cfg.cc = "cubic";
+	/* RTO here is 200 ms (20 ms RTT, min_rto): 3 s of idleness halves cwnd far below
+	 * the initial window, so the restart window (10 segments) it is */
+	n = burst_after_idle(&cfg, 3000 * MS, &before, &after, &restarts);
+	printf("# idle 3 s: cwnd %u -> %u, %u segments sent at once\n", before, after, n);
+	CHECK(before >= 20 * 1460);
+	CHECK_EQ(after, 10 * 1460);
+	CHECK_EQ(n, 10);
+	CHECK_U64_EQ(restarts, 1);
+	/* idle for less than the RTO: nothing changes */
+	n = burst_after_idle(&cfg, 100 * MS, &before, &after, &restarts);
+	CHECK_EQ(after, before);
+	CHECK(n > 10);
+	CHECK_U64_EQ(restarts, 0);
+	/* net.ipv4.tcp_slow_start_after_idle = 0 */
+	cfg.no_slow_start_after_idle = true;
+	n = burst_after_idle(&cfg, 3000 * MS, &before, &after, &restarts);
+	CHECK_EQ(after, before);
+	CHECK(n > 10);
+	CHECK_U64_EQ(restarts, 0);
+}
