@@ -502,6 +502,11 @@ void tcp_idle_restart(struct tcb *t, uint64_t now)
 		cwnd >>= 1;
 	t->cc.cwnd = max32(cwnd, rw);
 	t->st->ctr.cwnd_restart++;
+	/* The path may be another one by now (a backup taking over from a dead
+	 * subflow): this slow start climbs to 3/4 of a window learnt long ago, so it
+	 * watches the RTT as the initial one does (hystart.h). */
+	if (!t->st->cfg.no_hystart && t->cc.cwnd < t->cc.ssthresh)
+		hystart_init(&t->hs, t->st->cfg.hystart_css_rounds);
 }
 
 /* ---- receive window ---- */
