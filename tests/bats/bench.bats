@@ -45,7 +45,7 @@ load helpers
 	local n
 	n=$(ls "$ROOT"/bench/cases/*.yaml | wc -l)
 	[ "$(grep -c 'pairings' <<<"$output")" -eq "$n" ] || fail "not every case planned: $output"
-	assert_output --regexp '02-sf-balanced +1.5s x 2 runs'
+	assert_output --regexp '02-sf-balanced +1.5s x 3 runs'
 	assert_output --regexp '10-lossy-3pct-60ms +2s x 3 runs'
 	local s
 	s=$(sed -n 's/^estimate: .* transfers, \([0-9]*\) s.*/\1/p' <<<"$output")
