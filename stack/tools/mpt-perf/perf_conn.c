@@ -12,9 +12,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define MPT_LINGER_NS	 (3 * 1000000000ull) /* close: wait this long for the FIN exchange */
-#define PERF_MPT_BUF	 (4u << 20)	     /* libmpt send and receive buffers */
-#define PERF_MPT_BACKLOG 16
+/* close: wait for the FIN exchange until the peer has acknowledged nothing new for
+ * MPT_LINGER_NS, and never longer than MPT_LINGER_MAX_NS in all (a 30-minute run's
+ * report over a lossy path takes longer than 3 s to leave, and closing before it
+ * has is a reset in the middle of it) */
+#define MPT_LINGER_NS	  (3 * 1000000000ull)
+#define MPT_LINGER_MAX_NS (60 * 1000000000ull)
+#define PERF_MPT_BUF	  (4u << 20) /* libmpt send and receive buffers */
+#define PERF_MPT_BACKLOG  16
 
 static int mpt_errno(ptrdiff_t e)
 {
@@ -394,7 +399,7 @@ void perf_conn_close(struct perf_conn *c)
 	if (c->rt && !c->id)
 		return; /* aborted */
 	struct mpt_stack *st;
-	uint64_t give_up;
+	uint64_t give_up, hard_limit, acked = 0;
 
 	if (!c->rt) {
 		if (c->fd >= 0)
@@ -405,13 +410,19 @@ void perf_conn_close(struct perf_conn *c)
 	st = mpt_rt_stack(c->rt);
 	mpt_shutdown(st, c->id, MPT_SHUT_WR, mpt_rt_now(c->rt));
 	give_up = mpt_rt_now(c->rt) + MPT_LINGER_NS;
+	hard_limit = mpt_rt_now(c->rt) + MPT_LINGER_MAX_NS;
 	for (;;) {
 		struct mpt_conn_info ci;
 		uint64_t now = mpt_rt_now(c->rt);
 
 		if (mpt_conn_info(st, c->id, &ci) || ci.error || ci.state == MPT_TIME_WAIT ||
-		    ci.state == MPT_CLOSED || now >= give_up || perf_interrupted)
+		    ci.state == MPT_CLOSED || now >= give_up || now >= hard_limit ||
+		    perf_interrupted)
 			break;
+		if (ci.bytes_acked != acked) { /* the peer still takes what we wrote */
+			acked = ci.bytes_acked;
+			give_up = now + MPT_LINGER_NS;
+		}
 		/* unread bytes (a peer that kept sending) would make close a RST */
 		if (ci.state == MPT_CLOSE_WAIT || ci.state == MPT_ESTABLISHED ||
 		    ci.state == MPT_FIN_WAIT_1 || ci.state == MPT_FIN_WAIT_2) {
