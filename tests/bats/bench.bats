@@ -45,6 +45,8 @@ load helpers
 	local n
 	n=$(ls "$ROOT"/bench/cases/*.yaml | wc -l)
 	[ "$(grep -c 'pairings' <<<"$output")" -eq "$n" ] || fail "not every case planned: $output"
+	# no case sets `# runs:` now: every case runs 3 times in the full suite
+	[ "$(grep -c ' x 3 runs x 5 pairings' <<<"$output")" -eq "$n" ] || fail "not every case 3 runs: $output"
 	assert_output --regexp '02-sf-balanced +1.5s x 3 runs'
 	assert_output --regexp '10-lossy-3pct-60ms +2s x 3 runs'
 	local s

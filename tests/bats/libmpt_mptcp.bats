@@ -2,7 +2,8 @@
 # libmpt speaking MPTCP (mpt-perf --stack mpt, MP_CAPABLE v1 + DSS on one subflow)
 # against the Linux kernel's MPTCP, through an mpnet topology: bytes verified, and
 # the kernel's own MIB counters say the connection was MPTCP end to end (no
-# fallback, every mapping accepted).
+# fallback, every mapping accepted).  Last, one libmpt <-> libmpt case on how
+# mpt-perf's libmpt end closes.
 load helpers
 load perf_helpers
 bats_require_minimum_version 1.5.0
