@@ -89,12 +89,18 @@ png_size() {
 		'$3 == "rx_bytes" && $1 >= at + 0.06 && $1 < at + 0.15 { n += $5 } END { print n + 0 }' \
 		"$out/timeseries.csv"
 	assert_output 0
-	# lte carried (almost) nothing before, and something before the restore (how
-	# much depends on how long the RTO-paced trickle lasts: 20-80 % of the window
-	# measured on a quiet machine, as little as a few segments on a loaded one)
+	# lte carried (almost) nothing before the event
 	run jq -c '.apps[0].handover[0].link_share.lte' "$s"
 	echo "# lte share: $output" >&3
-	run jq '.apps[0].handover[0].link_share | .lte.before < 0.01 and .lte.after_bytes > 0' "$s"
+	run jq '.apps[0].handover[0].link_share.lte.before < 0.01' "$s"
+	assert_output true
+	# Whether the kernel moves to lte before wifi returns is its choice: on a quiet
+	# machine its RTO-paced trickle put 20-80 % of the window there, but one
+	# clean-clone CI run saw it retransmit only on wifi (lte 0 bytes, delivery back
+	# 1.3 s after the restore).  What the record must get right either way: if
+	# delivery resumed before the restore, those bytes came over lte.
+	run jq '.apps[0].handover[0] | (.at_s + .interruption_ms / 1000 < .window_s.after_to - 0.01)
+		as $early | (($early | not) or .link_share.lte.after_bytes > 0)' "$s"
 	assert_output true
 }
 
