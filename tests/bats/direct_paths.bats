@@ -240,7 +240,7 @@ pings() { # count of 1000-byte pings, host, from, to: bytes that host's wifi and
 
 # A handover on direct links: wifi's carrier goes at 2 s of a 5 s upload, lte is a
 # backup subflow; the transfer verifies and the handover record's interruption is
-# below 1.5 s.  $1 c's stack, $2 s's stack.
+# below 1.5 s (3 s with a kernel sender).  $1 c's stack, $2 s's stack.
 handover_run() {
 	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run s
 	topo "$f" direct "$1" "$2" backup "apps:
@@ -253,7 +253,13 @@ events:
 	[ "$status" -eq 0 ] || { echo "$output"; cat "$s" 2>/dev/null; fail "mpnet run exit $status"; }
 	assert_equal "$(jq -r '.apps[0].verified' "$s")" true
 	jq -c '.apps[0].handover[0] | {interruption_ms, detection_ms, t90_ms}' "$s" | sed 's/^/#   /' >&3
-	run jq -e '.apps[0].handover[0].interruption_ms < 1500' "$s"
+	# libmpt's own sender must move within 1.5 s; when the kernel sends, how soon
+	# it retransmits on the backup follows its RTO backoff (clean-clone CI runs:
+	# 20-978 ms, clustered at backoff steps; one more step is ~2 s), so only a
+	# bound far from it
+	local bound=1500
+	[ "$1" = kernel ] && bound=3000
+	run jq -e --argjson b "$bound" '.apps[0].handover[0].interruption_ms < $b' "$s"
 	assert_success
 	# after the event the data went over lte: the link's counters say it carried it
 	run jq -e '[.links[] | select(.name == "lte" and .dir == "up")][0].tx_bytes > 2000000' "$s"

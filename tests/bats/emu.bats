@@ -98,10 +98,7 @@ PY
 	: >"$T/sink.ready"
 	ip netns exec "$B" timeout 60 /usr/bin/python3 "$T/sink.py" $ADDR_B "$T/sink.ready" >"$T/sink.out" 3>&- &
 	local sink=$!
-	for _ in $(seq 100); do
-		grep -q listening "$T/sink.ready" && break
-		sleep 0.05
-	done
+	wait_until 20 grep -q listening "$T/sink.ready"
 	ip netns exec "$A" timeout 60 bash -c "head -c $1 /dev/zero >/dev/tcp/$ADDR_B/5001"
 	wait "$sink"
 	cat "$T/sink.out"
@@ -115,10 +112,7 @@ tcp_timed() {
 	: >"$T/tsink.ready"
 	ip netns exec "$B" timeout 60 /usr/bin/python3 "$BATS_TEST_DIRNAME/tcp_sink.py" $ADDR_B "$T/tsink.ready" "$1" >"$T/tsink.out" 3>&- &
 	local sink=$!
-	for _ in $(seq 100); do
-		grep -q listening "$T/tsink.ready" && break
-		sleep 0.05
-	done
+	wait_until 20 grep -q listening "$T/tsink.ready"
 	ip netns exec "$A" timeout 60 /usr/bin/python3 "$BATS_TEST_DIRNAME/tcp_src.py" $ADDR_B $(($1 + 20)) "${2:-cubic}" 3>&- &
 	local src=$!
 	wait "$sink"
@@ -203,20 +197,27 @@ tcp_timed() {
 	awk -v r="$ratio" 'BEGIN { exit !(r >= 0.80 && r <= 1.02) }'
 }
 
+# pkts_in of the up direction has passed $1
+up_pkts_in_gt() { [ "$(stat 's["up"]["pkts_in"]')" -gt "$1" ]; }
+
 @test "emu: blackhole drops everything; carrier down/up is survived" {
-	start_emu '{"set":["delay"],"delay_ns":100000000}' '{}'
-	ip netns exec "$A" ping -c 2 -i 0.2 -W 2 $ADDR_B >/dev/null
+	local pin
+	# 1 s of delay up: frames are still inside the delay line when the carrier goes,
+	# however late the test sees them enter it
+	start_emu '{"set":["delay"],"delay_ns":1000000000}' '{}'
+	ip netns exec "$A" ping -c 2 -i 0.2 -W 3 $ADDR_B >/dev/null
 	ctl blackhole on
-	run ip netns exec "$A" ping -c 3 -i 0.2 -W 1 $ADDR_B
+	run ip netns exec "$A" ping -c 3 -i 0.2 -W 2 $ADDR_B
 	[ "$status" -ne 0 ]
 	[ "$(stat 's["up"]["drops"]["blackhole"]')" -ge 3 ]
 	[ "$(stat 's["blackhole"]')" = True ]
 	ctl blackhole off
-	ip netns exec "$A" ping -c 2 -i 0.2 -W 2 $ADDR_B >/dev/null
-	# frames inside the 100 ms delay when the carrier goes: dropped as carrier
+	ip netns exec "$A" ping -c 2 -i 0.2 -W 3 $ADDR_B >/dev/null
+	# frames inside the delay line when the carrier goes: dropped as carrier
+	pin=$(stat 's["up"]["pkts_in"]')
 	ip netns exec "$A" ping -c 5 -i 0.01 -W 1 $ADDR_B >/dev/null 2>&1 3>&- &
 	pp=$!
-	sleep 0.06
+	wait_until 10 up_pkts_in_gt "$pin"
 	ip -n "$L" link set e0 down
 	ip -n "$L" link set e1 down
 	wait "$pp" || true
@@ -225,7 +226,7 @@ tcp_timed() {
 	ip -n "$L" link set e0 up
 	ip -n "$L" link set e1 up
 	wait_until 10 carrier_up "$A"
-	run ip netns exec "$A" ping -c 3 -i 0.2 -W 2 $ADDR_B
+	run ip netns exec "$A" ping -c 3 -i 0.2 -W 3 $ADDR_B
 	[ "$status" -eq 0 ]
 	c=$(stat 's["up"]["drops"]["carrier"] + s["down"]["drops"]["carrier"]')
 	echo "carrier drops $c"

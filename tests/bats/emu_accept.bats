@@ -142,7 +142,7 @@ udp_seq_stream() { # topo idx
 	: >"$d/rx.ready"
 	in_host "$t" b timeout 20 python3 "$d/rx.py" "198.18.$i.2" "$d/rx.ready" >"$d/rx.out" &
 	local rp=$!
-	for _ in $(seq 100); do grep -q ready "$d/rx.ready" && break; sleep 0.02; done
+	wait_until 20 grep -q ready "$d/rx.ready"
 	in_host "$t" a python3 "$d/tx.py" "198.18.$i.1" "198.18.$i.2"
 	wait $rp
 	cat "$d/rx.out"

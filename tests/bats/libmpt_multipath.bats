@@ -67,7 +67,9 @@ both_carried() { # host if1 if2 direction(tx|rx) min-bytes
 	assert_equal "$(kstat s MPTcpExtMPJoinAckRx)" 2
 	no_trouble s
 	mpt_clean "$BATS_TEST_TMPDIR/c.5602.json"
-	both_carried c wifi lte rx 8000000
+	# how the kernel splits it is its choice (9.0-9.9 MB a path in CI runs): each
+	# path carried at least a quarter
+	both_carried c wifi lte rx 4000000
 }
 
 @test "Linux client -> libmpt server, two paths: the kernel's join is verified and used" {
@@ -116,11 +118,18 @@ both_carried() { # host if1 if2 direction(tx|rx) min-bytes
 	assert_equal "$status" 0
 	assert_equal "$(jq -r .verified "$BATS_TEST_TMPDIR/c.5631.json")" true
 	kmptcp c
-	assert_equal "$(kstat c MPTcpExtAddAddr)" 1
-	assert_equal "$(kstat c MPTcpExtEchoAddTx)" 1
+	# libmpt resends ADD_ADDR every 2 s until it is echoed: an echo slow behind the
+	# upload's queue makes it 2; the kernel took every one libmpt sent, echoed
+	# one or more, and joined once
+	local tx
+	tx=$(jq '.counters.MPTcpExtAddAddrTx // 0' "$BATS_TEST_TMPDIR/s.5631.json")
+	[ "$tx" -ge 1 ] || fail "libmpt sent no ADD_ADDR"
+	assert_equal "$(kstat c MPTcpExtAddAddr)" "$tx"
+	run kstat c MPTcpExtEchoAddTx
+	[ "$output" -ge 1 ] && [ "$output" -le "$tx" ] || fail "the kernel echoed $output of $tx ADD_ADDRs"
 	assert_equal "$(kstat c MPTcpExtMPJoinSynAckRx)" 1
 	no_trouble c
-	run jq -e '.counters.MPTcpExtAddAddrTx >= 1 and .counters.MPTcpExtEchoAdd == 1
+	run jq -e '.counters.MPTcpExtEchoAdd >= 1 and .counters.MPTcpExtEchoAdd <= .counters.MPTcpExtAddAddrTx
 		and .counters.MPTcpExtMPJoinAckRx == 1' "$BATS_TEST_TMPDIR/s.5631.json"
 	assert_success
 	both_carried c l0 l1 tx 4000000

@@ -130,9 +130,10 @@ sched_upload() {
 
 # The wifi carrier goes down mid-upload (libmpt_multipath.bats's handover): with
 # redundant, lte already carries every byte, so the receiver waits for lte's lag
-# (measured 57..91 ms here) instead of the default's RTO and reinjection (248..274 ms).
+# (measured 57..91 ms here, 95..108 ms in clean-clone CI runs) instead of the
+# default's RTO and reinjection (248..274 ms); the bound sits between the two.
 # bats test_tags=slow
-@test "scheduler redundant: the wifi carrier lost mid-transfer interrupts the upload < 150 ms" {
+@test "scheduler redundant: the wifi carrier lost mid-transfer interrupts the upload < 200 ms" {
 	local f=$BATS_TEST_TMPDIR/t.yaml out=$BATS_TEST_TMPDIR/run
 	cat >"$f" <<-Y
 	name: $T
@@ -154,7 +155,7 @@ sched_upload() {
 	run jq -r '.apps[0] | "\(.verified) \(.status)"' "$out/summary.json"
 	assert_output "true ok"
 	echo "# $(jq -c '.apps[0] | {goodput_mbps, seconds, handover: [.handover[]? | {interruption_ms, detection_ms}]}' "$out/summary.json")" >&3
-	run jq -e '.apps[0].handover[0].interruption_ms < 150' "$out/summary.json"
+	run jq -e '.apps[0].handover[0].interruption_ms < 200' "$out/summary.json"
 	assert_success
 	no_trouble s
 }

@@ -62,17 +62,21 @@ png_size() {
 	# Kernel MPTCP learns nothing from a blackhole until a retransmission timer
 	# (TCP_RTO_MIN 200 ms; the path's RTT is 20-60 ms, more with its queue) makes
 	# it reinject on the backup; delivery then resumes in RTO-paced trickles
-	# while lte's subflow ramps up.  Measured: detection 123-468 ms, interruption
-	# 612-1738 ms.  The kernel's RTO is not in the emulator's logs, so the
-	# tolerances follow it: detection after the event (a tail loss probe, 2 SRTT,
-	# came at 123 ms once: >= 100) and before the restore; interruption no earlier
-	# than detection (less one bin) and no later than wifi's third backed-off
-	# retransmission, 7 r after its last ACK, with r <= detection + 150 ms (the
-	# last ACK precedes the event by wifi's queueing delay).
-	run jq '.apps[0].handover[0] | .detection_ms >= 100 and .detection_ms < 1000' "$s"
+	# while lte's subflow ramps up.  Measured: detection 123-968 ms, interruption
+	# 612-2298 ms; in one clean-clone CI run the kernel sent nothing on lte before
+	# the restore.  Those are the kernel's choices, so the bounds are the ones no
+	# correct record can break: detection (the first bin with data sent on lte),
+	# if any, no earlier than 50 ms (nothing was lost before the event, so
+	# nothing could have sent the kernel there sooner: a tail loss probe came at
+	# 123 ms once); interruption no later than 3 s after the restore (wifi's
+	# backed-off RTO); and delivery before the restore needs lte, so an
+	# interruption ending before the restore ends after the detection.
+	run jq '.apps[0].handover[0] | .detection_ms == null or .detection_ms >= 50' "$s"
 	assert_output true
-	run jq '.apps[0].handover[0] | .interruption_ms >= .detection_ms - 10
-		and .interruption_ms <= 7 * (.detection_ms + 150)' "$s"
+	run jq '.apps[0].handover[0] | ((.window_s.after_to - .at_s) * 1000) as $restore
+		| .interruption_ms != null and .interruption_ms <= $restore + 3000
+		and (.interruption_ms >= $restore - 10
+			or (.detection_ms != null and .detection_ms <= .interruption_ms + 10))' "$s"
 	assert_output true
 	# and the record agrees with the receiver's bins: delivery resumes within
 	# 100 ms of event + interruption
@@ -81,12 +85,15 @@ png_size() {
 		'$3 == "rx_bytes" && $1 >= at + i - 0.005 && $1 < at + i + 0.1 { n += $5 } END { print (n > 0) ? "resumed" : "nothing" }' \
 		"$out/timeseries.csv"
 	assert_output resumed
-	run jq '(.events[1].fired_s - .events[0].fired_s) | . > 0.99 and . < 1.01' "$s"
+	run jq '(.events[1].fired_s - .events[0].fired_s) | . > 0.95 and . < 1.05' "$s"
 	assert_output true
 	# the gap is in the receiver's bins: nothing delivered from event + 60 ms
-	# (in flight is 2 x 10 ms + queue) until the earliest detection
+	# (in flight is 2 x 10 ms + queue) until the earliest detection could have
+	# reached the receiver (150 ms, or lte's 20 ms after the detection if sooner)
 	run awk -F, -v at="$(jq '.apps[0].handover[0].at_s' "$s")" \
-		'$3 == "rx_bytes" && $1 >= at + 0.06 && $1 < at + 0.15 { n += $5 } END { print n + 0 }' \
+		-v d="$(jq '.apps[0].handover[0].detection_ms // 1000 | . / 1000' "$s")" \
+		'BEGIN { e = at + 0.15; if (at + d + 0.02 < e) e = at + d + 0.02 }
+		$3 == "rx_bytes" && $1 >= at + 0.06 && $1 < e { n += $5 } END { print n + 0 }' \
 		"$out/timeseries.csv"
 	assert_output 0
 	# lte carried (almost) nothing before the event

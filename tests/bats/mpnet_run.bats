@@ -79,12 +79,15 @@ teardown() { cleanup_all; }
 	assert_equal "$(ns_of bt-cc)" ""
 }
 
-@test "events fire within 10 ms of their time and act on the links" {
+# Measured about 1 ms late on CI machines; the bound allows a scheduling hiccup on a
+# loaded one (fired_s is stamped after the action returns).
+@test "events fire within 50 ms of their time and act on the links" {
 	local out=$BATS_TEST_TMPDIR/run
 	run "$MPNET" run "$FIX/events.yaml" --out "$out" --quiet
 	assert_success
 	assert_equal "$(jq '.events | length' "$out/summary.json")" 7
-	run jq -r '.events[] | select(.fired_s == null or (.fired_s - .at_s) > 0.010 or (.fired_s < .at_s) or .error) | .action' "$out/summary.json"
+	echo "# latest event: $(jq '[.events[] | .fired_s - .at_s] | max * 1000' "$out/summary.json") ms after its time" >&3
+	run jq -r '.events[] | select(.fired_s == null or (.fired_s - .at_s) > 0.050 or (.fired_s < .at_s) or .error) | .action' "$out/summary.json"
 	assert_output ""
 	run cat "$out/events.csv"
 	assert_line --index 0 "at_s,fired_s,action,link,host,dir,result"
