@@ -4,6 +4,9 @@
 #   refuse:          answer with a refusal (MPPE, reason 3: unsupported version)
 #   wrong-workload:  read the upload to its end and answer with a result record
 #                    that names the rr workload, whatever the client asked for
+#   cut-intervals:   read the upload to its end and answer with a bulk result
+#                    record that announces 4 intervals, send 1, and close (FIN)
+#   reset-intervals: the same, but end with a reset (SO_LINGER 0) instead
 # then read until the client closes.  Prints the header's version and workload.
 #   python3 perf_fake_server.py PORT READY MODE
 import socket, struct, sys
@@ -33,11 +36,21 @@ else:
         if not b:
             break
         n += len(b)
-    # magic, version, flags (verified), bytes, elapsed, mismatch, t0, interval,
-    # n_intervals, n_samples, workload 1 (rr), reserved
-    c.sendall(b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, 0, 0, 0)
-              + bytes([1]) + bytes(7))
-    c.shutdown(socket.SHUT_WR)
+    if mode == "wrong-workload":
+        # magic, version, flags (verified), bytes, elapsed, mismatch, t0, interval,
+        # n_intervals, n_samples, workload 1 (rr), reserved
+        c.sendall(b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, 0, 0, 0)
+                  + bytes([1]) + bytes(7))
+        c.shutdown(socket.SHUT_WR)
+    else:
+        # a bulk record with 4 intervals of 0.1 s announced, 1 sent (24 bytes)
+        c.sendall(b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, 100000000, 4, 0)
+                  + bytes([0]) + bytes(7) + bytes(24))
+        if mode == "reset-intervals":
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            sys.exit(0)
+        c.shutdown(socket.SHUT_WR)
 while c.recv(1 << 16):
     pass
 c.close()

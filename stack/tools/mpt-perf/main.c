@@ -663,8 +663,17 @@ static int read_record(struct perf_conn *c, struct report *r, struct perf_res *r
 			goto out;
 		}
 		n = read_full(c, ib, ilen + slen);
+		if (n < 0) {
+			set_error(r, "reading the peer's intervals or samples: %s",
+				  strerror((int)-n));
+			goto out;
+		}
 		if (n != (ptrdiff_t)(ilen + slen)) {
-			set_error(r, "connection closed inside the peer's intervals or samples");
+			set_error(
+				r,
+				"connection closed inside the peer's intervals or samples (%td of "
+				"%zu bytes)",
+				n, ilen + slen);
 			goto out;
 		}
 		for (uint32_t i = 0; i < res->n_intervals; i++) {
