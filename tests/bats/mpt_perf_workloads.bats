@@ -149,31 +149,33 @@ fake_server() { # port mode
 	wait_until 10 grep -q ready "$ready"
 }
 
+# mpt-perf's client (--stack tcp, then ARGS) against fake_server PORT MODE: $status,
+# $output and $stderr are the client's; the server has ended.
+against_fake() { # port mode args...
+	local port=$1
+	fake_server "$1" "$2"
+	shift 2
+	run --separate-stderr "$PERF" -c 127.0.0.1 -p "$port" --stack tcp "$@"
+	wait "$FAKE_PID"
+}
+
 @test "the workload travels in the header; a refusal, a result of another workload or a record cut short is a clean error" {
 	local p=$((24000 + $$ % 1000))
-	fake_server $p refuse
-	run --separate-stderr "$PERF" -c 127.0.0.1 -p $p --stack tcp --rr 100,1kB,3
-	wait "$FAKE_PID"
+	against_fake $p refuse --rr 100,1kB,3
 	assert_failure 1
 	assert_equal "$stderr" "mpt-perf: the server refused the request (unsupported version): run the same mpt-perf version on both ends"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/fake.out")" "2 1" # version 2, workload rr
-	fake_server $((p + 1)) wrong-workload
-	run --separate-stderr "$PERF" -c 127.0.0.1 -p $((p + 1)) --stack tcp -n 1000 -J
-	wait "$FAKE_PID"
+	against_fake $((p + 1)) wrong-workload -n 1000 -J
 	assert_failure 1
 	assert_equal "$stderr" "mpt-perf: the peer ran workload rr for a bulk request: run the same mpt-perf on both ends"
 	echo "$output" | jq -e '.verified == false and .workload == "bulk"'
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/fake.out")" "2 0"
 	# a record cut short inside its intervals: by a close, or by a reset
-	fake_server $((p + 3)) cut-intervals
-	run --separate-stderr "$PERF" -c 127.0.0.1 -p $((p + 3)) --stack tcp -n 1000 -J
-	wait "$FAKE_PID"
+	against_fake $((p + 3)) cut-intervals -n 1000 -J
 	assert_failure 1
 	assert_equal "$stderr" "mpt-perf: connection closed inside the peer's intervals or samples (24 of 96 bytes)"
 	echo "$output" | jq -e '.verified == false and (.error | startswith("connection closed inside"))'
-	fake_server $((p + 4)) reset-intervals
-	run --separate-stderr "$PERF" -c 127.0.0.1 -p $((p + 4)) --stack tcp -n 1000 -J
-	wait "$FAKE_PID"
+	against_fake $((p + 4)) reset-intervals -n 1000
 	assert_failure 1
 	assert_equal "$stderr" "mpt-perf: reading the peer's intervals or samples: Connection reset by peer"
 	# a real server answers an old client's header with its refusal
