@@ -73,10 +73,16 @@ png_size() {
 	# interruption ending before the restore ends after the detection.
 	run jq '.apps[0].handover[0] | .detection_ms == null or .detection_ms >= 50' "$s"
 	assert_output true
+	# Whether the kernel moves to lte before wifi returns is its choice: on a quiet
+	# machine its RTO-paced trickle put 20-80 % of the window there, but one
+	# clean-clone CI run saw it retransmit only on wifi (lte 0 bytes, delivery back
+	# 1.3 s after the restore).  So: an interruption ending before the restore
+	# needs a detection before it and bytes on lte.
 	run jq '.apps[0].handover[0] | ((.window_s.after_to - .at_s) * 1000) as $restore
 		| .interruption_ms != null and .interruption_ms <= $restore + 3000
 		and (.interruption_ms >= $restore - 10
-			or (.detection_ms != null and .detection_ms <= .interruption_ms + 10))' "$s"
+			or (.detection_ms != null and .detection_ms <= .interruption_ms + 10
+				and .link_share.lte.after_bytes > 0))' "$s"
 	assert_output true
 	# and the record agrees with the receiver's bins: delivery resumes within
 	# 100 ms of event + interruption
@@ -100,14 +106,6 @@ png_size() {
 	run jq -c '.apps[0].handover[0].link_share.lte' "$s"
 	echo "# lte share: $output" >&3
 	run jq '.apps[0].handover[0].link_share.lte.before < 0.01' "$s"
-	assert_output true
-	# Whether the kernel moves to lte before wifi returns is its choice: on a quiet
-	# machine its RTO-paced trickle put 20-80 % of the window there, but one
-	# clean-clone CI run saw it retransmit only on wifi (lte 0 bytes, delivery back
-	# 1.3 s after the restore).  What the record must get right either way: if
-	# delivery resumed before the restore, those bytes came over lte.
-	run jq '.apps[0].handover[0] | (.at_s + .interruption_ms / 1000 < .window_s.after_to - 0.01)
-		as $early | (($early | not) or .link_share.lte.after_bytes > 0)' "$s"
 	assert_output true
 }
 

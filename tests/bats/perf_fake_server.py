@@ -36,16 +36,19 @@ else:
         if not b:
             break
         n += len(b)
-    if mode == "wrong-workload":
+
+    def record(workload, interval_ns=0, n_intervals=0):
         # magic, version, flags (verified), bytes, elapsed, mismatch, t0, interval,
-        # n_intervals, n_samples, workload 1 (rr), reserved
-        c.sendall(b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, 0, 0, 0)
-                  + bytes([1]) + bytes(7))
+        # n_intervals, n_samples, workload (0 bulk, 1 rr), reserved
+        return (b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, interval_ns,
+                                      n_intervals, 0) + bytes([workload]) + bytes(7))
+
+    if mode == "wrong-workload":
+        c.sendall(record(1))
         c.shutdown(socket.SHUT_WR)
     else:
         # a bulk record with 4 intervals of 0.1 s announced, 1 sent (24 bytes)
-        c.sendall(b"MPPR" + struct.pack(">HHQQQQQII", 2, 1, n, 1, 0, 0, 100000000, 4, 0)
-                  + bytes([0]) + bytes(7) + bytes(24))
+        c.sendall(record(0, 100000000, 4) + bytes(24))
         if mode == "reset-intervals":
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             c.close()
