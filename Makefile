@@ -10,6 +10,7 @@
 #   make soak       the 30-min live soak, then 1000 seeded adversarial transfers (make integrity: 100)
 #   make cc-bottleneck  coupled congestion control: do no harm, balance congestion (virtual time)
 #   make stress     every Bats file with a Linux MPTCP peer, STRESS_RUNS (20) times (root)
+#   make stress-faults  FAULT_RUNS (100) libmpt <-> Linux transfers with early packet drops (root)
 #   make bench      the side-by-side benchmark suite (bench/suite.sh, < 20 min, root)
 #   make bench-quick  a few cases, one run each (< 3 min)
 #   make bench-sched  libmpt's schedulers x bulk / rr / stream x large / small receive buffers
@@ -221,6 +222,8 @@ bench-cc: all $(BUILD)/tests/cc-bottleneck
 #   make soak-live    SOAK_TIME s (1800) of libmpt <-> Linux and <-> libmpt over flapping
 #                     links: bytes verified, RSS/descriptors/CPU flat (root; not in CI)
 #   make stress       each Bats file with a Linux MPTCP peer 20 times (root; not in CI)
+#   make stress-faults FAULT_RUNS (100) libmpt <-> Linux transfers, each with packets
+#                     dropped early in the connection, seeded by FAULT_SEED (root; not in CI)
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
 FUZZ_SMOKE  ?= 30
@@ -231,8 +234,10 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/bin/,$(FUZZ_TARGETS))
 INTEG_SRC    := $(filter-out tests/integrity/main.c,$(wildcard tests/integrity/*.c))
 STRESS_RUNS  ?= 20
+FAULT_RUNS   ?= 100
+FAULT_SEED   ?= 1
 
-.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak soak-live integrity stress cc-bottleneck
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-found soak soak-live integrity stress stress-faults cc-bottleneck
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -292,6 +297,10 @@ soak-live: all
 stress: all
 	@ci/need-root.sh "make stress creates network namespaces"
 	@STRESS_RUNS=$(STRESS_RUNS) tests/stress.sh tests/bats/libmpt_*.bats
+
+stress-faults: all
+	@ci/need-root.sh "make stress-faults creates network namespaces"
+	@FAULT_RUNS=$(FAULT_RUNS) FAULT_SEED=$(FAULT_SEED) tests/stress_faults.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
