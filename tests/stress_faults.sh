@@ -98,16 +98,23 @@ for i in $(seq 1 "$runs"); do
 	$S "$PERF" -s --once --stack kernel -p 5690 -J --ready-fd 3 3>"$d/ready" >"$d/s.json" 2>"$d/s.err" &
 	spid=$!
 	for _ in $(seq 100); do grep -q ready "$d/ready" 2>/dev/null && break; sleep 0.05; done
+	bpid=""
 	if [ "$kind" = blackout ]; then
 		(sleep "$(printf '%d.%03d' $((bl / 1000)) $((bl % 1000)))"
 			$S nft list chain inet fault out >"$d/blackout.nft"
 			$S nft flush chain inet fault out) &
+		bpid=$!
 	fi
 	r=()
 	[ $dir = up ] || r=(-R)
 	$C timeout 60 "$PERF" -c 198.18.0.2 -p 5690 --stack mpt -J -t 1 "${r[@]}" ${FAULT_PERF_ARGS:-} >"$d/c.json" 2>"$d/c.err"
 	rc=$?
-	wait
+	[ -z "$bpid" ] || wait "$bpid"
+	# the server ends with its transfer; one whose client died (a libmpt client sends
+	# no FIN or RST when it is killed) would wait on its own: 10 s, then it is killed
+	for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+	kill "$spid" 2>/dev/null
+	wait "$spid"
 	[ "$kind" = blackout ] && nft_out=$(cat "$d/blackout.nft") || nft_out=$($S nft list table inet fault 2>/dev/null)
 	n=$(echo "$nft_out" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1)
 	[ "${n:-0}" -gt 0 ] && dropped=$((dropped + 1))
@@ -122,7 +129,6 @@ for i in $(seq 1 "$runs"); do
 		rm -rf "$keep" && cp -r "$d" "$keep" && echo "#   kept in $keep"
 	fi
 	rm -rf "$d"
-	kill "$spid" 2>/dev/null
 done
 echo "# stress-faults: $runs runs (seed $seed), $dropped with a counted drop, $fails failed, $((SECONDS - start)) s"
 if [ "$fails" -eq 0 ]; then
