@@ -78,6 +78,18 @@ ip saddr 198.18.0.2 tcp sport $port tcp flags & (syn|ack) == ack counter drop
 	esac
 }
 
+# Run `cmd...` every 50 ms until it succeeds, at most BOUND seconds; 1 on timeout.
+wait_for() { # bound cmd...
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+server_ready() { grep -q ready "$1" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
 RANDOM=$seed
 fails=0 dropped=0 start=$SECONDS
 for i in $(seq 1 "$runs"); do
@@ -97,7 +109,10 @@ for i in $(seq 1 "$runs"); do
 	printf 'table inet fault {\n%s\n}\n' "$rules" | $S nft -f - || exit 2
 	$S "$PERF" -s --once --stack kernel -p 5690 -J --ready-fd 3 3>"$d/ready" >"$d/s.json" 2>"$d/s.err" &
 	spid=$!
-	for _ in $(seq 100); do grep -q ready "$d/ready" 2>/dev/null && break; sleep 0.05; done
+	if ! wait_for 10 server_ready "$d/ready"; then
+		echo "stress-faults: the Linux server did not listen within 10 s: $(head -c 300 "$d/s.err")" >&2
+		exit 2
+	fi
 	bpid=""
 	if [ "$kind" = blackout ]; then
 		(sleep "$(printf '%d.%03d' $((bl / 1000)) $((bl % 1000)))"
@@ -112,8 +127,7 @@ for i in $(seq 1 "$runs"); do
 	[ -z "$bpid" ] || wait "$bpid"
 	# the server ends with its transfer; one whose client died (a libmpt client sends
 	# no FIN or RST when it is killed) would wait on its own: 10 s, then it is killed
-	for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
-	kill "$spid" 2>/dev/null
+	wait_for 10 gone "$spid" || kill "$spid" 2>/dev/null
 	wait "$spid"
 	[ "$kind" = blackout ] && nft_out=$(cat "$d/blackout.nft") || nft_out=$($S nft list table inet fault 2>/dev/null)
 	n=$(echo "$nft_out" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1)
